@@ -1,0 +1,8 @@
+"""TFDS dataset builders shipped with rnn-zoo.
+
+Importing this package registers every builder with TensorFlow Datasets, so that e.g.
+``tfds.load("adding_problem/t200")`` works afterwards. All builders generate their data
+offline (no downloads).
+"""
+
+from zoo.datasets.adding_problem import adding_problem_dataset_builder  # noqa: F401

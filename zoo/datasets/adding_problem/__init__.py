@@ -1,0 +1,1 @@
+"""The adding problem (Hochreiter & Schmidhuber, 1997) as a TFDS dataset."""

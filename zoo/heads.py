@@ -1,0 +1,140 @@
+"""Task heads shared by every recurrent factory: the output layers, the loss and the metrics.
+
+A head turns the recurrent stack's output into the task's prediction and says how to compile it:
+
+| task                  | recurrent output | prediction shape          | loss (default)            |
+|-----------------------|------------------|---------------------------|---------------------------|
+| `binary`              | last step        | `(batch, 1)` probability  | binary cross-entropy      |
+| `classification`      | last step        | `(batch, num_classes)`    | sparse cross-entropy      |
+| `regression`          | last step        | `(batch, output_dim)`     | MSE (or `loss="mae"`)     |
+| `forecast`            | last step        | `(batch, horizon, out)`   | MSE (or `loss="mae"`)     |
+| `tagging`             | every step       | `(batch, T, num_classes)` | masked sparse CE per step |
+| `sequence_regression` | every step       | `(batch, T, output_dim)`  | masked MSE per step       |
+
+Per-step losses are masked: the recurrent stack's Keras mask (from `mask_value` or `mask_zero`)
+reaches the loss and the metrics, which then average over real steps only, so padding a batch to
+another length changes neither.
+"""
+
+import dataclasses
+
+import keras
+
+from zoo.validation import check_choice, check_positive_int
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What a task needs from the recurrent stack and how it is compiled."""
+
+    name: str
+    per_step: bool
+    categorical: bool
+    losses: tuple
+    description: str
+
+
+TASKS = {
+    t.name: t
+    for t in (
+        Task("binary", False, True, ("crossentropy",), "one probability per sequence"),
+        Task("classification", False, True, ("crossentropy",), "one of num_classes per sequence"),
+        Task("regression", False, False, ("mse", "mae"), "output_dim values per sequence"),
+        Task("forecast", False, False, ("mse", "mae"), "horizon steps of output_dim values"),
+        Task("tagging", True, True, ("crossentropy",), "one of num_classes per step"),
+        Task("sequence_regression", True, False, ("mse", "mae"), "output_dim values per step"),
+    )
+}
+
+
+def get_task(task, supported=None):
+    """Returns the `Task` named `task`, checking it against the tasks a model supports.
+
+    Example:
+        >>> get_task("tagging").per_step
+        True
+    """
+    check_choice("task", task, tuple(supported or TASKS))
+    return TASKS[task]
+
+
+def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
+    """Checks the head's arguments for `task` before anything is built.
+
+    Args:
+        task: a `Task` (see `get_task`).
+        num_classes: classes for `classification` and `tagging` (at least 2).
+        output_dim: values per prediction for the real-valued tasks.
+        horizon: steps ahead for `forecast`.
+        loss: `None` for the task's natural loss, one of the task's loss names, or a
+            `keras.losses.Loss` instance.
+
+    Example:
+        >>> validate(get_task("classification"), num_classes=3)
+    """
+    if task.name in ("classification", "tagging"):
+        if num_classes is None:
+            raise ValueError(f"task={task.name!r} needs num_classes (an int >= 2), got None.")
+        check_positive_int("num_classes", num_classes)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+    if not task.categorical:
+        check_positive_int("output_dim", output_dim)
+    if task.name == "forecast":
+        if horizon is None:
+            raise ValueError("task='forecast' needs horizon (a positive int), got None.")
+        check_positive_int("horizon", horizon)
+    if loss is not None and not isinstance(loss, keras.losses.Loss):
+        check_choice("loss", loss, task.losses)
+
+
+def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):
+    """Adds the head's layers on top of the recurrent features `x`.
+
+    The last layer computes in float32 so that mixed-precision models keep a stable loss.
+
+    Args:
+        x: the recurrent output: `(batch, units)`, or `(batch, T, units)` for per-step tasks.
+        task: a `Task`.
+        num_classes: see `validate`.
+        output_dim: see `validate`.
+        horizon: see `validate`.
+        seed: seed of the output layer's initialiser.
+
+    Returns:
+        The prediction tensor.
+
+    Example:
+        >>> feats = keras.Input((8,))
+        >>> output(feats, get_task("classification"), num_classes=3).shape
+        (None, 3)
+    """
+    init = keras.initializers.GlorotUniform(seed=seed)
+    dense = dict(kernel_initializer=init, dtype="float32", name="head")
+    if task.name == "binary":
+        return keras.layers.Dense(1, activation="sigmoid", **dense)(x)
+    if task.name in ("classification", "tagging"):
+        return keras.layers.Dense(num_classes, activation="softmax", **dense)(x)
+    if task.name == "forecast":
+        y = keras.layers.Dense(horizon * output_dim, **dense)(x)
+        return keras.layers.Reshape((horizon, output_dim), name="forecast")(y)
+    return keras.layers.Dense(output_dim, **dense)(x)
+
+
+def compile_args(task, loss=None):
+    """Returns `(loss, metrics)` for compiling a model with the head of `task`.
+
+    Example:
+        >>> compile_args(get_task("binary"))
+        ('binary_crossentropy', ['accuracy'])
+    """
+    if isinstance(loss, keras.losses.Loss):
+        metrics = ["accuracy"] if task.categorical else ["mae"]
+        return loss, metrics
+    if task.name == "binary":
+        return "binary_crossentropy", ["accuracy"]
+    if task.categorical:
+        return "sparse_categorical_crossentropy", ["accuracy"]
+    loss = loss or "mse"
+    metrics = ["mae"] if loss == "mse" else ["mse"]
+    return loss, metrics

@@ -1,0 +1,36 @@
+"""Looking inside trained recurrent models."""
+
+import numpy as np
+import tensorflow as tf
+
+
+def gradient_through_time(model, x, y):
+    """Returns `‖∂L/∂x_t‖` for every time step t: backpropagation through time made visible.
+
+    The loss is the model's compiled loss on `(x, y)`; the norm is taken over the features of
+    each step and averaged over the batch. A vanishing gradient shows as norms that fall by orders
+    of magnitude from the last steps back to the first.
+
+    Args:
+        model: a compiled model on real-valued sequences.
+        x: `(batch, T, features)` inputs.
+        y: the targets.
+
+    Returns:
+        A float64 array of shape `(T,)`.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.simple_rnn(input_shape=(10, 2), task="regression", units=4)
+        >>> x = np.random.rand(3, 10, 2).astype("float32")
+        >>> gradient_through_time(m, x, np.ones((3, 1), "float32")).shape
+        (10,)
+    """
+    x = tf.convert_to_tensor(np.asarray(x, dtype="float32"))
+    if x.shape.rank != 3:
+        raise ValueError(f"x must be (batch, T, features), got shape {tuple(x.shape)}.")
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
+    grads = tape.gradient(loss, x)
+    return tf.reduce_mean(tf.norm(grads, axis=-1), axis=0).numpy().astype("float64")

@@ -1,0 +1,8 @@
+"""The model factories, one module per family (a factory's name is its registry name)."""
+
+from zoo.models.base import adapt_text
+from zoo.models.bidirectional import bidirectional
+from zoo.models.recurrent import gru, lstm, simple_rnn
+from zoo.models.stacked import stacked
+
+__all__ = ["adapt_text", "bidirectional", "gru", "lstm", "simple_rnn", "stacked"]

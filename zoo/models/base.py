@@ -1,0 +1,360 @@
+"""The network every RNN factory shares: inputs, a stack of recurrent layers, a task head.
+
+`simple_rnn`, `lstm`, `gru`, `bidirectional` and `stacked` are thin front doors to `build_rnn`,
+which validates every argument before building anything. `compile_model` serves every family.
+"""
+
+import numbers
+import warnings
+
+import keras
+import numpy as np
+
+from zoo import activations, heads
+from zoo.validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
+
+CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+_warned = set()
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TextModel(keras.Model):
+    """A functional model on raw strings whose `predict` also takes a Python list of strings.
+
+    Keras's data adapters reject a list of `str`; this wraps it in a string array, so that a
+    saved text model answers `model.predict(["a great film"])`.
+    """
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, accepting a list of strings as well."""
+        if isinstance(x, list | tuple) and all(isinstance(s, str) for s in x):
+            x = np.array(x, dtype=object)
+        return super().predict(x, *args, **kwargs)
+
+
+def warn_once(key, message):
+    """Issues `message` as a `UserWarning` the first time `key` is seen in this process."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+
+def _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout):
+    """Warns once when the arguments keep TF from using the fused cuDNN kernel on a GPU."""
+    if cell == "simple_rnn":
+        return  # Keras has no cuDNN kernel for SimpleRNN: there is no fast path to leave.
+    reasons = []
+    if activations.name_of(activation) != "tanh":
+        reasons.append(f"activation={activations.name_of(activation)!r} (needs 'tanh')")
+    if activations.name_of(recurrent_activation) != "sigmoid":
+        reasons.append(
+            f"recurrent_activation={activations.name_of(recurrent_activation)!r} (needs 'sigmoid')"
+        )
+    if recurrent_dropout:
+        reasons.append(f"recurrent_dropout={recurrent_dropout} (needs 0)")
+    if reasons:
+        warn_once(
+            (cell, tuple(reasons)),
+            f"{cell}: {', '.join(reasons)} leaves the fast cuDNN kernel; on a GPU this layer "
+            "runs the generic (several times slower) loop.",
+        )
+
+
+def check_input_shape(input_shape):
+    """Checks `(timesteps or None, features)` and returns it as a tuple."""
+    if not isinstance(input_shape, tuple | list) or len(input_shape) != 2:
+        raise ValueError(
+            "input_shape must be (timesteps or None, features), a tuple of rank 2, "
+            f"got {input_shape!r}."
+        )
+    timesteps, features = input_shape
+    check_positive_int("input_shape[0] (timesteps)", timesteps, allow_none=True)
+    check_positive_int("input_shape[1] (features)", features)
+    return (timesteps, features)
+
+
+def check_units(units, num_layers):
+    """Returns a list of per-layer units from an int or a list of ints."""
+    check_positive_int("num_layers", num_layers)
+    if isinstance(units, list | tuple):
+        if len(units) != num_layers:
+            raise ValueError(
+                f"units as a list needs one entry per layer (num_layers={num_layers}), "
+                f"got {list(units)!r}."
+            )
+        return [check_positive_int(f"units[{i}]", u) for i, u in enumerate(units)]
+    return [check_positive_int("units", units)] * num_layers
+
+
+def _inputs(
+    input_shape,
+    vocab_size,
+    embedding_dim,
+    mask_zero,
+    mask_value,
+    text,
+    vectorizer,
+    sequence_length,
+    stateful,
+    batch_size,
+    seed,
+):
+    """Builds the model's input and the layers that turn it into a `(batch, T, features)` tensor."""
+    if text or vectorizer is not None:
+        if vectorizer is None:
+            vectorizer = keras.layers.TextVectorization(
+                max_tokens=vocab_size,
+                output_mode="int",
+                output_sequence_length=sequence_length,
+                name="vectorizer",
+            )
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        x = vectorizer(inputs)
+        x = keras.layers.Embedding(
+            vocab_size,
+            embedding_dim,
+            mask_zero=True,
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            name="embedding",
+        )(x)
+        return inputs, x
+    batch_shape = (batch_size,) if stateful else (None,)
+    if vocab_size is not None:
+        timesteps = input_shape[0] if input_shape is not None else None
+        inputs = keras.Input(batch_shape=batch_shape + (timesteps,), dtype="int32", name="tokens")
+        x = keras.layers.Embedding(
+            vocab_size,
+            embedding_dim,
+            mask_zero=mask_zero,
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            name="embedding",
+        )(inputs)
+        return inputs, x
+    inputs = keras.Input(batch_shape=batch_shape + tuple(input_shape), name="sequence")
+    x = inputs
+    if mask_value is not None:
+        x = keras.layers.Masking(mask_value=mask_value, name="masking")(x)
+    return inputs, x
+
+
+def _seeded(seed, k):
+    return None if seed is None else seed + k
+
+
+def _rnn_layer(cell, units, return_sequences, go_backwards, i, opts, seed):
+    """One recurrent layer with its own seeds (a Bidirectional's two halves must differ)."""
+    kwargs = dict(
+        units=units,
+        activation=opts["activation"],
+        dropout=opts["dropout"],
+        return_sequences=return_sequences,
+        go_backwards=go_backwards,
+        stateful=opts["stateful"],
+        seed=_seeded(seed, 2),
+        kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 0)),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=_seeded(seed, 1)),
+        name=f"{cell}_{i}" + ("_backward" if go_backwards else ""),
+    )
+    if cell != "simple_rnn":
+        kwargs["recurrent_activation"] = opts["recurrent_activation"]
+    kwargs["recurrent_dropout"] = opts["recurrent_dropout"]
+    return CELLS[cell](**kwargs)
+
+
+def build_rnn(
+    *,
+    cell,
+    bidirectional,
+    name,
+    input_shape=None,
+    vocab_size=None,
+    embedding_dim=64,
+    mask_zero=True,
+    mask_value=None,
+    text=False,
+    vectorizer=None,
+    sequence_length=None,
+    task="classification",
+    num_classes=None,
+    output_dim=1,
+    horizon=None,
+    units=64,
+    num_layers=1,
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+    merge_mode="concat",
+    residual=False,
+    layer_norm=False,
+    stateful=False,
+    batch_size=None,
+    optimizer="adam",
+    learning_rate=1e-3,
+    clipnorm=1.0,
+    loss=None,
+    compile=True,
+    seed=None,
+):
+    """Validates every argument, then builds (and by default compiles) the recurrent model.
+
+    The arguments are documented on the public factories (`zoo.models.lstm` and friends).
+    """
+    check_choice("cell", cell, tuple(CELLS))
+    task_ = heads.get_task(task)
+    heads.validate(task_, num_classes, output_dim, horizon, loss)
+    layer_units = check_units(units, num_layers)
+    check_fraction("dropout", dropout)
+    check_fraction("recurrent_dropout", recurrent_dropout)
+    activation = activations.get(activation, "activation")
+    recurrent_activation = activations.get(recurrent_activation, "recurrent_activation")
+    check_bool("bidirectional", bidirectional)
+    if bidirectional:
+        check_choice("merge_mode", merge_mode, MERGE_MODES)
+    for flag in ("residual", "layer_norm", "stateful", "text", "mask_zero", "compile"):
+        check_bool(flag, locals()[flag])
+    if residual and len(set(layer_units)) > 1:
+        raise ValueError(f"residual=True needs the same units in every layer, got {units!r}.")
+    check_seed(seed)
+    text = text or vectorizer is not None
+    if text or vocab_size is not None:
+        if vocab_size is None and vectorizer is not None:
+            vocab_size = vectorizer.vocabulary_size()
+        if vocab_size is None:
+            raise ValueError("text=True needs vocab_size (the vectorizer's max_tokens), got None.")
+        check_positive_int("vocab_size", vocab_size)
+        check_positive_int("embedding_dim", embedding_dim)
+        if input_shape is not None and not text:
+            check_positive_int("input_shape[0] (timesteps)", input_shape[0], allow_none=True)
+    elif input_shape is None:
+        raise ValueError(
+            "give input_shape=(timesteps or None, features) for real-valued sequences, "
+            "vocab_size=... for token ids, or text=True for raw strings; got none of them."
+        )
+    else:
+        input_shape = check_input_shape(input_shape)
+    if mask_value is not None and not isinstance(mask_value, numbers.Real):
+        raise TypeError(f"mask_value must be a number or None, got {mask_value!r}.")
+    check_positive_int("sequence_length", sequence_length, allow_none=True)
+    if stateful:
+        if bidirectional:
+            raise ValueError(
+                "stateful=True needs a unidirectional model (a backward pass cannot carry "
+                "state from one window to the next), got bidirectional=True."
+            )
+        if batch_size is None:
+            raise ValueError("stateful=True needs batch_size (the fixed batch size), got None.")
+        check_positive_int("batch_size", batch_size)
+        if text:
+            raise ValueError("stateful=True takes sequences or token ids, not text=True.")
+    if clipnorm is not None:
+        check_positive_float("clipnorm", clipnorm)
+    _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout)
+
+    inputs, x = _inputs(
+        input_shape,
+        vocab_size,
+        embedding_dim,
+        mask_zero,
+        mask_value,
+        text,
+        vectorizer,
+        sequence_length,
+        stateful,
+        batch_size,
+        seed,
+    )
+    opts = dict(
+        activation=activation,
+        recurrent_activation=recurrent_activation,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        stateful=stateful,
+    )
+    for i, n in enumerate(layer_units):
+        seq = task_.per_step or i < num_layers - 1
+        layer_seed = _seeded(seed, 10 * (i + 1))
+        layer = _rnn_layer(cell, n, seq, False, i, opts, layer_seed)
+        if bidirectional:
+            backward = _rnn_layer(cell, n, seq, True, i, opts, _seeded(seed, 10 * (i + 1) + 5))
+            layer = keras.layers.Bidirectional(
+                layer, backward_layer=backward, merge_mode=merge_mode, name=f"bidirectional_{i}"
+            )
+        y = layer(x)
+        if residual and seq and i > 0:
+            y = keras.layers.Add(name=f"residual_{i}")([x, y])
+        if layer_norm and i < num_layers - 1:
+            y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
+        x = y
+    outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=_seeded(seed, 999))
+    model = (TextModel if text else keras.Model)(inputs, outputs, name=name)
+    if compile:
+        loss_, metrics = heads.compile_args(task_, loss)
+        compile_model(model, loss_, metrics, optimizer, learning_rate, clipnorm)
+    return model
+
+
+def compile_model(model, loss, metrics, optimizer="adam", learning_rate=1e-3, clipnorm=1.0):
+    """Compiles `model` with an optimizer given by name or instance.
+
+    Args:
+        model: a `keras.Model`.
+        loss: the loss.
+        metrics: a list of metrics.
+        optimizer: a Keras optimizer name (`"adam"`, `"sgd"`, `"rmsprop"`, ...) or instance;
+            an instance is used as it is.
+        learning_rate: a float or a `keras.optimizers.schedules.LearningRateSchedule`.
+        clipnorm: gradient norm clipping (on by default: exploding gradients are the classic
+            RNN failure); `None` turns it off.
+
+    Example:
+        >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        >>> compile_model(m, "mse", ["mae"], optimizer="sgd", learning_rate=0.01)
+    """
+    if isinstance(optimizer, str):
+        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            learning_rate = check_positive_float("learning_rate", learning_rate)
+        config = {"learning_rate": learning_rate}
+        if clipnorm is not None:
+            config["clipnorm"] = clipnorm
+        try:
+            optimizer = keras.optimizers.get({"class_name": optimizer, "config": config})
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"optimizer must be a Keras optimizer name (e.g. 'adam', 'adamw', 'sgd', "
+                f"'rmsprop') or instance, got {optimizer!r}: {e}"
+            ) from None
+    elif not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            f"optimizer must be a name or a keras.optimizers.Optimizer, got {optimizer!r}."
+        )
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def adapt_text(model, texts, batch_size=256):
+    """Adapts the model's `TextVectorization` layer to `texts` (strings or a dataset of strings).
+
+    Args:
+        model: a model built with `text=True`.
+        texts: a list/array of strings or a `tf.data.Dataset` yielding strings.
+        batch_size: batch size used to adapt on a list.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
+        >>> adapt_text(m, ["a great film", "a dull film"])
+    """
+    layers = [la for la in model.layers if isinstance(la, keras.layers.TextVectorization)]
+    if not layers:
+        raise ValueError(
+            f"model {model.name!r} has no TextVectorization layer: build it with text=True."
+        )
+    layers[0].adapt(texts, batch_size=batch_size)

@@ -1,0 +1,130 @@
+"""`simple_rnn`, `lstm` and `gru`: one cell type each, one or more layers, any task head."""
+
+import inspect
+
+from zoo.models.base import build_rnn
+
+COMMON_ARGS = """
+        input_shape: `(timesteps or None, features)` for real-valued sequences.
+        vocab_size: number of token ids for integer inputs (id 0 is padding, masked when
+            `mask_zero`), or the vectorizer's `max_tokens` with `text=True`.
+        embedding_dim: size of the token embedding.
+        mask_zero: mask token id 0 (padding).
+        mask_value: for real-valued inputs, time steps whose features all equal this value are
+            padding and are skipped (`keras.layers.Masking`).
+        text: take raw strings: a `TextVectorization` layer inside the model (adapt it with
+            `zoo.models.adapt_text(model, texts)`), so the saved model predicts on strings.
+        vectorizer: a `keras.layers.TextVectorization` to use instead of a new one.
+        sequence_length: with `text=True`, pad or cut every text to this many tokens
+            (default: the longest in the batch).
+        task: one of `binary`, `classification`, `regression`, `forecast`, `tagging`,
+            `sequence_regression` (see `zoo.heads`).
+        num_classes: classes for `classification` and `tagging`.
+        output_dim: values per prediction for the real-valued tasks.
+        horizon: steps ahead for `forecast`.
+        units: units per layer (an int, or a list with one int per layer).
+        num_layers: number of recurrent layers; every layer but the last returns sequences
+            (the last too for per-step tasks).
+        dropout: dropout on each layer's inputs, in [0, 1).
+        recurrent_dropout: dropout on the recurrent state, in [0, 1) (leaves cuDNN).
+        activation: cell activation: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `hard_sigmoid`,
+            `softsign`, or a `zoo.activations.LeakyReLU(slope)`.
+        recurrent_activation: gate activation of LSTM/GRU, same choices.
+        residual: add each layer's input to its output from the second layer on.
+        layer_norm: layer normalisation between layers.
+        stateful: carry the state from one batch to the next (truncated BPTT, see
+            `zoo.tbptt`); needs `batch_size`.
+        batch_size: the fixed batch size of a stateful model.
+        optimizer: optimizer name or instance.
+        learning_rate: a float or a learning-rate schedule.
+        clipnorm: gradient-norm clipping (`None` turns it off).
+        loss: `None` for the task's natural loss, `"mse"` or `"mae"` for real-valued tasks, or a
+            `keras.losses.Loss`.
+        compile: `False` returns the model uncompiled.
+        seed: seed of every initialiser and dropout mask (same seed, same model).
+
+    Returns:
+        A `keras.Model`, compiled with the task's loss and metrics unless `compile=False`."""
+
+
+def with_common_args(fn):
+    """Writes the shared arguments into a factory's docstring and signature.
+
+    The factories pass `**kwargs` on to `build_rnn`; `help()`, IDEs and `inspect.signature` should
+    still show every keyword with its default, so the signature is `build_rnn`'s.
+    """
+    fn.__doc__ = fn.__doc__.replace("{common_args}", COMMON_ARGS.strip("\n").lstrip())
+    own = [
+        p
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    taken = {p.name for p in own} | {"cell", "bidirectional", "name"}
+    shared = [p for p in inspect.signature(build_rnn).parameters.values() if p.name not in taken]
+    fn.__signature__ = inspect.Signature(own + shared)
+    return fn
+
+
+@with_common_args
+def simple_rnn(**kwargs):
+    """Builds a fully connected (Elman) recurrent network.
+
+    Args:
+        {common_args}
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.simple_rnn(input_shape=(None, 2), task="regression", units=8)
+        >>> model.output_shape
+        (None, 1)
+    """
+    return build_rnn(cell="simple_rnn", bidirectional=False, name="simple_rnn", **kwargs)
+
+
+@with_common_args
+def lstm(**kwargs):
+    """Builds a long short-term memory network (Hochreiter & Schmidhuber 1997).
+
+    Args:
+        {common_args}
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.lstm(input_shape=(None, 8), task="classification", num_classes=5)
+        >>> model.output_shape
+        (None, 5)
+    """
+    return build_rnn(cell="lstm", bidirectional=False, name="lstm", **kwargs)
+
+
+@with_common_args
+def gru(**kwargs):
+    """Builds a gated recurrent unit network (Cho et al. 2014), `reset_after` as cuDNN wants.
+
+    Args:
+        {common_args}
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.gru(vocab_size=200, task="binary", units=16, num_layers=2)
+        >>> model.output_shape
+        (None, 1)
+    """
+    return build_rnn(cell="gru", bidirectional=False, name="gru", **kwargs)
+
+
+def search_space(hp):
+    """The tunable hyperparameters of `simple_rnn`, `lstm` and `gru` (a keras-tuner `hp` in).
+
+    Example:
+        >>> import keras_tuner
+        >>> sorted(search_space(keras_tuner.HyperParameters()))[:2]
+        ['activation', 'dropout']
+    """
+    return {
+        "units": hp.Choice("units", [32, 64, 128, 256]),
+        "num_layers": hp.Int("num_layers", 1, 3),
+        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
+        "activation": hp.Choice("activation", ["tanh", "relu", "softsign"]),
+        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),
+    }

@@ -1,0 +1,104 @@
+"""The model registry: one explicit table from a model's name to its factory and search space.
+
+Adding a model family means adding rows here; nothing registers itself on import.
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+from zoo.models.bidirectional import bidirectional
+from zoo.models.bidirectional import search_space as bidirectional_space
+from zoo.models.recurrent import gru, lstm, simple_rnn
+from zoo.models.recurrent import search_space as recurrent_space
+from zoo.models.stacked import search_space as stacked_space
+from zoo.models.stacked import stacked
+from zoo.validation import check_choice
+
+RECURRENT_TASKS = (
+    "binary",
+    "classification",
+    "regression",
+    "forecast",
+    "tagging",
+    "sequence_regression",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """One row of the registry.
+
+    Attributes:
+        name: the model's name, also its factory's name.
+        factory: builds the model from keyword arguments.
+        tasks: the tasks the factory accepts.
+        description: one line for `zoo.list_models()` and `rnnzoo info`.
+        search_space: maps a keras-tuner `hp` to factory keyword arguments.
+    """
+
+    name: str
+    factory: Callable
+    tasks: tuple
+    description: str
+    search_space: Callable
+
+
+# fmt: off
+MODELS = (
+    ModelSpec("simple_rnn", simple_rnn, RECURRENT_TASKS,
+              "Elman RNN: the baseline whose gradients vanish", recurrent_space),
+    ModelSpec("lstm", lstm, RECURRENT_TASKS,
+              "Long short-term memory (cuDNN-eligible by default)", recurrent_space),
+    ModelSpec("gru", gru, RECURRENT_TASKS,
+              "Gated recurrent unit (cuDNN-eligible by default)", recurrent_space),
+    ModelSpec("bidirectional", bidirectional, RECURRENT_TASKS,
+              "Forward and backward RNN per layer, merged", bidirectional_space),
+    ModelSpec("stacked", stacked, RECURRENT_TASKS,
+              "Deep RNN with optional residual links and layer norm", stacked_space),
+)
+# fmt: on
+_BY_NAME = {spec.name: spec for spec in MODELS}
+
+
+def get(name):
+    """Returns the registry row of model `name`, suggesting close names when unknown.
+
+    Example:
+        >>> get("gru").name
+        'gru'
+    """
+    check_choice("model name", name, tuple(_BY_NAME))
+    return _BY_NAME[name]
+
+
+def list_models():
+    """Returns every registry row (`ModelSpec`), in table order.
+
+    Example:
+        >>> import zoo
+        >>> [m.name for m in zoo.list_models()][:3]
+        ['simple_rnn', 'lstm', 'gru']
+    """
+    return list(MODELS)
+
+
+def build(name, **kwargs):
+    """Builds model `name` from the registry with the factory's keyword arguments.
+
+    Args:
+        name: a registered model name (see `list_models()`).
+        **kwargs: the factory's arguments.
+
+    Returns:
+        The factory's model.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("lstm", input_shape=(None, 8), task="classification", num_classes=5)
+        >>> model.output_shape
+        (None, 5)
+    """
+    spec = get(name)
+    if "task" in kwargs:
+        check_choice(f"task (for model {name!r})", kwargs["task"], spec.tasks)
+    return spec.factory(**kwargs)

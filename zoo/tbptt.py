@@ -1,0 +1,99 @@
+"""Truncated backpropagation through time with stateful models.
+
+A stateful model (`stateful=True, batch_size=B`) carries each layer's state from one call to the
+next, so a long series can be fed in consecutive windows: gradients flow back at most one window,
+the state flows through the whole series. States are reset at the start of every epoch and of
+every prediction pass.
+"""
+
+import keras
+import numpy as np
+
+from zoo.validation import check_positive_int
+
+
+def reset_states(model):
+    """Resets the state of every stateful recurrent layer of `model` to zeros.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.lstm(input_shape=(None, 1), task="sequence_regression",
+        ...                     units=4, stateful=True, batch_size=2)
+        >>> reset_states(m)
+    """
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.RNN) and layer.stateful:
+            layer.reset_states()
+
+
+def _windows(x, window):
+    check_positive_int("window", window)
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"x must be (batch, time, ...), got shape {x.shape}.")
+    return [slice(t, t + window) for t in range(0, x.shape[1], window)]
+
+
+def fit(model, x, y, window, epochs=1, verbose=0):
+    """Trains a stateful per-step model on long series `x` in consecutive windows of `window` steps.
+
+    Args:
+        model: a model built with `stateful=True` and a per-step task.
+        x: `(batch_size, T, ...)` inputs; `batch_size` must be the model's.
+        y: `(batch_size, T, ...)` per-step targets.
+        window: steps per window (the truncation length of BPTT).
+        epochs: passes over the series; states are reset before each.
+        verbose: print the mean loss of each epoch.
+
+    Returns:
+        The mean training loss of each epoch, a list.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression",
+        ...                    units=4, stateful=True, batch_size=2)
+        >>> x = np.random.rand(2, 20, 1).astype("float32")
+        >>> len(fit(m, x, x, window=5, epochs=2))
+        2
+    """
+    losses = []
+    for epoch in range(check_positive_int("epochs", epochs)):
+        reset_states(model)
+        logs = [
+            model.train_on_batch(x[:, s], y[:, s], return_dict=True)["loss"]
+            for s in _windows(x, window)
+        ]
+        losses.append(float(np.mean(logs)))
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f}")
+    reset_states(model)
+    return losses
+
+
+def predict(model, x, window):
+    """Predicts on long series `x` window by window, carrying the state across windows.
+
+    For a per-step model this equals one pass over the whole series.
+
+    Args:
+        model: a stateful model.
+        x: `(batch_size, T, ...)` inputs.
+        window: steps per window.
+
+    Returns:
+        The per-window predictions concatenated along time (per-step tasks), or the prediction
+        after the last window (sequence-level tasks).
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.lstm(input_shape=(None, 1), task="sequence_regression",
+        ...                     units=4, stateful=True, batch_size=2)
+        >>> predict(m, np.zeros((2, 12, 1), "float32"), window=4).shape
+        (2, 12, 1)
+    """
+    reset_states(model)
+    outs = [keras.ops.convert_to_numpy(model(x[:, s], training=False)) for s in _windows(x, window)]
+    reset_states(model)
+    if outs[0].ndim >= 3 and len(model.output_shape) >= 3 and model.output_shape[1] is None:
+        return np.concatenate(outs, axis=1)
+    return outs[-1]

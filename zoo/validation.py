@@ -1,0 +1,102 @@
+"""Argument checks shared by every factory: errors name the argument, value and what is allowed."""
+
+import difflib
+import numbers
+
+
+def suggest(value, allowed):
+    """Returns ` Did you mean 'x'?` for the closest names in `allowed`, or an empty string.
+
+    Example:
+        >>> suggest("lstmm", ["lstm", "gru"])
+        " Did you mean 'lstm'?"
+    """
+    matches = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=2, cutoff=0.6)
+    if not matches:
+        return ""
+    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def check_choice(name, value, allowed):
+    """Raises `ValueError` unless `value` is one of `allowed`, suggesting close matches.
+
+    Example:
+        >>> check_choice("merge_mode", "concat", ("concat", "sum"))
+        'concat'
+    """
+    if value not in allowed:
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}."
+            + suggest(value, allowed)
+        )
+    return value
+
+
+def check_positive_int(name, value, allow_none=False):
+    """Raises unless `value` is a positive int (bools are not ints here).
+
+    Example:
+        >>> check_positive_int("units", 32)
+        32
+    """
+    if value is None and allow_none:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__}).")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    return int(value)
+
+
+def check_fraction(name, value):
+    """Raises unless `0 <= value < 1` (dropout rates and the like).
+
+    Example:
+        >>> check_fraction("dropout", 0.2)
+        0.2
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float in [0, 1), got {value!r}.")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}.")
+    return float(value)
+
+
+def check_positive_float(name, value):
+    """Raises unless `value` is a real number > 0.
+
+    Example:
+        >>> check_positive_float("learning_rate", 1e-3)
+        0.001
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive float, got {value!r}.")
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive float, got {value!r}.")
+    return float(value)
+
+
+def check_bool(name, value):
+    """Raises `TypeError` unless `value` is a bool.
+
+    Example:
+        >>> check_bool("residual", True)
+        True
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def check_seed(seed):
+    """Raises unless `seed` is `None` or a non-negative int.
+
+    Example:
+        >>> check_seed(0)
+        0
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}.")
+    return int(seed)
