@@ -85,7 +85,7 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             raise ValueError("task='forecast' needs horizon (a positive int), got None.")
         check_positive_int("horizon", horizon)
     if loss is not None and not isinstance(loss, keras.losses.Loss):
-        check_choice("loss", loss, task.losses)
+        check_choice(f"loss (for task={task.name!r})", loss, task.losses)
 
 
 def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):

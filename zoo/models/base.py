@@ -5,6 +5,8 @@ which validates every argument before building anything. `compile_model` serves 
 """
 
 import numbers
+import os
+import sys
 import warnings
 
 import keras
@@ -23,28 +25,55 @@ from zoo.validation import (
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 _warned = set()
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _as_strings(x):
+    """Turns a list of `str` or a NumPy `str`/`bytes` array into the object array Keras accepts."""
+    if isinstance(x, list | tuple) and x and all(isinstance(s, str | bytes) for s in x):
+        return np.array(x, dtype=object)
+    if isinstance(x, np.ndarray) and x.dtype.kind in "US":
+        return x.astype(object)
+    return x
 
 
 @keras.saving.register_keras_serializable(package="zoo")
 class TextModel(keras.Model):
-    """A functional model on raw strings whose `predict` also takes a Python list of strings.
+    """A functional model on raw strings that also takes a Python list or NumPy array of strings.
 
-    Keras's data adapters reject a list of `str`; this wraps it in a string array, so that a
-    saved text model answers `model.predict(["a great film"])`.
+    Keras's data adapters reject a list of `str` and NumPy `str_`/`bytes_` arrays (only object
+    arrays and tensors pass); this converts them, so that a saved text model answers
+    `model.predict(["a great film"])` and trains on `np.array(texts)`.
     """
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, accepting a list or NumPy array of strings as well."""
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and val:
+            kwargs["validation_data"] = (_as_strings(val[0]), *val[1:])
+        return super().fit(_as_strings(x), y, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        """`keras.Model.evaluate`, accepting a list or NumPy array of strings as well."""
+        return super().evaluate(_as_strings(x), *args, **kwargs)
+
     def predict(self, x, *args, **kwargs):
-        """`keras.Model.predict`, accepting a list of strings as well."""
-        if isinstance(x, list | tuple) and all(isinstance(s, str) for s in x):
-            x = np.array(x, dtype=object)
-        return super().predict(x, *args, **kwargs)
+        """`keras.Model.predict`, accepting a list or NumPy array of strings as well."""
+        return super().predict(_as_strings(x), *args, **kwargs)
 
 
 def warn_once(key, message):
-    """Issues `message` as a `UserWarning` the first time `key` is seen in this process."""
+    """Issues `message` as a `UserWarning` the first time `key` is seen in this process.
+
+    The warning points at the first caller outside the `zoo` package (the user's line), however
+    deep the call came from (`zoo.build` -> factory -> `build_rnn` -> here).
+    """
     if key not in _warned:
         _warned.add(key)
-        warnings.warn(message, UserWarning, stacklevel=4)
+        frame, level = sys._getframe(0), 1
+        while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frame, level = frame.f_back, level + 1
+        warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout):

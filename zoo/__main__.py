@@ -1,0 +1,7 @@
+"""`python -m zoo` is `rnnzoo`."""
+
+import sys
+
+from zoo.cli import main
+
+sys.exit(main())

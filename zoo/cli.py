@@ -1,0 +1,109 @@
+"""The `rnnzoo` command line: `rnnzoo list | info NAME | run NAME` (also `python -m zoo`).
+
+Recipes are found by module name in the `recipes` package, so the library never imports one
+until asked to.
+"""
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+
+from zoo.validation import suggest
+
+
+def recipe_names():
+    """The names of every recipe module, sorted.
+
+    Example:
+        >>> "adding_gru" in recipe_names()
+        True
+    """
+    import recipes
+
+    return sorted(m.name for m in pkgutil.iter_modules(recipes.__path__) if not m.ispkg)
+
+
+def load_recipe(name):
+    """Imports `recipes.NAME` and returns its `RECIPE`, with a one-line error when unknown.
+
+    Example:
+        >>> load_recipe("adding_lstm").model
+        'lstm'
+    """
+    from zoo.training import RecipeError
+
+    names = recipe_names()
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name not in names:
+        raise RecipeError(
+            f"unknown recipe {name!r}." + suggest(name, names) + " `rnnzoo list` shows them all."
+        )
+    return importlib.import_module(f"recipes.{name}").RECIPE
+
+
+def _list(args):
+    from zoo.training import Recipe  # noqa: F401  (imports TFDS and registers our builders)
+
+    rows = [("recipe", "model", "dataset", "task", "offline")]
+    for name in recipe_names():
+        r = load_recipe(name)
+        rows.append((r.name, r.model, r.dataset, r.task, "yes" if r.offline else "no"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _info(args):
+    from zoo import registry
+
+    r = load_recipe(args.name)
+    spec = registry.get(r.model)
+    print(f"{r.name}: {r.description}")
+    print(f"  model     {r.model} ({spec.description})")
+    print(f"  dataset   {r.dataset} ({'offline' if r.offline else 'downloads'})")
+    print(f"  task      {r.task}")
+    print(f"  epochs    {r.epochs}, batch size {r.batch_size}, best epoch by {r.monitor}")
+    for k, v in r.model_kwargs.items():
+        print(f"  {k:<9} {v!r}")
+    print(f"run it:     rnnzoo run {r.name}")
+
+
+def _run(args):
+    from zoo import training
+
+    training.run_from_args(load_recipe(args.name), args)
+
+
+def parser():
+    """The `rnnzoo` argument parser."""
+    p = argparse.ArgumentParser(prog="rnnzoo", description="rnn-zoo: recurrent models, recipes.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the recipes").set_defaults(func=_list)
+    info = sub.add_parser("info", help="describe a recipe")
+    info.add_argument("name")
+    info.set_defaults(func=_info)
+    run = sub.add_parser("run", help="train and evaluate a recipe, write its results")
+    run.add_argument("name")
+    from zoo.training import add_run_arguments
+
+    add_run_arguments(run)
+    run.set_defaults(func=_run)
+    return p
+
+
+def main(argv=None):
+    """Entry point of the `rnnzoo` console script; returns the exit code."""
+    from zoo.training import RecipeError
+
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (RecipeError, ValueError, TypeError) as e:
+        print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

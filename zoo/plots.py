@@ -1,0 +1,75 @@
+"""PNG plots a recipe run writes: learning curves, and plots of what a model does."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from zoo import inspect as zoo_inspect  # noqa: E402
+
+
+def learning_curves(history, path, title=""):
+    """Plots every training metric per epoch beside its validation twin, one panel each.
+
+    Args:
+        history: `{metric: [value per epoch]}` (Keras's `History.history`).
+        path: the PNG file to write.
+        title: the figure's title.
+
+    Returns:
+        `path`.
+
+    Example:
+        >>> learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, "/tmp/curves.png")
+        '/tmp/curves.png'
+    """
+    names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        epochs = np.arange(1, len(history[name]) + 1)
+        ax.plot(epochs, history[name], marker="o", label="train")
+        if f"val_{name}" in history:
+            ax.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)
+
+
+def gradient_through_time(model, dataset, path, title=""):
+    """Plots `‖∂L/∂x_t‖` over t for one batch of `dataset` (log scale): BPTT made visible.
+
+    Args:
+        model: a trained model on real-valued sequences.
+        dataset: batches of `(x, y)`; the first batch is used.
+        path: the PNG file to write.
+        title: the figure's title.
+
+    Returns:
+        `path`.
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> m = zoo.models.gru(input_shape=(20, 2), task="regression", units=4)
+        >>> ds = tf.data.Dataset.from_tensors((np.ones((2, 20, 2), "f"), np.ones((2, 1), "f")))
+        >>> gradient_through_time(m, ds, "/tmp/grads.png")
+        '/tmp/grads.png'
+    """
+    x, y = next(iter(dataset))
+    norms = zoo_inspect.gradient_through_time(model, x, y)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.semilogy(np.arange(len(norms)), norms + 1e-30)
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("‖∂L/∂x_t‖ (batch mean)")
+    ax.set_title(title or f"{model.name}: gradient of the loss with respect to each input step")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)

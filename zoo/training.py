@@ -1,0 +1,428 @@
+"""What every recipe shares: load the TFDS data, build the model, fit, evaluate, write the results.
+
+A recipe (see `recipes/`) is a `Recipe` declaration: which registered model, which TFDS dataset,
+which task and hyperparameters. `run(recipe, ...)` does the rest and writes, into its output
+folder, `config.json`, `history.json`, `metrics.json`, `model.keras`, `tensorboard/` and PNG plots.
+"""
+
+import ast
+import csv
+import dataclasses
+import datetime
+import inspect
+import json
+import os
+import pathlib
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
+from zoo import plots, registry
+from zoo.data import batches
+from zoo.validation import check_fraction, check_positive_int, suggest
+
+
+class RecipeError(Exception):
+    """A recipe cannot run as asked; the message is one line saying what failed and the way out."""
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A pairing of a registered model and a TFDS dataset, with its hyperparameters.
+
+    Attributes:
+        name: the recipe's name (its module's name in `recipes/`).
+        model: a registered model name (`zoo.list_models()`).
+        dataset: a TFDS name with its config, e.g. `"adding_problem/t200"`.
+        task: the model's task head.
+        model_kwargs: the factory's keyword arguments.
+        description: one line for `rnnzoo list`.
+        preprocess: maps one `(x, y)` example to the model's `(x, y)`; `None` keeps it.
+        train_split: the TFDS split to train on.
+        validation_split: the TFDS validation split, or `None` to carve it from the training split.
+        validation_fraction: the share of the training split carved for validation.
+        test_split: the TFDS split to evaluate on.
+        epochs: training epochs.
+        batch_size: examples per batch.
+        monitor: the validation metric whose best epoch is kept, e.g. `"val_loss"`.
+        early_stopping: patience in epochs, or `None` for no early stopping.
+        plot: `f(model, test_batches, path)` writing the recipe's own PNG, or `None`.
+        plot_name: file name of that plot.
+    """
+
+    name: str
+    model: str
+    dataset: str
+    task: str
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+    preprocess: Callable | None = None
+    train_split: str = "train"
+    validation_split: str | None = "validation"
+    validation_fraction: float = 0.1
+    test_split: str = "test"
+    epochs: int = 10
+    batch_size: int = 64
+    monitor: str = "val_loss"
+    early_stopping: int | None = None
+    plot: Callable | None = None
+    plot_name: str = "plot.png"
+
+    @property
+    def offline(self):
+        """Whether the dataset is generated locally by one of rnn-zoo's own builders."""
+        try:
+            cls = tfds.builder_cls(self.dataset.split("/")[0])
+        except Exception:  # an unknown name: certainly not one of ours
+            return False
+        return cls.__module__.startswith("zoo.datasets")
+
+
+# The Recipe fields `--set` may change; every other key goes to the model factory.
+_RECIPE_KEYS = (
+    "dataset",
+    "validation_fraction",
+    "epochs",
+    "batch_size",
+    "monitor",
+    "early_stopping",
+)
+
+
+def parse_overrides(pairs):
+    """Parses `["key=value", ...]` into a dict, values read as Python literals when they are.
+
+    Example:
+        >>> parse_overrides(["units=32", "cell=gru", "dropout=0.1"])
+        {'units': 32, 'cell': 'gru', 'dropout': 0.1}
+    """
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise RecipeError(f"--set takes key=value, got {pair!r}.")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value
+    return out
+
+
+def configure(recipe, overrides):
+    """Applies `--set` overrides: recipe fields to a copy of the recipe, the rest to the model.
+
+    Returns:
+        `(recipe, model_kwargs)`.
+    """
+    factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters)
+    recipe_changes, model_kwargs = {}, dict(recipe.model_kwargs)
+    for key, value in overrides.items():
+        if key in _RECIPE_KEYS:
+            recipe_changes[key] = value
+        elif key in factory_args:
+            model_kwargs[key] = value
+        else:
+            allowed = sorted(factory_args | set(_RECIPE_KEYS))
+            raise RecipeError(
+                f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
+                + suggest(key, allowed)
+            )
+    return dataclasses.replace(recipe, **recipe_changes), model_kwargs
+
+
+def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
+    """Loads the recipe's train, validation and test splits from TFDS as `(x, y)` datasets.
+
+    Raises:
+        RecipeError: the dataset cannot be prepared (no internet, missing manual files).
+    """
+    train, val = recipe.train_split, recipe.validation_split
+    if val is None:
+        cut = round(100 * (1 - check_fraction("validation_fraction", recipe.validation_fraction)))
+        train, val = f"{train}[:{cut}%]", f"{train}[{cut}%:]"
+    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+    try:
+        splits = tfds.load(
+            recipe.dataset,
+            split=[train, val, recipe.test_split],
+            data_dir=data_dir,
+            as_supervised=True,
+            shuffle_files=True,
+            read_config=tfds.ReadConfig(shuffle_seed=seed),
+            download_and_prepare_kwargs={"download_config": download_config},
+        )
+    except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
+        reason = " ".join(str(e).split())[:300]
+        raise RecipeError(
+            f"could not load dataset {recipe.dataset!r} ({type(e).__name__}: {reason}). "
+            "Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir DIR holding "
+            "the downloaded files."
+        ) from e
+    if recipe.preprocess is not None:
+        splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
+    return splits
+
+
+def _best_so_far(csv_path, monitor, mode):
+    """The best monitored value in an earlier, interrupted run's history (for a resumed run)."""
+    if not csv_path.exists():
+        return None
+    with open(csv_path) as f:
+        values = [float(r[monitor]) for r in csv.DictReader(f) if r.get(monitor)]
+    if not values:
+        return None
+    return min(values) if mode == "min" else max(values)
+
+
+def _mode(monitor):
+    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+
+
+def _versions():
+    return {
+        "zoo": __import__("zoo").__version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "tensorflow_datasets": tfds.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def _write_json(path, obj):
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "get_config"):
+        return keras.saving.serialize_keras_object(value)
+    return repr(value)
+
+
+def save_model(model, path):
+    """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file."""
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".partial-")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def run(
+    recipe,
+    *,
+    epochs=None,
+    batch_size=None,
+    output=None,
+    data_dir=None,
+    manual_dir=None,
+    seed=0,
+    overrides=None,
+    callbacks=None,
+    verbose="auto",
+):
+    """Trains and evaluates `recipe`, writing every result into `output`.
+
+    Args:
+        recipe: a `Recipe`.
+        epochs: overrides the recipe's epochs.
+        batch_size: overrides the recipe's batch size.
+        output: the output folder (default `runs/<recipe name>`); re-running an interrupted
+            run with the same folder resumes it.
+        data_dir: TFDS data folder (default TFDS's own, `~/tensorflow_datasets`).
+        manual_dir: folder of manually downloaded dataset files.
+        seed: seeds the model, the shuffling and Keras's global generators.
+        overrides: `{key: value}` of model arguments or recipe settings (`--set`).
+        callbacks: extra Keras callbacks for `fit`.
+        verbose: Keras's `fit` verbosity.
+
+    Returns:
+        The metrics dict also written to `metrics.json`.
+
+    Example:
+        >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
+        >>> run(RECIPE, epochs=1, output="/tmp/adding_gru")  # doctest: +SKIP
+    """
+    recipe, model_kwargs = configure(recipe, overrides or {})
+    epochs = check_positive_int("epochs", epochs or recipe.epochs)
+    batch_size = check_positive_int("batch_size", batch_size or recipe.batch_size)
+    out = pathlib.Path(output or pathlib.Path("runs") / recipe.name)
+    out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(seed)
+
+    model_kwargs = {"seed": seed, **model_kwargs}
+    model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
+    train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
+    if model_kwargs.get("text"):
+        from zoo.models import adapt_text
+
+        adapt_text(model, train.map(lambda x, y: x).batch(1024))
+    train_b = batches(train, batch_size, shuffle=True, seed=seed)
+    val_b, test_b = batches(val, batch_size), batches(test, batch_size)
+
+    mode = _mode(recipe.monitor)
+    best_path = out / "best.weights.h5"
+    if not (out / "backup").exists():  # a fresh run, not the resumption of an interrupted one
+        for stale in (out / "history.csv", best_path):
+            stale.unlink(missing_ok=True)
+    standard = [
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(out / "tensorboard")),
+        keras.callbacks.ModelCheckpoint(
+            str(best_path),
+            monitor=recipe.monitor,
+            mode=mode,
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
+        ),
+    ]
+    callbacks = [*standard, *(callbacks or ())]
+    if recipe.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=recipe.monitor, mode=mode, patience=recipe.early_stopping
+            )
+        )
+    config = {
+        "recipe": recipe.name,
+        "model": recipe.model,
+        "dataset": recipe.dataset,
+        "task": recipe.task,
+        "model_kwargs": model_kwargs,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "monitor": recipe.monitor,
+        "early_stopping": recipe.early_stopping,
+        "validation": recipe.validation_split or f"{recipe.validation_fraction:.0%} of train",
+        "seed": seed,
+        "data_dir": data_dir,
+        "manual_dir": manual_dir,
+        "command": " ".join(sys.argv),
+        "versions": _versions(),
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    _write_json(out / "config.json", config)
+
+    start = time.perf_counter()
+    history = model.fit(
+        train_b,
+        validation_data=val_b,
+        epochs=epochs,
+        callbacks=callbacks,
+        shuffle=False,  # train_b is shuffled by tf.data, reshuffled each epoch
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    history = _full_history(out / "history.csv", history.history)
+    if best_path.exists():
+        model.load_weights(str(best_path))
+    scores = model.evaluate(test_b, return_dict=True, verbose=0)
+    monitored = history.get(recipe.monitor, [])
+    best_epoch = None
+    if monitored:
+        pick = np.nanargmin if mode == "min" else np.nanargmax
+        best_epoch = int(pick(monitored)) + 1
+    metrics = {
+        **{f"test_{k}": float(v) for k, v in scores.items()},
+        "best_epoch": best_epoch,
+        f"best_{recipe.monitor}": float(monitored[best_epoch - 1]) if best_epoch else None,
+        "epochs_run": len(monitored) or len(history.get("loss", [])),
+        "train_seconds": round(seconds, 2),
+    }
+    _write_json(out / "history.json", history)
+    _write_json(out / "metrics.json", metrics)
+    model_path = save_model(model, out / "model.keras")
+    written = [out / "config.json", out / "history.json", out / "metrics.json", model_path]
+    written.append(plots.learning_curves(history, out / "learning_curves.png", recipe.name))
+    if recipe.plot is not None:
+        written.append(recipe.plot(model, test_b, out / recipe.plot_name))
+    written.append(out / "tensorboard")
+    print(f"\n{recipe.name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+    print(f"results in {out}/:")
+    for path in written:
+        print(f"  {pathlib.Path(path).name}")
+    return metrics
+
+
+def _fmt(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _full_history(csv_path, fallback):
+    """Per-epoch history over the whole run, resumed parts included (from the CSV log)."""
+    if not csv_path.exists():
+        return {k: [float(v) for v in vs] for k, vs in fallback.items()}
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    by_epoch = {int(r["epoch"]): r for r in rows}  # a resumed epoch's last row wins
+    keys = [k for k in rows[0] if k != "epoch"] if rows else []
+    return {k: [float(by_epoch[e][k]) for e in sorted(by_epoch)] for k in keys}
+
+
+def add_run_arguments(parser):
+    """Adds the options of `rnnzoo run` to `parser` (shared with `python -m recipes.NAME`)."""
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
+    parser.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
+    parser.add_argument("--output", help="output folder (default: runs/NAME); re-run to resume")
+    parser.add_argument("--data-dir", help="TFDS data folder (default: ~/tensorflow_datasets)")
+    parser.add_argument("--manual-dir", help="folder of manually downloaded dataset files")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a model argument or recipe setting, e.g. --set units=128 (repeatable)",
+    )
+
+
+def run_from_args(recipe, args):
+    """Runs `recipe` with the options parsed by `add_run_arguments`."""
+    return run(
+        recipe,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        output=args.output,
+        data_dir=args.data_dir,
+        manual_dir=args.manual_dir,
+        seed=args.seed,
+        overrides=parse_overrides(args.set),
+    )
+
+
+def main(recipe, argv=None):
+    """Runs `recipe` from the command line: what `python -m recipes.NAME` calls.
+
+    Args:
+        recipe: the recipe module's `RECIPE`.
+        argv: the arguments (default `sys.argv[1:]`).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m recipes.{recipe.name}", description=recipe.description
+    )
+    add_run_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        run_from_args(recipe, args)
+    except (RecipeError, ValueError, TypeError) as e:
+        print(f"{recipe.name}: error: {e}", file=sys.stderr)
+        sys.exit(2)
