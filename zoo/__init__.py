@@ -7,22 +7,37 @@ Example:
     ['simple_rnn', 'lstm']
 """
 
+import json
 import os
 
-_BACKEND = os.environ.get("KERAS_BACKEND")
-if _BACKEND not in (None, "tensorflow"):
+
+def _configured_backend():
+    """The backend Keras will load: `KERAS_BACKEND`, else `keras.json`'s, else TensorFlow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"], "KERAS_BACKEND"
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    path = os.path.join(home, "keras.json")
+    try:
+        with open(path) as f:
+            return json.load(f).get("backend", "tensorflow"), path
+    except (OSError, ValueError):
+        return "tensorflow", None
+
+
+_BACKEND, _SOURCE = _configured_backend()
+if _BACKEND != "tensorflow":
     raise ImportError(
         f"rnn-zoo runs on Keras 3's TensorFlow backend (it uses tf.data, TFDS and "
-        f"tf.distribute), but KERAS_BACKEND={_BACKEND!r}. Unset it or set KERAS_BACKEND=tensorflow."
+        f"tf.distribute), but Keras is configured for {_BACKEND!r} by {_SOURCE}. "
+        "Set KERAS_BACKEND=tensorflow."
     )
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 
-if keras.backend.backend() != "tensorflow":
+if keras.backend.backend() != "tensorflow":  # Keras was imported earlier with another backend
     raise ImportError(
-        f"rnn-zoo runs on Keras 3's TensorFlow backend, but Keras is configured for "
-        f"{keras.backend.backend()!r} (see ~/.keras/keras.json). Set KERAS_BACKEND=tensorflow."
+        f"rnn-zoo runs on Keras 3's TensorFlow backend, but Keras was already loaded with "
+        f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before importing Keras."
     )
 
 from zoo import activations, heads, inspect, models, tbptt  # noqa: E402

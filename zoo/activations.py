@@ -22,7 +22,7 @@ class LeakyReLU:
     Example:
         >>> import zoo
         >>> act = zoo.activations.LeakyReLU(negative_slope=0.1)
-        >>> float(act(keras.ops.convert_to_tensor(-2.0)))
+        >>> round(float(act(keras.ops.convert_to_tensor(-2.0))), 6)
         -0.2
     """
 

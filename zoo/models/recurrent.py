@@ -113,8 +113,14 @@ def gru(**kwargs):
     return build_rnn(cell="gru", bidirectional=False, name="gru", **kwargs)
 
 
-def search_space(hp):
+def search_space(hp, num_layers=(1, 3)):
     """The tunable hyperparameters of `simple_rnn`, `lstm` and `gru` (a keras-tuner `hp` in).
+
+    Args:
+        hp: a `keras_tuner.HyperParameters`.
+        num_layers: `(min, max)` of the `num_layers` range. A family that tunes other depths
+            passes its own range here: keras-tuner keeps the first definition of a name, so
+            redefining `num_layers` afterwards would be silently ignored.
 
     Example:
         >>> import keras_tuner
@@ -123,7 +129,7 @@ def search_space(hp):
     """
     return {
         "units": hp.Choice("units", [32, 64, 128, 256]),
-        "num_layers": hp.Int("num_layers", 1, 3),
+        "num_layers": hp.Int("num_layers", *num_layers),
         "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1),
         "activation": hp.Choice("activation", ["tanh", "relu", "softsign"]),
         "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"),

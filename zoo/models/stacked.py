@@ -57,8 +57,7 @@ def search_space(hp):
         2
     """
     return {
-        **_recurrent_space(hp),
-        "num_layers": hp.Int("num_layers", 2, 4),
+        **_recurrent_space(hp, num_layers=(2, 4)),
         "cell": hp.Choice("cell", ["lstm", "gru", "simple_rnn"]),
         "bidirectional": hp.Boolean("bidirectional"),
         "residual": hp.Boolean("residual"),

@@ -1,0 +1,452 @@
+"""The recurrent model factories: every model, task, activation and option through one check."""
+
+import os
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import run_model_checks
+
+import zoo
+from zoo.activations import ACTIVATIONS, LeakyReLU
+
+B, T, F = 4, 5, 3  # batch, steps, features: tiny on purpose
+NUM_CLASSES, OUTPUT_DIM, HORIZON, VOCAB = 3, 2, 3, 12
+REAL = dict(input_shape=(None, F))
+# Tracing a training step costs seconds on a CPU: the registry tests run the compiled (graph)
+# path, the tests of single options run eagerly (`run_model_checks(..., run_eagerly=True)`).
+
+
+def real_inputs(batch=B, steps=T, features=F, seed=0):
+    return np.random.default_rng(seed).normal(size=(batch, steps, features)).astype("float32")
+
+
+def token_inputs(batch=B, steps=T, seed=0):
+    return np.random.default_rng(seed).integers(1, VOCAB, size=(batch, steps)).astype("int32")
+
+
+def targets(task, batch=B, steps=T, seed=0):
+    """Random targets of the right shape and type for `task`."""
+    rng = np.random.default_rng(seed)
+    return {
+        "binary": lambda: rng.integers(0, 2, size=(batch, 1)),
+        "classification": lambda: rng.integers(0, NUM_CLASSES, size=(batch,)),
+        "regression": lambda: rng.normal(size=(batch, OUTPUT_DIM)).astype("float32"),
+        "forecast": lambda: rng.normal(size=(batch, HORIZON, OUTPUT_DIM)).astype("float32"),
+        "tagging": lambda: rng.integers(0, NUM_CLASSES, size=(batch, steps)),
+        "sequence_regression": lambda: rng.normal(size=(batch, steps, OUTPUT_DIM)).astype(
+            "float32"
+        ),
+    }[task]()
+
+
+def head_kwargs(task):
+    """The head arguments each task needs."""
+    return {
+        "binary": {},
+        "classification": {"num_classes": NUM_CLASSES},
+        "regression": {"output_dim": OUTPUT_DIM},
+        "forecast": {"horizon": HORIZON, "output_dim": OUTPUT_DIM},
+        "tagging": {"num_classes": NUM_CLASSES},
+        "sequence_regression": {"output_dim": OUTPUT_DIM},
+    }[task]
+
+
+# Tiny arguments for every registered model; a model added to the registry needs a row here.
+SMALL = {
+    "simple_rnn": dict(REAL, task="regression", units=4),
+    "lstm": dict(REAL, task="classification", units=4),
+    "gru": dict(vocab_size=VOCAB, embedding_dim=4, task="binary", units=4),
+    "bidirectional": dict(REAL, cell="gru", task="tagging", units=4),
+    "stacked": dict(REAL, cell="simple_rnn", task="sequence_regression", units=4),
+}
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in zoo.list_models()])
+def test_registered_model(name, tmp_path):
+    assert name in SMALL, f"add tiny test arguments for the new model {name!r} to SMALL"
+    kwargs = dict(SMALL[name], seed=0)
+    kwargs.update(head_kwargs(kwargs["task"]))
+    model = zoo.build(name, **kwargs)
+    x = token_inputs() if "vocab_size" in kwargs else real_inputs()
+    run_model_checks(model, x, targets(kwargs["task"]), tmp_path)
+
+
+@pytest.mark.parametrize("task", list(zoo.heads.TASKS))
+def test_task(task, tmp_path):
+    model = zoo.models.gru(**REAL, task=task, units=4, seed=0, **head_kwargs(task))
+    expected = {
+        "binary": (None, 1),
+        "classification": (None, NUM_CLASSES),
+        "regression": (None, OUTPUT_DIM),
+        "forecast": (None, HORIZON, OUTPUT_DIM),
+        "tagging": (None, None, NUM_CLASSES),
+        "sequence_regression": (None, None, OUTPUT_DIM),
+    }[task]
+    assert model.output_shape == expected
+    natural_loss = {
+        "binary": "binary_crossentropy",
+        "classification": "sparse_categorical_crossentropy",
+    }
+    natural_loss["tagging"] = natural_loss["classification"]
+    assert model.loss == natural_loss.get(task, "mse")
+    preds = run_model_checks(model, real_inputs(), targets(task), tmp_path, run_eagerly=True)
+    if zoo.heads.TASKS[task].categorical:
+        assert np.all((preds >= 0) & (preds <= 1))
+    if task in ("classification", "tagging"):
+        np.testing.assert_allclose(preds.sum(-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:.*cuDNN:UserWarning")
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_activation(activation, tmp_path):
+    model = zoo.models.lstm(
+        **REAL,
+        task="regression",
+        units=4,
+        activation=activation,
+        recurrent_activation=activation,
+        seed=0,
+    )
+    run_model_checks(model, real_inputs(), targets("regression")[:, :1], tmp_path, run_eagerly=True)
+    loaded = keras.models.load_model(tmp_path / "lstm.keras", safe_mode=True)
+    cell = loaded.get_layer("lstm_0").cell
+    assert cell.activation.__name__ == activation
+    assert cell.recurrent_activation.__name__ == activation
+
+
+@pytest.mark.filterwarnings("ignore:.*cuDNN:UserWarning")
+def test_leaky_relu_keeps_its_slope(tmp_path):
+    model = zoo.models.gru(
+        **REAL,
+        task="regression",
+        units=4,
+        activation=LeakyReLU(0.1),
+        recurrent_activation="leaky_relu",
+        seed=0,
+    )
+    run_model_checks(model, real_inputs(), targets("regression")[:, :1], tmp_path, run_eagerly=True)
+    cell = keras.models.load_model(tmp_path / "gru.keras", safe_mode=True).get_layer("gru_0").cell
+    assert isinstance(cell.activation, LeakyReLU)
+    assert cell.activation.negative_slope == pytest.approx(0.1)
+    assert cell.recurrent_activation == LeakyReLU(0.2)  # Keras's own default slope
+    assert float(cell.activation(keras.ops.convert_to_tensor(-2.0))) == pytest.approx(-0.2)
+
+
+def test_loss_mae(tmp_path):
+    model = zoo.models.simple_rnn(**REAL, task="regression", units=4, loss="mae", seed=0)
+    assert model.loss == "mae"
+    x, y = real_inputs(), targets("regression")[:, :1]
+    run_model_checks(model, x, y, tmp_path, run_eagerly=True)
+    loaded = keras.models.load_model(tmp_path / "simple_rnn.keras", safe_mode=True)
+    assert loaded.loss == "mae"
+    loaded.run_eagerly = True
+    loss = loaded.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert loss == pytest.approx(np.abs(loaded.predict(x, verbose=0) - y).mean(), rel=1e-5)
+
+
+def test_uncompiled(tmp_path):
+    model = zoo.models.lstm(**REAL, task="binary", units=4, compile=False, seed=0)
+    assert not model.compiled
+    run_model_checks(model, real_inputs(), targets("binary"), tmp_path, run_eagerly=True)
+    model.compile(loss="binary_crossentropy", run_eagerly=True)  # trainable once compiled
+    assert np.isfinite(model.train_on_batch(real_inputs(), targets("binary")))
+
+
+@pytest.mark.parametrize("merge_mode", zoo.models.base.MERGE_MODES)
+def test_merge_mode(merge_mode, tmp_path):
+    model = zoo.models.bidirectional(
+        **REAL, cell="simple_rnn", task="binary", units=4, merge_mode=merge_mode, seed=0
+    )
+    assert model.get_layer("bidirectional_0").merge_mode == merge_mode
+    assert model.get_layer("head").input.shape[-1] == (8 if merge_mode == "concat" else 4)
+    run_model_checks(model, real_inputs(), targets("binary"), tmp_path, run_eagerly=True)
+
+
+def test_stacked_bidirectional_residual_layer_norm(tmp_path):
+    model = zoo.models.stacked(
+        **REAL,
+        cell="gru",
+        num_layers=3,
+        bidirectional=True,
+        residual=True,
+        layer_norm=True,
+        task="tagging",
+        num_classes=NUM_CLASSES,
+        units=4,
+        seed=0,
+    )
+    names = {layer.name for layer in model.layers}
+    assert {f"bidirectional_{i}" for i in range(3)} <= names
+    assert {"residual_1", "residual_2", "layer_norm_0", "layer_norm_1"} <= names
+    assert "residual_0" not in names and "layer_norm_2" not in names
+    run_model_checks(model, real_inputs(), targets("tagging"), tmp_path, run_eagerly=True)
+
+
+def test_units_as_list(tmp_path):
+    model = zoo.models.stacked(**REAL, units=[8, 4], task="regression", seed=0)
+    assert [model.get_layer(f"lstm_{i}").units for i in range(2)] == [8, 4]
+    run_model_checks(model, real_inputs(), targets("regression")[:, :1], tmp_path, run_eagerly=True)
+
+
+def _weights(model):
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+def test_seed_reproducible():
+    def build(seed):
+        return zoo.models.gru(vocab_size=VOCAB, embedding_dim=4, task="binary", units=4, seed=seed)
+
+    a, b, c = build(7), build(7), build(8)
+    for wa, wb in zip(_weights(a), _weights(b), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    x = token_inputs()
+    np.testing.assert_array_equal(a.predict(x, verbose=0), b.predict(x, verbose=0))
+    # Every randomly initialised weight (embedding, kernels) differs; zero biases stay equal.
+    differ = [not np.array_equal(wa, wc) for wa, wc in zip(_weights(a), _weights(c), strict=True)]
+    assert differ == [np.any(w != 0) for w in _weights(a)]
+
+
+def test_bidirectional_halves_start_different():
+    model = zoo.models.bidirectional(**REAL, task="binary", units=4, seed=1)
+    layer = model.get_layer("bidirectional_0")
+    forward, backward = layer.forward_layer, layer.backward_layer
+    assert backward.go_backwards and not forward.go_backwards
+    for wf, wb in zip(forward.cell.weights[:2], backward.cell.weights[:2], strict=True):
+        assert not np.allclose(np.asarray(wf), np.asarray(wb))
+
+
+# --- masking: padding a batch to another length changes nothing -------------------------------
+
+LENGTHS = (3, 5, 2)
+
+
+def _padded_real(steps):
+    seqs = [np.random.default_rng(i).normal(size=(n, F)) + 1 for i, n in enumerate(LENGTHS)]
+    x = np.zeros((len(LENGTHS), steps, F), "float32")
+    for i, s in enumerate(seqs):
+        x[i, : len(s)] = s
+    return x
+
+
+def _padded_tokens(steps):
+    x = np.zeros((len(LENGTHS), steps), "int32")
+    for i, n in enumerate(LENGTHS):
+        x[i, :n] = np.random.default_rng(i).integers(1, VOCAB, size=n)
+    return x
+
+
+@pytest.mark.parametrize("name", ["lstm", "bidirectional"])
+@pytest.mark.parametrize("inputs", ["mask_value", "mask_zero"])
+def test_padding_does_not_change_predictions(name, inputs):
+    if inputs == "mask_value":
+        kwargs, pad = dict(REAL, mask_value=0.0), _padded_real
+    else:
+        kwargs, pad = dict(vocab_size=VOCAB, embedding_dim=4, mask_zero=True), _padded_tokens
+    model = zoo.build(name, task="regression", units=4, seed=0, **kwargs)
+    model.run_eagerly = True  # three input shapes: tracing each would cost more than it checks
+    short = model.predict(pad(6), verbose=0)
+    np.testing.assert_allclose(model.predict(pad(9), verbose=0), short, atol=1e-6)
+    # The padding really is skipped: the last real step is what the sequence head sees.
+    assert not np.allclose(model.predict(pad(6)[:, :2], verbose=0), short, atol=1e-3)
+
+
+def test_tagging_loss_is_averaged_over_real_tokens_only():
+    model = zoo.models.bidirectional(
+        vocab_size=VOCAB, embedding_dim=4, task="tagging", num_classes=NUM_CLASSES, units=4, seed=0
+    )
+    # Make class 0 (the padding label) likely, so that counting padded steps would lower the loss.
+    model.get_layer("head").bias.assign([2.0, 0.0, 0.0])
+    model.run_eagerly = True
+
+    def batch(steps):
+        x = _padded_tokens(steps)
+        return x, np.where(x > 0, x % NUM_CLASSES, 0)
+
+    x6, y6 = batch(6)
+    x9, y9 = batch(9)
+    loss6 = model.evaluate(x6, y6, verbose=0, return_dict=True)["loss"]
+    loss9 = model.evaluate(x9, y9, verbose=0, return_dict=True)["loss"]
+    assert loss9 == pytest.approx(loss6, rel=1e-5)
+
+    probs = model.predict(x6, verbose=0)
+    per_step = -np.log(np.take_along_axis(probs, y6[..., None], axis=-1)[..., 0])
+    assert loss6 == pytest.approx(per_step[x6 > 0].mean(), rel=1e-5)
+    assert per_step.mean() < 0.9 * loss6  # the unmasked mean is clearly another number
+
+
+# --- the cuDNN warning -------------------------------------------------------------------------
+
+
+def _cudnn_warnings(record):
+    return [w for w in record if "cuDNN" in str(w.message)]
+
+
+def test_warns_once_when_leaving_cudnn(monkeypatch):
+    monkeypatch.setattr(zoo.models.base, "_warned", set())
+    with pytest.warns(UserWarning, match=r"lstm: activation='relu'.*cuDNN") as record:
+        zoo.models.lstm(**REAL, task="regression", units=4, activation="relu")
+    (warning,) = _cudnn_warnings(record)
+    assert warning.category is UserWarning
+    assert warning.filename == __file__  # points at the caller's line, not into the library
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zoo.models.lstm(**REAL, task="regression", units=4, activation="relu")  # once only
+    with pytest.warns(UserWarning, match=r"gru: recurrent_dropout=0.1") as record:
+        zoo.build("gru", **REAL, task="regression", units=4, recurrent_dropout=0.1)
+    (warning,) = _cudnn_warnings(record)
+    assert warning.filename == __file__  # also through zoo.build, one frame deeper
+
+
+def test_no_warning_with_defaults(monkeypatch):
+    monkeypatch.setattr(zoo.models.base, "_warned", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("lstm", "gru", "bidirectional", "stacked"):
+            zoo.build(name, **REAL, task="regression", units=4)
+        # SimpleRNN has no cuDNN kernel, so no activation leaves it.
+        zoo.models.simple_rnn(**REAL, task="regression", units=4, activation="relu")
+
+
+# --- raw text ----------------------------------------------------------------------------------
+
+TEXTS = ["a great film", "a dull film", "great acting and a great plot", "dull"]
+
+
+def _text_model():
+    model = zoo.models.lstm(text=True, vocab_size=20, task="binary", units=4, seed=0)
+    zoo.models.adapt_text(model, TEXTS)
+    return model
+
+
+def test_text_model(tmp_path):
+    model = _text_model()
+    y = np.array([1, 0, 1, 0])
+    # The adapted vocabulary lives in the layer's assets, not in its config. The compiled path
+    # on strings is covered by the export test and the IMDB recipe test.
+    run_model_checks(model, TEXTS, y, tmp_path, config_equal=False, run_eagerly=True)
+    one = model.predict(["a great film"], verbose=0)
+    assert one.shape == (1, 1)
+    loaded = keras.models.load_model(tmp_path / "lstm.keras", safe_mode=True)  # saved just now
+    loaded.run_eagerly = True
+    np.testing.assert_allclose(loaded.predict(["a great film"], verbose=0), one, atol=1e-6)
+    # NumPy str arrays work as well as lists (Keras itself takes only object arrays and tensors).
+    np.testing.assert_allclose(model.predict(np.array(["a great film"]), verbose=0), one)
+    strings = np.array(TEXTS)
+    history = model.fit(strings, y, validation_data=(strings, y), verbose=0).history
+    assert np.isfinite(history["loss"][0]) and np.isfinite(history["val_loss"][0])
+    vocab = loaded.get_layer("vectorizer").get_vocabulary()
+    assert vocab == model.get_layer("vectorizer").get_vocabulary() and "great" in vocab
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sequences", "text"])
+def test_export_serves_like_predict(kind, tmp_path):
+    if kind == "text":
+        model, x = _text_model(), np.array(["a great film", "dull"], dtype=object)
+        served_x = tf.constant(["a great film", "dull"])
+    else:
+        model = zoo.models.gru(**REAL, task="classification", num_classes=NUM_CLASSES, units=4)
+        x = served_x = real_inputs()
+    path = os.fspath(tmp_path / "export")
+    model.export(path, verbose=False)
+    reloaded = tf.saved_model.load(path)  # keep a reference: it owns the variables `serve` reads
+    served = reloaded.serve(served_x)
+    np.testing.assert_allclose(served.numpy(), model.predict(x, verbose=0), atol=1e-6)
+
+
+# --- stateful truncated BPTT -------------------------------------------------------------------
+
+
+def _stateful(task, cell="lstm", **kwargs):
+    return zoo.build(
+        cell,
+        input_shape=(None, 1),
+        task=task,
+        units=4,
+        stateful=True,
+        batch_size=2,
+        seed=0,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("window", [4, 5])  # 5 leaves a shorter last window of 12 steps
+def test_tbptt_predict_equals_one_pass(window):
+    model = _stateful("sequence_regression")
+    x = np.random.default_rng(0).normal(size=(2, 12, 1)).astype("float32")
+    windowed = zoo.tbptt.predict(model, x, window)
+    assert windowed.shape == (2, 12, 1)
+    zoo.tbptt.reset_states(model)
+    np.testing.assert_allclose(windowed, keras.ops.convert_to_numpy(model(x)), atol=1e-6)
+    zoo.tbptt.reset_states(model)
+    # The same weights in a non-stateful model see the whole series in one call.
+    plain = zoo.models.lstm(input_shape=(None, 1), task="sequence_regression", units=4)
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(windowed, plain.predict(x, verbose=0), atol=1e-6)
+    # The state is what links the windows: resetting it between windows gives another answer.
+    cut = []
+    for s in range(0, 12, window):
+        zoo.tbptt.reset_states(model)
+        cut.append(keras.ops.convert_to_numpy(model(x[:, s : s + window])))
+    assert not np.allclose(np.concatenate(cut, axis=1), windowed, atol=1e-4)
+
+
+def test_tbptt_predict_sequence_level():
+    model = _stateful("regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(2, 12, 1)).astype("float32")
+    plain = zoo.models.gru(input_shape=(None, 1), task="regression", units=4)
+    plain.set_weights(model.get_weights())
+    last = zoo.tbptt.predict(model, x, 5)
+    np.testing.assert_allclose(last, plain.predict(x, verbose=0), atol=1e-6)
+
+
+def test_tbptt_fit_learns_a_sine():
+    steps = np.arange(64)
+    series = np.stack([np.sin(0.3 * steps), np.sin(0.3 * steps + 1.0)])[..., None]
+    series = series.astype("float32")
+    model = _stateful("sequence_regression", cell="gru", learning_rate=0.01)
+    losses = zoo.tbptt.fit(model, series[:, :-1], series[:, 1:], window=9, epochs=5)
+    assert len(losses) == 5 and all(np.isfinite(losses))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_stateful_model_checks(tmp_path):
+    model = _stateful("sequence_regression")
+    x = np.random.default_rng(0).normal(size=(2, 6, 1)).astype("float32")
+    run_model_checks(model, x, x, tmp_path, run_eagerly=True)
+
+
+# --- gradients through time --------------------------------------------------------------------
+
+
+def _gradient_case(steps=20, seed=0):
+    model = zoo.models.simple_rnn(input_shape=(steps, 2), task="regression", units=8, seed=seed)
+    x = np.random.default_rng(seed).normal(size=(3, steps, 2)).astype("float32")
+    return model, x, np.ones((3, 1), "float32")
+
+
+def test_gradient_through_time_matches_a_tape():
+    model, x, y = _gradient_case()
+    norms = zoo.inspect.gradient_through_time(model, x, y)
+    assert norms.shape == (20,) and norms.dtype == np.float64
+    assert np.all(np.isfinite(norms)) and np.all(norms >= 0)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        loss = tf.reduce_mean(tf.square(model(xt) - y))  # the compiled loss is MSE
+    direct = tf.reduce_mean(tf.norm(tape.gradient(loss, xt), axis=-1), axis=0).numpy()
+    np.testing.assert_allclose(norms, direct, rtol=1e-5, atol=1e-9)
+
+
+def test_gradient_vanishes_with_small_recurrent_weights():
+    model, x, y = _gradient_case()
+    recurrent = model.get_layer("simple_rnn_0").cell.recurrent_kernel
+    recurrent.assign(0.3 * recurrent)  # an orthogonal matrix scaled to norm 0.3: a contraction
+    norms = zoo.inspect.gradient_through_time(model, x, y)
+    assert norms[0] < 1e-3 * norms[-1]
+    assert norms[:5].mean() < norms[-5:].mean()

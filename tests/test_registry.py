@@ -1,0 +1,92 @@
+"""The registry: one readable row per model, each with a search space its factory accepts."""
+
+import inspect
+
+import keras
+import keras_tuner
+import pytest
+
+import zoo
+
+SPECS = zoo.list_models()
+IDS = [spec.name for spec in SPECS]
+
+
+def test_rows():
+    assert IDS[:5] == ["simple_rnn", "lstm", "gru", "bidirectional", "stacked"]
+    assert len(IDS) == len(set(IDS))
+    for spec in SPECS:
+        assert isinstance(spec, zoo.ModelSpec)
+        assert spec.name == spec.factory.__name__
+        assert spec.factory is getattr(zoo.models, spec.name)  # found by its name
+        assert isinstance(spec.tasks, tuple) and spec.tasks
+        assert all(isinstance(t, str) for t in spec.tasks)
+        assert isinstance(spec.description, str) and spec.description.strip()
+        assert "\n" not in spec.description
+        assert callable(spec.search_space)
+        assert zoo.registry.get(spec.name) is spec
+
+
+def test_list_models_is_a_copy():
+    zoo.list_models().clear()
+    assert [spec.name for spec in zoo.list_models()] == IDS
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_factory_signature_and_docstring(spec):
+    params = inspect.signature(spec.factory).parameters
+    for name in ("task", "units", "dropout", "activation", "seed", "compile"):
+        assert name in params, f"{spec.name} does not show {name!r} in its signature"
+    assert params["units"].default == 64
+    assert "{common_args}" not in spec.factory.__doc__
+    assert "Args:" in spec.factory.__doc__ and "Example:" in spec.factory.__doc__
+
+
+@pytest.mark.filterwarnings("ignore:.*cuDNN:UserWarning")  # some activations leave cuDNN
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_search_space_fits_the_factory(spec):
+    hp = keras_tuner.HyperParameters()
+    kwargs = spec.search_space(hp)
+    assert kwargs, f"{spec.name} has an empty search space"
+    assert set(kwargs) <= set(inspect.signature(spec.factory).parameters)
+    assert set(kwargs) <= set(hp.values)  # every value is a registered hyperparameter
+    # The defaults build, and so do the other ends of the ranges.
+    far = _other_end(spec, hp)
+    assert far != kwargs
+    for choice in (kwargs, far):
+        task = "classification" if "classification" in spec.tasks else spec.tasks[0]
+        model = zoo.build(spec.name, input_shape=(None, 3), task=task, num_classes=3, **choice)
+        assert isinstance(model, keras.Model) and model.output_shape == (None, 3)
+
+
+def _other_end(spec, hp):
+    """Search-space values at the far end of each range (last choice, max, True)."""
+    far = keras_tuner.HyperParameters()
+    for p in hp.space:
+        config = p.get_config()
+        if "values" in config:
+            far.Fixed(p.name, config["values"][-1])
+        elif "max_value" in config:
+            far.Fixed(p.name, config["max_value"])
+        else:  # a Boolean
+            far.Fixed(p.name, not hp.values[p.name])
+    return spec.search_space(far)
+
+
+def test_stacked_search_space_is_deeper():
+    # keras-tuner keeps the first definition of a name: a second hp.Int("num_layers", 2, 4) after
+    # the recurrent space's would be ignored and stacked would be tuned at depth 1.
+    hp = keras_tuner.HyperParameters()
+    kwargs = zoo.registry.get("stacked").search_space(hp)
+    (depth,) = [p for p in hp.space if p.name == "num_layers"]
+    assert (depth.min_value, depth.max_value) == (2, 4)
+    assert kwargs["num_layers"] == 2
+    hp = keras_tuner.HyperParameters()
+    assert zoo.registry.get("lstm").search_space(hp)["num_layers"] == 1
+
+
+def test_build_passes_arguments_through():
+    model = zoo.build("gru", input_shape=(7, 2), task="forecast", horizon=3, units=5, seed=0)
+    assert model.name == "gru" and model.input_shape == (None, 7, 2)
+    assert model.output_shape == (None, 3, 1)
+    assert model.get_layer("gru_0").units == 5

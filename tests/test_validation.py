@@ -1,0 +1,191 @@
+"""Bad inputs: each raises ValueError/TypeError at once, naming the argument and the value."""
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pytest
+
+import zoo
+
+REAL = dict(input_shape=(None, 2), task="regression", units=4)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lstm(**kwargs):
+    return zoo.models.lstm(**{**REAL, **kwargs})
+
+
+def build_with_restricted_tasks():
+    """`zoo.build` checks the task against the model's registry row (all RNNs take every task)."""
+    spec = zoo.registry.get("gru")
+    narrow = dataclasses.replace(spec, tasks=("binary", "classification"))
+    with mock.patch.dict(zoo.registry._BY_NAME, {"gru": narrow}):
+        zoo.build("gru", **REAL)
+
+
+def stateful_model():
+    return lstm(task="sequence_regression", stateful=True, batch_size=2)
+
+
+# (id, call, exception, fragments the message must show, in order)
+CASES = [
+    ("unknown_model", lambda: zoo.build("lstmm", **REAL), ValueError,
+     ["model name", "'lstmm'", "Did you mean 'lstm'"]),
+    ("unknown_task", lambda: lstm(task="clasification", num_classes=3), ValueError,
+     ["task", "'clasification'", "Did you mean 'classification'"]),
+    ("task_not_supported_by_model", build_with_restricted_tasks, ValueError,
+     ["task (for model 'gru')", "'binary', 'classification'", "'regression'"]),
+    ("unknown_task_via_build", lambda: zoo.build("lstm", **{**REAL, "task": "translation"}),
+     ValueError, ["task (for model 'lstm')", "'translation'"]),
+    ("units_zero", lambda: lstm(units=0), ValueError, ["units must be a positive int", "got 0"]),
+    ("units_str", lambda: lstm(units="8"), TypeError, ["units must be a positive int", "'8'"]),
+    ("units_float", lambda: lstm(units=4.0), TypeError, ["units", "4.0"]),
+    ("units_list_length", lambda: lstm(units=[4, 4]), ValueError,
+     ["units", "num_layers=1", "[4, 4]"]),
+    ("units_list_entry", lambda: zoo.models.stacked(**{**REAL, "units": [4, 0]}), ValueError,
+     ["units[1]", "got 0"]),
+    ("num_layers_zero", lambda: lstm(num_layers=0), ValueError, ["num_layers", "got 0"]),
+    ("dropout_one", lambda: lstm(dropout=1.0), ValueError, ["dropout must be in [0, 1)", "1.0"]),
+    ("dropout_negative", lambda: lstm(dropout=-0.1), ValueError, ["dropout", "-0.1"]),
+    ("dropout_str", lambda: lstm(dropout="0.1"), TypeError, ["dropout", "'0.1'"]),
+    ("recurrent_dropout", lambda: lstm(recurrent_dropout=1.5), ValueError,
+     ["recurrent_dropout", "1.5"]),
+    ("unknown_activation", lambda: lstm(activation="tanhh"), ValueError,
+     ["activation", "'tanhh'", "Did you mean 'tanh'"]),
+    ("unknown_recurrent_activation", lambda: lstm(recurrent_activation="sigmoidd"), ValueError,
+     ["recurrent_activation", "'sigmoidd'", "Did you mean 'sigmoid'"]),
+    ("activation_type", lambda: lstm(activation=len), TypeError,
+     ["activation must be one of", "LeakyReLU", "built-in function len"]),
+    ("leaky_relu_slope", lambda: zoo.activations.LeakyReLU(1.5), ValueError,
+     ["negative_slope", "1.5"]),
+    ("bad_merge_mode", lambda: zoo.models.bidirectional(**REAL, merge_mode="concatenate"),
+     ValueError, ["merge_mode", "'concatenate'", "Did you mean 'concat'"]),
+    ("unknown_cell", lambda: zoo.models.stacked(**REAL, cell="lstmm"), ValueError,
+     ["cell", "'lstmm'", "Did you mean 'lstm'"]),
+    ("classification_no_num_classes", lambda: lstm(task="classification"), ValueError,
+     ["task='classification' needs num_classes", "None"]),
+    ("tagging_no_num_classes", lambda: lstm(task="tagging"), ValueError,
+     ["task='tagging' needs num_classes", "None"]),
+    ("num_classes_one", lambda: lstm(task="classification", num_classes=1), ValueError,
+     ["num_classes", ">= 2", "got 1"]),
+    ("output_dim_zero", lambda: lstm(output_dim=0), ValueError, ["output_dim", "got 0"]),
+    ("forecast_no_horizon", lambda: lstm(task="forecast"), ValueError,
+     ["task='forecast' needs horizon", "None"]),
+    ("horizon_zero", lambda: lstm(task="forecast", horizon=0), ValueError, ["horizon", "got 0"]),
+    ("text_no_vocab_size", lambda: zoo.models.gru(text=True, task="binary"), ValueError,
+     ["text=True needs vocab_size", "None"]),
+    ("vocab_size_zero", lambda: zoo.models.gru(vocab_size=0, task="binary"), ValueError,
+     ["vocab_size", "got 0"]),
+    ("embedding_dim_zero", lambda: zoo.models.gru(vocab_size=9, embedding_dim=0, task="binary"),
+     ValueError, ["embedding_dim", "got 0"]),
+    ("sequence_length_zero",
+     lambda: zoo.models.gru(text=True, vocab_size=9, sequence_length=0, task="binary"),
+     ValueError, ["sequence_length", "got 0"]),
+    ("input_shape_rank_1", lambda: lstm(input_shape=(8,)), ValueError,
+     ["input_shape", "rank 2", "(8,)"]),
+    ("input_shape_rank_3", lambda: lstm(input_shape=(None, 8, 1)), ValueError,
+     ["input_shape", "rank 2", "(None, 8, 1)"]),
+    ("input_shape_no_features", lambda: lstm(input_shape=(None, 0)), ValueError,
+     ["input_shape[1] (features)", "got 0"]),
+    ("input_shape_float_steps", lambda: lstm(input_shape=(5.0, 2)), TypeError,
+     ["input_shape[0] (timesteps)", "5.0"]),
+    ("no_input", lambda: zoo.models.lstm(task="regression"), ValueError,
+     ["input_shape", "vocab_size", "text=True", "got none of them"]),
+    ("mask_value_str", lambda: lstm(mask_value="0"), TypeError, ["mask_value", "'0'"]),
+    ("flag_not_bool", lambda: zoo.models.stacked(**REAL, residual="yes"), TypeError,
+     ["residual", "'yes'"]),
+    ("stateful_no_batch_size", lambda: lstm(stateful=True), ValueError,
+     ["stateful=True needs batch_size", "None"]),
+    ("stateful_batch_size_zero", lambda: lstm(stateful=True, batch_size=0), ValueError,
+     ["batch_size", "got 0"]),
+    ("stateful_bidirectional",
+     lambda: zoo.models.bidirectional(**REAL, stateful=True, batch_size=2), ValueError,
+     ["stateful=True", "unidirectional", "bidirectional=True"]),
+    ("stateful_stacked_bidirectional",
+     lambda: zoo.models.stacked(**REAL, bidirectional=True, stateful=True, batch_size=2),
+     ValueError, ["stateful=True", "bidirectional=True"]),
+    ("stateful_text",
+     lambda: zoo.models.gru(text=True, vocab_size=9, task="binary", stateful=True, batch_size=2),
+     ValueError, ["stateful=True", "text=True"]),
+    ("loss_for_task", lambda: lstm(task="classification", num_classes=3, loss="mae"), ValueError,
+     ["loss (for task='classification')", "'crossentropy'", "'mae'"]),
+    ("unknown_loss", lambda: lstm(loss="huber"), ValueError,
+     ["loss (for task='regression')", "'mse', 'mae'", "'huber'"]),
+    ("unknown_optimizer", lambda: lstm(optimizer="adamm"), ValueError,
+     ["optimizer must be a Keras optimizer name", "'adamm'"]),
+    ("optimizer_type", lambda: lstm(optimizer=3), TypeError, ["optimizer", "got 3"]),
+    ("negative_learning_rate", lambda: lstm(learning_rate=-1e-3), ValueError,
+     ["learning_rate", "-0.001"]),
+    ("learning_rate_str", lambda: lstm(learning_rate="fast"), TypeError,
+     ["learning_rate", "'fast'"]),
+    ("clipnorm_zero", lambda: lstm(clipnorm=0), ValueError, ["clipnorm", "got 0"]),
+    ("negative_seed", lambda: lstm(seed=-1), ValueError, ["seed", "-1"]),
+    ("seed_str", lambda: lstm(seed="1"), ValueError, ["seed", "'1'"]),
+    ("residual_varying_units",
+     lambda: zoo.models.stacked(**{**REAL, "units": [4, 8]}, residual=True), ValueError,
+     ["residual=True needs the same units", "[4, 8]"]),
+    ("tbptt_window_zero", lambda: zoo.tbptt.predict(stateful_model(), np.zeros((2, 4, 2)), 0),
+     ValueError, ["window", "got 0"]),
+    ("tbptt_epochs_zero",
+     lambda: zoo.tbptt.fit(stateful_model(), np.zeros((2, 4, 2)), np.zeros((2, 4, 1)), 2, 0),
+     ValueError, ["epochs", "got 0"]),
+    ("adapt_text_without_text", lambda: zoo.models.adapt_text(lstm(), ["a film"]), ValueError,
+     ["model 'lstm'", "TextVectorization", "text=True"]),
+    ("gradient_through_time_rank",
+     lambda: zoo.inspect.gradient_through_time(lstm(), np.zeros((2, 3)), np.zeros((2, 1))),
+     ValueError, ["x must be (batch, T, features)", "(2, 3)"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "call, error, fragments", [pytest.param(*case[1:], id=case[0]) for case in CASES]
+)
+def test_bad_input(call, error, fragments):
+    pattern = ".*".join(re.escape(f) for f in fragments)
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_case_ids_are_unique():
+    ids = [case[0] for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def _import_zoo(backend=None, keras_home=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
+    env.update(PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    if keras_home:
+        env["KERAS_HOME"] = str(keras_home)
+    return subprocess.run(
+        [sys.executable, "-c", "import zoo"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_other_backend_fails_on_import(backend):
+    result = _import_zoo(backend)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert "TensorFlow backend" in result.stderr
+    assert f"configured for {backend!r} by KERAS_BACKEND" in result.stderr
+    assert "KERAS_BACKEND=tensorflow" in result.stderr
+
+
+def test_backend_from_keras_json_fails_on_import(tmp_path):
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}')
+    result = _import_zoo(keras_home=tmp_path)
+    assert result.returncode != 0
+    assert "configured for 'jax' by" in result.stderr and "keras.json" in result.stderr
