@@ -88,6 +88,8 @@ def test_overrides_reach_model_and_recipe():
     assert kwargs["activation"] == "relu" and ADDING.dataset == "adding_problem/t200"
     with pytest.raises(training.RecipeError, match="unitz.*Did you mean 'units'"):
         training.configure(ADDING, {"unitz": 3})
+    with pytest.raises(training.RecipeError, match="--set task: not an argument"):
+        training.configure(ADDING, {"task": "binary"})
     with pytest.raises(training.RecipeError, match="key=value"):
         training.parse_overrides(["units"])
 

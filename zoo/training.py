@@ -121,7 +121,8 @@ def configure(recipe, overrides):
     Returns:
         `(recipe, model_kwargs)`.
     """
-    factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters)
+    # The task belongs to the recipe's dataset, so it is not a knob.
+    factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters) - {"task"}
     recipe_changes, model_kwargs = {}, dict(recipe.model_kwargs)
     for key, value in overrides.items():
         if key in _RECIPE_KEYS:
