@@ -64,7 +64,16 @@ def gradient_through_time(model, dataset, path, title=""):
     x, y = next(iter(dataset))
     norms = zoo_inspect.gradient_through_time(model, x, y)
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    ax.semilogy(np.arange(len(norms)), norms + 1e-30)
+    ax.semilogy(np.arange(len(norms)), np.where(norms > 0, norms, np.nan))
+    zeros = int(np.sum(norms == 0))
+    if zeros:  # float32 underflow: the gradient vanished entirely at these steps
+        ax.text(
+            0.01,
+            0.03,
+            f"{zeros} steps with a gradient of exactly 0 (not drawn)",
+            transform=ax.transAxes,
+            fontsize=8,
+        )
     ax.set_xlabel("time step t")
     ax.set_ylabel("‖∂L/∂x_t‖ (batch mean)")
     ax.set_title(title or f"{model.name}: gradient of the loss with respect to each input step")
