@@ -25,7 +25,7 @@ import tensorflow_datasets as tfds
 
 import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
 from zoo import plots, registry
-from zoo.data import batches
+from zoo.data import batches, quantile_boundaries, sequence_length
 from zoo.validation import check_fraction, check_positive_int, suggest
 
 
@@ -55,6 +55,8 @@ class Recipe:
         early_stopping: patience in epochs, or `None` for no early stopping.
         plot: `f(model, test_batches, path)` writing the recipe's own PNG, or `None`.
         plot_name: file name of that plot.
+        buckets: batch by length into about this many buckets (boundaries at the training
+            lengths' quantiles, see `zoo.data.bucketing`), or `None` to pad random batches.
     """
 
     name: str
@@ -74,6 +76,7 @@ class Recipe:
     early_stopping: int | None = None
     plot: Callable | None = None
     plot_name: str = "plot.png"
+    buckets: int | None = None
 
     @property
     def offline(self):
@@ -93,6 +96,7 @@ _RECIPE_KEYS = (
     "batch_size",
     "monitor",
     "early_stopping",
+    "buckets",
 )
 
 
@@ -169,6 +173,14 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     if recipe.preprocess is not None:
         splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
     return splits
+
+
+def length_boundaries(ds, num_buckets):
+    """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`."""
+    lengths = ds.map(sequence_length, num_parallel_calls=tf.data.AUTOTUNE)
+    return quantile_boundaries(
+        np.fromiter(lengths.as_numpy_iterator(), dtype=np.int64), num_buckets
+    )
 
 
 def _best_so_far(csv_path, monitor, mode):
@@ -273,8 +285,9 @@ def run(
         from zoo.models import adapt_text
 
         adapt_text(model, train.map(lambda x, y: x).batch(1024))
-    train_b = batches(train, batch_size, shuffle=True, seed=seed)
-    val_b, test_b = batches(val, batch_size), batches(test, batch_size)
+    bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
+    train_b = batches(train, batch_size, shuffle=True, seed=seed, boundaries=bounds)
+    val_b, test_b = (batches(s, batch_size, boundaries=bounds) for s in (val, test))
 
     mode = _mode(recipe.monitor)
     best_path = out / "best.weights.h5"

@@ -1,9 +1,13 @@
-"""From a TFDS split of `(x, y)` pairs to padded, shuffled, prefetched batches."""
+"""From a TFDS split of `(x, y)` pairs to shuffled, padded or length-bucketed batches."""
 
 import tensorflow as tf
 
+from zoo.data.bucketing import bucket_by_length
 
-def batches(ds, batch_size, shuffle=False, seed=None, buffer_size=10_000, cache=True):
+
+def batches(
+    ds, batch_size, shuffle=False, seed=None, buffer_size=10_000, cache=True, boundaries=None
+):
     """Batches `(x, y)` examples, padding variable-length sequences with zeros.
 
     Zero padding matches the models' masks (`mask_zero` for token ids, `mask_value=0.0` for
@@ -16,6 +20,8 @@ def batches(ds, batch_size, shuffle=False, seed=None, buffer_size=10_000, cache=
         seed: the shuffle's seed.
         buffer_size: the shuffle buffer.
         cache: keep the decoded examples in memory after the first epoch.
+        boundaries: bucket boundaries (`zoo.data.bucketing.quantile_boundaries`): batch
+            examples of similar length together, each batch padded to its own longest only.
 
     Returns:
         A batched, prefetched `tf.data.Dataset`.
@@ -30,4 +36,8 @@ def batches(ds, batch_size, shuffle=False, seed=None, buffer_size=10_000, cache=
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
-    return ds.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if boundaries:
+        ds = bucket_by_length(ds, batch_size, boundaries)
+    else:
+        ds = ds.padded_batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,53 @@
+"""Input pipelines: padding, and batching by length."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.data import batches, bucket_by_length, quantile_boundaries, sequence_length
+
+
+def _ragged(lengths, seed=0):
+    rng = np.random.default_rng(seed)
+    seqs = [rng.integers(1, 50, n).tolist() for n in lengths]
+    ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant(seqs))
+    return ds.map(lambda x: (x, tf.size(x))), seqs
+
+
+def test_quantile_boundaries_split_the_data_evenly():
+    lengths = np.random.default_rng(0).lognormal(5.2, 0.76, 10_000).astype(int) + 1
+    bounds = quantile_boundaries(lengths, num_buckets=10)
+    assert bounds == sorted(set(bounds)) and len(bounds) == 9
+    counts = np.bincount(np.searchsorted(bounds, lengths, side="right"))
+    assert counts.min() > 0.07 * len(lengths) and counts.max() < 0.13 * len(lengths)
+    assert quantile_boundaries([5] * 10, 4) == []  # one length: one bucket
+    with pytest.raises(ValueError, match="num_buckets must be a positive int, got 0"):
+        quantile_boundaries(lengths, 0)
+    with pytest.raises(ValueError, match="lengths must hold at least one length"):
+        quantile_boundaries([], 4)
+
+
+def test_bucketing_pads_each_batch_to_its_own_longest_and_keeps_every_example():
+    lengths = [3, 40, 5, 38, 4, 41, 6, 39] * 4
+    ds, seqs = _ragged(lengths)
+    plain = list(batches(ds, 4))
+    bucketed = list(bucket_by_length(ds, 4, quantile_boundaries(lengths, 2)))
+    processed = lambda bs: sum(int(tf.size(x)) for x, _ in bs)  # noqa: E731
+    assert processed(bucketed) < 0.6 * processed(plain)
+    for x, n in bucketed:  # every batch is padded to its own longest, no further
+        assert x.shape[1] == int(tf.reduce_max(n))
+    rows = [(row, int(k)) for x, n in bucketed for row, k in zip(x, n, strict=True)]
+    got = sorted(tuple(int(v) for v in row[:k]) for row, k in rows)
+    assert got == sorted(tuple(s) for s in seqs)
+
+
+def test_batches_with_boundaries_and_string_lengths():
+    ds = tf.data.Dataset.from_tensor_slices(
+        (["a b", "a b c d e f", "a", "a b c d e"], [0, 1, 0, 1])
+    )
+    assert int(sequence_length(tf.constant("a great film"))) == 3
+    out = list(batches(ds, 2, shuffle=True, seed=1, boundaries=[3]))
+    assert sorted(len(x) for x, _ in out) == [2, 2]
+    for x, _ in out:  # short and long texts are not mixed
+        n = [len(s.split()) for s in x.numpy().astype(str)]
+        assert max(n) < 3 or min(n) >= 3
