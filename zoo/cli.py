@@ -1,4 +1,4 @@
-"""The `rnnzoo` command line: `rnnzoo list | info NAME | run NAME` (also `python -m zoo`).
+"""The `rnnzoo` command line: `rnnzoo list | info | run | tune` (also `python -m zoo`).
 
 Recipes are found by module name in the `recipes` package, so the library never imports one
 until asked to.
@@ -75,6 +75,12 @@ def _run(args):
     training.run_from_args(load_recipe(args.name), args)
 
 
+def _tune(args):
+    from zoo import tuning
+
+    tuning.tune_from_args(load_recipe(args.name), args)
+
+
 def parser():
     """The `rnnzoo` argument parser."""
     p = argparse.ArgumentParser(prog="rnnzoo", description="rnn-zoo: recurrent models, recipes.")
@@ -89,6 +95,12 @@ def parser():
 
     add_run_arguments(run)
     run.set_defaults(func=_run)
+    tune = sub.add_parser("tune", help="search a recipe's hyperparameters with keras-tuner")
+    tune.add_argument("name")
+    from zoo.tuning import add_tune_arguments
+
+    add_tune_arguments(tune)
+    tune.set_defaults(func=_tune)
     return p
 
 

@@ -57,6 +57,11 @@ class Recipe:
         plot_name: file name of that plot.
         buckets: batch by length into about this many buckets (boundaries at the training
             lengths' quantiles, see `zoo.data.bucketing`), or `None` to pad random batches.
+        search_space: `f(hp) -> {factory argument: value}` narrowing or extending the model's
+            registered search space for `rnnzoo tune` (see `zoo.tuning.hypermodel`), or `None`.
+        evaluate: `f(model, test_batches) -> {name: value}`, extra test metrics beyond
+            `model.evaluate`'s (e.g. exact match through decoding), written to `metrics.json`
+            as `test_<name>`; or `None`.
     """
 
     name: str
@@ -77,6 +82,8 @@ class Recipe:
     plot: Callable | None = None
     plot_name: str = "plot.png"
     buckets: int | None = None
+    search_space: Callable | None = None
+    evaluate: Callable | None = None
 
     @property
     def offline(self):
@@ -361,6 +368,11 @@ def run(
         "epochs_run": len(monitored) or len(history.get("loss", [])),
         "train_seconds": round(seconds, 2),
     }
+    if recipe.evaluate is not None:
+        start = time.perf_counter()
+        extra = recipe.evaluate(model, test_b)
+        metrics.update({f"test_{k}": v for k, v in extra.items()})
+        metrics["evaluate_seconds"] = round(time.perf_counter() - start, 2)
     _write_json(out / "history.json", history)
     _write_json(out / "metrics.json", metrics)
     model_path = save_model(model, out / "model.keras")
