@@ -40,7 +40,7 @@ if keras.backend.backend() != "tensorflow":  # Keras was imported earlier with a
         f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow before importing Keras."
     )
 
-from zoo import activations, heads, inspect, models, tbptt  # noqa: E402
+from zoo import activations, heads, inspect, layers, models, tbptt  # noqa: E402
 from zoo.registry import ModelSpec, build, list_models  # noqa: E402
 
 __version__ = "0.1.0"
@@ -50,6 +50,7 @@ __all__ = [
     "build",
     "heads",
     "inspect",
+    "layers",
     "list_models",
     "models",
     "tbptt",

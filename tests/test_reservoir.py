@@ -1,0 +1,199 @@
+"""The Echo State reservoir layer: exact spectral radius, seeding, fast path, saving."""
+
+import doctest
+import importlib
+
+import keras
+import numpy as np
+import pytest
+import scipy.sparse
+
+import zoo
+from zoo.layers import Reservoir, ReservoirCell
+from zoo.layers import reservoir as res
+
+
+def _built(units=30, features=2, **kwargs):
+    layer = Reservoir(units, **kwargs)
+    layer.build((None, None, features))
+    return layer
+
+
+def _weights(layer):
+    return [keras.ops.convert_to_numpy(w) for w in layer.weights]
+
+
+@pytest.mark.parametrize(
+    "units, kwargs",
+    [
+        (300, {}),  # sparse: 10/units, ARPACK
+        (300, {"connectivity": 0.2, "spectral_radius": 1.25}),
+        (80, {"connectivity": 1.0, "spectral_radius": 0.5}),  # dense: LAPACK
+        (5, {"spectral_radius": 2.0}),  # tiny: dense solve even when sparse
+    ],
+)
+def test_realised_spectral_radius_is_the_requested_one(units, kwargs):
+    layer = _built(units, seed=3, **kwargs)
+    want = kwargs.get("spectral_radius", 0.9)
+    w = keras.ops.convert_to_numpy(layer.cell.recurrent_kernel).astype(np.float64)
+    got = np.abs(np.linalg.eigvals(w)).max()  # an independent dense check
+    assert abs(got - want) < 1e-3
+    assert abs(layer.realised_spectral_radius() - want) < 1e-3
+
+
+def test_connectivity_sets_the_density():
+    layer = _built(400, seed=0)
+    w = keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)
+    assert layer.density == pytest.approx(10 / 400)
+    assert np.count_nonzero(w) / w.size == pytest.approx(10 / 400, rel=0.05)
+    dense = _built(50, connectivity=1.0, input_connectivity=0.5, seed=0)
+    w_in = keras.ops.convert_to_numpy(dense.cell.kernel)
+    assert np.count_nonzero(keras.ops.convert_to_numpy(dense.cell.recurrent_kernel)) == 2500
+    assert 0.3 < np.count_nonzero(w_in) / w_in.size < 0.7
+
+
+def test_same_seed_same_reservoir_bit_for_bit():
+    a, b = _built(200, seed=7), _built(200, seed=7)
+    for wa, wb in zip(_weights(a), _weights(b), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    c = _built(200, seed=8)
+    assert not np.array_equal(_weights(a)[1], _weights(c)[1])
+    # The recurrent matrix does not depend on the input size.
+    d = _built(200, features=5, seed=7)
+    np.testing.assert_array_equal(_weights(a)[1], _weights(d)[1])
+
+
+def test_seed_none_is_drawn_from_the_global_generator():
+    keras.utils.set_random_seed(1)
+    a = Reservoir(10)
+    keras.utils.set_random_seed(1)
+    b = Reservoir(10)
+    assert a.seed == b.seed and isinstance(a.seed, int)
+    assert Reservoir.from_config(a.get_config()).seed == a.seed
+
+
+def test_weights_are_not_trainable():
+    layer = _built(20, seed=0)
+    assert layer.trainable_weights == []
+    assert len(layer.non_trainable_weights) == 3
+
+
+def test_input_scaling_per_feature_and_bias_scaling():
+    layer = _built(20, features=3, input_scaling=[1.0, 0.0, 0.25], bias_scaling=0.0, seed=0)
+    w_in = keras.ops.convert_to_numpy(layer.cell.kernel)
+    assert np.all(w_in[1] == 0) and np.abs(w_in[0]).max() > 0.5
+    assert np.abs(w_in[2]).max() <= 0.25
+    assert np.all(keras.ops.convert_to_numpy(layer.cell.bias) == 0)
+
+
+def test_one_step_is_the_leaky_update():
+    layer = _built(15, features=2, leak_rate=0.3, seed=0, dtype="float64")
+    w_in, w, b = _weights(layer)
+    u = np.random.default_rng(0).normal(size=(1, 2, 2))
+    states = keras.ops.convert_to_numpy(layer(u))
+    x1 = 0.3 * np.tanh(u[0, 0] @ w_in + b)
+    x2 = 0.7 * x1 + 0.3 * np.tanh(x1 @ w + u[0, 1] @ w_in + b)
+    np.testing.assert_allclose(states[0], np.stack([x1, x2]), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "activation, dtype, atol",
+    [
+        ("tanh", "float64", 1e-10),
+        ("tanh", "float32", 2e-5),
+        ("sigmoid", "float32", 2e-5),
+        ("relu", "float64", 1e-10),
+        ("linear", "float64", 1e-10),
+    ],
+)
+def test_fast_path_agrees_with_the_keras_layer(activation, dtype, atol):
+    sr = 0.9 if activation != "relu" else 0.5
+    layer = _built(
+        60,
+        features=3,
+        leak_rate=0.4,
+        spectral_radius=sr,
+        activation=activation,
+        dtype=dtype,
+        seed=2,
+    )
+    u = np.random.default_rng(1).normal(size=(4, 50, 3)).astype(dtype)
+    keras_states = keras.ops.convert_to_numpy(layer(u))
+    fast, last = res.harvest(layer.cell, u)
+    np.testing.assert_allclose(fast, keras_states, atol=atol)
+    np.testing.assert_array_equal(last, fast[:, -1])
+    # Carrying the state over two chunks gives the same states as one run.
+    first, h = res.harvest(layer.cell, u[:, :20])
+    second, _ = res.harvest(layer.cell, u[:, 20:], initial_state=h)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), fast, atol=1e-12)
+
+
+def test_numpy_weights_are_sparse():
+    layer = _built(200, seed=0)
+    _, w_t, _ = res.numpy_weights(layer.cell)
+    assert scipy.sparse.issparse(w_t) and w_t.nnz < 200 * 200 * 0.1
+
+
+def test_save_and_load_in_a_model(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((None, 2)), Reservoir(25, leak_rate=0.5, seed=4), keras.layers.Dense(1)]
+    )
+    u = np.random.default_rng(0).normal(size=(2, 10, 2)).astype("float32")
+    path = tmp_path / "reservoir.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(model.predict(u, verbose=0), loaded.predict(u, verbose=0))
+    layer = loaded.layers[0]
+    assert isinstance(layer, Reservoir) and isinstance(layer.cell, ReservoirCell)
+    config = model.layers[0].get_config()
+    for key in ("units", "spectral_radius", "leak_rate", "input_scaling", "bias_scaling"):
+        assert key in config
+    assert Reservoir.from_config(config).get_config() == config
+
+
+def test_return_state_and_last_step():
+    layer = Reservoir(8, return_sequences=False, return_state=True, seed=0)
+    out, state = layer(np.ones((3, 5, 1), "float32"))
+    assert out.shape == (3, 8) and state.shape == (3, 8)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"units": 0}, ValueError, "units must be a positive int, got 0"),
+        ({"units": 2.5}, TypeError, "units must be a positive int"),
+        ({"spectral_radius": 0}, ValueError, "spectral_radius must be a finite float > 0, got 0"),
+        ({"spectral_radius": -1.0}, ValueError, "spectral_radius"),
+        ({"spectral_radius": "big"}, TypeError, "spectral_radius"),
+        ({"leak_rate": 0}, ValueError, "leak_rate must be in (0, 1], got 0"),
+        ({"leak_rate": 1.5}, ValueError, "leak_rate must be in (0, 1], got 1.5"),
+        ({"connectivity": 0.0}, ValueError, "connectivity must be in (0, 1], got 0.0"),
+        ({"connectivity": 1.2}, ValueError, "connectivity must be in (0, 1], got 1.2"),
+        ({"input_connectivity": 0}, ValueError, "input_connectivity must be in (0, 1], got 0"),
+        ({"input_connectivity": 2}, ValueError, "input_connectivity must be in (0, 1], got 2"),
+        ({"input_scaling": -1.0}, ValueError, "input_scaling must be a finite float >= 0"),
+        ({"input_scaling": []}, ValueError, "input_scaling as a list"),
+        ({"bias_scaling": -0.1}, ValueError, "bias_scaling must be a finite float >= 0"),
+        ({"activation": "tanhh"}, ValueError, "Did you mean 'tanh'"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative int"),
+    ],
+)
+def test_bad_arguments(kwargs, error, message):
+    kwargs = {"units": 10, **kwargs}
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Reservoir(**kwargs)
+
+
+def test_input_scaling_list_must_match_the_features():
+    with pytest.raises(ValueError, match="input_scaling has 2 entries but the input has 3"):
+        Reservoir(10, input_scaling=[1.0, 2.0], seed=0)(np.zeros((1, 4, 3), "float32"))
+
+
+def test_exported():
+    assert zoo.layers.Reservoir is Reservoir
+
+
+def test_docstring_examples():
+    module = importlib.import_module("zoo.layers.reservoir")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 5

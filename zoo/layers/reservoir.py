@@ -1,0 +1,462 @@
+"""The Echo State reservoir: a fixed random leaky-tanh recurrent layer (Jaeger 2001).
+
+One step of `ReservoirCell` is
+
+    x[t] = (1 - a) * x[t-1] + a * f(W x[t-1] + W_in u[t] + b)
+
+with leak rate `a`, activation `f`, and fixed random weights: `W` scaled so that its spectral
+radius is exactly the requested one, `W_in` and `b` scaled by `input_scaling` and `bias_scaling`.
+`Reservoir` wraps the cell in `keras.layers.RNN`. The weights are drawn once on the host with NumPy
+and SciPy from `seed` (same seed, same reservoir, bit for bit) and are never trained.
+
+`harvest` runs the same recursion in NumPy float64 with a SciPy sparse `W`: the fast path the ESN
+readout fit uses, numerically equal to the Keras layer.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from zoo.validation import check_choice, check_positive_int, check_seed
+
+# Activations the cell computes in keras.ops and the fast path in NumPy, identically.
+_NUMPY_ACTIVATIONS = {
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
+    "relu": lambda z: np.maximum(z, 0.0),
+    "linear": lambda z: z,
+}
+_KERAS_ACTIVATIONS = {
+    "tanh": keras.ops.tanh,
+    "sigmoid": keras.ops.sigmoid,
+    "relu": keras.ops.relu,
+    "linear": lambda z: z,
+}
+ACTIVATIONS = tuple(_NUMPY_ACTIVATIONS)
+# Below this size a dense eigen-solve is cheap and ARPACK (which needs k < n - 1) is not worth it.
+_DENSE_EIG_MAX_UNITS = 64
+_MAX_REDRAWS = 10
+
+
+def _check_unit_interval(name, value, allow_none=False):
+    """Raises unless `0 < value <= 1`."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float in (0, 1], got {value!r}.")
+    if not 0 < value <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {value!r}.")
+    return float(value)
+
+
+def _check_nonnegative(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
+    return float(value)
+
+
+def _check_input_scaling(value):
+    """A float >= 0, or a list of them (one per input feature)."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise ValueError("input_scaling as a list needs one float per input feature, got [].")
+        return [_check_nonnegative(f"input_scaling[{i}]", v) for i, v in enumerate(value)]
+    return _check_nonnegative("input_scaling", value)
+
+
+def spectral_radius_of(matrix, v0_seed=0):
+    """The spectral radius (largest eigenvalue modulus) of a square matrix, exactly.
+
+    Dense matrices and small sparse ones use LAPACK (`eigvals`); large sparse ones ARPACK (`eigs`)
+    with a start vector drawn from `v0_seed`, so the result is reproducible. ARPACK raises
+    `scipy.sparse.linalg.ArpackNoConvergence` when it does not converge.
+
+    Args:
+        matrix: a square NumPy array or SciPy sparse matrix.
+        v0_seed: seed of ARPACK's start vector.
+
+    Returns:
+        The spectral radius, a float.
+
+    Example:
+        >>> round(spectral_radius_of(np.array([[0.0, 2.0], [0.5, 0.0]])), 6)
+        1.0
+    """
+    n = matrix.shape[0]
+    if scipy.sparse.issparse(matrix) and n > _DENSE_EIG_MAX_UNITS:
+        v0 = np.random.default_rng(v0_seed).uniform(-1, 1, n)
+        vals = scipy.sparse.linalg.eigs(
+            matrix, k=1, which="LM", v0=v0, return_eigenvectors=False, maxiter=20 * n, tol=0
+        )
+        return float(np.abs(vals).max())
+    dense = matrix.toarray() if scipy.sparse.issparse(matrix) else np.asarray(matrix)
+    return float(np.abs(scipy.linalg.eigvals(dense)).max())
+
+
+def draw_recurrent(units, spectral_radius, connectivity, seed):
+    """Draws the recurrent matrix `W`: normal weights at density `connectivity`, rescaled exactly.
+
+    A draw whose eigen-solve does not converge, or whose spectral radius is 0 (a nilpotent sparse
+    draw), is replaced by a redraw from the next seed of the same `SeedSequence`.
+
+    Args:
+        units: the matrix is `(units, units)`.
+        spectral_radius: the requested spectral radius.
+        connectivity: the density of nonzero weights, in (0, 1].
+        seed: an int; the same seed gives the same matrix, bit for bit.
+
+    Returns:
+        A SciPy CSR float64 matrix when `connectivity < 1`, else a dense float64 array.
+
+    Example:
+        >>> w = draw_recurrent(100, 0.9, 0.1, seed=0)
+        >>> round(spectral_radius_of(w), 6)
+        0.9
+    """
+    for attempt in range(_MAX_REDRAWS):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 1, attempt]))
+        if connectivity < 1:
+            w = scipy.sparse.random(
+                units,
+                units,
+                density=connectivity,
+                format="csr",
+                random_state=rng,
+                data_rvs=rng.standard_normal,
+            )
+        else:
+            w = rng.standard_normal((units, units))
+        try:
+            rho = spectral_radius_of(w, v0_seed=seed)
+        except scipy.sparse.linalg.ArpackNoConvergence:
+            continue
+        if rho > 1e-12:
+            return w * (spectral_radius / rho)
+    raise RuntimeError(
+        f"could not draw a {units}x{units} reservoir at connectivity {connectivity} with a "
+        f"nonzero spectral radius in {_MAX_REDRAWS} tries; raise connectivity."
+    )
+
+
+def draw_input(input_dim, units, input_scaling, input_connectivity, seed):
+    """Draws `W_in` (`(input_dim, units)`, uniform in [-1, 1] at the given density) and scales it.
+
+    Example:
+        >>> bool(np.all(draw_input(2, 5, [1.0, 0.0], 1.0, seed=0)[1] == 0))
+        True
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+    w = rng.uniform(-1.0, 1.0, (input_dim, units))
+    if input_connectivity < 1:
+        w = w * (rng.random((input_dim, units)) < input_connectivity)
+    scaling = np.broadcast_to(np.asarray(input_scaling, dtype=np.float64), (input_dim,))
+    return w * scaling[:, None]
+
+
+def draw_bias(units, bias_scaling, seed):
+    """Draws the bias `b`, uniform in `[-bias_scaling, bias_scaling]`.
+
+    Example:
+        >>> bool(np.all(draw_bias(3, 0.0, seed=0) == 0))
+        True
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
+    return rng.uniform(-1.0, 1.0, units) * bias_scaling
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ReservoirCell(keras.layers.Layer):
+    """One leaky step of an Echo State reservoir, with fixed (non-trainable) random weights.
+
+    `x[t] = (1 - leak_rate) * x[t-1] + leak_rate * activation(x[t-1] W + u[t] W_in + b)`, in the
+    row-vector convention of Keras (`recurrent_kernel` is `W` transposed; its spectral radius is
+    the same). The arguments are those of `Reservoir`.
+
+    Example:
+        >>> cell = ReservoirCell(8, seed=0)
+        >>> layer = keras.layers.RNN(cell, return_sequences=True)
+        >>> layer(np.zeros((1, 5, 2), "float32")).shape
+        TensorShape([1, 5, 8])
+    """
+
+    def __init__(
+        self,
+        units,
+        spectral_radius=0.9,
+        leak_rate=1.0,
+        input_scaling=1.0,
+        bias_scaling=1.0,
+        connectivity=None,
+        input_connectivity=1.0,
+        activation="tanh",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = check_positive_int("units", units)
+        if isinstance(spectral_radius, bool) or not isinstance(spectral_radius, numbers.Real):
+            raise TypeError(f"spectral_radius must be a float > 0, got {spectral_radius!r}.")
+        if not (np.isfinite(spectral_radius) and spectral_radius > 0):
+            raise ValueError(
+                f"spectral_radius must be a finite float > 0, got {spectral_radius!r}."
+            )
+        self.spectral_radius = float(spectral_radius)
+        self.leak_rate = _check_unit_interval("leak_rate", leak_rate)
+        self.input_scaling = _check_input_scaling(input_scaling)
+        self.bias_scaling = _check_nonnegative("bias_scaling", bias_scaling)
+        self.connectivity = _check_unit_interval("connectivity", connectivity, allow_none=True)
+        self.input_connectivity = _check_unit_interval("input_connectivity", input_connectivity)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        if (
+            seed is None
+        ):  # drawn from NumPy's global generator: keras.utils.set_random_seed fixes it
+            seed = int(np.random.randint(0, 2**31 - 1))
+        self.seed = check_seed(seed)
+        self.state_size = self.units
+        self.output_size = self.units
+
+    @property
+    def density(self):
+        """The recurrent density in use: `connectivity`, or 10/units (about 10 links per unit)."""
+        if self.connectivity is not None:
+            return self.connectivity
+        return min(1.0, 10.0 / self.units)
+
+    def build(self, input_shape):
+        """Draws `W`, `W_in` and `b` on the host and stores them as non-trainable weights."""
+        input_dim = input_shape[-1]
+        if isinstance(self.input_scaling, list) and len(self.input_scaling) != input_dim:
+            raise ValueError(
+                f"input_scaling has {len(self.input_scaling)} entries but the input has "
+                f"{input_dim} features: give one scale per feature, or a scalar."
+            )
+        w = draw_recurrent(self.units, self.spectral_radius, self.density, self.seed)
+        w = w.toarray() if scipy.sparse.issparse(w) else w
+        values = {
+            "kernel": draw_input(
+                input_dim, self.units, self.input_scaling, self.input_connectivity, self.seed
+            ),
+            "recurrent_kernel": w.T,
+            "bias": draw_bias(self.units, self.bias_scaling, self.seed),
+        }
+        for name, value in values.items():
+            var = self.add_weight(
+                shape=value.shape, initializer="zeros", trainable=False, name=name
+            )
+            var.assign(value.astype(var.dtype))
+            setattr(self, name, var)
+        self.built = True
+
+    def call(self, inputs, states):
+        """One leaky step; returns `(new_state, [new_state])`."""
+        h = states[0] if isinstance(states, list | tuple) else states
+        pre = (
+            keras.ops.matmul(inputs, self.kernel)
+            + keras.ops.matmul(h, self.recurrent_kernel)
+            + self.bias
+        )
+        new = (1.0 - self.leak_rate) * h + self.leak_rate * _KERAS_ACTIVATIONS[self.activation](pre)
+        return new, [new]
+
+    def get_config(self):
+        """Every constructor argument, for saving."""
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "spectral_radius": self.spectral_radius,
+            "leak_rate": self.leak_rate,
+            "input_scaling": self.input_scaling,
+            "bias_scaling": self.bias_scaling,
+            "connectivity": self.connectivity,
+            "input_connectivity": self.input_connectivity,
+            "activation": self.activation,
+            "seed": self.seed,
+        }
+
+
+_CELL_ARGS = (
+    "units",
+    "spectral_radius",
+    "leak_rate",
+    "input_scaling",
+    "bias_scaling",
+    "connectivity",
+    "input_connectivity",
+    "activation",
+    "seed",
+)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Reservoir(keras.layers.RNN):
+    """An Echo State reservoir layer: `ReservoirCell` in `keras.layers.RNN`, never trained.
+
+    `x[t] = (1 - a) x[t-1] + a f(W x[t-1] + W_in u[t] + b)`. `W` holds normal weights at density
+    `connectivity`, rescaled so that its spectral radius equals `spectral_radius` exactly (an
+    eigen-solve at build time: ARPACK with a fixed start vector for sparse draws, LAPACK for dense
+    ones). `W_in` and `b` are uniform in [-1, 1], scaled by `input_scaling` and `bias_scaling`.
+
+    Args:
+        units: reservoir size.
+        spectral_radius: the spectral radius of `W`, > 0 (below 1 is the usual echo-state regime
+            for tanh reservoirs, a little above 1 often works with leaky ones).
+        leak_rate: `a`, in (0, 1]; 1 is no leak, small values make slow dynamics.
+        input_scaling: scale of `W_in`: a float, or a list with one float per input feature.
+        bias_scaling: scale of the bias (0 for none).
+        connectivity: density of `W` in (0, 1]; `None` means 10/units, about 10 connections per
+            unit (Lukoševičius 2012).
+        input_connectivity: density of `W_in` in (0, 1].
+        activation: `f`: `"tanh"`, `"sigmoid"`, `"relu"` or `"linear"`.
+        seed: seed of every draw (`None` draws one from NumPy's global generator, which
+            `keras.utils.set_random_seed` fixes); the same seed gives the same weights, bit for bit.
+        return_sequences: return every step's state (default), or only the last.
+        return_state: also return the last state.
+        stateful: carry the state from one batch to the next.
+        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Example:
+        >>> import zoo
+        >>> layer = zoo.layers.Reservoir(100, spectral_radius=1.1, leak_rate=0.5, seed=0)
+        >>> layer(np.zeros((2, 30, 1), "float32")).shape
+        TensorShape([2, 30, 100])
+        >>> round(layer.realised_spectral_radius(), 4)
+        1.1
+    """
+
+    def __init__(
+        self,
+        units,
+        spectral_radius=0.9,
+        leak_rate=1.0,
+        input_scaling=1.0,
+        bias_scaling=1.0,
+        connectivity=None,
+        input_connectivity=1.0,
+        activation="tanh",
+        seed=None,
+        return_sequences=True,
+        return_state=False,
+        stateful=False,
+        **kwargs,
+    ):
+        kwargs.pop("cell", None)
+        cell = ReservoirCell(
+            units,
+            spectral_radius=spectral_radius,
+            leak_rate=leak_rate,
+            input_scaling=input_scaling,
+            bias_scaling=bias_scaling,
+            connectivity=connectivity,
+            input_connectivity=input_connectivity,
+            activation=activation,
+            seed=seed,
+            dtype=kwargs.get("dtype"),
+            name="reservoir_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            stateful=stateful,
+            **kwargs,
+        )
+        self.trainable = False
+
+    def realised_spectral_radius(self):
+        """The spectral radius of the stored recurrent matrix (after the cast to the layer dtype).
+
+        Example:
+            >>> r = Reservoir(50, spectral_radius=0.8, seed=1)
+            >>> r.build((None, None, 1))
+            >>> round(r.realised_spectral_radius(), 4)
+            0.8
+        """
+        w = keras.ops.convert_to_numpy(self.cell.recurrent_kernel).astype(np.float64)
+        return spectral_radius_of(w)
+
+    def get_config(self):
+        """Every constructor argument, for saving."""
+        config = super().get_config()
+        config.pop("cell", None)
+        for key in ("go_backwards", "unroll", "zero_output_for_mask"):
+            config.pop(key, None)
+        cell_config = self.cell.get_config()
+        config.update({key: cell_config[key] for key in _CELL_ARGS})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the layer from `get_config()` (the weights come from the saved file)."""
+        return cls(**config)
+
+
+def _cell_property(name):
+    return property(lambda self: getattr(self.cell, name), doc=f"The cell's `{name}`.")
+
+
+for _name in (*_CELL_ARGS, "density"):
+    setattr(Reservoir, _name, _cell_property(_name))
+
+
+def numpy_weights(cell):
+    """`(W_in, W as a CSR matrix acting on row states, b)` of a built cell, in float64.
+
+    Example:
+        >>> r = Reservoir(20, seed=0)
+        >>> r.build((None, None, 3))
+        >>> [tuple(a.shape) for a in numpy_weights(r.cell)]
+        [(3, 20), (20, 20), (20,)]
+    """
+    w_in = keras.ops.convert_to_numpy(cell.kernel).astype(np.float64)
+    w = keras.ops.convert_to_numpy(cell.recurrent_kernel).astype(np.float64)
+    b = keras.ops.convert_to_numpy(cell.bias).astype(np.float64)
+    # States are rows: h @ K. Keep K^T in CSR so each step is one sparse mat-vec on the columns.
+    return w_in, scipy.sparse.csr_matrix(w.T), b
+
+
+def harvest(cell, inputs, initial_state=None, weights=None):
+    """Runs a built `ReservoirCell` over `inputs` in NumPy float64: the fast path of the ESN.
+
+    The same recursion as the Keras layer, with a SciPy sparse recurrent matrix and the input
+    projection of every step computed in one matrix product.
+
+    Args:
+        cell: a built `ReservoirCell` (e.g. `Reservoir(...).cell`).
+        inputs: `(batch, timesteps, features)` array.
+        initial_state: `(batch, units)`, default zeros.
+        weights: the output of `numpy_weights(cell)`, to skip converting them again.
+
+    Returns:
+        `(states, last_state)`: `(batch, timesteps, units)` and `(batch, units)`, float64.
+
+    Example:
+        >>> r = Reservoir(10, seed=0)
+        >>> u = np.ones((1, 4, 2))
+        >>> keras_states = keras.ops.convert_to_numpy(r(u))
+        >>> bool(np.allclose(harvest(r.cell, u)[0], keras_states, atol=1e-5))
+        True
+    """
+    w_in, w_t, b = weights or numpy_weights(cell)
+    inputs = np.asarray(inputs, dtype=np.float64)
+    batch, steps, _ = inputs.shape
+    f = _NUMPY_ACTIVATIONS[cell.activation]
+    a = cell.leak_rate
+    drive = inputs @ w_in + b  # (batch, steps, units)
+    states = np.empty((steps, cell.units, batch))
+    h = np.zeros((cell.units, batch)) if initial_state is None else np.array(initial_state).T
+    drive_t = np.ascontiguousarray(drive.transpose(1, 2, 0))  # (steps, units, batch)
+    if a == 1.0:
+        for t in range(steps):
+            h = f(w_t @ h + drive_t[t])
+            states[t] = h
+    else:
+        for t in range(steps):
+            h = (1.0 - a) * h + a * f(w_t @ h + drive_t[t])
+            states[t] = h
+    return states.transpose(2, 0, 1), h.T.copy()
