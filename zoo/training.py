@@ -26,7 +26,7 @@ import tensorflow_datasets as tfds
 import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
 from zoo import plots, registry
 from zoo.data import batches, quantile_boundaries, sequence_length
-from zoo.validation import check_fraction, check_positive_int, suggest
+from zoo.validation import check_choice, check_fraction, check_positive_int, suggest
 
 
 class RecipeError(Exception):
@@ -182,6 +182,24 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     return splits
 
 
+# Multi-worker training is left out: Keras 3's fit fails under MultiWorkerMirroredStrategy with
+# "Attempt to convert a value (PerReplica...)" (keras-team/keras#20585).
+STRATEGIES = ("mirrored",)
+
+
+def distribution_strategy(name=None):
+    """Returns the `tf.distribute` strategy named `name` (`None`: the default, one device).
+
+    Example:
+        >>> distribution_strategy().num_replicas_in_sync
+        1
+    """
+    if name is None:
+        return tf.distribute.get_strategy()
+    check_choice("strategy", name, STRATEGIES)
+    return tf.distribute.MirroredStrategy()
+
+
 def length_boundaries(ds, num_buckets):
     """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`."""
     lengths = ds.map(sequence_length, num_parallel_calls=tf.data.AUTOTUNE)
@@ -254,6 +272,7 @@ def run(
     seed=0,
     overrides=None,
     callbacks=None,
+    strategy=None,
     verbose="auto",
 ):
     """Trains and evaluates `recipe`, writing every result into `output`.
@@ -269,6 +288,8 @@ def run(
         seed: seeds the model, the shuffling and Keras's global generators.
         overrides: `{key: value}` of model arguments or recipe settings (`--set`).
         callbacks: extra Keras callbacks for `fit`.
+        strategy: `None` (one device) or `"mirrored"`: data-parallel training over all the
+            machine's devices with `tf.distribute.MirroredStrategy` (`batch_size` is global).
         verbose: Keras's `fit` verbosity.
 
     Returns:
@@ -286,7 +307,9 @@ def run(
     keras.utils.set_random_seed(seed)
 
     model_kwargs = {"seed": seed, **model_kwargs}
-    model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
+    strategy = distribution_strategy(strategy)
+    with strategy.scope():  # the model's and the optimizer's variables live on every replica
+        model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
     train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
     if model_kwargs.get("text"):
         from zoo.models import adapt_text
@@ -334,6 +357,8 @@ def run(
         "early_stopping": recipe.early_stopping,
         "validation": recipe.validation_split or f"{recipe.validation_fraction:.0%} of train",
         "seed": seed,
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
         "data_dir": data_dir,
         "manual_dir": manual_dir,
         "command": " ".join(sys.argv),
@@ -412,6 +437,11 @@ def add_run_arguments(parser):
     parser.add_argument("--manual-dir", help="folder of manually downloaded dataset files")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        help="mirrored: data-parallel training over all this machine's GPUs (or CPUs)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         metavar="KEY=VALUE",
@@ -430,6 +460,7 @@ def run_from_args(recipe, args):
         manual_dir=args.manual_dir,
         seed=args.seed,
         overrides=parse_overrides(args.set),
+        strategy=args.strategy,
     )
 
 
