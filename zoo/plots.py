@@ -82,3 +82,48 @@ def gradient_through_time(model, dataset, path, title=""):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return str(path)
+
+
+def attention_heatmaps(model, dataset, path, count=4, title=""):
+    """Plots the attention weights of a seq2seq model on the first `count` test examples.
+
+    Each panel shows one source (columns) and the model's greedy translation (rows, the end
+    token last): where the decoder looked while writing each output token.
+
+    Args:
+        model: a `zoo.models.Seq2Seq` built with attention.
+        dataset: batches of `({"source", "target_in"}, target_out)`; the first batch is used.
+        path: the PNG file to write.
+        count: how many examples to plot.
+        title: the figure's title.
+
+    Returns:
+        `path`.
+
+    Example:
+        >>> import tensorflow as tf, zoo
+        >>> m = zoo.models.seq2seq("0123456789+", "0123456789", units=8, seed=0)
+        >>> fn = zoo.models.make_seq2seq_examples("0123456789+", "0123456789")
+        >>> ds = tf.data.Dataset.from_tensor_slices((["1+2", "30+4"], ["3", "34"])).map(fn)
+        >>> attention_heatmaps(m, ds.padded_batch(2), "/tmp/attention.png", count=2)
+        '/tmp/attention.png'
+    """
+    x, _ = next(iter(dataset))
+    ids = np.asarray(x["source"])[:count]
+    sources = [model.source_vocab.decode(row) for row in ids]
+    outputs = [model.target_vocab.decode(row) for row in model.translate_ids(ids)]
+    scores = model.attention_scores(sources, outputs)
+    fig, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 3.4), squeeze=False)
+    for ax, src, out, s in zip(axes[0], sources, outputs, scores, strict=True):
+        ax.imshow(s, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        src_tokens = model.source_vocab.split_text(src) or ["?"]
+        ax.set_xticks(range(len(src_tokens)), src_tokens)
+        ax.set_yticks(range(len(s)), [*model.target_vocab.split_text(out), "[END]"])
+        ax.set_xlabel("source")
+        ax.set_ylabel("greedy output")
+        ax.set_title(f"{src} → {out}", fontsize=9)
+    fig.suptitle(title or f"{model.name}: attention weights")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return str(path)

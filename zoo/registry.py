@@ -10,6 +10,8 @@ from zoo.models.bidirectional import bidirectional
 from zoo.models.bidirectional import search_space as bidirectional_space
 from zoo.models.recurrent import gru, lstm, simple_rnn
 from zoo.models.recurrent import search_space as recurrent_space
+from zoo.models.seq2seq import search_space as seq2seq_space
+from zoo.models.seq2seq import seq2seq
 from zoo.models.stacked import search_space as stacked_space
 from zoo.models.stacked import stacked
 from zoo.validation import check_choice
@@ -55,6 +57,8 @@ MODELS = (
               "Forward and backward RNN per layer, merged", bidirectional_space),
     ModelSpec("stacked", stacked, RECURRENT_TASKS,
               "Deep RNN with optional residual links and layer norm", stacked_space),
+    ModelSpec("seq2seq", seq2seq, ("seq2seq",),
+              "Encoder-decoder with Bahdanau/Luong attention; translates strings", seq2seq_space),
 )
 # fmt: on
 _BY_NAME = {spec.name: spec for spec in MODELS}

@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+
+from zoo import decoding
+
+
+def _markov_step(table):
+    """A step function whose next-token log-probs depend on the previous token only."""
+
+    def step(tokens, state):
+        return table[tokens], state + 1
+
+    return step
+
+
+def _table(seed, vocab=6, end_id=1):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(vocab, 0.5), size=vocab)
+    return np.log(p)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_beam_width_one_is_greedy(seed):
+    table = _table(seed)
+    step = _markov_step(table)
+    state = np.zeros(3)
+    greedy = decoding.greedy_search(step, state, start_id=0, end_id=1, max_length=7)
+    beam = decoding.beam_search(step, state, start_id=0, end_id=1, max_length=7, beam_width=1)
+    assert beam == greedy
+
+
+def _logp(table, seq, end_id=1, start_id=0):
+    prev, total = start_id, 0.0
+    for t in [*seq, end_id]:
+        total += table[prev, t]
+        prev = t
+    return total
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_beam_is_never_worse_than_greedy_on_finished_sequences(seed):
+    table = _table(seed)
+    step = _markov_step(table)
+    kwargs = dict(start_id=0, end_id=1, max_length=12)
+    (greedy,) = decoding.greedy_search(step, np.zeros(1), **kwargs)
+    (beam,) = decoding.beam_search(step, np.zeros(1), beam_width=6, **kwargs)
+    if len(greedy) < 12:  # greedy finished: the beam's finished best scores at least as high
+        assert _logp(table, beam) >= _logp(table, greedy) - 1e-9
+
+
+def test_beam_finds_the_better_sequence():
+    lp = np.log(
+        np.array(
+            [
+                [1e-4, 1e-4, 0.5, 0.4998],  # from start: 2 likelier than 3
+                [0.25, 0.25, 0.25, 0.25],
+                [1e-4, 0.3, 0.35, 0.3498],  # 2 then end: 0.5 * 0.3
+                [1e-4, 0.9997, 1e-4, 1e-4],  # 3 then end: 0.4998 * 0.9997
+            ]
+        )
+    )
+    step = _markov_step(lp)
+    kw = dict(start_id=0, end_id=1, max_length=5)
+    assert decoding.beam_search(step, np.zeros(1), beam_width=2, **kw) == [[3]]
+    assert decoding.greedy_search(step, np.zeros(1), **kw)[0][0] == 2
+
+
+def test_greedy_stops_at_max_length_and_end():
+    lp = np.log(np.full((4, 4), 0.01))
+    lp[:, 2] = 0.0
+    out = decoding.greedy_search(_markov_step(lp), np.zeros(2), 0, 1, max_length=3)
+    assert out == [[2, 2, 2], [2, 2, 2]]
+    lp[2, 1] = 1.0  # after a 2, the end
+    assert decoding.greedy_search(_markov_step(lp), np.zeros(1), 0, 1, 3) == [[2]]
+
+
+def test_state_rows_follow_their_beams():
+    # The state counts steps per row; a state nest (dict/list) is reordered with the beams.
+    seen = []
+
+    def step(tokens, state):
+        seen.append(state["n"][0].copy())
+        lp = np.log(np.tile([0.3, 0.01, 0.39, 0.3], (len(tokens), 1)))  # the end unlikely
+        return lp, {"n": [state["n"][0] + 1]}
+
+    decoding.beam_search(step, {"n": [np.zeros(2)]}, 0, 1, max_length=3, beam_width=2)
+    assert [s.tolist() for s in seen] == [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]
+
+
+def test_sampling_is_seeded_and_respects_top_k_and_temperature():
+    logits = np.log([[0.1, 0.2, 0.3, 0.4]] * 200)
+    a = decoding.sample_token(logits, np.random.default_rng(3))
+    b = decoding.sample_token(logits, np.random.default_rng(3))
+    assert (a == b).all() and len(set(a.tolist())) > 1
+    top2 = decoding.sample_token(logits, np.random.default_rng(3), top_k=2)
+    assert set(top2.tolist()) <= {2, 3}
+    cold = decoding.sample_token(logits, np.random.default_rng(3), temperature=1e-3)
+    assert (cold == 3).all()
+    hot = decoding.sample_token(logits, np.random.default_rng(3), temperature=100.0)
+    assert abs(np.mean(hot == 0) - 0.25) < 0.1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(temperature=0.0), "temperature must be a positive float, got 0.0"),
+        (dict(temperature=-1.0), "temperature must be a positive float, got -1.0"),
+        (dict(top_k=0), "top_k must be a positive int, got 0"),
+    ],
+)
+def test_sampling_bad_inputs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        decoding.sample_token(np.zeros((1, 3)), np.random.default_rng(0), **kwargs)
+
+
+def test_search_bad_inputs():
+    step = _markov_step(_table(0))
+    with pytest.raises(ValueError, match="beam_width must be a positive int, got 0"):
+        decoding.beam_search(step, np.zeros(1), 0, 1, 3, beam_width=0)
+    with pytest.raises(ValueError, match="max_length must be a positive int, got 0"):
+        decoding.greedy_search(step, np.zeros(1), 0, 1, 0)
+    with pytest.raises(ValueError, match="length_penalty must be a float >= 0, got -1"):
+        decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=-1)

@@ -1,0 +1,72 @@
+import keras
+import numpy as np
+import pytest
+
+from zoo.losses import MaskedSequenceCrossentropy
+from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
+
+
+def _batch(seed=0, vocab=5):
+    rng = np.random.default_rng(seed)
+    y = np.array([[2, 3, 4, 0], [4, 2, 0, 0]])  # 5 real tokens
+    logits = rng.normal(size=(2, 4, vocab)).astype("float32")
+    return y, logits
+
+
+def _manual(y, logits):
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    picked = np.take_along_axis(logp, y[..., None], -1)[..., 0]
+    mask = y != 0
+    return -(picked * mask).sum() / mask.sum()
+
+
+def test_token_average_ignores_padding():
+    y, logits = _batch()
+    loss = float(MaskedSequenceCrossentropy()(y, logits))
+    assert loss == pytest.approx(_manual(y, logits), rel=1e-5)
+
+
+def test_same_batch_padded_to_two_lengths_gives_the_same_loss():
+    y, logits = _batch()
+    y_long = np.pad(y, ((0, 0), (0, 5)))
+    logits_long = np.concatenate([logits, np.random.default_rng(9).normal(size=(2, 5, 5))], 1)
+    loss = MaskedSequenceCrossentropy()
+    assert float(loss(y, logits)) == pytest.approx(float(loss(y_long, logits_long)), rel=1e-6)
+
+
+def test_a_keras_mask_on_the_predictions_is_not_applied_twice():
+    # A model whose output carries the target mask (as seq2seq's does) gives the same loss.
+    y, logits = _batch()
+    inp = keras.Input((None,), dtype="int32")
+    emb = keras.layers.Embedding(6, 5, mask_zero=True)(inp)
+    out = keras.layers.Lambda(lambda e: e * 0.0)(emb)  # keeps the mask, logits all 0
+    model = keras.Model(inp, out)
+    model.compile(loss=MaskedSequenceCrossentropy())
+    got = model.evaluate(y, y, verbose=0)
+    assert got == pytest.approx(np.log(5), rel=1e-5)
+
+
+def test_loss_round_trips_and_checks_pad_id():
+    loss = MaskedSequenceCrossentropy(pad_id=0)
+    again = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(again, MaskedSequenceCrossentropy) and again.pad_id == 0
+    with pytest.raises(ValueError, match="pad_id must be a non-negative int, got -1"):
+        MaskedSequenceCrossentropy(pad_id=-1)
+
+
+def test_metrics_count_real_tokens_only():
+    y, logits = _batch()
+    acc = MaskedTokenAccuracy()
+    acc.update_state(y, logits)
+    mask = y != 0
+    expected = ((logits.argmax(-1) == y) & mask).sum() / mask.sum()
+    assert float(acc.result()) == pytest.approx(expected)
+    bpc, ppl = BitsPerCharacter(), Perplexity()
+    for m in (bpc, ppl):
+        m.update_state(y, logits)
+        m.update_state(np.pad(y, ((0, 0), (0, 3))), np.pad(logits, ((0, 0), (0, 3), (0, 0))))
+    nats = _manual(y, logits)
+    assert float(bpc.result()) == pytest.approx(nats / np.log(2), rel=1e-5)
+    assert float(ppl.result()) == pytest.approx(np.exp(nats), rel=1e-5)
+    bpc.reset_state()
+    assert float(bpc.result()) == 0.0

@@ -1,0 +1,177 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.helpers import run_model_checks
+from zoo import decoding
+from zoo.losses import MaskedSequenceCrossentropy
+from zoo.models.seq2seq import END, START, Seq2Seq, make_seq2seq_examples
+
+SRC, TGT = "0123456789+", "0123456789"
+SOURCES = ["1+2", "30+4", "999+1", "7"]
+TARGETS = ["3", "34", "1000", "7"]
+
+
+def _model(**kwargs):
+    kwargs = {"units": 6, "embedding_dim": 4, "seed": 0, "max_target_length": 6, **kwargs}
+    return zoo.models.seq2seq(SRC, TGT, **kwargs)
+
+
+def _xy(model, sources=SOURCES, targets=TARGETS):
+    t_in, t_out = model.encode_targets(targets)
+    return {"source": model.encode_sources(sources), "target_in": t_in}, t_out
+
+
+def test_run_model_checks_graph(tmp_path):
+    model = _model(attention="bahdanau", bidirectional_encoder=True, num_layers=2)
+    x, y = _xy(model)
+    run_model_checks(model, x, y, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(attention="luong"),
+        dict(attention=None, cell="gru"),
+        dict(attention="luong", cell="gru", bidirectional_encoder=True),
+    ],
+)
+def test_run_model_checks_eager(tmp_path, kwargs):
+    model = _model(**kwargs)
+    x, y = _xy(model)
+    run_model_checks(model, x, y, tmp_path, run_eagerly=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(attention="luong", num_layers=2),
+        dict(attention="bahdanau", bidirectional_encoder=True),
+        dict(attention=None, cell="gru", bidirectional_encoder=True),
+    ],
+)
+def test_step_by_step_decoding_matches_teacher_forcing(kwargs):
+    # Running the target one token at a time, carrying the state, gives the logits of the
+    # whole-sequence (training) graph: the decoder never re-runs its prefix.
+    model = _model(**kwargs)
+    x, _ = _xy(model)
+    full = np.asarray(model(x))
+    state = model._encode(x["source"])
+    for t in range(x["target_in"].shape[1]):
+        logits, _, new_states = model._decode(x["target_in"][:, t : t + 1], state)
+        state = {**state, "states": new_states}
+        real = x["target_in"][:, t] != 0
+        np.testing.assert_allclose(logits[real, 0], full[real, t], atol=1e-5)
+
+
+def test_masking_padding_to_two_lengths_gives_the_same_loss():
+    model = _model()
+    x, y = _xy(model)
+    loss = MaskedSequenceCrossentropy()
+    short = float(loss(y, model(x)))
+    x_long = {k: np.pad(v, ((0, 0), (0, 4))) for k, v in x.items()}
+    y_long = np.pad(y, ((0, 0), (0, 4)))
+    assert float(loss(y_long, model(x_long))) == pytest.approx(short, rel=1e-5)
+    assert model.evaluate(x_long, y_long, verbose=0)[0] == pytest.approx(short, rel=1e-4)
+
+
+def test_beam_width_one_equals_greedy():
+    model = _model(attention="bahdanau", seed=3)
+    ids = model.encode_sources(SOURCES)
+    state = model._encode(ids)
+    greedy = decoding.greedy_search(model._step, state, START, END, 6)
+    beam = decoding.beam_search(model._step, state, START, END, 6, beam_width=1)
+    assert beam == greedy
+    assert model.translate(SOURCES, beam_width=1) == [model.target_vocab.decode(g) for g in greedy]
+
+
+def test_save_load_then_translate_gives_the_same_output(tmp_path):
+    model = _model(attention="luong", seed=1)
+    x, y = _xy(model)
+    model.fit(x, y, epochs=2, verbose=0)
+    path = tmp_path / "s2s.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, Seq2Seq)
+    assert loaded.get_config() == model.get_config()
+    for beam_width in (1, 3):
+        assert loaded.translate(SOURCES, beam_width=beam_width) == model.translate(
+            SOURCES, beam_width=beam_width
+        )
+
+
+def test_learns_to_copy():
+    # A copy task a small attention model learns in a few seconds: decoding really works.
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("0123"), size=rng.integers(1, 4))) for _ in range(256)]
+    model = zoo.models.seq2seq(
+        "0123", "0123", units=32, embedding_dim=8, learning_rate=1e-2, seed=0,
+        max_target_length=5,
+    )  # fmt: skip
+    x, y = _xy(model, words, words)
+    model.fit(x, y, batch_size=32, epochs=12, verbose=0)
+    out = model.translate(words[:50])
+    assert np.mean([a == b for a, b in zip(out, words[:50], strict=True)]) > 0.8
+    ds = tf.data.Dataset.from_tensor_slices((words[:50], words[:50]))
+    fn = make_seq2seq_examples("0123", "0123", max_target_length=5)
+    score = model.exact_match(ds.map(fn).padded_batch(16))
+    assert score["examples"] == 50
+    assert score["exact_match"] == pytest.approx(
+        np.mean([a == b for a, b in zip(out, words[:50], strict=True)])
+    )
+
+
+def test_examples_match_the_model_encoding():
+    model = _model()
+    fn = make_seq2seq_examples(SRC, TGT)
+    x, y = _xy(model, SOURCES[:1], TARGETS[:1])
+    tx, ty = fn(tf.constant(SOURCES[0]), tf.constant(TARGETS[0]))
+    assert tx["source"].numpy().tolist() == x["source"][0].tolist()
+    assert tx["target_in"].numpy().tolist() == x["target_in"][0].tolist()
+    assert ty.numpy().tolist() == y[0].tolist()
+
+
+def test_attention_scores_are_distributions_over_the_source():
+    model = _model(attention="bahdanau")
+    (scores,) = model.attention_scores(["30+4"], ["34"])
+    assert scores.shape == (3, 4)
+    np.testing.assert_allclose(scores.sum(-1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(source_vocabulary=[]), ValueError, "source_vocabulary must hold at least one token"),
+        (dict(target_vocabulary=""), ValueError, "target_vocabulary must hold at least one token"),
+        (dict(target_vocabulary="aa"), ValueError, r"distinct tokens, got duplicates \['a'\]"),
+        (dict(source_vocabulary=None), ValueError, "needs source_vocabulary"),
+        (dict(attention="dot"), ValueError, "attention must be one of"),
+        (dict(cell="rnn"), ValueError, "cell must be one of"),
+        (dict(units=0), ValueError, "units must be a positive int, got 0"),
+        (dict(max_target_length=0), ValueError, "max_target_length must be a positive int"),
+        (dict(task="tagging"), ValueError, "task must be one of 'seq2seq', got 'tagging'"),
+        (dict(bidirectional_encoder=1), TypeError, "bidirectional_encoder must be True or False"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    kwargs = {"source_vocabulary": SRC, "target_vocabulary": TGT, **kwargs}
+    with pytest.raises(error, match=match):
+        zoo.models.seq2seq(**kwargs)
+
+
+def test_bad_translate_inputs():
+    model = _model()
+    with pytest.raises(ValueError, match="max_length must be a positive int, got 0"):
+        model.translate(["1+2"], max_length=0)
+    with pytest.raises(ValueError, match="beam_width must be a positive int, got 0"):
+        model.translate(["1+2"], beam_width=0)
+    with pytest.raises(TypeError, match="sources must be a list of strings"):
+        model.translate("1+2")
+    with pytest.raises(ValueError, match="more than the decoder's max_target_length=6"):
+        model.encode_targets(["1234567"])  # 7 tokens
+    fn = make_seq2seq_examples(SRC, TGT, max_target_length=3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="longer than max_target_length=3"):
+        fn(tf.constant("1+2"), tf.constant("1234"))
+    fn(tf.constant("1+2"), tf.constant("123"))  # 3 tokens: allowed

@@ -1,0 +1,1 @@
+"""Digit addition ("535+61" -> "596") as a TFDS dataset."""

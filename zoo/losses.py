@@ -1,0 +1,57 @@
+"""Losses shared by the sequence models: a token-averaged cross-entropy that ignores padding."""
+
+import keras
+from keras import ops
+
+from zoo.validation import check_bool
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskedSequenceCrossentropy(keras.losses.Loss):
+    """Sparse cross-entropy per token, averaged over the real (non-padding) tokens of the batch.
+
+    Target id `pad_id` marks padding: those positions add nothing to the loss and do not count
+    in the average, so the same batch padded to two different lengths gives the same loss. The
+    average is over all real tokens of the batch (a long sequence weighs more than a short one),
+    as in sequence-to-sequence training.
+
+    Args:
+        pad_id: the padding target id (0 in every zoo vocabulary).
+        from_logits: whether predictions are logits (the zoo's sequence models output logits).
+        name: the loss's name.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = MaskedSequenceCrossentropy()
+        >>> logits = np.zeros((1, 3, 4), "float32")
+        >>> round(float(loss(np.array([[2, 3, 0]]), logits)), 4)  # log(4), padding ignored
+        1.3863
+    """
+
+    def __init__(self, pad_id=0, from_logits=True, name="masked_sequence_crossentropy"):
+        # "sum": the token average is computed in `call`; Keras's own mask handling (from a
+        # mask on the predictions) then only multiplies by the same 0/1 mask again.
+        super().__init__(name=name, reduction="sum")
+        if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
+            raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
+        self.pad_id = pad_id
+        self.from_logits = check_bool("from_logits", from_logits)
+
+    def call(self, y_true, y_pred):
+        """Per-token losses scaled so that their sum is the mean over real tokens."""
+        y_true = ops.cast(y_true, "int32")
+        per_token = keras.losses.sparse_categorical_crossentropy(
+            y_true, y_pred, from_logits=self.from_logits
+        )
+        mask = ops.cast(ops.not_equal(y_true, self.pad_id), per_token.dtype)
+        return per_token * mask / ops.maximum(ops.sum(mask), 1.0)
+
+    def get_config(self):
+        """The constructor arguments."""
+        return {"pad_id": self.pad_id, "from_logits": self.from_logits, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the loss from `get_config()`."""
+        config = {k: v for k, v in config.items() if k in ("pad_id", "from_logits", "name")}
+        return cls(**config)

@@ -1,0 +1,104 @@
+"""Fixed vocabularies kept in a model's config: strings to ids and back, in Python and tf.data.
+
+Id 0 is padding and id 1 the out-of-vocabulary token; a vocabulary's own tokens follow, after any
+special tokens the model adds (the decoder's start and end tokens). The same mapping runs in
+Python (`Vocabulary.encode`, for `translate`/`generate`) and in tf.data (`Vocabulary.lookup`, a
+Keras `StringLookup`), so training and inference agree.
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo.validation import check_choice
+
+PAD, UNK = 0, 1
+SPLITS = ("char", "whitespace")
+
+
+def check_vocabulary(name, tokens, reserved=()):
+    """Checks a vocabulary (a non-empty list of distinct non-empty strings); returns it as a list.
+
+    Args:
+        name: the argument's name, for the error message.
+        tokens: the vocabulary; a string is taken as its list of characters.
+        reserved: tokens the model uses itself, not allowed in `tokens`.
+
+    Example:
+        >>> check_vocabulary("source_vocabulary", "ab+")
+        ['a', 'b', '+']
+    """
+    if isinstance(tokens, str):
+        tokens = list(tokens)
+    if not isinstance(tokens, list | tuple):
+        raise TypeError(f"{name} must be a list of strings, got {tokens!r}.")
+    if not tokens:
+        raise ValueError(f"{name} must hold at least one token, got an empty vocabulary.")
+    bad = [t for t in tokens if not isinstance(t, str) or not t]
+    if bad:
+        raise ValueError(f"{name} must hold non-empty strings, got {bad[:5]!r}.")
+    dupes = sorted({t for t in tokens if list(tokens).count(t) > 1})
+    if dupes:
+        raise ValueError(f"{name} must hold distinct tokens, got duplicates {dupes[:5]!r}.")
+    clash = [t for t in tokens if t in reserved]
+    if clash:
+        raise ValueError(f"{name} may not contain the reserved tokens {clash!r}.")
+    return list(tokens)
+
+
+class Vocabulary:
+    """A fixed vocabulary: `tokens` after padding, OOV and the model's special tokens.
+
+    Args:
+        tokens: the vocabulary's tokens (characters for `split="char"`).
+        specials: special tokens placed right after padding (0) and OOV (1).
+        split: `"char"` (every character a token) or `"whitespace"` (words).
+        name: the argument name used in error messages.
+
+    Example:
+        >>> v = Vocabulary("abc", specials=("[START]", "[END]"))
+        >>> v.encode("cab"), v.size, v.decode([6, 4, 5])
+        ([6, 4, 5], 7, 'cab')
+    """
+
+    def __init__(self, tokens, specials=(), split="char", name="vocabulary"):
+        check_choice("split", split, SPLITS)
+        self.specials = tuple(specials)
+        self.tokens = check_vocabulary(name, tokens, reserved=("[UNK]", *self.specials))
+        self.split = split
+        self.name = name
+        self.offset = 2 + len(self.specials)
+        self.ids = {t: i + self.offset for i, t in enumerate(self.tokens)}
+        self.size = self.offset + len(self.tokens)
+
+    def special_id(self, token):
+        """The id of special token `token`."""
+        return 2 + self.specials.index(token)
+
+    def split_text(self, text):
+        """The tokens of one string."""
+        return list(text) if self.split == "char" else text.split()
+
+    def unknown(self, text):
+        """The tokens of `text` outside the vocabulary, in order of appearance, once each."""
+        return list(dict.fromkeys(t for t in self.split_text(text) if t not in self.ids))
+
+    def encode(self, text):
+        """The ids of one string (unknown tokens get the OOV id 1)."""
+        return [self.ids.get(t, UNK) for t in self.split_text(text)]
+
+    def decode(self, ids):
+        """The string of a list of ids; padding and special ids are dropped."""
+        words = [self.tokens[i - self.offset] for i in ids if i >= self.offset]
+        return ("" if self.split == "char" else " ").join(words)
+
+    def lookup(self):
+        """A `keras.layers.StringLookup` giving the same ids as `encode`, for tf.data."""
+        return keras.layers.StringLookup(
+            vocabulary=[*self.specials, *self.tokens], mask_token="", num_oov_indices=1
+        )
+
+    def tf_split(self, text):
+        """Splits a string tensor into tokens in tf.data (characters or words)."""
+        if self.split == "char":
+            return tf.strings.unicode_split(text, "UTF-8")
+        return tf.strings.split(text)
