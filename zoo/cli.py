@@ -22,7 +22,8 @@ def recipe_names():
     """
     import recipes
 
-    return sorted(m.name for m in pkgutil.iter_modules(recipes.__path__) if not m.ispkg)
+    modules = pkgutil.iter_modules(recipes.__path__)
+    return sorted(m.name for m in modules if not m.ispkg and not m.name.startswith("_"))
 
 
 def load_recipe(name):
