@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 from zoo.models.bidirectional import bidirectional
 from zoo.models.bidirectional import search_space as bidirectional_space
+from zoo.models.esn import TASKS as ESN_TASKS
+from zoo.models.esn import esn
+from zoo.models.esn import search_space as esn_space
 from zoo.models.recurrent import gru, lstm, simple_rnn
 from zoo.models.recurrent import search_space as recurrent_space
 from zoo.models.seq2seq import search_space as seq2seq_space
@@ -57,6 +60,8 @@ MODELS = (
               "Forward and backward RNN per layer, merged", bidirectional_space),
     ModelSpec("stacked", stacked, RECURRENT_TASKS,
               "Deep RNN with optional residual links and layer norm", stacked_space),
+    ModelSpec("esn", esn, ESN_TASKS,
+              "Echo State Network: fixed reservoir, closed-form ridge readout", esn_space),
     ModelSpec("seq2seq", seq2seq, ("seq2seq",),
               "Encoder-decoder with Bahdanau/Luong attention; translates strings", seq2seq_space),
 )

@@ -2,9 +2,10 @@
 
 from zoo.models.base import adapt_text
 from zoo.models.bidirectional import bidirectional
+from zoo.models.esn import esn
 from zoo.models.recurrent import gru, lstm, simple_rnn
 from zoo.models.seq2seq import Seq2Seq, make_seq2seq_examples, seq2seq
 from zoo.models.stacked import stacked
 
-__all__ = ["adapt_text", "bidirectional", "gru", "lstm", "simple_rnn", "stacked"]
+__all__ = ["adapt_text", "bidirectional", "esn", "gru", "lstm", "simple_rnn", "stacked"]
 __all__ += ["Seq2Seq", "make_seq2seq_examples", "seq2seq"]

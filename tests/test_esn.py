@@ -1,0 +1,349 @@
+"""The Echo State Network: closed-form readout, washout, ridge search, generation, saving."""
+
+import doctest
+import importlib
+import inspect
+
+import keras
+import numpy as np
+import pytest
+import scipy.linalg
+import tensorflow as tf
+from helpers import run_model_checks
+
+import zoo
+from zoo.layers import reservoir as res
+from zoo.models.esn import EchoStateNetwork, free_run_nrmse
+
+SINE = np.sin(np.arange(700) * 0.2 + 0.1 * np.cos(np.arange(700) * 0.05))
+X, Y = SINE[None, :-1, None], SINE[None, 1:, None]
+
+
+def _esn(**kwargs):
+    return zoo.models.esn(**{"units": 40, "seed": 0, **kwargs})
+
+
+def _ridge_solution(features, targets, ridge):
+    """The ridge readout computed directly, bias unregularised."""
+    a = np.concatenate([features, np.ones((len(features), 1))], axis=1)
+    reg = np.eye(a.shape[1]) * ridge
+    reg[-1, -1] = 0
+    return scipy.linalg.solve(a.T @ a + reg, a.T @ targets)
+
+
+def _readout(model):
+    return np.concatenate(
+        [
+            keras.ops.convert_to_numpy(model.readout.kernel),
+            keras.ops.convert_to_numpy(model.readout.bias)[None],
+        ]
+    )
+
+
+def test_model_checks_sequence_regression(tmp_path):
+    model = _esn(input_shape=(None, 2), output_dim=1)
+    x = np.random.default_rng(0).normal(size=(3, 12, 2))
+    y = x[..., :1] * 0.5
+    run_model_checks(model, x, y, tmp_path)  # fit() with an optimizer trains the readout
+    assert model.readout_fitted
+
+
+def test_model_checks_classification(tmp_path):
+    model = _esn(input_shape=(None, 3), task="classification", num_classes=3, pooling="mean")
+    x = np.random.default_rng(0).normal(size=(4, 9, 3))
+    run_model_checks(model, x, np.array([0, 1, 2, 1]), tmp_path, run_eagerly=True)
+
+
+def test_fit_readout_is_the_ridge_solution_after_washout():
+    model = _esn()
+    report = model.fit_readout(X, Y, washout=50, ridge=1e-6)
+    feats = model.harvest(X)[0, 50:]
+    want = _ridge_solution(feats, Y[0, 50:], 1e-6)
+    np.testing.assert_allclose(_readout(model), want, rtol=1e-6, atol=1e-8)
+    assert report["rows"] == X.shape[1] - 50 and report["ridge"] == 1e-6
+    # Without washout the transient enters the fit: a different readout.
+    other = _esn()
+    other.fit_readout(X, Y, washout=0, ridge=1e-6)
+    assert not np.allclose(_readout(other), want)
+
+
+def test_teacher_forced_fit_is_accurate_and_predict_agrees_with_the_fast_path():
+    model = _esn()
+    report = model.fit_readout(X, Y, washout=50)
+    assert report["train_mse"] < 1e-8
+    pred = model.predict(X, verbose=0)
+    fast = model.harvest(X) @ _readout(model)[:-1] + _readout(model)[-1]
+    np.testing.assert_allclose(pred, fast, atol=1e-9)
+    assert np.mean((pred[0, 50:] - Y[0, 50:]) ** 2) < 1e-8
+
+
+def test_batches_and_datasets_accumulate_to_the_same_readout():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 40, 2))
+    y = np.tanh(x[..., :1] + np.roll(x[..., 1:], 1, axis=1))
+    ref = _esn(input_shape=(None, 2), output_dim=1)
+    ref.fit_readout(x, y, washout=5, batch_size=6)
+    one_by_one = _esn(input_shape=(None, 2), output_dim=1)
+    one_by_one.fit_readout(x, y, washout=5, batch_size=1)
+    from_dataset = _esn(input_shape=(None, 2), output_dim=1)
+    from_dataset.fit_readout(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), washout=5)
+    np.testing.assert_allclose(_readout(one_by_one), _readout(ref), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(_readout(from_dataset), _readout(ref), rtol=1e-7, atol=1e-9)
+
+
+def test_long_sequences_are_harvested_in_chunks(monkeypatch):
+    esn_module = importlib.import_module("zoo.models.esn")
+    ref = _esn()
+    ref.fit_readout(X, Y, washout=30, ridge=1e-4)  # well conditioned: the weights are unique
+    monkeypatch.setattr(esn_module, "_TIME_CHUNK", 64)  # 699 steps in 11 chunks
+    chunked = _esn()
+    chunked.fit_readout(X, Y, washout=30, ridge=1e-4)
+    np.testing.assert_allclose(_readout(chunked), _readout(ref), rtol=1e-7, atol=1e-9)
+
+
+def test_ridge_search_scores_on_validation_without_rerunning_the_reservoir(monkeypatch):
+    ridges = [1e-12, 1e-6, 1e-1, 10.0]
+    calls = []
+    real = res.harvest
+    monkeypatch.setattr(res, "harvest", lambda *a, **k: calls.append(1) or real(*a, **k))
+    model = _esn()
+    report = model.fit_readout(X, Y, washout=40, ridge=ridges, validation_split=0.25)
+    assert len(calls) == 1  # one reservoir, one harvest for every ridge
+    assert set(report["validation_mse"]) == set(ridges)
+    assert report["ridge"] == min(report["validation_mse"], key=report["validation_mse"].get)
+    assert model.get_config()["ridge"] == report["ridge"]
+    # Each validation score is the error of the ridge fitted on the first 75% of kept steps.
+    steps = X.shape[1]
+    cut = steps - round((steps - 40) * 0.25)
+    feats = model.harvest(X)[0]
+    for r in ridges:
+        w = _ridge_solution(feats[40:cut], Y[0, 40:cut], r)
+        pred = feats[cut:] @ w[:-1] + w[-1]
+        assert report["validation_mse"][r] == pytest.approx(
+            np.mean((pred - Y[0, cut:]) ** 2), rel=1e-4, abs=1e-14
+        )
+    # The final readout uses every kept step with the chosen ridge (compared by its outputs: at
+    # a tiny ridge the weights of a low-rank sine are not unique).
+    w = _ridge_solution(feats[40:], Y[0, 40:], report["ridge"])
+    np.testing.assert_allclose(
+        feats[40:] @ _readout(model)[:-1] + _readout(model)[-1],
+        feats[40:] @ w[:-1] + w[-1],
+        atol=1e-6,
+    )
+    assert report["validation_mse"][10.0] > report["validation_mse"][report["ridge"]]
+
+
+def test_ridge_search_with_validation_data():
+    model = _esn()
+    report = model.fit_readout(
+        X[:, :400], Y[:, :400], washout=40, ridge=[1e-9, 1.0], validation_data=(X, Y)
+    )
+    assert report["ridge"] == 1e-9 and report["rows"] == 360
+
+
+def test_generate_feeds_predictions_back():
+    model = _esn()
+    model.fit_readout(X, Y, washout=50)
+    warm = X[:, :300]
+    gen = model.generate(4, warmup=warm)
+    assert gen.shape == (1, 4, 1)
+    # The first is the teacher-forced prediction at the warm-up's last input, ...
+    np.testing.assert_allclose(gen[0, 0], model.predict(warm, verbose=0)[0, -1], atol=1e-10)
+    # ... each next one the prediction after appending the previous prediction to the inputs.
+    for k in range(1, 4):
+        longer = np.concatenate([warm, gen[:, :k]], axis=1)
+        np.testing.assert_allclose(gen[0, k], model.predict(longer, verbose=0)[0, -1], atol=1e-9)
+    # A well-fitted model forecasts the sine freely.
+    free = model.generate(50, warmup=X[:, :300])
+    np.testing.assert_allclose(free[0, :, 0], SINE[300:350], atol=2e-2)
+    assert model.generate(3, warmup=X[0, :100]).shape == (1, 3, 1)  # unbatched warm-up
+
+
+def test_free_run_nrmse():
+    model = _esn(units=60)
+    model.fit_readout(X[:, :500], Y[:, :500], washout=50)
+    assert free_run_nrmse(model, SINE, [550, 600, 650], horizon=20, warmup=100) < 1e-2
+    model.readout.kernel.assign(np.zeros_like(_readout(model)[:-1]))  # a useless readout
+    assert free_run_nrmse(model, SINE, [550, 600, 650], horizon=20, warmup=100) > 0.3
+
+
+def test_deep_reservoirs():
+    model = _esn(num_reservoirs=2, units=[30, 20])
+    assert [r.units for r in model.reservoirs] == [30, 20]
+    assert model.harvest(X).shape == (1, 699, 1 + 30 + 20)
+    model.fit_readout(X, Y, washout=50)
+    fast = model.harvest(X) @ _readout(model)[:-1] + _readout(model)[-1]
+    np.testing.assert_allclose(model.predict(X, verbose=0), fast, atol=1e-9)
+    assert model.generate(5, warmup=X[:, :200]).shape == (1, 5, 1)
+    no_input = _esn(num_reservoirs=3, input_to_readout=False)
+    assert no_input.harvest(X).shape == (1, 699, 120)
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_classification_in_closed_form(pooling):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 90)
+    freqs = np.array([0.1, 0.4, 0.9])[labels]
+    t = np.arange(30)
+    x = np.sin(freqs[:, None] * t + rng.uniform(0, 6, (90, 1)))[..., None]
+    model = _esn(task="classification", num_classes=3, pooling=pooling, units=60)
+    report = model.fit_readout(x[:60], labels[:60], ridge=[1e-6, 1e-3, 1e-1])
+    assert report["ridge"] in (1e-6, 1e-3, 1e-1)
+    logits = model.predict(x[60:], verbose=0)
+    assert logits.shape == (30, 3)
+    assert np.mean(np.argmax(logits, axis=1) == labels[60:]) > 0.9
+    one_hot = _esn(task="classification", num_classes=3, pooling=pooling, units=60)
+    one_hot.fit_readout(x[:60], np.eye(3)[labels[:60]], ridge=report["ridge"])
+    np.testing.assert_allclose(_readout(one_hot), _readout(model), rtol=1e-5, atol=1e-7)
+
+
+def test_save_and_load_give_identical_predictions_and_generations(tmp_path):
+    model = _esn(units=50, num_reservoirs=2, leak_rate=0.7)
+    model.fit_readout(X, Y, washout=50)
+    path = tmp_path / "esn.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, EchoStateNetwork) and loaded.readout_fitted
+    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    np.testing.assert_array_equal(
+        loaded.generate(30, warmup=X[:, :200]), model.generate(30, warmup=X[:, :200])
+    )
+    assert loaded.get_config() == model.get_config()
+
+
+def test_get_config_echoes_every_argument():
+    params = set(inspect.signature(EchoStateNetwork.__init__).parameters) - {"self", "kwargs"}
+    factory = set(inspect.signature(zoo.models.esn).parameters)
+    assert params == factory - {"optimizer", "learning_rate", "compile"}
+    kwargs = dict(
+        input_shape=(None, 2),
+        task="sequence_regression",
+        num_classes=None,
+        output_dim=2,
+        units=[12, 8],
+        num_reservoirs=2,
+        spectral_radius=0.8,
+        leak_rate=0.2,
+        input_scaling=[0.5, 1.5],
+        bias_scaling=0.1,
+        connectivity=0.5,
+        input_connectivity=0.5,
+        activation="sigmoid",
+        input_to_readout=False,
+        pooling="mean",
+        ridge=1e-5,
+        dtype="float32",
+        seed=3,
+        name="my_esn",
+    )
+    model = zoo.models.esn(**kwargs)
+    assert model.get_config() == kwargs
+    rebuilt = EchoStateNetwork.from_config(model.get_config())
+    for a, b in zip(rebuilt.weights, model.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_seeding():
+    a, b, c = _esn(seed=5), _esn(seed=5), _esn(seed=6)
+    wa, wb, wc = ([keras.ops.convert_to_numpy(w) for w in m.weights] for m in (a, b, c))
+    for x, y in zip(wa, wb, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert not all(np.array_equal(x, y) for x, y in zip(wa, wc, strict=True))
+    keras.utils.set_random_seed(0)
+    d = _esn(seed=None)
+    assert isinstance(d.get_config()["seed"], int)
+
+
+def test_realised_spectral_radius():
+    model = _esn(units=300, spectral_radius=1.25)
+    assert abs(model.reservoirs[0].realised_spectral_radius() - 1.25) < 1e-3
+
+
+FACTORY_ERRORS = [
+    ({"units": 0}, ValueError, "units must be a positive int, got 0"),
+    ({"units": [10, 10]}, ValueError, "one entry per reservoir"),
+    ({"spectral_radius": 0.0}, ValueError, "spectral_radius must be a finite float > 0"),
+    ({"spectral_radius": -0.5}, ValueError, "spectral_radius must be a finite float > 0"),
+    ({"leak_rate": 0.0}, ValueError, r"leak_rate must be in \(0, 1\], got 0.0"),
+    ({"leak_rate": 1.01}, ValueError, r"leak_rate must be in \(0, 1\], got 1.01"),
+    ({"connectivity": 0.0}, ValueError, r"connectivity must be in \(0, 1\], got 0.0"),
+    ({"connectivity": 1.5}, ValueError, r"connectivity must be in \(0, 1\], got 1.5"),
+    ({"input_connectivity": -0.1}, ValueError, r"input_connectivity must be in \(0, 1\]"),
+    ({"ridge": -1e-3}, ValueError, "ridge must be a finite float >= 0, got -0.001"),
+    ({"task": "tagging"}, ValueError, "task must be one of"),
+    ({"task": "classification"}, ValueError, "needs num_classes"),
+    ({"pooling": "max"}, ValueError, "pooling must be one of 'last', 'mean', got 'max'"),
+    ({"dtype": "float16"}, ValueError, "dtype must be one of"),
+    ({"num_reservoirs": 0}, ValueError, "num_reservoirs must be a positive int, got 0"),
+    ({"input_shape": (None, 0)}, ValueError, "input_shape"),
+    ({"input_scaling": [1.0, 2.0]}, ValueError, "input_scaling has 2 entries"),
+    ({"compile": "yes"}, TypeError, "compile must be True or False"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", FACTORY_ERRORS)
+def test_bad_factory_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        zoo.models.esn(**{"units": 10, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    model = _esn(units=20)
+    model.fit_readout(X, Y, washout=10)
+    return model
+
+
+NAN_X = X.copy()
+NAN_X[0, 5, 0] = np.nan
+INF_Y = Y.copy()
+INF_Y[0, 7, 0] = np.inf
+
+CALL_ERRORS = [
+    ("fit", dict(x=X, y=Y, ridge=-1.0), ValueError, "ridge must be a finite float >= 0"),
+    ("fit", dict(x=X, y=Y, ridge=[1e-6, -1.0]), ValueError, r"ridge\[1\] must be"),
+    ("fit", dict(x=X, y=Y, ridge=[]), ValueError, "at least one value"),
+    ("fit", dict(x=X, y=Y, washout=699), ValueError, r"washout must be smaller than .*699 steps"),
+    ("fit", dict(x=X, y=Y, washout=-1), ValueError, "washout must be an int >= 0, got -1"),
+    ("fit", dict(x=X, y=Y[:, :-1]), ValueError, "different lengths or batch sizes"),
+    ("fit", dict(x=np.repeat(X, 2, 0), y=Y), ValueError, "same number of sequences"),
+    ("fit", dict(x=X, y=None), ValueError, "needs y"),
+    ("fit", dict(x=NAN_X, y=Y), ValueError, "x contains NaN or inf"),
+    ("fit", dict(x=X, y=INF_Y), ValueError, "y contains NaN or inf"),
+    ("fit", dict(x=X[0], y=Y[0]), ValueError, r"x must be \(batch, timesteps, 1\)"),
+    ("fit", dict(x=X, y=Y, ridge=[1.0, 2.0], validation_split=0), ValueError, "needs validation"),
+    ("fit", dict(x=X, y=Y, batch_size=0), ValueError, "batch_size must be a positive int"),
+    ("gen", dict(steps=0, warmup=X), ValueError, "steps must be a positive int, got 0"),
+    ("gen", dict(steps=5, warmup=np.zeros((1, 10, 2))), ValueError, "feature size must equal"),
+    ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup contains NaN or inf"),
+]
+
+
+@pytest.mark.parametrize("kind, kwargs, error, message", CALL_ERRORS)
+def test_bad_calls(fitted, kind, kwargs, error, message):
+    before = _readout(fitted).copy()
+    with pytest.raises(error, match=message):
+        if kind == "fit":
+            fitted.fit_readout(**kwargs)
+        else:
+            fitted.generate(**kwargs)
+    np.testing.assert_array_equal(_readout(fitted), before)  # nothing lost
+
+
+def test_generate_needs_a_fitted_readout_and_matching_sizes():
+    with pytest.raises(ValueError, match="generate needs a fitted readout"):
+        _esn().generate(5, warmup=X)
+    with pytest.raises(ValueError, match="output_dim must equal the input features"):
+        _esn(input_shape=(None, 2), output_dim=1).generate(5, warmup=np.zeros((1, 5, 2)))
+    with pytest.raises(ValueError, match="generate needs a sequence_regression model"):
+        _esn(task="classification", num_classes=2).generate(5, warmup=X)
+    with pytest.raises(ValueError, match="washout applies to per-step tasks"):
+        _esn(task="classification", num_classes=2).fit_readout(X, [1], washout=3)
+    with pytest.raises(ValueError, match=r"class ids in \[0, 2\)"):
+        _esn(task="classification", num_classes=2).fit_readout(X, [2])
+
+
+def test_docstring_examples():
+    module = importlib.import_module("zoo.models.esn")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 5

@@ -1,0 +1,754 @@
+"""`esn`: Echo State Networks (Jaeger 2001): fixed random reservoirs and a closed-form readout.
+
+The model is a `keras.Model` (a saved `.keras` file loads with `safe_mode=True`): the input, one or
+more `zoo.layers.Reservoir` layers each feeding the next, and a linear readout over the input and
+every reservoir's states. `fit_readout` fits the readout by ridge regression, with the states
+harvested by the NumPy float64 fast path (`zoo.layers.reservoir.harvest`) and `XᵀX`, `XᵀY`
+accumulated in float64 batch by batch; `predict` runs the Keras graph (teacher-forced); `generate`
+feeds each prediction back as the next input.
+"""
+
+import numbers
+import warnings
+
+import keras
+import numpy as np
+import scipy.linalg
+import tensorflow as tf
+
+from zoo.layers import Reservoir
+from zoo.layers import reservoir as _reservoir
+from zoo.models.base import check_input_shape, compile_model
+from zoo.validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_positive_int,
+    check_seed,
+)
+
+TASKS = ("sequence_regression", "regression", "classification")
+POOLINGS = ("last", "mean")
+DTYPES = ("float64", "float32")
+_TIME_CHUNK = 2048  # steps harvested at once: long series fit in constant memory
+
+
+def _check_ridge(value, name="ridge"):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
+    return float(value)
+
+
+def _check_finite(name, array):
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0].tolist()
+        raise ValueError(
+            f"{name} contains NaN or inf (first at index {bad}); clean the data first."
+        )
+
+
+def _as_float_array(name, value):
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a float array, got {type(value).__name__}: {e}") from None
+    _check_finite(name, array)
+    return array
+
+
+def _solve(gram, cross, ridge):
+    """Solves `(gram + ridge·I') W = cross`, I' the identity without the bias entry (the last)."""
+    reg = gram.copy()
+    idx = np.arange(gram.shape[0] - 1)
+    reg[idx, idx] += ridge
+    try:
+        with warnings.catch_warnings():  # a tiny ridge is ill-conditioned by design
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            return scipy.linalg.solve(reg, cross, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        try:
+            return scipy.linalg.solve(reg, cross, assume_a="sym", check_finite=False)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+            return scipy.linalg.lstsq(reg, cross)[0]
+
+
+class _Stats:
+    """`XᵀX`, `XᵀY`, `YᵀY` and the row count, accumulated in float64 (bias column appended)."""
+
+    def __init__(self):
+        self.gram = self.cross = None
+        self.yy, self.rows = 0.0, 0
+
+    def add(self, features, targets):
+        if not len(features):
+            return
+        x = np.concatenate([features, np.ones((len(features), 1))], axis=1)
+        if self.gram is None:
+            self.gram = np.zeros((x.shape[1], x.shape[1]))
+            self.cross = np.zeros((x.shape[1], targets.shape[1]))
+        self.gram += x.T @ x
+        self.cross += x.T @ targets
+        self.yy += float(np.sum(targets * targets))
+        self.rows += len(x)
+
+    def mse(self, w):
+        """Mean squared error of the readout `w` on the accumulated rows."""
+        err = self.yy - 2 * np.sum(w * self.cross) + np.sum(w * (self.gram @ w))
+        return max(float(err), 0.0) / (self.rows * w.shape[1])
+
+    def __iadd__(self, other):
+        if other.gram is not None:
+            if self.gram is None:
+                self.gram, self.cross = other.gram.copy(), other.cross.copy()
+            else:
+                self.gram, self.cross = self.gram + other.gram, self.cross + other.cross
+            self.yy, self.rows = self.yy + other.yy, self.rows + other.rows
+        return self
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class EchoStateNetwork(keras.Model):
+    """An Echo State Network: reservoirs in Keras, a readout fitted in closed form.
+
+    Build it with `zoo.models.esn(...)` (which validates and compiles); the constructor takes the
+    factory's model arguments (all but `optimizer`, `learning_rate`, `compile`).
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.esn(units=50, seed=0)
+        >>> t = np.arange(600) * 0.1
+        >>> series = np.sin(t)[None, :, None]
+        >>> report = model.fit_readout(series[:, :-1], series[:, 1:], washout=50)
+        >>> bool(report["train_mse"] < 1e-6)
+        True
+        >>> model.generate(5, warmup=series[:, :-1]).shape
+        (1, 5, 1)
+    """
+
+    def __init__(
+        self,
+        input_shape=(None, 1),
+        task="sequence_regression",
+        num_classes=None,
+        output_dim=None,
+        units=500,
+        num_reservoirs=1,
+        spectral_radius=1.1,
+        leak_rate=0.5,
+        input_scaling=0.5,
+        bias_scaling=0.2,
+        connectivity=None,
+        input_connectivity=1.0,
+        activation="tanh",
+        input_to_readout=True,
+        pooling="last",
+        ridge=1e-9,
+        dtype="float64",
+        seed=None,
+        name="esn",
+        **kwargs,
+    ):
+        input_shape = check_input_shape(input_shape)
+        check_choice("task", task, TASKS)
+        check_positive_int("num_reservoirs", num_reservoirs)
+        check_choice("pooling", pooling, POOLINGS)
+        check_choice("dtype", dtype, DTYPES)
+        check_bool("input_to_readout", input_to_readout)
+        _check_ridge(ridge)
+        if task == "classification":
+            if num_classes is None:
+                raise ValueError("task='classification' needs num_classes (an int >= 2), got None.")
+            check_positive_int("num_classes", num_classes)
+            if num_classes < 2:
+                raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+            outputs_n = num_classes
+        else:
+            output_dim = check_positive_int("output_dim", output_dim, allow_none=True)
+            outputs_n = output_dim or input_shape[1]
+        if isinstance(units, list | tuple):
+            if len(units) != num_reservoirs:
+                raise ValueError(
+                    f"units as a list needs one entry per reservoir (num_reservoirs="
+                    f"{num_reservoirs}), got {list(units)!r}."
+                )
+            layer_units = [check_positive_int(f"units[{i}]", u) for i, u in enumerate(units)]
+        else:
+            layer_units = [check_positive_int("units", units)] * num_reservoirs
+        if seed is None:  # drawn once and stored, so that the config rebuilds the same model
+            seed = int(np.random.randint(0, 2**31 - 1 - 1000))
+        check_seed(seed)
+        if isinstance(input_scaling, list | tuple) and len(input_scaling) != input_shape[1]:
+            raise ValueError(
+                f"input_scaling has {len(input_scaling)} entries but input_shape has "
+                f"{input_shape[1]} features: give one scale per feature, or a scalar."
+            )
+
+        inputs = keras.Input(shape=input_shape, dtype=dtype, name="sequence")
+        x, features = inputs, [inputs] if input_to_readout else []
+        for i, n in enumerate(layer_units):
+            scaling = input_scaling
+            if i > 0 and isinstance(input_scaling, list | tuple):
+                scaling = float(np.mean(input_scaling))  # deeper reservoirs read states
+            x = Reservoir(
+                n,
+                spectral_radius=spectral_radius,
+                leak_rate=leak_rate,
+                input_scaling=scaling,
+                bias_scaling=bias_scaling,
+                connectivity=connectivity,
+                input_connectivity=input_connectivity,
+                activation=activation,
+                seed=seed + 1000 * i,
+                dtype=dtype,
+                name=f"reservoir_{i}",
+            )(x)
+            features.append(x)
+        z = (
+            features[0]
+            if len(features) == 1
+            else keras.layers.Concatenate(name="states", dtype=dtype)(features)
+        )
+        if task != "sequence_regression":
+            if pooling == "mean":
+                z = keras.layers.GlobalAveragePooling1D(name="pool", dtype=dtype)(z)
+            else:
+                z = z[:, -1, :]
+        readout = keras.layers.Dense(
+            outputs_n, kernel_initializer="zeros", dtype=dtype, name="readout"
+        )
+        outputs = readout(z)
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self._args = dict(
+            input_shape=input_shape,
+            task=task,
+            num_classes=num_classes,
+            output_dim=output_dim,
+            units=list(units) if isinstance(units, list | tuple) else units,
+            num_reservoirs=num_reservoirs,
+            spectral_radius=spectral_radius,
+            leak_rate=leak_rate,
+            input_scaling=list(input_scaling)
+            if isinstance(input_scaling, list | tuple)
+            else input_scaling,
+            bias_scaling=bias_scaling,
+            connectivity=connectivity,
+            input_connectivity=input_connectivity,
+            activation=activation,
+            input_to_readout=input_to_readout,
+            pooling=pooling,
+            ridge=ridge,
+            dtype=dtype,
+            seed=seed,
+        )
+        self.readout_report = None
+
+    # ---- configuration -------------------------------------------------------------------
+    def get_config(self):
+        """Every constructor argument (a drawn seed included), for saving."""
+        return {"name": self.name, **{k: v for k, v in self._args.items()}}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the model from `get_config()` (the weights come from the saved file)."""
+        config = dict(config)
+        config["input_shape"] = tuple(config["input_shape"])
+        return cls(**config)
+
+    @property
+    def task(self):
+        """The model's task: `sequence_regression`, `regression` or `classification`."""
+        return self._args["task"]
+
+    @property
+    def reservoirs(self):
+        """The `Reservoir` layers, input side first."""
+        return [self.get_layer(f"reservoir_{i}") for i in range(self._args["num_reservoirs"])]
+
+    @property
+    def readout(self):
+        """The linear readout (`keras.layers.Dense`)."""
+        return self.get_layer("readout")
+
+    @property
+    def readout_fitted(self):
+        """Whether the readout was fitted (`fit_readout` or `fit`): it starts at all zeros."""
+        return any(np.any(keras.ops.convert_to_numpy(w) != 0) for w in self.readout.weights)
+
+    # ---- the fast path ---------------------------------------------------------------------
+    def _check_x(self, x, name="x"):
+        x = _as_float_array(name, x)
+        features = self._args["input_shape"][1]
+        if x.ndim != 3 or x.shape[-1] != features:
+            raise ValueError(f"{name} must be (batch, timesteps, {features}), got shape {x.shape}.")
+        if x.shape[1] < 1:
+            raise ValueError(f"{name} has no time steps (shape {x.shape}).")
+        return x
+
+    def _run(self, x, states=None, weights=None):
+        """Readout features of `x` (float64) and every reservoir's last state."""
+        weights = weights or [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
+        feats = [x] if self._args["input_to_readout"] else []
+        last, h = [], x
+        for i, r in enumerate(self.reservoirs):
+            h, s = _reservoir.harvest(r.cell, h, None if states is None else states[i], weights[i])
+            feats.append(h)
+            last.append(s)
+        return np.concatenate(feats, axis=-1), last
+
+    def harvest(self, x):
+        """The readout's input features for `x`, computed by the NumPy float64 fast path.
+
+        Args:
+            x: `(batch, timesteps, features)`.
+
+        Returns:
+            `(batch, timesteps, D)` float64: the input (with `input_to_readout`) then each
+            reservoir's states; what the Keras graph feeds the readout, before any pooling.
+
+        Example:
+            >>> import zoo
+            >>> zoo.models.esn(units=20, seed=0).harvest(np.zeros((2, 7, 1))).shape
+            (2, 7, 21)
+        """
+        return self._run(self._check_x(x))[0]
+
+    # ---- closed-form readout -----------------------------------------------------------------
+    def _batches(self, x, y, batch_size):
+        """Yields `(x, y)` NumPy batches from arrays or a `tf.data.Dataset` of batches."""
+        if y is None and hasattr(x, "as_numpy_iterator"):
+            for element in x.as_numpy_iterator():
+                if not isinstance(element, tuple | list) or len(element) != 2:
+                    raise ValueError(
+                        "x as a dataset must yield (x, y) pairs, got an element of type "
+                        f"{type(element).__name__}."
+                    )
+                xb, yb = element
+                if np.ndim(xb) == 2:  # an unbatched dataset: one sequence per element
+                    xb, yb = np.asarray(xb)[None], np.asarray(yb)[None]
+                yield xb, yb
+            return
+        if y is None:
+            raise ValueError("fit_readout needs y (the targets) with array x, got y=None.")
+        x_len, y_len = len(x), len(y)
+        if x_len != y_len:
+            raise ValueError(
+                f"x and y must hold the same number of sequences, got x with {x_len} and y "
+                f"with {y_len}."
+            )
+        for start in range(0, x_len, batch_size):
+            yield x[start : start + batch_size], y[start : start + batch_size]
+
+    def _targets(self, y, batch, steps):
+        task = self.task
+        if task == "classification":
+            y = np.asarray(y)
+            classes = self._args["num_classes"]
+            if y.ndim == 2 and y.shape[1] == classes:
+                labels = np.argmax(y, axis=1)
+            elif y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
+                labels = y.reshape(-1)
+            else:
+                raise ValueError(
+                    f"y must be (batch,) class ids or (batch, {classes}) one-hot, got shape "
+                    f"{y.shape}."
+                )
+            _check_finite("y", labels.astype(np.float64))
+            if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= classes:
+                raise ValueError(
+                    f"y must hold class ids in [0, {classes}), got values from {labels.min()} "
+                    f"to {labels.max()}."
+                )
+            if len(labels) != batch:
+                raise ValueError(f"x and y batch sizes differ: {batch} vs {len(labels)}.")
+            return np.eye(classes)[labels.astype(int)]
+        y = _as_float_array("y", y)
+        out = self.readout.units
+        if task == "sequence_regression":
+            if y.ndim == 2 and out == 1:
+                y = y[..., None]
+            if y.ndim != 3 or y.shape[0] != batch or y.shape[1] != steps or y.shape[2] != out:
+                raise ValueError(
+                    f"y must be (batch, timesteps, {out}) matching x's ({batch}, {steps}, ...) "
+                    f"(x and y of different lengths or batch sizes), got shape {y.shape}."
+                )
+            return y
+        if y.ndim == 1 and out == 1:
+            y = y[:, None]
+        if y.shape != (batch, out):
+            raise ValueError(f"y must be (batch, {out}) with batch {batch}, got shape {y.shape}.")
+        return y
+
+    def _accumulate(self, xb, yb, washout, split, train, val, weights):
+        xb = self._check_x(xb)
+        batch, steps, _ = xb.shape
+        yb = self._targets(yb, batch, steps)
+        if washout >= steps:
+            raise ValueError(
+                f"washout must be smaller than the sequence length ({steps} steps), got {washout}."
+            )
+        if self.task != "sequence_regression":
+            feats, _ = self._run(xb, weights=weights)
+            pooled = feats[:, -1] if self._args["pooling"] == "last" else feats.mean(axis=1)
+            cut = batch - int(round(batch * split)) if split else batch
+            train.add(pooled[:cut], yb[:cut])
+            val.add(pooled[cut:], yb[cut:])
+            return
+        # The last `split` share of each sequence's kept steps validates the ridge choice.
+        cut = steps - int(round((steps - washout) * split)) if split else steps
+        states = None
+        for t0 in range(0, steps, _TIME_CHUNK):
+            t1 = min(steps, t0 + _TIME_CHUNK)
+            feats, states = self._run(xb[:, t0:t1], states, weights)
+            for stats, lo, hi in ((train, washout, cut), (val, cut, steps)):
+                a, b = max(lo, t0), min(hi, t1)
+                if a < b:
+                    f = feats[:, a - t0 : b - t0].reshape(-1, feats.shape[-1])
+                    stats.add(f, yb[:, a:b].reshape(-1, yb.shape[-1]))
+
+    def fit_readout(
+        self,
+        x,
+        y=None,
+        *,
+        washout=0,
+        ridge=None,
+        validation_split=0.2,
+        validation_data=None,
+        batch_size=32,
+    ):
+        """Fits the readout in closed form: ridge regression on the harvested states.
+
+        The states are harvested in float64 (the NumPy fast path, equal to the Keras layers) and
+        `XᵀX`, `XᵀY` accumulated in float64 batch by batch (and, within long sequences, 2048
+        steps at a time), so long series fit in constant memory and a ridge of 1e-10 means
+        something. The bias is not regularised. The system is solved with a symmetric
+        (Cholesky) solver.
+
+        Args:
+            x: `(batch, timesteps, features)` inputs, or a `tf.data.Dataset` yielding
+                `(x, y)` batches (each batch's sequences start from a zero state).
+            y: targets: `(batch, timesteps, output_dim)` per step for `sequence_regression`
+                (teacher forcing: for one-step forecasting, `y` is `x` shifted by one step),
+                `(batch,)` class ids or one-hot for `classification`, `(batch, output_dim)`
+                for `regression`.
+            washout: initial steps of each sequence left out of the fit (the reservoir's
+                transient); per-step tasks only.
+            ridge: the regularisation, a float >= 0 (default: the model's `ridge`), or a list:
+                each value is scored on validation data (from the same harvest: the reservoir
+                runs once) and the best one is used and kept as the model's ridge.
+            validation_split: with a list of ridges and no `validation_data`: the share of the
+                data that scores them (the last steps of each sequence for per-step tasks, the
+                last sequences of each batch otherwise); the final fit uses all of it.
+            validation_data: `(x_val, y_val)` arrays or a dataset, to score a list of ridges.
+            batch_size: sequences harvested at once from array inputs.
+
+        Returns:
+            A report dict: `ridge` (the one used), `train_mse`, `rows`, and with a list of
+            ridges `validation_mse` (one per ridge). Also kept as `model.readout_report`.
+
+        Example:
+            >>> import zoo
+            >>> model = zoo.models.esn(units=50, seed=0)
+            >>> s = np.sin(np.arange(800) * 0.2)[None, :, None]
+            >>> report = model.fit_readout(s[:, :-1], s[:, 1:], washout=100,
+            ...                            ridge=[1e-9, 1e-6, 1e-3])
+            >>> sorted(report["validation_mse"]) == [1e-9, 1e-6, 1e-3]
+            True
+        """
+        if isinstance(washout, bool) or not isinstance(washout, numbers.Integral) or washout < 0:
+            raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
+        if washout and self.task != "sequence_regression":
+            raise ValueError(
+                f"washout applies to per-step tasks (sequence_regression); a {self.task} model "
+                f"pools over the whole sequence, as predict does. Got washout={washout}."
+            )
+        ridge = self._args["ridge"] if ridge is None else ridge
+        if isinstance(ridge, list | tuple | np.ndarray):
+            ridges = [_check_ridge(r, f"ridge[{i}]") for i, r in enumerate(ridge)]
+            if not ridges:
+                raise ValueError("ridge as a list needs at least one value, got [].")
+        else:
+            ridges = [_check_ridge(ridge)]
+        search = len(ridges) > 1
+        check_positive_int("batch_size", batch_size)
+        split = 0.0
+        if search and validation_data is None:
+            split = check_fraction("validation_split", validation_split)
+            if split == 0:
+                raise ValueError(
+                    "a list of ridges needs validation data: validation_split in (0, 1) or "
+                    "validation_data, got validation_split=0."
+                )
+        weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
+        train, val = _Stats(), _Stats()
+        for xb, yb in self._batches(x, y, batch_size):
+            self._accumulate(xb, yb, washout, split, train, val, weights)
+        if search and validation_data is not None:
+            if isinstance(validation_data, tuple | list):
+                vx, vy = validation_data
+            else:
+                vx, vy = validation_data, None
+            for xb, yb in self._batches(vx, vy, batch_size):
+                self._accumulate(xb, yb, washout, 0.0, val, _Stats(), weights)
+        if train.rows == 0:
+            raise ValueError("fit_readout got no training rows (empty x, or all washed out).")
+        report = {}
+        if search:
+            if val.rows == 0:
+                raise ValueError("the validation split is empty: raise validation_split.")
+            scores = {r: val.mse(_solve(train.gram, train.cross, r)) for r in ridges}
+            best = min(scores, key=scores.get)
+            report["validation_mse"] = scores
+            if validation_data is None:
+                train += val  # the final fit uses every row
+            self._args["ridge"] = best
+        else:
+            best = ridges[0]
+        w = _solve(train.gram, train.cross, best)
+        kernel, bias = self.readout.kernel, self.readout.bias
+        kernel.assign(w[:-1].astype(kernel.dtype))
+        bias.assign(w[-1].astype(bias.dtype))
+        report.update(ridge=best, train_mse=train.mse(w), rows=train.rows)
+        self.readout_report = report
+        return report
+
+    # ---- free-running generation -------------------------------------------------------------
+    def generate(self, steps, warmup):
+        """Runs `warmup` through the reservoir, then feeds each prediction back for `steps` steps.
+
+        Args:
+            steps: how many steps to generate, a positive int.
+            warmup: `(batch, timesteps, features)` (or `(timesteps, features)`), teacher-forced
+                inputs; the model's output size must equal its input size.
+
+        Returns:
+            `(batch, steps, output_dim)` float64: the first is the prediction for the step right
+            after the warm-up's last input, each next one computed from the previous.
+
+        Example:
+            >>> import zoo
+            >>> model = zoo.models.esn(units=50, seed=0)
+            >>> s = np.sin(np.arange(500) * 0.2)[None, :, None]
+            >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=100)
+            >>> model.generate(10, warmup=s[:, :300]).shape
+            (1, 10, 1)
+        """
+        steps = check_positive_int("steps", steps)
+        if self.task != "sequence_regression":
+            raise ValueError(f"generate needs a sequence_regression model, this is {self.task}.")
+        features = self._args["input_shape"][1]
+        if self.readout.units != features:
+            raise ValueError(
+                f"generate feeds predictions back as inputs, so output_dim must equal the input "
+                f"features; this model has output_dim={self.readout.units}, features={features}."
+            )
+        warmup = _as_float_array("warmup", warmup)
+        if warmup.ndim == 2:
+            warmup = warmup[None]
+        if warmup.ndim != 3 or warmup.shape[-1] != features or warmup.shape[1] < 1:
+            raise ValueError(
+                f"warmup must be (batch, timesteps >= 1, {features}) (its feature size must equal "
+                f"the model's output size {self.readout.units}), got shape {warmup.shape}."
+            )
+        if not self.readout_fitted:
+            raise ValueError("generate needs a fitted readout: call fit_readout (or fit) first.")
+        weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
+        w = keras.ops.convert_to_numpy(self.readout.kernel).astype(np.float64)
+        b = keras.ops.convert_to_numpy(self.readout.bias).astype(np.float64)
+        feats, states = self._run(warmup, weights=weights)
+        y = feats[:, -1] @ w + b
+        out = np.empty((warmup.shape[0], steps, w.shape[1]))
+        out[:, 0] = y
+        for t in range(1, steps):
+            feats, states = self._run(y[:, None, :], states, weights)
+            y = feats[:, -1] @ w + b
+            out[:, t] = y
+        return out
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """`keras.Model.predict`, keeping float64 inputs in float64 for a float64 model.
+
+        Keras casts NumPy float arrays to `floatx` (float32) before `predict`; a float64 ESN
+        would then lose the precision its closed-form readout relies on, so arrays are fed through
+        a `tf.data.Dataset` instead, which keeps their dtype.
+        """
+        if self._args["dtype"] == "float64" and isinstance(x, np.ndarray | list | tuple):
+            x = np.asarray(x, dtype=np.float64)
+            x = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
+            batch_size = None
+        return super().predict(
+            x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
+        )
+
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`: trains the readout by gradient descent (the reservoirs stay fixed).
+
+        `fit_readout` is the closed-form (and usually better) alternative.
+        """
+        return super().fit(*args, **kwargs)
+
+
+def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
+    """NRMSE of free-running forecasts `horizon` steps ahead (Jaeger's NRMSE84), over start points.
+
+    For each start `n`, the `warmup` steps ending at `series[n]` are fed teacher-forced, then the
+    model runs free; its prediction of `series[n + horizon]` is compared with the truth.
+    NRMSE = sqrt(mean over starts of the squared error) / std(series).
+
+    Args:
+        model: a fitted `EchoStateNetwork` on a univariate `sequence_regression` task.
+        series: the 1-D series (or `(T, 1)`).
+        starts: the start indices `n` (each needs `warmup - 1 <= n < len(series) - horizon`).
+        horizon: steps ahead (84 in Jaeger 2001).
+        warmup: teacher-forced steps before each free run.
+
+    Returns:
+        The NRMSE, a float.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.esn(units=100, seed=0)
+        >>> s = np.sin(np.arange(1200) * 0.2)
+        >>> _ = model.fit_readout(s[None, :800, None], s[None, 1:801, None], washout=100)
+        >>> bool(free_run_nrmse(model, s, [900, 1000], horizon=20, warmup=100) < 1e-3)
+        True
+    """
+    series = np.asarray(series, dtype=np.float64).reshape(-1)
+    horizon = check_positive_int("horizon", horizon)
+    warmup = check_positive_int("warmup", warmup)
+    starts = [int(n) for n in starts]
+    if not starts:
+        raise ValueError("starts must hold at least one start index, got none.")
+    for n in starts:
+        if not warmup - 1 <= n < len(series) - horizon:
+            raise ValueError(
+                f"start {n} needs {warmup} warm-up steps before it and {horizon} after it in a "
+                f"series of {len(series)}."
+            )
+    windows = np.stack([series[n - warmup + 1 : n + 1] for n in starts])[..., None]
+    preds = model.generate(horizon, warmup=windows)[:, -1, 0]
+    truth = series[np.asarray(starts) + horizon]
+    return float(np.sqrt(np.mean((preds - truth) ** 2)) / np.std(series))
+
+
+def esn(
+    input_shape=(None, 1),
+    task="sequence_regression",
+    num_classes=None,
+    output_dim=None,
+    units=500,
+    num_reservoirs=1,
+    spectral_radius=1.1,
+    leak_rate=0.5,
+    input_scaling=0.5,
+    bias_scaling=0.2,
+    connectivity=None,
+    input_connectivity=1.0,
+    activation="tanh",
+    input_to_readout=True,
+    pooling="last",
+    ridge=1e-9,
+    dtype="float64",
+    optimizer="adam",
+    learning_rate=1e-3,
+    compile=True,
+    seed=None,
+    name="esn",
+):
+    """Builds an Echo State Network: fixed random reservoirs and a linear readout.
+
+    Fit the readout in closed form with `model.fit_readout(x, y, washout=...)`, predict
+    teacher-forced with `model.predict(x)`, forecast freely with `model.generate(steps, warmup)`.
+
+    Args:
+        input_shape: `(timesteps or None, features)`.
+        task: `sequence_regression` (one output per step: forecasting, generation),
+            `regression` (one output per sequence) or `classification` (one of `num_classes`
+            per sequence; the readout gives logits, fitted in closed form on one-hot targets).
+        num_classes: classes for `classification`.
+        output_dim: outputs per step or sequence for the real-valued tasks (default: the number
+            of input features, as generation needs).
+        units: reservoir size (an int, or a list with one int per reservoir).
+        num_reservoirs: reservoirs in the stack, each fed by the one before (deep ESN); the
+            readout reads all of them.
+        spectral_radius: spectral radius of each recurrent matrix (realised exactly).
+        leak_rate: leak rate in (0, 1].
+        input_scaling: input weight scale, a float or one per input feature.
+        bias_scaling: bias scale.
+        connectivity: recurrent density in (0, 1]; `None` is 10/units.
+        input_connectivity: input weight density in (0, 1].
+        activation: reservoir activation: `tanh`, `sigmoid`, `relu` or `linear`.
+        input_to_readout: feed the input to the readout beside the states.
+        pooling: for the per-sequence tasks: the readout reads the `last` state or the `mean`.
+        ridge: the default regularisation of `fit_readout`.
+        dtype: `float64` (default: what the closed-form fit and long free runs need) or
+            `float32`.
+        optimizer: optimizer for `fit` (gradient descent on the readout), name or instance.
+        learning_rate: its learning rate.
+        compile: `False` returns the model uncompiled.
+        seed: seed of every reservoir draw (`None` draws one and stores it in the config).
+        name: the model's name.
+
+    Returns:
+        An `EchoStateNetwork` (a `keras.Model`), compiled (MSE, or cross-entropy on logits for
+        classification) unless `compile=False`.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.esn(units=100, spectral_radius=0.95, leak_rate=0.3, seed=0)
+        >>> model.output_shape
+        (None, None, 1)
+        >>> clf = zoo.models.esn(input_shape=(None, 3), task="classification", num_classes=4,
+        ...                      units=30, pooling="mean", seed=0)
+        >>> clf.output_shape
+        (None, 4)
+    """
+    check_bool("compile", compile)
+    model = EchoStateNetwork(
+        input_shape=input_shape,
+        task=task,
+        num_classes=num_classes,
+        output_dim=output_dim,
+        units=units,
+        num_reservoirs=num_reservoirs,
+        spectral_radius=spectral_radius,
+        leak_rate=leak_rate,
+        input_scaling=input_scaling,
+        bias_scaling=bias_scaling,
+        connectivity=connectivity,
+        input_connectivity=input_connectivity,
+        activation=activation,
+        input_to_readout=input_to_readout,
+        pooling=pooling,
+        ridge=ridge,
+        dtype=dtype,
+        seed=seed,
+        name=name,
+    )
+    if compile:
+        if task == "classification":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            metrics = ["accuracy"]
+        else:
+            loss, metrics = "mse", ["mae"]
+        compile_model(model, loss, metrics, optimizer, learning_rate, clipnorm=None)
+    return model
+
+
+def search_space(hp):
+    """The tunable hyperparameters of `esn` (a keras-tuner `hp` in, factory arguments out).
+
+    Example:
+        >>> import keras_tuner
+        >>> sorted(search_space(keras_tuner.HyperParameters()))
+        ['input_scaling', 'leak_rate', 'ridge', 'spectral_radius', 'units']
+    """
+    return {
+        "units": hp.Choice("units", [100, 300, 500, 1000]),
+        "spectral_radius": hp.Float("spectral_radius", 0.5, 1.5, sampling="log"),
+        "leak_rate": hp.Float("leak_rate", 0.05, 1.0, sampling="log"),
+        "input_scaling": hp.Float("input_scaling", 0.05, 2.0, sampling="log"),
+        "ridge": hp.Float("ridge", 1e-12, 1e-3, sampling="log"),
+    }
