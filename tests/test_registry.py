@@ -10,7 +10,10 @@ import zoo
 
 SPECS = zoo.list_models()
 IDS = [spec.name for spec in SPECS]
-OWN_INPUTS = {"seq2seq": dict(source_vocabulary="ab", target_vocabulary="ab")}
+OWN_INPUTS = {
+    "seq2seq": dict(source_vocabulary="ab", target_vocabulary="ab"),
+    "char_lm": dict(vocabulary="ab"),
+}
 
 
 def test_rows():

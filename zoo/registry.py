@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from zoo.models.bidirectional import bidirectional
 from zoo.models.bidirectional import search_space as bidirectional_space
+from zoo.models.char_lm import char_lm
+from zoo.models.char_lm import search_space as char_lm_space
 from zoo.models.esn import TASKS as ESN_TASKS
 from zoo.models.esn import esn
 from zoo.models.esn import search_space as esn_space
@@ -64,6 +66,8 @@ MODELS = (
               "Echo State Network: fixed reservoir, closed-form ridge readout", esn_space),
     ModelSpec("seq2seq", seq2seq, ("seq2seq",),
               "Encoder-decoder with Bahdanau/Luong attention; translates strings", seq2seq_space),
+    ModelSpec("char_lm", char_lm, ("language_model",),
+              "Stacked LSTM/GRU character language model; generates text", char_lm_space),
 )
 # fmt: on
 _BY_NAME = {spec.name: spec for spec in MODELS}

@@ -1,0 +1,115 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from tests.helpers import run_model_checks
+from zoo.models.char_lm import CharLM, make_char_lm_examples
+
+VOCAB = "abc "
+TEXTS = ["abc abc", "cab", "a b c", "bbc a"]
+
+
+def _model(**kwargs):
+    kwargs = {"units": 6, "embedding_dim": 4, "seed": 0, **kwargs}
+    return zoo.models.char_lm(VOCAB, **kwargs)
+
+
+def _xy(model, texts=TEXTS):
+    ids = model.encode(texts)
+    return ids[:, :-1], ids[:, 1:]
+
+
+def test_run_model_checks_graph(tmp_path):
+    model = _model()
+    run_model_checks(model, *_xy(model), tmp_path=tmp_path)
+
+
+def test_run_model_checks_eager_gru(tmp_path):
+    model = _model(cell="gru", num_layers=1)
+    run_model_checks(model, *_xy(model), tmp_path=tmp_path, run_eagerly=True)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_carried_state_equals_rerunning_the_prefix(cell):
+    model = _model(cell=cell, num_layers=2)
+    ids = model.encode(["abcab ca"])
+    full = np.asarray(model(ids))
+    logits, states = model._run(ids[:, :3], None)
+    np.testing.assert_allclose(logits, full[:, 2], atol=1e-5)
+    for t in range(3, ids.shape[1]):
+        logits, states = model._run(ids[:, t : t + 1], states)
+        np.testing.assert_allclose(logits, full[:, t], atol=1e-5)
+
+
+def test_seeded_sampling_is_reproducible_and_varies_with_the_seed():
+    model = _model()
+    a = model.generate("ab", 15, temperature=1.5, seed=4)
+    assert a == model.generate("ab", 15, temperature=1.5, seed=4)
+    assert a.startswith("ab") and len(a) == 17 and set(a) <= set(VOCAB)
+    others = {model.generate("ab", 15, temperature=1.5, seed=s) for s in range(3)}
+    assert len(others) > 1
+    # top_k=1 is greedy, whatever the seed
+    assert model.generate("ab", 10, top_k=1, seed=1) == model.generate("ab", 10, top_k=1, seed=2)
+
+
+def test_save_load_then_generate_gives_the_same_text(tmp_path):
+    model = _model()
+    model.fit(*_xy(model), epochs=2, verbose=0)
+    path = tmp_path / "lm.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, CharLM) and loaded.get_config() == model.get_config()
+    assert loaded.generate("ca", 20, top_k=3, seed=7) == model.generate("ca", 20, top_k=3, seed=7)
+
+
+def test_learns_a_repeating_text_and_reports_bits_per_character():
+    text = "abc " * 40
+    fn = make_char_lm_examples(VOCAB)
+    windows = [text[i : i + 13] for i in range(0, 120, 3)]
+    ds = tf.data.Dataset.from_tensor_slices(windows).map(fn).batch(8)
+    model = zoo.models.char_lm(VOCAB, units=16, num_layers=1, learning_rate=2e-2, seed=0)
+    before = model.evaluate(ds, return_dict=True, verbose=0)
+    assert before["bits_per_character"] == pytest.approx(np.log2(6), abs=0.2)  # near uniform
+    assert before["perplexity"] == pytest.approx(2 ** before["bits_per_character"], rel=1e-4)
+    model.fit(ds, epochs=15, verbose=0, shuffle=False)
+    after = model.evaluate(ds, return_dict=True, verbose=0)
+    assert after["bits_per_character"] < 0.2
+    assert model.generate("ab", 8, temperature=0.5, seed=0) == "abc abc ab"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(temperature=0), ValueError, "temperature must be a positive float, got 0"),
+        (dict(temperature=-0.5), ValueError, "temperature must be a positive float, got -0.5"),
+        (dict(top_k=0), ValueError, "top_k must be a positive int, got 0"),
+        (dict(length=0), ValueError, "length must be a positive int, got 0"),
+        (dict(prompt="abz!"), ValueError, r"outside the model's vocabulary: \['z', '!'\]"),
+        (dict(prompt=""), ValueError, "prompt must hold at least one token"),
+        (dict(prompt=3), TypeError, "prompt must be a string, got 3"),
+    ],
+)
+def test_bad_generate_inputs(kwargs, error, match):
+    model = _model()
+    kwargs = {"prompt": "ab", "length": 3, **kwargs}
+    with pytest.raises(error, match=match):
+        model.generate(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(vocabulary=""), ValueError, "vocabulary must hold at least one token"),
+        (dict(vocabulary=None), ValueError, "char_lm needs vocabulary"),
+        (dict(cell="lstmm"), ValueError, "Did you mean 'lstm'"),
+        (dict(num_layers=0), ValueError, "num_layers must be a positive int, got 0"),
+        (dict(dropout=1.0), ValueError, r"dropout must be in \[0, 1\), got 1.0"),
+        (dict(task="seq2seq"), ValueError, "task must be one of 'language_model'"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    kwargs = {"vocabulary": VOCAB, **kwargs}
+    with pytest.raises(error, match=match):
+        zoo.models.char_lm(**kwargs)
