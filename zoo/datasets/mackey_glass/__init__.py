@@ -1,0 +1,1 @@
+"""The Mackey-Glass chaotic time series (Jaeger's protocol) as a TFDS dataset."""
