@@ -133,3 +133,126 @@ class Perplexity(BitsPerCharacter):
     def result(self):
         """`exp(mean cross-entropy)`."""
         return ops.exp(self.mean())
+
+
+def _split_tag(tag, tag_set=None):
+    """`"B-PER"` -> `("B", "PER")`, `"O"` -> `("O", None)`; anything else raises."""
+    if tag_set is not None and tag not in tag_set:
+        raise ValueError(f"tag {tag!r} is outside the tag set {sorted(tag_set)!r}.")
+    if tag == "O":
+        return "O", None
+    if not isinstance(tag, str) or len(tag) < 3 or tag[:2] not in ("B-", "I-"):
+        raise ValueError(f"tags must be 'O', 'B-<type>' or 'I-<type>' (BIO), got {tag!r}.")
+    return tag[0], tag[2:]
+
+
+def bio_entities(tags, tag_set=None):
+    """The entities of one BIO-tagged sequence as `(type, start, end)` (end exclusive).
+
+    An entity starts at `B-X`, or at `I-X` not continuing an `X` entity (as in CoNLL's
+    `conlleval` and `seqeval`'s default mode), and runs over the `I-X` tags that follow.
+
+    Args:
+        tags: a list of tags, e.g. `["B-PER", "I-PER", "O"]`.
+        tag_set: when given, the allowed tags; any other raises `ValueError` naming it.
+
+    Example:
+        >>> bio_entities(["B-PER", "I-PER", "O", "I-LOC", "B-LOC"])
+        [('PER', 0, 2), ('LOC', 3, 4), ('LOC', 4, 5)]
+    """
+    entities, start, kind = [], None, None
+    for i, tag in enumerate([*tags, "O"]):
+        prefix, t = _split_tag(tag, tag_set) if i < len(tags) else ("O", None)
+        continues = prefix == "I" and t == kind and start is not None
+        if start is not None and not continues:
+            entities.append((kind, start, i))
+            start, kind = None, None
+        if prefix == "B" or (prefix == "I" and not continues):
+            start, kind = i, t
+    return entities
+
+
+def entity_scores(true_tags, pred_tags, tag_set=None):
+    """Entity-level micro precision, recall and F1 over BIO-tagged sequences (CoNLL style).
+
+    An entity counts as found only when its type and both boundaries match exactly.
+
+    Args:
+        true_tags: a list of tag sequences (lists of strings).
+        pred_tags: the predicted tag sequences, each as long as its true one.
+        tag_set: when given, the allowed tags; any other raises `ValueError` naming it.
+
+    Returns:
+        `{"precision", "recall", "f1", "true_entities", "pred_entities"}`.
+
+    Example:
+        >>> s = entity_scores([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "O"]])
+        >>> s["precision"], s["recall"], round(s["f1"], 4)
+        (1.0, 0.5, 0.6667)
+    """
+    if len(true_tags) != len(pred_tags):
+        raise ValueError(
+            f"true_tags and pred_tags must hold as many sequences, got {len(true_tags)} and "
+            f"{len(pred_tags)}."
+        )
+    found = n_true = n_pred = 0
+    for i, (t, p) in enumerate(zip(true_tags, pred_tags, strict=True)):
+        if len(t) != len(p):
+            raise ValueError(
+                f"sequence {i}: true_tags has {len(t)} tags but pred_tags has {len(p)}."
+            )
+        te, pe = set(bio_entities(t, tag_set)), set(bio_entities(p, tag_set))
+        found += len(te & pe)
+        n_true += len(te)
+        n_pred += len(pe)
+    precision = found / n_pred if n_pred else 0.0
+    recall = found / n_true if n_true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_entities": n_true,
+        "pred_entities": n_pred,
+    }
+
+
+def tagging_entity_scores(model, dataset, tags):
+    """Entity precision/recall/F1 of a `tagging` model on batches of `(token ids, tag ids)`.
+
+    Padding (token id 0) is left out; tag id `k` is `tags[k]`. Suits a recipe's `evaluate`.
+
+    Args:
+        model: a model with the `tagging` head (`(batch, T, len(tags))` probabilities).
+        dataset: batches of `(token ids (batch, T), tag ids (batch, T))`.
+        tags: the tag of each class id, e.g. `["O", "B-PER", "I-PER"]`.
+
+    Returns:
+        `entity_scores`'s dict, keys prefixed with `entity_`.
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> m = zoo.models.bidirectional(vocab_size=9, task="tagging", num_classes=3, units=4)
+        >>> ds = tf.data.Dataset.from_tensors((np.array([[3, 4, 0]]), np.array([[1, 2, 0]])))
+        >>> sorted(tagging_entity_scores(m, ds, ["O", "B-PER", "I-PER"]))[:2]
+        ['entity_f1', 'entity_precision']
+    """
+    import numpy as np
+
+    tag_set = set(tags)
+    for t in tags:
+        _split_tag(t)
+    true_tags, pred_tags = [], []
+    for x, y in dataset:
+        probs = model.predict_on_batch(x)
+        pred = np.argmax(np.asarray(probs), axis=-1)
+        x, y = np.asarray(x), np.asarray(y)
+        for row_x, row_y, row_p in zip(x, y, pred, strict=True):
+            real = row_x != 0
+            bad = sorted({int(k) for k in row_y[real] if not 0 <= k < len(tags)})
+            if bad:
+                raise ValueError(f"tag ids {bad} are outside the {len(tags)} tags {tags!r}.")
+            true_tags.append([tags[k] for k in row_y[real]])
+            pred_tags.append([tags[k] for k in row_p[real]])
+    scores = entity_scores(true_tags, pred_tags, tag_set)
+    return {f"entity_{k}": v for k, v in scores.items()}
