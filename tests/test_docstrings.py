@@ -18,6 +18,8 @@ MODULES = [
     "zoo.tbptt",
     "zoo.inspect",
 ]
+MODULES += ["zoo.losses", "zoo.metrics", "zoo.decoding", "zoo.models.vocabulary"]
+MODULES += ["zoo.models.seq2seq", "zoo.models.char_lm"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -38,6 +38,11 @@ class CharLM(keras.Model):
 
     Input: `(batch, T)` token ids (0 is padding); output: `(batch, T, vocabulary size)` logits
     of the next token. `make_char_lm_examples` turns strings into `(ids[:-1], ids[1:])` pairs.
+
+    Example:
+        >>> m = CharLM("abc", units=4, num_layers=1, seed=0)
+        >>> CharLM.from_config(m.get_config()).vocab.tokens
+        ['a', 'b', 'c']
     """
 
     def __init__(
@@ -109,7 +114,12 @@ class CharLM(keras.Model):
         return cls(**config)
 
     def encode(self, texts):
-        """Pads the ids of `texts` into an int32 array `(N, T)`; unknown tokens get id 1."""
+        """Pads the ids of `texts` into an int32 array `(N, T)`; unknown tokens get id 1.
+
+        Example:
+            >>> char_lm("abc", units=4).encode(["ab", "c?"]).tolist()
+            [[2, 3], [4, 1]]
+        """
         ids = [self.vocab.encode(t) for t in texts]
         out = np.zeros((len(ids), max(map(len, ids), default=1)), dtype="int32")
         for i, row in enumerate(ids):

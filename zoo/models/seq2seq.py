@@ -85,6 +85,11 @@ class Seq2Seq(keras.Model):
     Inputs: `{"source": (batch, S) ids, "target_in": (batch, T) ids}` (0 is padding); output:
     `(batch, T, target vocabulary size)` logits. `make_seq2seq_examples` turns string pairs into
     such inputs in tf.data. The constructor's arguments are the factory's.
+
+    Example:
+        >>> m = Seq2Seq("ab", "ab", units=4, seed=0)
+        >>> Seq2Seq.from_config(m.get_config()).target_vocab.tokens
+        ['a', 'b']
     """
 
     def __init__(
@@ -230,6 +235,11 @@ class Seq2Seq(keras.Model):
         """Teacher-forcing arrays `(target_in, target_out)` for `targets` (strings).
 
         Raises `ValueError` for a target of more than `max_target_length` tokens.
+
+        Example:
+            >>> m = seq2seq("0123456789+", "0123456789", units=4)
+            >>> [a.tolist() for a in m.encode_targets(["12"])]
+            [[[2, 5, 6]], [[5, 6, 3]]]
         """
         ids = [self.target_vocab.encode(t) for t in targets]
         for t, row in zip(targets, ids, strict=True):
@@ -359,6 +369,11 @@ class Seq2Seq(keras.Model):
 
         Row `t` says where the decoder looked when predicting target token `t` (the last row:
         the end token). Needs a model built with attention.
+
+        Example:
+            >>> m = seq2seq("0123456789+", "0123456789", units=4, seed=0)
+            >>> m.attention_scores(["1+2"], ["3"])[0].shape
+            (2, 3)
         """
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
@@ -384,6 +399,14 @@ class Seq2Seq(keras.Model):
 
         Returns:
             `{"exact_match": share, "examples": count}`.
+
+        Example:
+            >>> import tensorflow as tf
+            >>> m = seq2seq("0123456789+", "0123456789", units=4, seed=0)
+            >>> fn = make_seq2seq_examples("0123456789+", "0123456789")
+            >>> ds = tf.data.Dataset.from_tensor_slices((["1+2"], ["3"])).map(fn).batch(1)
+            >>> m.exact_match(ds)["examples"]
+            1
         """
         right = total = 0
         for x, y in dataset:
