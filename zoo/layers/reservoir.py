@@ -447,16 +447,25 @@ def harvest(cell, inputs, initial_state=None, weights=None):
     batch, steps, _ = inputs.shape
     f = _NUMPY_ACTIVATIONS[cell.activation]
     a = cell.leak_rate
-    drive = inputs @ w_in + b  # (batch, steps, units)
-    states = np.empty((steps, cell.units, batch))
-    h = np.zeros((cell.units, batch)) if initial_state is None else np.array(initial_state).T
-    drive_t = np.ascontiguousarray(drive.transpose(1, 2, 0))  # (steps, units, batch)
-    if a == 1.0:
-        for t in range(steps):
-            h = f(w_t @ h + drive_t[t])
-            states[t] = h
+    drive = inputs @ w_in + b  # (batch, steps, units): every step's input term in one product
+    h0 = np.zeros((batch, cell.units)) if initial_state is None else np.asarray(initial_state)
+    if batch == 1:  # 1-D mat-vecs: SciPy's cheapest call, the loop's whole cost
+        states = np.empty((1, steps, cell.units))
+        h, drive_t, out = h0[0].astype(np.float64), drive[0], states[0]
     else:
-        for t in range(steps):
-            h = (1.0 - a) * h + a * f(w_t @ h + drive_t[t])
-            states[t] = h
+        states = np.empty((steps, cell.units, batch))
+        h, drive_t, out = h0.T.astype(np.float64), drive.transpose(1, 2, 0), states
+    for t in range(steps):
+        pre = w_t @ h
+        pre += drive_t[t]
+        if a == 1.0:
+            out[t] = f(pre)
+        else:
+            pre = f(pre)
+            pre *= a
+            np.multiply(h, 1.0 - a, out=out[t])
+            out[t] += pre
+        h = out[t]
+    if batch == 1:
+        return states, h[None].copy()
     return states.transpose(2, 0, 1), h.T.copy()

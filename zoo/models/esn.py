@@ -58,54 +58,77 @@ def _as_float_array(name, value):
     return array
 
 
-def _solve(gram, cross, ridge):
-    """Solves `(gram + ridge·I') W = cross`, I' the identity without the bias entry (the last)."""
-    reg = gram.copy()
-    idx = np.arange(gram.shape[0] - 1)
-    reg[idx, idx] += ridge
+def _solve(stats, ridge):
+    """Ridge readout `(W, b)` from centred statistics: `(Cxx + ridge·I) W = Cxy`, `b = ȳ - x̄ W`.
+
+    Centring (the bias is then not regularised) keeps the system far better conditioned than a
+    column of ones would, which matters at ridges like 1e-10.
+    """
+    reg = stats.cxx.copy()
+    reg.flat[:: reg.shape[0] + 1] += ridge
     try:
         with warnings.catch_warnings():  # a tiny ridge is ill-conditioned by design
             warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-            return scipy.linalg.solve(reg, cross, assume_a="pos", check_finite=False)
+            w = scipy.linalg.solve(reg, stats.cxy, assume_a="pos", check_finite=False)
     except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
         try:
-            return scipy.linalg.solve(reg, cross, assume_a="sym", check_finite=False)
+            w = scipy.linalg.solve(reg, stats.cxy, assume_a="sym", check_finite=False)
         except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
-            return scipy.linalg.lstsq(reg, cross)[0]
+            w = scipy.linalg.lstsq(reg, stats.cxy)[0]
+    return w, stats.my - stats.mx @ w
 
 
 class _Stats:
-    """`XᵀX`, `XᵀY`, `YᵀY` and the row count, accumulated in float64 (bias column appended)."""
+    """Row count, means and centred `XᵀX`, `XᵀY`, `tr(YᵀY)`, merged batch by batch in float64.
+
+    Batches merge with Chan et al.'s pairwise update, so the sums never hold the large
+    uncentred terms that cancel.
+    """
 
     def __init__(self):
-        self.gram = self.cross = None
-        self.yy, self.rows = 0.0, 0
+        self.rows = 0
+        self.mx = self.my = self.cxx = self.cxy = None
+        self.cyy = 0.0
 
     def add(self, features, targets):
         if not len(features):
             return
-        x = np.concatenate([features, np.ones((len(features), 1))], axis=1)
-        if self.gram is None:
-            self.gram = np.zeros((x.shape[1], x.shape[1]))
-            self.cross = np.zeros((x.shape[1], targets.shape[1]))
-        self.gram += x.T @ x
-        self.cross += x.T @ targets
-        self.yy += float(np.sum(targets * targets))
-        self.rows += len(x)
-
-    def mse(self, w):
-        """Mean squared error of the readout `w` on the accumulated rows."""
-        err = self.yy - 2 * np.sum(w * self.cross) + np.sum(w * (self.gram @ w))
-        return max(float(err), 0.0) / (self.rows * w.shape[1])
+        batch = _Stats()
+        batch.rows = len(features)
+        batch.mx, batch.my = features.mean(axis=0), targets.mean(axis=0)
+        xc, yc = features - batch.mx, targets - batch.my
+        batch.cxx, batch.cxy, batch.cyy = xc.T @ xc, xc.T @ yc, float(np.sum(yc * yc))
+        self += batch
 
     def __iadd__(self, other):
-        if other.gram is not None:
-            if self.gram is None:
-                self.gram, self.cross = other.gram.copy(), other.cross.copy()
-            else:
-                self.gram, self.cross = self.gram + other.gram, self.cross + other.cross
-            self.yy, self.rows = self.yy + other.yy, self.rows + other.rows
+        if other.rows == 0:
+            return self
+        if self.rows == 0:
+            self.rows, self.cyy = other.rows, other.cyy
+            self.mx, self.my = other.mx.copy(), other.my.copy()
+            self.cxx, self.cxy = other.cxx.copy(), other.cxy.copy()
+            return self
+        n = self.rows + other.rows
+        dx, dy = other.mx - self.mx, other.my - self.my
+        f = self.rows * other.rows / n
+        self.cxx = self.cxx + other.cxx + f * np.outer(dx, dx)
+        self.cxy = self.cxy + other.cxy + f * np.outer(dx, dy)
+        self.cyy = self.cyy + other.cyy + f * float(dy @ dy)
+        self.mx = self.mx + dx * (other.rows / n)
+        self.my = self.my + dy * (other.rows / n)
+        self.rows = n
         return self
+
+    def mse(self, w, b):
+        """Mean squared error of the readout `x W + b` on the accumulated rows."""
+        offset = self.my - self.mx @ w - b
+        err = (
+            self.cyy
+            - 2 * np.sum(w * self.cxy)
+            + np.sum(w * (self.cxx @ w))
+            + self.rows * float(offset @ offset)
+        )
+        return max(float(err), 0.0) / (self.rows * w.shape[1])
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -421,7 +444,7 @@ class EchoStateNetwork(keras.Model):
         """Fits the readout in closed form: ridge regression on the harvested states.
 
         The states are harvested in float64 (the NumPy fast path, equal to the Keras layers) and
-        `XᵀX`, `XᵀY` accumulated in float64 batch by batch (and, within long sequences, 2048
+        centred `XᵀX`, `XᵀY` accumulated in float64 batch by batch (and, within long sequences, 2048
         steps at a time), so long series fit in constant memory and a ridge of 1e-10 means
         something. The bias is not regularised. The system is solved with a symmetric
         (Cholesky) solver.
@@ -498,7 +521,7 @@ class EchoStateNetwork(keras.Model):
         if search:
             if val.rows == 0:
                 raise ValueError("the validation split is empty: raise validation_split.")
-            scores = {r: val.mse(_solve(train.gram, train.cross, r)) for r in ridges}
+            scores = {r: val.mse(*_solve(train, r)) for r in ridges}
             best = min(scores, key=scores.get)
             report["validation_mse"] = scores
             if validation_data is None:
@@ -506,11 +529,11 @@ class EchoStateNetwork(keras.Model):
             self._args["ridge"] = best
         else:
             best = ridges[0]
-        w = _solve(train.gram, train.cross, best)
+        w, b = _solve(train, best)
         kernel, bias = self.readout.kernel, self.readout.bias
-        kernel.assign(w[:-1].astype(kernel.dtype))
-        bias.assign(w[-1].astype(bias.dtype))
-        report.update(ridge=best, train_mse=train.mse(w), rows=train.rows)
+        kernel.assign(w.astype(kernel.dtype))
+        bias.assign(b.astype(bias.dtype))
+        report.update(ridge=best, train_mse=train.mse(w, b), rows=train.rows)
         self.readout_report = report
         return report
 

@@ -1,0 +1,213 @@
+"""rnn-zoo's ESN against reservoirpy on Jaeger's Mackey-Glass task, side by side in one run.
+
+The same series (tau=17, Jaeger's protocol), the same hyperparameters (spectral radius 1.1, leak
+rate 0.5, input scaling 0.5, ridge 1e-10, washout 200), two sizes (500 units x 4000 training
+steps, 1000 units x 5000), and two settings:
+
+- `pinned`: recurrent connectivity 10/units, input connectivity 1, no bias, the input fed to the
+  readout, float64, in both libraries;
+- `defaults`: each library's own defaults for everything the run does not set (reservoirpy: 10%
+  recurrent and input connectivity, no bias, no input to the readout; rnn-zoo: 10/units, dense
+  input, bias scaling 0.2, input to the readout).
+
+For each: NRMSE84 (a 500-step teacher-forced warm-up ending at n, 84 free-running steps, the error
+at n+84, over 20 start points n in the held-out part, divided by the series' std) per seed, the
+realised spectral radius, the wall time of construction + reservoir harvest + readout fit through
+each library's public API (median over seeds; the two libraries alternate seed by seed so that a
+busy machine slows both alike), and the peak resident memory that one fit adds, measured in a
+fresh subprocess per library so that the figures do not mix.
+
+reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run this.
+
+    python benchmarks/esn_vs_reservoirpy.py [--seeds 5] [--sizes 500x4000 1000x5000]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HP = dict(spectral_radius=1.1, leak_rate=0.5, input_scaling=0.5, ridge=1e-10, washout=200)
+WARMUP, HORIZON, STARTS = 500, 84, 20
+
+
+def _series(train_steps):
+    sys.path.insert(0, ROOT)
+    from zoo.datasets.mackey_glass.mackey_glass_dataset_builder import mackey_glass
+
+    return mackey_glass(train_steps + 3001, tau=17)
+
+
+def _starts(train_steps):
+    return np.linspace(train_steps + WARMUP + 100, train_steps + 3000 - HORIZON, STARTS).astype(int)
+
+
+def _rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _nrmse(preds, series, starts):
+    truth = series[starts + HORIZON]
+    return float(np.sqrt(np.mean((preds - truth) ** 2)) / np.std(series))
+
+
+def fit_zoo(units, train_steps, setting, seed, s):
+    """Builds and fits rnn-zoo's ESN; returns `(seconds, model)`."""
+    import zoo
+
+    x, y = s[None, :train_steps, None], s[None, 1 : train_steps + 1, None]
+    kwargs = dict(
+        units=units,
+        spectral_radius=HP["spectral_radius"],
+        leak_rate=HP["leak_rate"],
+        input_scaling=HP["input_scaling"],
+        ridge=HP["ridge"],
+    )
+    if setting == "pinned":
+        kwargs.update(connectivity=10 / units, input_connectivity=1.0, bias_scaling=0.0)
+        kwargs.update(input_to_readout=True, dtype="float64")
+    start = time.perf_counter()
+    model = zoo.models.esn(seed=seed, **kwargs)
+    model.fit_readout(x, y, washout=HP["washout"])
+    return time.perf_counter() - start, model
+
+
+def score_zoo(model, train_steps, s):
+    from zoo.models.esn import free_run_nrmse
+
+    nrmse = free_run_nrmse(model, s, _starts(train_steps), HORIZON, WARMUP)
+    return nrmse, model.reservoirs[0].realised_spectral_radius()
+
+
+def fit_rpy(units, train_steps, setting, seed, s):
+    """Builds and fits reservoirpy's ESN; returns `(seconds, (model, reservoir))`."""
+    from reservoirpy import ESN
+    from reservoirpy.nodes import Reservoir, Ridge
+
+    x, y = s[:train_steps, None], s[1 : train_steps + 1, None]
+    res_kwargs = dict(
+        lr=HP["leak_rate"], sr=HP["spectral_radius"], input_scaling=HP["input_scaling"]
+    )
+    esn_kwargs = {}
+    if setting == "pinned":
+        res_kwargs.update(rc_connectivity=10 / units, input_connectivity=1.0, bias=0.0)
+        res_kwargs.update(dtype=np.float64)
+        esn_kwargs.update(input_to_readout=True)
+    start = time.perf_counter()
+    reservoir = Reservoir(units, seed=seed, **res_kwargs)
+    model = ESN(reservoir=reservoir, readout=Ridge(ridge=HP["ridge"]), **esn_kwargs)
+    model.fit(x, y, warmup=HP["washout"])
+    return time.perf_counter() - start, (model, reservoir)
+
+
+def score_rpy(fitted, train_steps, s):
+    import scipy.linalg
+    import scipy.sparse
+
+    model, reservoir = fitted
+    starts = _starts(train_steps)
+    preds = []
+    for n in starts:
+        model.reset()
+        last = model.run(s[n - WARMUP + 1 : n + 1, None])[-1]
+        for _ in range(HORIZON - 1):
+            last = model.step(last)
+        preds.append(float(np.ravel(last)[0]))
+    w = reservoir.W
+    w = w.toarray() if scipy.sparse.issparse(w) else np.asarray(w)
+    return _nrmse(np.array(preds), s, starts), float(np.abs(scipy.linalg.eigvals(w)).max())
+
+
+LIBS = {"rnn-zoo": (fit_zoo, score_zoo), "reservoirpy": (fit_rpy, score_rpy)}
+
+
+def _warm_up(s):
+    """One-time costs (imports, first Keras model) out of the timed region."""
+    for fit, _ in LIBS.values():
+        fit(20, 300, "defaults", 0, s)
+
+
+def _child(args):
+    """Peak resident memory that one fit adds, in a fresh process (one library only)."""
+    units, steps = map(int, args.child_size.split("x"))
+    s = _series(steps)
+    fit = LIBS[args.child_lib][0]
+    fit(20, 300, "defaults", 0, s)
+    base = _rss_mb()
+    fit(units, steps, args.child_setting, 0, s)
+    print(json.dumps({"peak_mb": _peak_mb() - base}))
+
+
+def _memory(lib, size, setting):
+    cmd = [sys.executable, __file__, "--child-lib", lib, "--child-size", size]
+    cmd += ["--child-setting", setting]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"{lib} {size} {setting} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
+    parser.add_argument("--settings", nargs="+", default=["pinned", "defaults"])
+    parser.add_argument("--child-lib", help=argparse.SUPPRESS)
+    parser.add_argument("--child-size", help=argparse.SUPPRESS)
+    parser.add_argument("--child-setting", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_lib:
+        return _child(args)
+    sys.path.insert(0, ROOT)
+    print(
+        f"Mackey-Glass tau=17, sr {HP['spectral_radius']}, leak {HP['leak_rate']}, input scaling "
+        f"{HP['input_scaling']}, ridge {HP['ridge']}, washout {HP['washout']}; NRMSE84 over "
+        f"{STARTS} start points; {args.seeds} seeds; {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'size':>10} {'setting':>9} {'library':>12} {'NRMSE84 mean':>12} {'max':>9} "
+        f"{'sr err':>8} {'fit s':>7} {'peak MB':>8}"
+    )
+    _warm_up(_series(300))
+    for size in args.sizes:
+        units, steps = map(int, size.split("x"))
+        s = _series(steps)
+        for setting in args.settings:
+            rows = {lib: [] for lib in LIBS}
+            for seed in range(args.seeds):
+                for lib, (fit, score) in LIBS.items():
+                    seconds, model = fit(units, steps, setting, seed, s)
+                    rows[lib].append((seconds, *score(model, steps, s)))
+            summary = {}
+            for lib, r in rows.items():
+                seconds, nrmse, radius = (np.array(c) for c in zip(*r, strict=True))
+                peak = _memory(lib, size, setting)
+                summary[lib] = (np.median(seconds), nrmse)
+                print(
+                    f"{size:>10} {setting:>9} {lib:>12} {nrmse.mean():12.2e} {nrmse.max():9.2e} "
+                    f"{np.abs(radius - HP['spectral_radius']).max():8.1e} "
+                    f"{np.median(seconds):7.3f} {peak:8.1f}"
+                )
+            (zt, zn), (rt, rn) = summary["rnn-zoo"], summary["reservoirpy"]
+            print(
+                f"{size:>10} {setting:>9} {'zoo/rpy':>12} NRMSE84 mean ratio "
+                f"{zn.mean() / rn.mean():.2f}, worst seed {(zn / rn).max():.2f}; "
+                f"time ratio {zt / rt:.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
