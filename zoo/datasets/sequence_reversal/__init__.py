@@ -1,0 +1,1 @@
+"""Sequence reversal ("abc" -> "cba") as a TFDS dataset."""
