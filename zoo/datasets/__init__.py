@@ -7,5 +7,5 @@ offline (no downloads).
 
 from zoo.datasets.adding_problem import adding_problem_dataset_builder  # noqa: F401
 from zoo.datasets.digit_addition import digit_addition_dataset_builder  # noqa: F401
-from zoo.datasets.sequence_reversal import sequence_reversal_dataset_builder  # noqa: F401
 from zoo.datasets.mackey_glass import mackey_glass_dataset_builder  # noqa: F401
+from zoo.datasets.sequence_reversal import sequence_reversal_dataset_builder  # noqa: F401
