@@ -62,6 +62,10 @@ class Recipe:
         evaluate: `f(model, test_batches) -> {name: value}`, extra test metrics beyond
             `model.evaluate`'s (e.g. exact match through decoding), written to `metrics.json`
             as `test_<name>`; or `None`.
+        examples: `f(split) -> split` turning each TFDS split, loaded without supervised keys (a
+            dataset of feature dicts), into the examples `preprocess` takes: for datasets with no
+            supervised keys, or where one record makes many examples (windows of a long text);
+            or `None` to load `(input, target)` pairs by the dataset's supervised keys.
     """
 
     name: str
@@ -84,6 +88,7 @@ class Recipe:
     buckets: int | None = None
     search_space: Callable | None = None
     evaluate: Callable | None = None
+    examples: Callable | None = None
 
     @property
     def offline(self):
@@ -165,7 +170,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
             recipe.dataset,
             split=[train, val, recipe.test_split],
             data_dir=data_dir,
-            as_supervised=True,
+            as_supervised=recipe.examples is None,
             shuffle_files=True,
             read_config=tfds.ReadConfig(shuffle_seed=seed),
             download_and_prepare_kwargs={"download_config": download_config},
@@ -177,6 +182,8 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
             "Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir DIR holding "
             "the downloaded files."
         ) from e
+    if recipe.examples is not None:
+        splits = [recipe.examples(s) for s in splits]
     if recipe.preprocess is not None:
         splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
     return splits
