@@ -66,6 +66,9 @@ class Recipe:
             dataset of feature dicts), into the examples `preprocess` takes: for datasets with no
             supervised keys, or where one record makes many examples (windows of a long text);
             or `None` to load `(input, target)` pairs by the dataset's supervised keys.
+        fit: `f(model, train_batches, validation_batches, epochs, callbacks) -> history` used
+            instead of `model.fit` (a closed-form readout, or windows cut from one long series);
+            it returns a Keras `History` or a `{metric: [value per epoch]}` dict; or `None`.
     """
 
     name: str
@@ -89,6 +92,7 @@ class Recipe:
     search_space: Callable | None = None
     evaluate: Callable | None = None
     examples: Callable | None = None
+    fit: Callable | None = None
 
     @property
     def offline(self):
@@ -375,16 +379,19 @@ def run(
     _write_json(out / "config.json", config)
 
     start = time.perf_counter()
-    history = model.fit(
-        train_b,
-        validation_data=val_b,
-        epochs=epochs,
-        callbacks=callbacks,
-        shuffle=False,  # train_b is shuffled by tf.data, reshuffled each epoch
-        verbose=verbose,
-    )
+    if recipe.fit is not None:
+        history = recipe.fit(model, train_b, val_b, epochs, callbacks)
+    else:
+        history = model.fit(
+            train_b,
+            validation_data=val_b,
+            epochs=epochs,
+            callbacks=callbacks,
+            shuffle=False,  # train_b is shuffled by tf.data, reshuffled each epoch
+            verbose=verbose,
+        )
     seconds = time.perf_counter() - start
-    history = _full_history(out / "history.csv", history.history)
+    history = _full_history(out / "history.csv", getattr(history, "history", history))
     if best_path.exists():
         model.load_weights(str(best_path))
     scores = model.evaluate(test_b, return_dict=True, verbose=0)

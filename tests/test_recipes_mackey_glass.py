@@ -1,0 +1,50 @@
+"""The Mackey-Glass recipes end to end on a small reservoir / a tiny LSTM."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import mackey_glass_esn, mackey_glass_lstm
+from recipes._mackey_glass import free_run
+from zoo import training
+
+
+def test_esn_recipe_fits_in_closed_form_and_forecasts(tfds_data_dir, tmp_path):
+    metrics = training.run(
+        mackey_glass_esn.RECIPE,
+        output=tmp_path,
+        data_dir=str(tfds_data_dir),
+        overrides={"units": 200},
+        verbose=0,
+    )
+    assert metrics["test_nrmse84"] < 0.05  # a useless forecast scores about 1
+    assert metrics["epochs_run"] == 1 and metrics["best_val_loss"] < 1e-5
+    for name in ("config.json", "history.json", "metrics.json", "model.keras", "free_run.png"):
+        assert (tmp_path / name).exists(), name
+    assert json.loads((tmp_path / "metrics.json").read_text())["test_nrmse84"] == pytest.approx(
+        metrics["test_nrmse84"]
+    )
+    loaded = keras.models.load_model(tmp_path / "model.keras", safe_mode=True)
+    assert loaded.get_config()["units"] == 200 and loaded.readout_fitted
+
+
+def test_free_run_of_a_model_without_generate_feeds_predictions_back():
+    model = keras.Sequential([keras.Input((None, 1)), keras.layers.Dense(1, use_bias=False)])
+    model.layers[0].kernel.assign([[0.5]])  # y[t] = 0.5 x[t]: each free step halves
+    out = free_run(model, np.full((2, 3, 1), 8.0), 3)
+    np.testing.assert_allclose(out[:, :, 0], [[4.0, 2.0, 1.0]] * 2)
+
+
+@pytest.mark.slow
+def test_lstm_recipe_runs(tfds_data_dir, tmp_path):
+    metrics = training.run(
+        mackey_glass_lstm.RECIPE,
+        epochs=1,
+        output=tmp_path,
+        data_dir=str(tfds_data_dir),
+        overrides={"units": 4},
+        verbose=0,
+    )
+    assert np.isfinite(metrics["test_nrmse84"]) and (tmp_path / "free_run.png").exists()
