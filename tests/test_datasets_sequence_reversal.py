@@ -39,6 +39,7 @@ def test_seeded_and_checked():
         draw_strings(1, 3, 27, np.random.default_rng(0))
 
 
+@pytest.mark.slow
 def test_recipe_end_to_end_on_a_tiny_setting(prepared, tmp_path):
     metrics = run(
         RECIPE,

@@ -25,7 +25,7 @@ def _xy(model, sources=SOURCES, targets=TARGETS):
 
 
 def test_run_model_checks_graph(tmp_path):
-    model = _model(attention="bahdanau", bidirectional_encoder=True, num_layers=2)
+    model = _model(attention="bahdanau", bidirectional_encoder=True)
     x, y = _xy(model)
     run_model_checks(model, x, y, tmp_path)
 
@@ -33,7 +33,7 @@ def test_run_model_checks_graph(tmp_path):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        dict(attention="luong"),
+        dict(attention="luong", num_layers=2),
         dict(attention=None, cell="gru"),
         dict(attention="luong", cell="gru", bidirectional_encoder=True),
     ],
@@ -90,6 +90,7 @@ def test_beam_width_one_equals_greedy():
 def test_save_load_then_translate_gives_the_same_output(tmp_path):
     model = _model(attention="luong", seed=1)
     x, y = _xy(model)
+    model.run_eagerly = True  # tracing a training step costs more than two eager steps
     model.fit(x, y, epochs=2, verbose=0)
     path = tmp_path / "s2s.keras"
     model.save(path)
@@ -102,6 +103,7 @@ def test_save_load_then_translate_gives_the_same_output(tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_learns_to_copy():
     # A copy task a small attention model learns in a few seconds: decoding really works.
     rng = np.random.default_rng(0)

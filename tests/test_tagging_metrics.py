@@ -49,6 +49,7 @@ def test_bad_tags():
         entity_scores([["O"]], [])
 
 
+@pytest.mark.slow
 def test_tagging_head_on_a_bidirectional_encoder_learns_entities():
     # Token 2 is a person name, 3 a place name, 4 a name continuation, others are "O".
     rng = np.random.default_rng(0)
