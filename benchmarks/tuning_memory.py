@@ -3,13 +3,18 @@
 keras-tuner issues #395/#873: memory grew with every trial. keras-tuner 1.4.8 clears the Keras
 session before each build; this checks that `zoo.tuning` itself keeps nothing alive per trial.
 One random search of tiny GRUs (2 or 4 units, 1 epoch, 256 adding-problem sequences of 50 steps)
-through `zoo.tuning.tune`, the RSS read at the end of every trial's training.
+through `zoo.tuning.tune`, the RSS read at the end of every trial's training, with the number of
+`keras.Model` objects still alive then (1, the trial's own, if nothing is kept). `--baseline` runs
+instead plain keras-tuner on a hand-written GRU with numpy data (no zoo code), to compare the
+growth that Keras/TensorFlow show by themselves (run it as a separate process).
 
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py [--trials 20] [--data-dir DIR]
+    TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py --baseline
 """
 
 import argparse
 import dataclasses
+import gc
 import os
 import resource
 import tempfile
@@ -17,11 +22,14 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import keras_tuner  # noqa: E402
+import numpy as np  # noqa: E402
 
 from recipes.adding_gru import RECIPE  # noqa: E402
 from zoo import tuning  # noqa: E402
 
 RSS_MB = []  # one entry per trial (the callback below is deep-copied per trial by keras-tuner)
+LIVE_MODELS = []
 
 
 def rss_mb():
@@ -37,16 +45,47 @@ def rss_mb():
 
 
 class RecordRSS(keras.callbacks.Callback):
-    """Appends the RSS to `RSS_MB` when a trial's training ends."""
+    """Appends the RSS and the number of live Keras models when a trial's training ends."""
 
     def on_train_end(self, logs=None):  # noqa: D102
         RSS_MB.append(rss_mb())
+        gc.collect()
+        LIVE_MODELS.append(sum(isinstance(o, keras.Model) for o in gc.get_objects()))
+
+
+def baseline(trials, directory):
+    """Plain keras-tuner, a hand-written GRU of a similar space, numpy data: no zoo code."""
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((None, 2))])
+        for i in range(hp.Int("num_layers", 1, 3)):
+            model.add(
+                keras.layers.GRU(
+                    hp.Choice("units", [2, 4]),
+                    activation=hp.Choice("activation", ["tanh", "relu", "softsign"]),
+                    dropout=hp.Float("dropout", 0.0, 0.5, step=0.1),
+                    return_sequences=i < hp.get("num_layers") - 1,
+                )
+            )
+        model.add(keras.layers.Dense(1))
+        lr = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+        model.compile(keras.optimizers.Adam(lr, clipnorm=1.0), "mse", metrics=["mae"])
+        return model
+
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(320, 50, 2)).astype("float32"), rng.uniform(size=320)
+    search = keras_tuner.RandomSearch(
+        build, objective="val_loss", max_trials=trials, directory=directory, seed=0
+    )
+    search.search(x[:256], y[:256], validation_data=(x[256:], y[256:]), epochs=1,
+                  batch_size=32, callbacks=[RecordRSS()], verbose=0)  # fmt: skip
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--data-dir", help="TFDS data folder (the builder is offline)")
+    parser.add_argument("--baseline", action="store_true", help="plain keras-tuner, no zoo code")
     args = parser.parse_args()
     if args.trials < 5:
         parser.error(f"--trials must be at least 5, got {args.trials}")
@@ -59,23 +98,28 @@ def main():
         search_space=lambda hp: {"units": hp.Choice("units", [2, 4])},
     )
     with tempfile.TemporaryDirectory() as out:
-        tuning.tune(
-            recipe,
-            max_trials=args.trials,
-            epochs=1,
-            output=out,
-            data_dir=args.data_dir,
-            callbacks=[RecordRSS()],
-            verbose=0,
-        )
+        if args.baseline:
+            baseline(args.trials, out)
+        else:
+            tuning.tune(
+                recipe,
+                max_trials=args.trials,
+                epochs=1,
+                output=out,
+                data_dir=args.data_dir,
+                callbacks=[RecordRSS()],
+                verbose=0,
+            )
     if len(RSS_MB) != args.trials:
         raise SystemExit(f"expected {args.trials} RSS readings, got {len(RSS_MB)}")
     at5, last = RSS_MB[4], RSS_MB[-1]
     growth = (last - at5) / (args.trials - 5)
+    print("plain keras-tuner (baseline)" if args.baseline else "zoo.tuning.tune")
     print(f"RSS after  5 trials: {at5:8.1f} MiB")
     print(f"RSS after {args.trials:2d} trials: {last:8.1f} MiB")
     print(f"growth: {last - at5:+.1f} MiB over {args.trials - 5} trials ({growth:+.2f} MiB/trial)")
     print("per trial (MiB): " + " ".join(f"{v:.0f}" for v in RSS_MB))
+    print(f"live keras.Model objects at each trial's end: max {max(LIVE_MODELS)}")
 
 
 if __name__ == "__main__":

@@ -511,8 +511,9 @@ def tune(
             report shows unless 0.
 
     Returns:
-        `{"best_hyperparameters", "best_score", "trials", "output"}` (a worker: `trials` run by
-        the search, no best).
+        `{"best_hyperparameters", "best_score", "trials", "output"}`, plus `retrained` (the
+        metrics of `best/`) with `retrain_best`; a worker, which writes no results, returns
+        `None` for the first three.
 
     Example:
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
