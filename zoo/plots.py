@@ -74,6 +74,7 @@ def gradient_through_time(model, dataset, path, title=""):
             transform=ax.transAxes,
             fontsize=8,
         )
+    ax.set_xlim(0, len(norms) - 1)
     ax.set_xlabel("time step t")
     ax.set_ylabel("‖∂L/∂x_t‖ (batch mean)")
     ax.set_title(title or f"{model.name}: gradient of the loss with respect to each input step")
