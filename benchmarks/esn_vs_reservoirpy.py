@@ -20,6 +20,7 @@ fresh subprocess per library so that the figures do not mix.
 reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run this.
 
     python benchmarks/esn_vs_reservoirpy.py [--seeds 5] [--sizes 500x4000 1000x5000]
+    python benchmarks/esn_vs_reservoirpy.py --factory-defaults   # rnn-zoo's defaults, 1000 units
 """
 
 import argparse
@@ -159,11 +160,35 @@ def _memory(lib, size, setting):
     return json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"]
 
 
+def factory_defaults(seeds, units=1000, train_steps=4000):
+    """NRMSE84 of `zoo.models.esn(units=1000)` with every other argument at its default."""
+    import zoo
+    from zoo.models.esn import free_run_nrmse
+
+    s = _series(train_steps)
+    x, y = s[None, :train_steps, None], s[None, 1 : train_steps + 1, None]
+    nrmse = []
+    for seed in range(seeds):
+        model = zoo.models.esn(units=units, seed=seed)
+        model.fit_readout(x, y, washout=HP["washout"])
+        nrmse.append(free_run_nrmse(model, s, _starts(train_steps), HORIZON, WARMUP))
+    print(
+        f"rnn-zoo factory defaults, {units} units x {train_steps} steps, fit_readout(washout="
+        f"{HP['washout']}): NRMSE84 mean {np.mean(nrmse):.2e}, max {np.max(nrmse):.2e} over "
+        f"{seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
     parser.add_argument("--settings", nargs="+", default=["pinned", "defaults"])
+    parser.add_argument(
+        "--factory-defaults",
+        action="store_true",
+        help="only measure rnn-zoo's factory defaults at 1000 units x 4000 steps",
+    )
     parser.add_argument("--child-lib", help=argparse.SUPPRESS)
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
     parser.add_argument("--child-setting", help=argparse.SUPPRESS)
@@ -171,6 +196,8 @@ def main():
     if args.child_lib:
         return _child(args)
     sys.path.insert(0, ROOT)
+    if args.factory_defaults:
+        return factory_defaults(args.seeds)
     print(
         f"Mackey-Glass tau=17, sr {HP['spectral_radius']}, leak {HP['leak_rate']}, input scaling "
         f"{HP['input_scaling']}, ridge {HP['ridge']}, washout {HP['washout']}; NRMSE84 over "
