@@ -12,7 +12,7 @@ attention heat maps of a few test questions. Operands of up to 5 digits:
 import keras
 
 import zoo.plots
-from zoo.models import make_seq2seq_examples
+from zoo.models import Seq2Seq, make_seq2seq_examples
 from zoo.training import Recipe, main
 
 SOURCE, TARGET = "0123456789+", "0123456789"
@@ -21,11 +21,6 @@ EPOCHS, BATCH_SIZE, TRAIN_EXAMPLES = 6, 128, 50_000
 SCHEDULE = keras.optimizers.schedules.CosineDecay(
     5e-3, decay_steps=EPOCHS * -(-TRAIN_EXAMPLES // BATCH_SIZE)
 )
-
-
-def exact_match(model, test_batches):
-    """Exact-match accuracy of greedy translations on the test split."""
-    return model.exact_match(test_batches)
 
 
 RECIPE = Recipe(
@@ -48,7 +43,7 @@ RECIPE = Recipe(
     epochs=EPOCHS,
     batch_size=BATCH_SIZE,
     monitor="val_loss",
-    evaluate=exact_match,
+    evaluate=Seq2Seq.exact_match,  # greedy translations of the test split
     plot=zoo.plots.attention_heatmaps,
     plot_name="attention.png",
 )

@@ -7,15 +7,10 @@ letter looks at its mirror position. Longer strings: `--set dataset=sequence_rev
 """
 
 import zoo.plots
-from zoo.models import make_seq2seq_examples
+from zoo.models import Seq2Seq, make_seq2seq_examples
 from zoo.training import Recipe, main
 
 LETTERS = "abcdefghij"
-
-
-def exact_match(model, test_batches):
-    """Exact-match accuracy of greedy translations on the test split."""
-    return model.exact_match(test_batches)
 
 
 RECIPE = Recipe(
@@ -37,7 +32,7 @@ RECIPE = Recipe(
     epochs=5,
     batch_size=64,
     monitor="val_loss",
-    evaluate=exact_match,
+    evaluate=Seq2Seq.exact_match,  # greedy translations of the test split
     plot=zoo.plots.attention_heatmaps,
     plot_name="attention.png",
 )
