@@ -174,7 +174,13 @@ def _inputs(
     return inputs, x
 
 
-def _seeded(seed, k):
+def seeded(seed, k):
+    """The `k`-th seed derived from `seed` (`None` stays `None`: unseeded draws).
+
+    Example:
+        >>> seeded(10, 2), seeded(None, 2)
+        (12, None)
+    """
     return None if seed is None else seed + k
 
 
@@ -187,9 +193,9 @@ def _rnn_layer(cell, units, return_sequences, go_backwards, i, opts, seed):
         return_sequences=return_sequences,
         go_backwards=go_backwards,
         stateful=opts["stateful"],
-        seed=_seeded(seed, 2),
-        kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 0)),
-        recurrent_initializer=keras.initializers.Orthogonal(seed=_seeded(seed, 1)),
+        seed=seeded(seed, 2),
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 0)),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(seed, 1)),
         name=f"{cell}_{i}" + ("_backward" if go_backwards else ""),
     )
     if cell != "simple_rnn":
@@ -310,10 +316,10 @@ def build_rnn(
     )
     for i, n in enumerate(layer_units):
         seq = task_.per_step or i < num_layers - 1
-        layer_seed = _seeded(seed, 10 * (i + 1))
+        layer_seed = seeded(seed, 10 * (i + 1))
         layer = _rnn_layer(cell, n, seq, False, i, opts, layer_seed)
         if bidirectional:
-            backward = _rnn_layer(cell, n, seq, True, i, opts, _seeded(seed, 10 * (i + 1) + 5))
+            backward = _rnn_layer(cell, n, seq, True, i, opts, seeded(seed, 10 * (i + 1) + 5))
             layer = keras.layers.Bidirectional(
                 layer, backward_layer=backward, merge_mode=merge_mode, name=f"bidirectional_{i}"
             )
@@ -323,7 +329,7 @@ def build_rnn(
         if layer_norm and i < num_layers - 1:
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
-    outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=_seeded(seed, 999))
+    outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=seeded(seed, 999))
     model = (TextModel if text else keras.Model)(inputs, outputs, name=name)
     if compile:
         loss_, metrics = heads.compile_args(task_, loss)

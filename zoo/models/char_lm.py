@@ -14,7 +14,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
-from zoo.models.base import compile_model, warn_once
+from zoo.models.base import compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -26,10 +26,6 @@ from zoo.validation import (
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
-
-
-def _seeded(seed, k):
-    return None if seed is None else seed + k
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -78,16 +74,16 @@ class CharLM(keras.Model):
             embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
         )(tokens)  # fmt: skip
         for i in range(num_layers):
-            s = _seeded(seed, 10 * i + 10)
+            s = seeded(seed, 10 * i + 10)
             x, *_ = CELLS[cell](
                 units, activation=activation, dropout=dropout, return_sequences=True,
-                return_state=True, seed=_seeded(s, 2), name=f"{cell}_{i}",
+                return_state=True, seed=seeded(s, 2), name=f"{cell}_{i}",
                 kernel_initializer=keras.initializers.GlorotUniform(seed=s),
-                recurrent_initializer=keras.initializers.Orthogonal(seed=_seeded(s, 1)),
+                recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(s, 1)),
             )(x)  # fmt: skip
         logits = keras.layers.Dense(
             vocab.size, dtype="float32", name="logits",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 999)),
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 999)),
         )(x)  # fmt: skip
         super().__init__(inputs=tokens, outputs=logits, name=name, **kwargs)
         self.vocab = vocab

@@ -18,7 +18,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import compile_model, warn_once
+from zoo.models.base import compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -35,10 +35,6 @@ TARGET_SPECIALS = ("[START]", "[END]")
 START, END = 2, 3
 
 
-def _seeded(seed, k):
-    return None if seed is None else seed + k
-
-
 def _rnn(cell, units, dropout, activation, seed, name):
     return CELLS[cell](
         units,
@@ -46,9 +42,9 @@ def _rnn(cell, units, dropout, activation, seed, name):
         dropout=dropout,
         return_sequences=True,
         return_state=True,
-        seed=_seeded(seed, 2),
-        kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 0)),
-        recurrent_initializer=keras.initializers.Orthogonal(seed=_seeded(seed, 1)),
+        seed=seeded(seed, 2),
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 0)),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(seed, 1)),
         name=name,
     )
 
@@ -147,11 +143,11 @@ class Seq2Seq(keras.Model):
         )(source)  # fmt: skip
         encoder_states = []
         for i in range(a["num_layers"]):
-            rnn = _rnn(a["cell"], units, a["dropout"], a["activation"], _seeded(seed, 10 * i + 10),
+            rnn = _rnn(a["cell"], units, a["dropout"], a["activation"], seeded(seed, 10 * i + 10),
                        f"encoder_{i}")  # fmt: skip
             if a["bidirectional_encoder"]:
                 backward = _rnn(a["cell"], units, a["dropout"], a["activation"],
-                                _seeded(seed, 10 * i + 15), f"encoder_{i}_backward")  # fmt: skip
+                                seeded(seed, 10 * i + 15), f"encoder_{i}_backward")  # fmt: skip
                 backward.go_backwards = True
                 outs = keras.layers.Bidirectional(
                     rnn, backward_layer=backward, name=f"bidirectional_encoder_{i}"
@@ -175,7 +171,7 @@ class Seq2Seq(keras.Model):
             embeddings_initializer=uniform, name="target_embedding",
         )(target_in)  # fmt: skip
         for i in range(a["num_layers"]):
-            rnn = _rnn(a["cell"], units, a["dropout"], a["activation"], _seeded(seed, 10 * i + 500),
+            rnn = _rnn(a["cell"], units, a["dropout"], a["activation"], seeded(seed, 10 * i + 500),
                        f"decoder_{i}")  # fmt: skip
             y, *_ = rnn(y, initial_state=encoder_states[i])
         if a["attention"]:
@@ -188,11 +184,11 @@ class Seq2Seq(keras.Model):
             y = keras.layers.Concatenate(name="attention_concat")([y, context])
             y = keras.layers.Dense(
                 units, activation="tanh", name="attention_hidden",
-                kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 900)),
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 900)),
             )(y)  # fmt: skip
         logits = keras.layers.Dense(
             tgt_vocab.size, dtype="float32", name="logits",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=_seeded(seed, 999)),
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 999)),
         )(y)  # fmt: skip
         return {"source": source, "target_in": target_in}, logits
 
