@@ -17,6 +17,8 @@ from zoo.models.recurrent import gru, lstm, simple_rnn
 from zoo.models.recurrent import search_space as recurrent_space
 from zoo.models.seq2seq import search_space as seq2seq_space
 from zoo.models.seq2seq import seq2seq
+from zoo.models.speech import ctc_speech
+from zoo.models.speech import search_space as ctc_speech_space
 from zoo.models.stacked import search_space as stacked_space
 from zoo.models.stacked import stacked
 from zoo.validation import check_choice
@@ -68,6 +70,9 @@ MODELS = (
               "Encoder-decoder with Bahdanau/Luong attention; translates strings", seq2seq_space),
     ModelSpec("char_lm", char_lm, ("language_model",),
               "Stacked LSTM/GRU character language model; generates text", char_lm_space),
+    ModelSpec("ctc_speech", ctc_speech, ("ctc",),
+              "Waveform-to-text CTC recogniser: log-mel, conv, BiGRU/BiLSTM; transcribes",
+              ctc_speech_space),
 )
 # fmt: on
 _BY_NAME = {spec.name: spec for spec in MODELS}

@@ -1,0 +1,269 @@
+"""Audio features and waveform augmentation shared by the audio models (speech CTC, spoken digits).
+
+Frames are cut without centre padding, as `keras.ops.stft(..., center=False)` cuts them: frame `i`
+spans the FFT's samples `[i·hop, i·hop + fft_length)`, its Hann window of `frame_ms` centred in
+them, so an utterance of `n` real samples has exactly `1 + (n - fft_length) // hop` frames
+(`num_frames(n, fft_length, hop)`), whatever zero padding follows it in a batch, and its frames
+never see that padding. The features of the
+frames past an utterance's end are set to zero (`normalize_frames`), so that a padded batch gives
+every utterance the same features as it gets alone.
+
+The feature functions are written in `keras.ops` (they run inside models, e.g.
+`zoo.layers.LogMel`); the augmentations are `tf.data` maps for training pipelines.
+"""
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo.validation import check_positive_float, check_positive_int
+
+LOG_FLOOR = 1e-6  # added to the mel power before the log: digital silence stays finite
+
+
+def frame_settings(sample_rate, frame_ms=25.0, hop_ms=10.0):
+    """The analysis window, hop and FFT length in samples for a sample rate.
+
+    Args:
+        sample_rate: samples per second, a positive int.
+        frame_ms: window length in milliseconds.
+        hop_ms: hop between frames in milliseconds.
+
+    Returns:
+        `(window, hop, fft_length)`, `fft_length` the smallest power of two ≥ the window.
+
+    Example:
+        >>> frame_settings(8000)
+        (200, 80, 256)
+    """
+    check_positive_int("sample_rate", sample_rate)
+    check_positive_float("frame_ms", frame_ms)
+    check_positive_float("hop_ms", hop_ms)
+    window = int(round(sample_rate * frame_ms / 1000))
+    hop = int(round(sample_rate * hop_ms / 1000))
+    if window < 2 or hop < 1:
+        raise ValueError(
+            f"frame_ms={frame_ms} and hop_ms={hop_ms} at sample_rate={sample_rate} give a "
+            f"window of {window} and a hop of {hop} samples; the window needs ≥ 2 samples."
+        )
+    return window, hop, 1 << (window - 1).bit_length()
+
+
+def num_frames(num_samples, span, hop):
+    """Frames of utterances of `num_samples` real samples (0 when shorter than one span).
+
+    Args:
+        num_samples: an int, a NumPy array or a tensor of lengths.
+        span: samples under one frame (the FFT length, see the module docstring).
+        hop: samples between frames.
+
+    Example:
+        >>> int(num_frames(8000, 256, 80))
+        97
+        >>> num_frames(np.array([255, 256, 336]), 256, 80).tolist()
+        [0, 1, 2]
+    """
+    if isinstance(num_samples, int | np.integer | np.ndarray):
+        return np.maximum(0, (np.asarray(num_samples) - span) // hop + 1)
+    n = ops.convert_to_tensor(num_samples)
+    return ops.maximum(0, ops.floor_divide(n - span, hop) + 1)
+
+
+def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
+    """Triangular filters on the HTK mel scale: a `(fft_length // 2 + 1, num_mels)` matrix.
+
+    Example:
+        >>> mel_filterbank(40, 256, 8000).shape
+        (129, 40)
+    """
+    check_positive_int("num_mels", num_mels)
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(
+            f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2}, "
+            f"got fmin={fmin}, fmax={fmax}."
+        )
+
+    def mel(f):
+        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+    def hz(m):
+        return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
+
+    edges = hz(np.linspace(mel(fmin), mel(fmax), num_mels + 2))
+    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1)
+    lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (bins[:, None] - lower) / (centre - lower)
+    falling = (upper - bins[:, None]) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rising, falling)).astype("float32")
+
+
+def log_mel_spectrogram(
+    waveforms, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, fmin=20.0, fmax=None
+):
+    """Log-mel spectrogram `(batch, frames, num_mels)` of float waveforms `(batch, samples)`.
+
+    A Hann window of `frame_ms`, hop `hop_ms`, no centre padding (see the module docstring), power
+    spectrum through `mel_filterbank`, then `log(power + 1e-6)`.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(2, 8000)).astype("float32")
+        >>> tuple(log_mel_spectrogram(x, 8000).shape)
+        (2, 97, 40)
+    """
+    window, hop, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
+    x = ops.convert_to_tensor(waveforms, dtype="float32")
+    real, imag = ops.stft(x, window, hop, fft_length, window="hann", center=False)
+    power = real * real + imag * imag
+    fb = ops.convert_to_tensor(mel_filterbank(num_mels, fft_length, sample_rate, fmin, fmax))
+    return ops.log(ops.matmul(power, fb) + LOG_FLOOR)
+
+
+def dct_matrix(num_mels, num_coefficients):
+    """The orthonormal DCT-II matrix `(num_mels, num_coefficients)` turning log-mels into MFCCs.
+
+    Example:
+        >>> m = dct_matrix(40, 40)
+        >>> bool(np.allclose(m.T @ m, np.eye(40), atol=1e-5))
+        True
+    """
+    check_positive_int("num_coefficients", num_coefficients)
+    if num_coefficients > num_mels:
+        raise ValueError(
+            f"num_coefficients must be <= num_mels={num_mels}, got {num_coefficients}."
+        )
+    n = np.arange(num_mels)[:, None]
+    k = np.arange(num_coefficients)[None, :]
+    m = np.cos(np.pi / num_mels * (n + 0.5) * k) * np.sqrt(2.0 / num_mels)
+    m[:, 0] /= np.sqrt(2.0)
+    return m.astype("float32")
+
+
+def mfcc(waveforms, sample_rate, num_coefficients=13, num_mels=40, frame_ms=25.0, hop_ms=10.0):
+    """MFCCs `(batch, frames, num_coefficients)`: the DCT of `log_mel_spectrogram`.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(1, 4000)).astype("float32")
+        >>> tuple(mfcc(x, 8000).shape)
+        (1, 47, 13)
+    """
+    log_mel = log_mel_spectrogram(waveforms, sample_rate, num_mels, frame_ms, hop_ms)
+    return ops.matmul(log_mel, ops.convert_to_tensor(dct_matrix(num_mels, num_coefficients)))
+
+
+def frame_mask(frame_lengths, max_frames):
+    """`(batch, max_frames)` booleans: True on each utterance's real frames.
+
+    Example:
+        >>> np.asarray(frame_mask(np.array([1, 3]), 3)).tolist()
+        [[True, False, False], [True, True, True]]
+    """
+    lengths = ops.cast(frame_lengths, "int32")
+    return ops.expand_dims(ops.arange(max_frames, dtype="int32"), 0) < ops.expand_dims(lengths, 1)
+
+
+def normalize_frames(features, frame_lengths, epsilon=1e-5):
+    """Per-utterance, per-feature mean and variance normalisation over real frames only.
+
+    Padded frames (past each utterance's `frame_lengths`) neither count in the statistics nor keep
+    a value: they come out as zeros.
+
+    Example:
+        >>> f = np.array([[[1.0], [3.0], [99.0]]], dtype="float32")
+        >>> np.round(np.asarray(normalize_frames(f, np.array([2]))), 3)[0, :, 0].tolist()
+        [-1.0, 1.0, 0.0]
+    """
+    features = ops.convert_to_tensor(features)
+    mask = ops.cast(frame_mask(frame_lengths, ops.shape(features)[1]), features.dtype)[..., None]
+    count = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+    mean = ops.sum(features * mask, axis=1, keepdims=True) / count
+    var = ops.sum(ops.square(features - mean) * mask, axis=1, keepdims=True) / count
+    return (features - mean) * ops.rsqrt(var + epsilon) * mask
+
+
+def waveform_to_float(audio):
+    """Scales integer PCM to float32 in [-1, 1) (`int16 / 32768`); floats pass through.
+
+    Args:
+        audio: a NumPy array (or tensor) of int16, int32, uint8 (offset binary) or float samples.
+
+    Example:
+        >>> waveform_to_float(np.array([-32768, 16384], dtype="int16")).tolist()
+        [-1.0, 0.5]
+    """
+    if tf.is_tensor(audio):
+        if audio.dtype == tf.int16:
+            return tf.cast(audio, tf.float32) / 32768.0
+        if audio.dtype.is_floating:
+            return tf.cast(audio, tf.float32)
+        raise TypeError(f"audio must be int16 or float, got a {audio.dtype.name} tensor.")
+    a = np.asarray(audio)
+    if a.dtype == np.int16:
+        return a.astype("float32") / 32768.0
+    if a.dtype == np.int32:
+        return (a / 2147483648.0).astype("float32")
+    if a.dtype == np.uint8:
+        return (a.astype("float32") - 128.0) / 128.0
+    if np.issubdtype(a.dtype, np.floating):
+        return a.astype("float32")
+    raise TypeError(
+        f"audio must hold numbers (int16, int32, uint8 or float samples), got dtype {a.dtype}."
+    )
+
+
+def augment_waveform(
+    speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0), noise_probability=0.5
+):
+    """A `tf.data` map `(x, y) -> (x, y)` perturbing `x["waveform"]` (float) and `x["length"]`.
+
+    Speed perturbation resamples the real samples by a factor drawn from `speed` (tempo and
+    pitch move together, like a shorter or longer vocal tract), with linear interpolation; gain
+    scales by a factor drawn in decibels; white noise is added at a signal-to-noise ratio drawn
+    from `noise_snr_db`, to a `noise_probability` share of the utterances. Seed the pipeline
+    with `tf.random.set_seed` (recipes do) for repeatable draws.
+
+    Args:
+        speed: `(low, high)` resampling factors (> 0); `None` turns it off.
+        gain_db: `(low, high)` gain in dB; `None` turns it off.
+        noise_snr_db: `(low, high)` SNR in dB; `None` turns noise off.
+        noise_probability: the share of utterances that get noise, in [0, 1].
+
+    Example:
+        >>> x = {"waveform": tf.ones([8000]), "length": tf.constant(8000)}
+        >>> (out, y) = augment_waveform(speed=(1.25, 1.25), gain_db=None, noise_snr_db=None)(x, 0)
+        >>> int(out["length"]), int(tf.shape(out["waveform"])[0])
+        (6400, 6400)
+    """
+    for name, rng in (("speed", speed), ("gain_db", gain_db), ("noise_snr_db", noise_snr_db)):
+        if rng is not None and (len(rng) != 2 or rng[0] > rng[1]):
+            raise ValueError(f"{name} must be a (low, high) pair with low <= high, got {rng!r}.")
+    if speed is not None and speed[0] <= 0:
+        raise ValueError(f"speed factors must be > 0, got {speed!r}.")
+    if not 0 <= noise_probability <= 1:
+        raise ValueError(f"noise_probability must be in [0, 1], got {noise_probability!r}.")
+
+    def fn(x, y):
+        length = tf.cast(x["length"], tf.int32)
+        wave = x["waveform"][:length]
+        if speed is not None:
+            factor = tf.random.uniform([], speed[0], speed[1])
+            new_length = tf.maximum(
+                1, tf.cast(tf.math.floor(tf.cast(length - 1, tf.float32) / factor), tf.int32) + 1
+            )
+            pos = tf.cast(tf.range(new_length), tf.float32) * factor
+            lo = tf.minimum(tf.cast(tf.math.floor(pos), tf.int32), length - 1)
+            hi = tf.minimum(lo + 1, length - 1)
+            frac = pos - tf.cast(lo, tf.float32)
+            wave = tf.gather(wave, lo) * (1.0 - frac) + tf.gather(wave, hi) * frac
+            length = new_length
+        if gain_db is not None:
+            wave = wave * 10.0 ** (tf.random.uniform([], gain_db[0], gain_db[1]) / 20.0)
+        if noise_snr_db is not None:
+            snr = tf.random.uniform([], noise_snr_db[0], noise_snr_db[1])
+            power = tf.reduce_mean(tf.square(wave)) + 1e-12
+            std = tf.sqrt(power / 10.0 ** (snr / 10.0))
+            use = tf.cast(tf.random.uniform([]) < noise_probability, tf.float32)
+            wave = wave + use * tf.random.normal(tf.shape(wave), stddev=std)
+        return {**x, "waveform": wave, "length": length}, y
+
+    return fn

@@ -1,0 +1,174 @@
+"""Audio front-end layers: a log-mel spectrogram of padded waveforms, and SpecAugment.
+
+Both know each utterance's real length, so that zero padding is never mistaken for silence: the
+features of padded frames are zeros and SpecAugment masks only real frames.
+"""
+
+import keras
+from keras import ops
+
+from zoo.data.audio import frame_mask, frame_settings, log_mel_spectrogram, normalize_frames
+from zoo.data.audio import num_frames as _num_frames
+from zoo.validation import check_bool, check_fraction, check_positive_int, check_seed
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LogMel(keras.layers.Layer):
+    """Log-mel features of padded waveforms, normalised per utterance over its real frames.
+
+    Call it on `[waveforms (batch, samples) float, lengths (batch,) int]`; it returns
+    `(batch, frames, num_mels)` features (zeros past each utterance's frames, see
+    `zoo.data.audio`) and `num_frames(lengths)` gives each utterance's frame count.
+
+    Args:
+        sample_rate: the waveforms' sample rate in Hz.
+        num_mels: mel bands.
+        frame_ms: analysis window in milliseconds (25 by default).
+        hop_ms: hop in milliseconds (10 by default).
+        normalize: per-utterance mean/variance normalisation over real frames.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = LogMel(8000)
+        >>> x = np.zeros((2, 8000), "float32")
+        >>> tuple(layer([x, np.array([8000, 4000])]).shape), layer.num_frames(4000).item()
+        ((2, 97, 40), 47)
+    """
+
+    def __init__(
+        self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.window, self.hop, self.span = frame_settings(sample_rate, frame_ms, hop_ms)
+        self.sample_rate = check_positive_int("sample_rate", sample_rate)
+        self.num_mels = check_positive_int("num_mels", num_mels)
+        self.frame_ms, self.hop_ms = frame_ms, hop_ms
+        self.normalize = check_bool("normalize", normalize)
+
+    def num_frames(self, lengths):
+        """Frames of utterances of `lengths` real samples."""
+        return _num_frames(lengths, self.span, self.hop)
+
+    def call(self, inputs):
+        """Features `(batch, frames, num_mels)` of `[waveforms, lengths]`."""
+        waveforms, lengths = inputs
+        features = log_mel_spectrogram(
+            waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms
+        )
+        frames = self.num_frames(ops.cast(lengths, "int32"))
+        if self.normalize:
+            return normalize_frames(features, frames)
+        mask = ops.cast(frame_mask(frames, ops.shape(features)[1]), features.dtype)
+        return features * mask[..., None]
+
+    def compute_output_shape(self, input_shape):
+        """`(batch, frames, num_mels)`."""
+        samples = input_shape[0][1]
+        frames = None if samples is None else max(0, (samples - self.span) // self.hop + 1)
+        return (input_shape[0][0], frames, self.num_mels)
+
+    def get_config(self):
+        """The constructor arguments."""
+        return {
+            **super().get_config(),
+            "sample_rate": self.sample_rate,
+            "num_mels": self.num_mels,
+            "frame_ms": self.frame_ms,
+            "hop_ms": self.hop_ms,
+            "normalize": self.normalize,
+        }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpecAugment(keras.layers.Layer):
+    """SpecAugment (Park et al. 2019) frequency and time masks, in training only.
+
+    Call it on `[features (batch, frames, bins), frame_lengths (batch,)]`. Each utterance gets
+    `freq_masks` bands of up to `freq_width` bins and `time_masks` spans of up to `time_width`
+    (a fraction) of its own real frames set to zero (the per-utterance mean after
+    normalisation). At inference it is the identity.
+
+    Args:
+        freq_masks: frequency masks per utterance.
+        freq_width: the widest frequency mask, in bins.
+        time_masks: time masks per utterance.
+        time_width: the widest time mask, as a fraction of the utterance's frames, in [0, 1).
+        seed: seed of the masks.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.ones((1, 50, 40), "float32")
+        >>> aug = SpecAugment(seed=0)
+        >>> bool((np.asarray(aug([x, np.array([50])], training=False)) == x).all())
+        True
+        >>> float(np.asarray(aug([x, np.array([50])], training=True)).mean()) < 1.0
+        True
+    """
+
+    def __init__(
+        self, freq_masks=2, freq_width=8, time_masks=2, time_width=0.1, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.freq_masks = check_positive_int("freq_masks", freq_masks) if freq_masks else 0
+        self.freq_width = check_positive_int("freq_width", freq_width)
+        self.time_masks = check_positive_int("time_masks", time_masks) if time_masks else 0
+        self.time_width = check_fraction("time_width", time_width)
+        self.seed = check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _bands(self, batch, size, max_width, count):
+        """`(batch, size)` booleans: `count` random bands of width < `max_width + 1` each."""
+        positions = ops.arange(size)[None, :]
+        keep = ops.ones((batch, size), dtype="bool")
+        size_f = ops.cast(size, "float32")
+        for _ in range(count):
+            width = ops.floor(
+                keras.random.uniform((batch, 1), seed=self.seed_generator) * (max_width + 1)
+            )
+            width = ops.minimum(width, size_f)
+            start = ops.floor(
+                keras.random.uniform((batch, 1), seed=self.seed_generator) * (size_f - width + 1)
+            )
+            p = ops.cast(positions, "float32")
+            keep = ops.logical_and(keep, ops.logical_or(p < start, p >= start + width))
+        return keep
+
+    def call(self, inputs, training=False):
+        """Masked `features` of `[features, frame_lengths]` in training, else `features`."""
+        features, lengths = inputs
+        if not training:
+            return features
+        shape = ops.shape(features)
+        batch, frames, bins = shape[0], shape[1], shape[2]
+        keep = ops.ones_like(features, dtype="bool")
+        if self.freq_masks:
+            f_keep = self._bands(batch, bins, self.freq_width, self.freq_masks)
+            keep = ops.logical_and(keep, f_keep[:, None, :])
+        if self.time_masks and self.time_width > 0:
+            real = ops.cast(ops.maximum(lengths, 1), "float32")[:, None]
+            positions = ops.cast(ops.arange(frames), "float32")[None, :]
+            t_keep = ops.ones((batch, frames), dtype="bool")
+            for _ in range(self.time_masks):
+                u = keras.random.uniform((batch, 1), seed=self.seed_generator)
+                width = ops.floor(u * (self.time_width * real + 1))
+                v = keras.random.uniform((batch, 1), seed=self.seed_generator)
+                start = ops.floor(v * (real - width + 1))
+                outside = ops.logical_or(positions < start, positions >= start + width)
+                t_keep = ops.logical_and(t_keep, outside)
+            keep = ops.logical_and(keep, t_keep[:, :, None])
+        return ops.where(keep, features, ops.zeros_like(features))
+
+    def compute_output_shape(self, input_shape):
+        """The features' shape."""
+        return input_shape[0]
+
+    def get_config(self):
+        """The constructor arguments."""
+        return {
+            **super().get_config(),
+            "freq_masks": self.freq_masks,
+            "freq_width": self.freq_width,
+            "time_masks": self.time_masks,
+            "time_width": self.time_width,
+            "seed": self.seed,
+        }

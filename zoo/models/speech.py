@@ -1,0 +1,572 @@
+"""`ctc_speech`: a CTC speech recogniser that owns its whole pipeline, from waveform to text.
+
+`SpeechRecognizer` takes raw mono waveforms with their real lengths (`{"waveform": (batch,
+samples) float, "length": (batch,) int}`), so that zero padding is never mistaken for silence:
+
+    waveform ─ LogMel (25 ms / 10 ms, normalised over real frames) ─ SpecAugment (training)
+             ─ 2 × Conv2D (time stride `time_stride`) ─ num_layers × Bidirectional GRU/LSTM
+             ─ Dense → logits over [blank] + vocabulary
+
+The CTC loss (`keras.ops.ctc_loss`, on logits) uses every utterance's own frame count, computed
+from its real length exactly as the front end frames it (`output_lengths`), and its own label
+length, so any batch size and any padding train alike. One `.keras` file transcribes audio:
+`keras.models.load_model(path, safe_mode=True).transcribe([wave], sample_rate=8000)`.
+
+Labels are character ids: 0 is the CTC blank (and the labels' padding), character `i` of the
+vocabulary is id `i + 1`.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo import decoding
+from zoo.data.audio import waveform_to_float
+from zoo.layers.audio import LogMel, SpecAugment
+from zoo.models.base import compile_model, seeded
+from zoo.validation import (
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
+
+VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "
+CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def _check_vocabulary(vocabulary):
+    if not isinstance(vocabulary, str) or not vocabulary:
+        raise ValueError(
+            f"vocabulary must be a non-empty string of characters, got {vocabulary!r}."
+        )
+    repeated = sorted({c for c in vocabulary if vocabulary.count(c) > 1})
+    if repeated:
+        raise ValueError(f"vocabulary repeats characters {repeated!r}: each must appear once.")
+    return vocabulary
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpeechRecognizer(keras.Model):
+    """A waveform-to-text CTC model (see `zoo.models.speech`); build it with `ctc_speech`.
+
+    Example:
+        >>> m = SpeechRecognizer(units=8, num_layers=1, conv_filters=4, seed=0)
+        >>> m.output_lengths(np.array([8000, 4000])).tolist()  # 97 and 47 frames, stride 2
+        [49, 24]
+    """
+
+    def __init__(
+        self,
+        vocabulary=VOCABULARY,
+        sample_rate=8000,
+        num_mels=40,
+        frame_ms=25.0,
+        hop_ms=10.0,
+        time_stride=2,
+        conv_filters=32,
+        cell="gru",
+        units=128,
+        num_layers=3,
+        merge_mode="concat",
+        dropout=0.1,
+        spec_augment=True,
+        seed=None,
+        name="speech_recognizer",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        self.vocabulary = _check_vocabulary(vocabulary)
+        check_choice("cell", cell, tuple(CELLS))
+        check_choice("merge_mode", merge_mode, MERGE_MODES)
+        self._config_items = (
+            ("vocabulary", self.vocabulary),
+            ("sample_rate", check_positive_int("sample_rate", sample_rate)),
+            ("num_mels", check_positive_int("num_mels", num_mels)),
+            ("frame_ms", check_positive_float("frame_ms", frame_ms)),
+            ("hop_ms", check_positive_float("hop_ms", hop_ms)),
+            ("time_stride", check_positive_int("time_stride", time_stride)),
+            ("conv_filters", check_positive_int("conv_filters", conv_filters)),
+            ("cell", cell),
+            ("units", check_positive_int("units", units)),
+            ("num_layers", check_positive_int("num_layers", num_layers)),
+            ("merge_mode", merge_mode),
+            ("dropout", check_fraction("dropout", dropout)),
+            ("spec_augment", check_bool("spec_augment", spec_augment)),
+            ("seed", check_seed(seed)),
+        )
+        self.sample_rate, self.time_stride = sample_rate, time_stride
+        self.front_end = LogMel(sample_rate, num_mels, frame_ms, hop_ms, name="log_mel")
+        self.spec_augment = SpecAugment(seed=seeded(seed, 1), name="spec_augment")
+        self.use_spec_augment = spec_augment
+        self.convs = [
+            keras.layers.Conv2D(
+                conv_filters, 3, strides=(time_stride if i == 0 else 1, 2), activation="relu",
+                kernel_initializer=keras.initializers.HeUniform(seed=seeded(seed, 10 + i)),
+                name=f"conv_{i}",
+            )
+            for i in range(2)
+        ]  # fmt: skip
+        self.projection = keras.layers.Dense(
+            units, name="projection",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 20)),
+        )  # fmt: skip
+        self.rnns = []
+        for i in range(num_layers):
+            s = seeded(seed, 100 + 10 * i)
+
+            def make(k, s=s, i=i):
+                return CELLS[cell](
+                    units, return_sequences=True, dropout=dropout, seed=seeded(s, 9),
+                    kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(s, k)),
+                    recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(s, k + 1)),
+                    name=f"{cell}_{i}_{'backward' if k else 'forward'}", go_backwards=bool(k),
+                )  # fmt: skip
+
+            self.rnns.append(
+                keras.layers.Bidirectional(
+                    make(0), backward_layer=make(2), merge_mode=merge_mode, name=f"bi{cell}_{i}"
+                )
+            )
+        self.logits = keras.layers.Dense(
+            len(vocabulary) + 1, dtype="float32", name="logits",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 30)),
+        )  # fmt: skip
+        # Create every weight now, so that a loaded model has them before its weights are read.
+        n = self.front_end.span * 4
+        self({"waveform": np.zeros((1, n), "float32"), "length": np.array([n])})
+
+    # ---- shapes and lengths -------------------------------------------------------------------
+
+    def output_lengths(self, lengths):
+        """Output frames (after subsampling) of utterances of `lengths` real samples.
+
+        The front end cuts `1 + (n - fft_length) // hop` frames (none past the real samples), and
+        the first convolution's time stride `s` keeps `ceil(frames / s)` of them.
+        """
+        frames = self.front_end.num_frames(lengths)
+        if isinstance(frames, np.ndarray):
+            return (frames + self.time_stride - 1) // self.time_stride
+        return ops.floor_divide(frames + self.time_stride - 1, self.time_stride)
+
+    def _mask(self, x, lengths):
+        keep = ops.arange(ops.shape(x)[1])[None, :] < lengths[:, None]
+        return keep, x * ops.cast(keep, x.dtype)[:, :, None, None]
+
+    def call(self, inputs, training=False):
+        """Logits `(batch, output frames, vocabulary + 1)` of `{"waveform", "length"}`."""
+        waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
+        features = self.front_end([waveform, length])
+        frames = self.front_end.num_frames(length)
+        if self.use_spec_augment:
+            features = self.spec_augment([features, frames], training=training)
+        x = features[..., None]
+        # Explicit one-frame padding, so a frame's neighbourhood never depends on the batch's
+        # padded length ("same" padding of a strided convolution would shift with it).
+        x = self.convs[0](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
+        out_lengths = self.output_lengths(length)
+        keep, x = self._mask(x, out_lengths)
+        x = self.convs[1](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
+        keep, x = self._mask(x, out_lengths)
+        shape = ops.shape(x)
+        x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))
+        x = self.projection(x)
+        for rnn in self.rnns:
+            x = rnn(x, mask=keep, training=training)
+        return self.logits(x)
+
+    # ---- training -----------------------------------------------------------------------------
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Mean CTC loss with each utterance's own frame and label lengths (blank = id 0)."""
+        labels = ops.cast(y, "int32")
+        label_lengths = ops.sum(ops.cast(labels > 0, "int32"), axis=1)
+        frame_lengths = ops.cast(self.output_lengths(ops.cast(x["length"], "int32")), "int32")
+        losses = ops.ctc_loss(labels, y_pred, label_lengths, frame_lengths, mask_index=0)
+        if sample_weight is not None:
+            w = ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
+            loss = ops.sum(losses * w) / ops.maximum(ops.sum(w), 1e-12)
+        else:
+            loss = ops.mean(losses)
+        if self.losses:
+            loss = loss + ops.sum(self.losses)
+        return loss
+
+    def fit(self, x=None, y=None, *args, check=True, **kwargs):
+        """`keras.Model.fit`, after checking that every utterance has frames for its label.
+
+        Args:
+            check: scan the training data first (lengths and labels only; a finite
+                `tf.data.Dataset` is iterated once) and raise a `ValueError` naming the first
+                utterance whose output frames cannot hold its label, instead of training to an
+                infinite loss.
+        """
+        if check:
+            self.check_examples(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def check_examples(self, x, y=None):
+        """Raises `ValueError` for the first example whose frames are too few for its label.
+
+        CTC needs one frame per label character plus one blank between repeated characters
+        ("ll" in "hello"). `x` is a `{"waveform", "length"}` dict with labels `y`, or a dataset
+        of `(x, y)` batches or examples.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> m.check_examples({"length": np.array([800])}, np.array([[1, 2, 2, 3]]))
+            Traceback (most recent call last):
+            ...
+            ValueError: example 0 (800 samples) has 4 output frames but its label of 4 ...
+        """
+        if isinstance(x, tf.data.Dataset):
+            if x.cardinality() == tf.data.INFINITE_CARDINALITY:
+                return
+            index = 0
+            for xb, yb in x.as_numpy_iterator():
+                lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
+                labels = labels if labels.ndim == 2 else labels[None]
+                self._check_lengths(lengths, labels, offset=index)
+                index += len(lengths)
+            return
+        if x is None or y is None:
+            return
+        lengths = np.atleast_1d(np.asarray(x["length"]))
+        self._check_lengths(lengths, np.atleast_2d(np.asarray(y)), offset=0)
+
+    def _check_lengths(self, lengths, labels, offset):
+        frames = self.output_lengths(lengths.astype("int64"))
+        nonzero = labels > 0
+        label_lengths = nonzero.sum(axis=1)
+        repeats = ((labels[:, 1:] == labels[:, :-1]) & nonzero[:, 1:]).sum(axis=1)
+        needed = label_lengths + repeats
+        empty = np.flatnonzero(label_lengths == 0)
+        if empty.size:
+            raise ValueError(f"example {offset + empty[0]} has an empty transcript.")
+        short = np.flatnonzero(frames < needed)
+        if short.size:
+            i = short[0]
+            raise ValueError(
+                f"example {offset + i} ({lengths[i]} samples) has {frames[i]} output frames but "
+                f"its label of {label_lengths[i]} characters needs {needed[i]} (one per "
+                f"character, plus a blank between each of its {repeats[i]} repeated pairs): "
+                f"{needed[i] - frames[i]} frames short. Lower time_stride, or drop the example."
+            )
+
+    # ---- labels and transcription -------------------------------------------------------------
+
+    def encode_texts(self, texts):
+        """Character ids of `texts`, padded with 0: an int32 array `(N, longest)`.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> m.encode_texts(["ab", "c"]).tolist()
+            [[1, 2], [3, 0]]
+        """
+        index = {c: i + 1 for i, c in enumerate(self.vocabulary)}
+        rows = []
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text:
+                raise ValueError(f"texts[{i}] must be a non-empty string, got {text!r}.")
+            unknown = sorted(set(text) - set(index))
+            if unknown:
+                raise ValueError(
+                    f"texts[{i}] = {text!r} holds characters outside the vocabulary: {unknown!r} "
+                    f"(the vocabulary is {self.vocabulary!r})."
+                )
+            rows.append([index[c] for c in text])
+        out = np.zeros((len(rows), max(map(len, rows), default=1)), dtype="int32")
+        for i, row in enumerate(rows):
+            out[i, : len(row)] = row
+        return out
+
+    def decode_ids(self, ids):
+        """The string of character ids (blank and padding ids 0 are skipped)."""
+        return "".join(self.vocabulary[i - 1] for i in ids if i > 0)
+
+    def prepare_waveforms(self, waveforms, sample_rate=None):
+        """Checks, scales and resamples `waveforms` to float32 arrays at the model's rate.
+
+        Args:
+            waveforms: a 1-D array (one utterance) or a list of them: int16 (or int32, uint8)
+                PCM, or floats in [-1, 1].
+            sample_rate: their sample rate (default: the model's); others are resampled.
+
+        Returns:
+            A list of 1-D float32 arrays.
+        """
+        sample_rate = self.sample_rate if sample_rate is None else sample_rate
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer):
+            raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}.")
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}.")
+        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
+            waveforms = [waveforms]
+        if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 2:
+            raise ValueError(
+                f"waveforms must be a list of 1-D arrays (mono, any lengths), got a 2-D array of "
+                f"shape {tuple(waveforms.shape)}: pass list(array) for a batch of utterances, or "
+                "mix multi-channel audio to mono first."
+            )
+        out = []
+        window = self.front_end.span * sample_rate / self.sample_rate
+        for i, w in enumerate(waveforms):
+            a = np.asarray(w)
+            if a.ndim != 1:
+                raise ValueError(
+                    f"waveforms[{i}] must be mono (1-D), got shape {a.shape}: mix multi-channel "
+                    "audio to mono first (e.g. a.mean(axis=1))."
+                )
+            if a.size < window:
+                raise ValueError(
+                    f"waveforms[{i}] has {a.size} samples, shorter than one analysis window "
+                    f"({int(np.ceil(window))} samples at {sample_rate} Hz)."
+                )
+            try:
+                a = waveform_to_float(a)
+            except TypeError as e:
+                raise TypeError(f"waveforms[{i}]: {e}") from None
+            if not np.isfinite(a).all():
+                raise ValueError(f"waveforms[{i}] holds NaN or inf samples.")
+            if sample_rate != self.sample_rate:
+                a = _resample(a, sample_rate, self.sample_rate)
+            out.append(a)
+        return out
+
+    def _logits(self, waveforms, batch_size):
+        if not hasattr(self, "_infer"):
+            self._infer = tf.function(
+                lambda w, n: self({"waveform": w, "length": n}, training=False),
+                input_signature=[
+                    tf.TensorSpec((None, None), "float32"),
+                    tf.TensorSpec((None,), "int32"),
+                ],
+            )
+        order = np.argsort([len(w) for w in waveforms])  # similar lengths share a batch
+        results = [None] * len(waveforms)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            lengths = np.array([len(waveforms[i]) for i in idx], dtype="int32")
+            batch = np.zeros((len(idx), lengths.max()), dtype="float32")
+            for row, i in enumerate(idx):
+                batch[row, : lengths[row]] = waveforms[i]
+            logits = np.asarray(self._infer(batch, lengths))
+            frames = self.output_lengths(lengths.astype("int64"))
+            for row, i in enumerate(idx):
+                results[i] = logits[row, : frames[row]]
+        return results
+
+    def transcribe(self, waveforms, sample_rate=None, beam_width=None, lexicon=None, batch_size=32):
+        """Transcribes waveforms into strings.
+
+        Args:
+            waveforms: a 1-D array (one utterance) or a list of them, any lengths: int16 (or
+                int32, uint8) PCM, or floats in [-1, 1].
+            sample_rate: their sample rate (default: the model's); others are resampled.
+            beam_width: `None` for greedy decoding, else a CTC prefix beam search this wide.
+            lexicon: words the transcripts may use (beam search restricted to them; a beam of
+                16 is used if `beam_width` is `None`).
+            batch_size: utterances run at once.
+
+        Returns:
+            A list of strings, one per waveform.
+
+        Example:
+            >>> m = ctc_speech(units=8, num_layers=1, conv_filters=4, seed=0)
+            >>> out = m.transcribe([np.zeros(4000, "int16"), np.zeros(9000, "int16")])
+            >>> len(out), type(out[0]).__name__
+            (2, 'str')
+        """
+        check_positive_int("batch_size", batch_size)
+        if beam_width is not None:
+            check_positive_int("beam_width", beam_width)
+        waveforms = self.prepare_waveforms(waveforms, sample_rate)
+        logits = self._logits(waveforms, batch_size)
+        if beam_width is None and lexicon is None:
+            lengths = np.array([len(lg) for lg in logits])
+            ids = decoding.ctc_greedy_decode(_stack(logits), lengths, blank=0)
+            return [self.decode_ids(row) for row in ids]
+        if lexicon is not None:
+            lexicon = list(lexicon)
+        return [
+            decoding.ctc_beam_search(
+                lg[None],
+                np.array([len(lg)]),
+                self.vocabulary,
+                beam_width=beam_width or 16,
+                blank=0,
+                lexicon=lexicon,
+            )[0]
+            for lg in logits
+        ]
+
+    def get_config(self):
+        """The constructor arguments (the vocabulary included)."""
+        return {**dict(self._config_items), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds the model from `get_config()`."""
+        return cls(**config)
+
+
+def _stack(arrays):
+    """Pads `(T_i, V)` arrays into one `(N, max T, V)` array."""
+    out = np.zeros((len(arrays), max(len(a) for a in arrays), arrays[0].shape[-1]), "float32")
+    for i, a in enumerate(arrays):
+        out[i, : len(a)] = a
+    return out
+
+
+def _resample(wave, rate_in, rate_out):
+    """Resamples with soxr (the `[speech]` extra) when installed, else scipy's polyphase filter."""
+    try:
+        import soxr
+
+        return soxr.resample(wave, rate_in, rate_out).astype("float32")
+    except ImportError:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(int(rate_in), int(rate_out))
+        return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
+
+
+def make_speech_examples(vocabulary=VOCABULARY, lowercase=True):
+    """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
+
+    `audio` is int16 PCM (as TFDS's `Audio` feature gives it) or float; `x` is
+    `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
+    character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
+    with an error naming it.
+
+    Example:
+        >>> fn = make_speech_examples("ab ")
+        >>> x, y = fn(tf.constant([0, 16384], tf.int16), tf.constant("Ab a"))
+        >>> x["waveform"].numpy().tolist(), int(x["length"]), y.numpy().tolist()
+        ([0.0, 0.5], 2, [1, 2, 3, 1])
+    """
+    _check_vocabulary(vocabulary)
+    codes = tf.constant([ord(c) for c in vocabulary], tf.int32)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(codes, tf.range(1, len(vocabulary) + 1)), -1
+    )
+
+    def fn(audio, text):
+        wave = waveform_to_float(tf.convert_to_tensor(audio))
+        if lowercase:
+            text = tf.strings.lower(text, encoding="utf-8")
+        chars = tf.strings.unicode_decode(text, "UTF-8")
+        ids = table.lookup(chars)
+        tf.debugging.assert_positive(
+            ids,
+            message=f"a transcript holds a character outside the vocabulary {vocabulary!r}",
+        )
+        x = {"waveform": wave, "length": tf.shape(wave)[0]}
+        return x, ids
+
+    return fn
+
+
+def ctc_speech(
+    vocabulary=VOCABULARY,
+    *,
+    task="ctc",
+    sample_rate=8000,
+    num_mels=40,
+    frame_ms=25.0,
+    hop_ms=10.0,
+    time_stride=2,
+    conv_filters=32,
+    cell="gru",
+    units=128,
+    num_layers=3,
+    merge_mode="concat",
+    dropout=0.1,
+    spec_augment=True,
+    optimizer="adam",
+    learning_rate=1e-3,
+    clipnorm=1.0,
+    compile=True,
+    seed=None,
+):
+    """Builds a CTC speech recogniser: waveforms and their lengths in, character logits out.
+
+    Args:
+        vocabulary: the characters it writes (the CTC blank is added as id 0).
+        task: `"ctc"` (the only task).
+        sample_rate: the waveforms' sample rate in Hz (`transcribe` resamples others).
+        num_mels: mel bands of the log-mel front end.
+        frame_ms: analysis window in milliseconds.
+        hop_ms: hop between frames in milliseconds.
+        time_stride: time subsampling of the convolutional front (output frame every
+            `time_stride * hop_ms` ms).
+        conv_filters: filters of each of the two convolutions.
+        cell: `"gru"` or `"lstm"`.
+        units: units per direction of each recurrent layer.
+        num_layers: bidirectional recurrent layers.
+        merge_mode: how the two directions merge: concat, sum, mul or ave.
+        dropout: dropout on each recurrent layer's inputs, in [0, 1).
+        spec_augment: SpecAugment time and frequency masks during training.
+        optimizer: optimizer name or instance.
+        learning_rate: a float or a learning-rate schedule.
+        clipnorm: gradient-norm clipping (`None` turns it off).
+        compile: `False` returns the model uncompiled.
+        seed: seed of every initialiser, dropout and SpecAugment mask.
+
+    Returns:
+        A `SpeechRecognizer`, compiled with its CTC loss unless `compile=False`.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.models.ctc_speech(units=16, num_layers=1, seed=0)
+        >>> x = {"waveform": np.zeros((2, 8000), "float32"), "length": np.array([8000, 6000])}
+        >>> tuple(model(x).shape)  # 49 frames of logits over blank + 28 characters
+        (2, 49, 29)
+    """
+    check_choice("task", task, ("ctc",))
+    check_bool("compile", compile)
+    model = SpeechRecognizer(
+        vocabulary=vocabulary,
+        sample_rate=sample_rate,
+        num_mels=num_mels,
+        frame_ms=frame_ms,
+        hop_ms=hop_ms,
+        time_stride=time_stride,
+        conv_filters=conv_filters,
+        cell=cell,
+        units=units,
+        num_layers=num_layers,
+        merge_mode=merge_mode,
+        dropout=dropout,
+        spec_augment=spec_augment,
+        seed=seed,
+    )
+    if compile:
+        if clipnorm is not None:
+            check_positive_float("clipnorm", clipnorm)
+        compile_model(model, None, [], optimizer, learning_rate, clipnorm)
+    return model
+
+
+def search_space(hp):
+    """The tunable hyperparameters of `ctc_speech` (a keras-tuner `hp` in, factory kwargs out).
+
+    Example:
+        >>> import keras_tuner
+        >>> sorted(search_space(keras_tuner.HyperParameters()))[:3]
+        ['cell', 'dropout', 'learning_rate']
+    """
+    return {
+        "cell": hp.Choice("cell", ["gru", "lstm"]),
+        "units": hp.Choice("units", [64, 128, 192]),
+        "num_layers": hp.Int("num_layers", 1, 3),
+        "time_stride": hp.Choice("time_stride", [2, 3]),
+        "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
+        "learning_rate": hp.Float("learning_rate", 3e-4, 3e-3, sampling="log"),
+    }
