@@ -1,0 +1,1 @@
+"""Spoken digit strings (FSDD recordings of one speaker joined with pauses) as a TFDS dataset."""
