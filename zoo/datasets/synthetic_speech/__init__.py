@@ -1,0 +1,1 @@
+"""Synthetic speech (eSpeak NG, offline) as a TFDS dataset: digit strings split by voice."""
