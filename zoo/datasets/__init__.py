@@ -1,10 +1,10 @@
 """TFDS dataset builders shipped with rnn-zoo.
 
 Importing this package registers every builder with TensorFlow Datasets, so that e.g.
-``tfds.load("adding_problem/t200")`` works afterwards. The builders generate their data offline,
+``tfds.load("adding_problem/t200")`` works afterwards. The builders generate their data offline
 (`synthetic_speech` with eSpeak NG, from the `[speech]` extra), except `fsdd` and
-`spoken_digit_strings`, which read the Free Spoken Digit Dataset's recordings
-from the manual folder (``--manual-dir``) or download its archive when there is none.
+`spoken_digit_strings`, which read the Free Spoken Digit Dataset's recordings from the manual
+folder (``--manual-dir``) or download its archive when there is none.
 """
 
 from zoo.datasets.adding_problem import adding_problem_dataset_builder  # noqa: F401
