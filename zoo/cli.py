@@ -1,4 +1,4 @@
-"""The `rnnzoo` command line: `rnnzoo list | info | run | tune` (also `python -m zoo`).
+"""The `rnnzoo` command line: `rnnzoo list | info | run | tune | transcribe` (also `python -m zoo`).
 
 Recipes are found by module name in the `recipes` package, so the library never imports one
 until asked to.
@@ -82,6 +82,53 @@ def _tune(args):
     tuning.tune_from_args(load_recipe(args.name), args)
 
 
+def read_wav(path):
+    """Reads a WAV file: `(samples, sample_rate)`, with one-line errors for unreadable files.
+
+    Example:
+        >>> read_wav("missing.wav")
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot read 'missing.wav' as a WAV file: No such file or directory
+    """
+    from scipy.io import wavfile
+
+    try:
+        rate, samples = wavfile.read(path)
+    except (OSError, ValueError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ValueError(f"cannot read {str(path)!r} as a WAV file: {reason}") from None
+    if samples.ndim != 1:
+        raise ValueError(
+            f"{path}: multi-channel audio ({samples.shape[1]} channels); the recogniser takes "
+            "mono: mix it down first (e.g. sox in.wav -c 1 out.wav)."
+        )
+    return samples, rate
+
+
+def _transcribe(args):
+    import keras
+
+    import zoo  # noqa: F401  (registers rnn-zoo's layers and models for loading)
+
+    if args.beam_width is not None and args.beam_width < 1:
+        raise ValueError(f"--beam-width must be a positive int, got {args.beam_width}.")
+    waves = [read_wav(path) for path in args.files]
+    try:
+        model = keras.models.load_model(args.model, safe_mode=True)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot load model {args.model!r}: {e}") from None
+    if not hasattr(model, "transcribe"):
+        raise ValueError(f"{args.model} holds a {type(model).__name__}, not a speech recogniser.")
+    lexicon = None
+    if args.lexicon:
+        lexicon = args.lexicon.replace(",", " ").split()
+    for path, (samples, rate) in zip(args.files, waves, strict=True):
+        (text,) = model.transcribe([samples], sample_rate=int(rate), beam_width=args.beam_width,
+                                   lexicon=lexicon)  # fmt: skip
+        print(f"{path}\t{text}")
+
+
 def parser():
     """The `rnnzoo` argument parser."""
     p = argparse.ArgumentParser(prog="rnnzoo", description="rnn-zoo: recurrent models, recipes.")
@@ -102,6 +149,12 @@ def parser():
 
     add_tune_arguments(tune)
     tune.set_defaults(func=_tune)
+    tr = sub.add_parser("transcribe", help="transcribe WAV files with a saved speech model")
+    tr.add_argument("model", help="a .keras file written by a speech recipe (model.keras)")
+    tr.add_argument("files", nargs="+", help="mono WAV files (any sample rate: resampled)")
+    tr.add_argument("--beam-width", type=int, help="CTC prefix beam search this wide")
+    tr.add_argument("--lexicon", help="words the transcripts may use, comma- or space-separated")
+    tr.set_defaults(func=_transcribe)
     return p
 
 

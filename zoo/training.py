@@ -26,7 +26,13 @@ import tensorflow_datasets as tfds
 import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
 from zoo import plots, registry
 from zoo.data import batches, quantile_boundaries, sequence_length
-from zoo.validation import check_choice, check_fraction, check_positive_int, suggest
+from zoo.validation import (
+    check_choice,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+    suggest,
+)
 
 
 class RecipeError(Exception):
@@ -69,6 +75,12 @@ class Recipe:
         fit: `f(model, train_batches, validation_batches, epochs, callbacks) -> history` used
             instead of `model.fit` (a closed-form readout, or windows cut from one long series);
             it returns a Keras `History` or a `{metric: [value per epoch]}` dict; or `None`.
+        augment: a `tf.data` map `(x, y) -> (x, y)` applied to the training examples afresh
+            every epoch (after caching and shuffling, before batching), e.g.
+            `zoo.data.audio.augment_waveform()`; or `None`.
+        callbacks: `f(model, validation_batches) -> [keras callbacks]` run before the standard
+            ones, so that the logs they add (e.g. `val_cer`) are monitored, checkpointed and
+            logged like Keras's own; or `None`.
     """
 
     name: str
@@ -93,6 +105,8 @@ class Recipe:
     evaluate: Callable | None = None
     examples: Callable | None = None
     fit: Callable | None = None
+    augment: Callable | None = None
+    callbacks: Callable | None = None
 
     @property
     def offline(self):
@@ -102,6 +116,60 @@ class Recipe:
         except Exception:  # an unknown name: certainly not one of ours
             return False
         return cls.__module__.startswith("zoo.datasets")
+
+
+class WarmupCosine(keras.callbacks.Callback):
+    """Linear warm-up then cosine decay of the learning rate over the run's own length.
+
+    Unlike a schedule fixed when the model is compiled, it stretches with `--epochs`: the decay
+    spans `epochs × steps per epoch` of the `fit` call (the steps counted during the first epoch
+    when the dataset does not know its length, e.g. when batched by length). The rate follows
+    the optimizer's step counter, so a resumed run picks up where it stopped.
+
+    Args:
+        peak: the learning rate after the warm-up.
+        warmup_steps: steps of the linear warm-up from 0.
+        floor: the final learning rate.
+
+    Example:
+        >>> cb = WarmupCosine(1e-3, warmup_steps=10)
+        >>> [round(cb.rate(step, total=100), 6) for step in (0, 5, 10, 55, 100)]
+        [0.0001, 0.0006, 0.001, 0.0005, 0.0]
+    """
+
+    def __init__(self, peak, warmup_steps=100, floor=0.0):
+        super().__init__()
+        self.peak = check_positive_float("peak", peak)
+        self.warmup_steps = int(warmup_steps)
+        self.floor = float(floor)
+        self._steps_per_epoch, self._seen = None, 0
+
+    def rate(self, step, total=None):
+        """The learning rate at optimizer step `step` of a run of `total` steps (or unknown)."""
+        if step < self.warmup_steps:
+            return self.peak * (step + 1) / self.warmup_steps
+        if not total or total <= self.warmup_steps:
+            return self.peak
+        progress = min(1.0, (step - self.warmup_steps) / (total - self.warmup_steps))
+        return self.floor + 0.5 * (self.peak - self.floor) * (1 + float(np.cos(np.pi * progress)))
+
+    def on_train_begin(self, logs=None):
+        """Reads the run's length, when the data knows it."""
+        self._steps_per_epoch = self.params.get("steps")
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Learns the steps per epoch from the first epoch when the data did not say."""
+        if not self._steps_per_epoch:
+            self._steps_per_epoch = self._seen
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Sets the optimizer's learning rate for this step."""
+        self._seen = batch + 1
+        total = self._steps_per_epoch * self.params["epochs"] if self._steps_per_epoch else None
+        step = int(self.model.optimizer.iterations.numpy())
+        self.model.optimizer.learning_rate = self.rate(step, total)
 
 
 # The Recipe fields `--set` may change; every other key goes to the model factory.
@@ -327,7 +395,9 @@ def run(
 
         adapt_text(model, train.map(lambda x, y: x).batch(1024))
     bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
-    train_b = batches(train, batch_size, shuffle=True, seed=seed, boundaries=bounds)
+    train_b = batches(
+        train, batch_size, shuffle=True, seed=seed, boundaries=bounds, augment=recipe.augment
+    )
     val_b, test_b = (batches(s, batch_size, boundaries=bounds) for s in (val, test))
 
     mode = _mode(recipe.monitor)
@@ -349,7 +419,8 @@ def run(
             initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
         ),
     ]
-    callbacks = [*standard, *(callbacks or ())]
+    own = recipe.callbacks(model, val_b) if recipe.callbacks is not None else []
+    callbacks = [*own, *standard, *(callbacks or ())]
     if recipe.early_stopping:
         callbacks.append(
             keras.callbacks.EarlyStopping(

@@ -38,10 +38,19 @@ def quantile_boundaries(lengths, num_buckets=16):
 def sequence_length(x, y=None):
     """The length of one example's input: time steps of a tensor, or words of a string.
 
+    A dict input is measured by its `"length"` entry when it has one (e.g. a waveform's real
+    samples), else by its first entry.
+
     Example:
         >>> int(sequence_length(tf.constant("a great film")))
         3
+        >>> int(sequence_length({"waveform": tf.zeros([80]), "length": tf.constant(80)}))
+        80
     """
+    if isinstance(x, dict):
+        if "length" in x:
+            return tf.cast(x["length"], tf.int32)
+        x = next(iter(x.values()))
     if x.dtype == tf.string:
         return tf.size(tf.strings.split(x))
     return tf.shape(x)[0]

@@ -6,7 +6,14 @@ from zoo.data.bucketing import bucket_by_length
 
 
 def batches(
-    ds, batch_size, shuffle=False, seed=None, buffer_size=10_000, cache=True, boundaries=None
+    ds,
+    batch_size,
+    shuffle=False,
+    seed=None,
+    buffer_size=10_000,
+    cache=True,
+    boundaries=None,
+    augment=None,
 ):
     """Batches `(x, y)` examples, padding variable-length sequences with zeros.
 
@@ -22,6 +29,8 @@ def batches(
         cache: keep the decoded examples in memory after the first epoch.
         boundaries: bucket boundaries (`zoo.data.bucketing.quantile_boundaries`): batch
             examples of similar length together, each batch padded to its own longest only.
+        augment: a map `(x, y) -> (x, y)` applied after caching and shuffling, so that every
+            epoch draws new perturbations (training only).
 
     Returns:
         A batched, prefetched `tf.data.Dataset`.
@@ -36,6 +45,8 @@ def batches(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+    if augment is not None:
+        ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     if boundaries:
         ds = bucket_by_length(ds, batch_size, boundaries)
     else:

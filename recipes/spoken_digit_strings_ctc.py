@@ -1,0 +1,44 @@
+"""Spoken digit strings, real speech of the Free Spoken Digit Dataset: CTC speech recognition.
+
+Utterances of 1-7 digits by one speaker (`spoken_digit_strings`, built from FSDD recordings)
+are transcribed character by character ("four two nine") by `ctc_speech`: log-mel front end,
+two convolutions (time stride 3: one output every 30 ms), 3 × BiGRU(128), CTC. Training draws
+new speed (0.9-1.1), gain and noise perturbations every epoch, and SpecAugment masks inside the
+model; the learning rate warms up, then follows a cosine over the run (`--epochs` stretches it).
+The best epoch by validation CER is kept. Scores: test CER and WER of greedy decoding, and of a
+beam search restricted to the ten digit words (`lexicon_cer`).
+
+Offline: `--manual-dir ../shared/data/fsdd/recordings` (a folder of FSDD WAV files). Speakers
+the model never heard: `--set dataset=spoken_digit_strings/holdout_theo` (train on four
+speakers, test on the fifth; the validation split then holds unseen clips of the four).
+"""
+
+from recipes._speech import DIGITS, error_rate_callbacks, plot_transcripts, scores
+from zoo.data.audio import augment_waveform
+from zoo.models.speech import make_speech_examples
+from zoo.training import Recipe, WarmupCosine, main
+
+RECIPE = Recipe(
+    name="spoken_digit_strings_ctc",
+    model="ctc_speech",
+    dataset="spoken_digit_strings/all",
+    task="ctc",
+    model_kwargs=dict(time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1),
+    description="FSDD digit strings, waveform to text: log-mel, conv, 3 x BiGRU, CTC; CER/WER",
+    preprocess=make_speech_examples(),
+    augment=augment_waveform(speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
+    callbacks=lambda model, val: [
+        WarmupCosine(2e-3, warmup_steps=150),
+        *error_rate_callbacks(model, val),
+    ],
+    epochs=10,
+    batch_size=32,
+    buckets=8,
+    monitor="val_cer",
+    evaluate=scores(lexicon=DIGITS),
+    plot=plot_transcripts,
+    plot_name="transcripts.png",
+)
+
+if __name__ == "__main__":
+    main(RECIPE)
