@@ -79,7 +79,7 @@ def _find_clips(audio, speaker, digits, pool):
 def test_registered_with_configs():
     assert "spoken_digit_strings" in tfds.list_builders()
     names = [c.name for c in Builder.BUILDER_CONFIGS]
-    assert names == ["all"] + [f"holdout_{s}" for s in files.SPEAKERS]
+    assert names == ["all"] + [f"holdout_{s}" for s in files.SPEAKERS] + ["tiny"]
     assert Builder.DEFAULT_CONFIG_NAME == "all"
     default = Builder.BUILDER_CONFIGS[0]
     assert default.test_speakers == () and default.seed == 0

@@ -202,7 +202,18 @@ class Builder(tfds.core.GeneratorBasedBuilder):
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
-    BUILDER_CONFIGS = speaker_configs(SpokenDigitStringsConfig)
+    BUILDER_CONFIGS = [
+        *speaker_configs(SpokenDigitStringsConfig),
+        SpokenDigitStringsConfig(
+            name="tiny",
+            num_train=48,
+            num_validation=8,
+            num_test=8,
+            max_digits=3,
+            description="Every speaker in every split, as `all`, but 48/8/8 utterances of 1-3 "
+            "digits: for tests and smoke runs.",
+        ),
+    ]
     DEFAULT_CONFIG_NAME = "all"
     MANUAL_DOWNLOAD_INSTRUCTIONS = files.MANUAL_DOWNLOAD_INSTRUCTIONS
     BASE_SEED = BASE_SEED
