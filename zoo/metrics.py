@@ -256,3 +256,88 @@ def tagging_entity_scores(model, dataset, tags):
             pred_tags.append([tags[k] for k in row_p[real]])
     scores = entity_scores(true_tags, pred_tags, tag_set)
     return {f"entity_{k}": v for k, v in scores.items()}
+
+
+def _jiwer():
+    try:
+        import jiwer
+    except ImportError as err:
+        raise ImportError(
+            'The speech metrics need jiwer: pip install "rnn-zoo[speech]" (or pip install jiwer).'
+        ) from err
+    return jiwer
+
+
+def _check_transcripts(references, hypotheses, unit):
+    """Lists of strings, as many hypotheses as references, every reference non-empty."""
+    if isinstance(references, str):
+        references = [references]
+    if isinstance(hypotheses, str):
+        hypotheses = [hypotheses]
+    references, hypotheses = list(references), list(hypotheses)
+    if len(references) != len(hypotheses):
+        raise ValueError(
+            f"references and hypotheses must hold as many transcripts, got {len(references)} "
+            f"and {len(hypotheses)}."
+        )
+    if not references:
+        raise ValueError("references must hold at least one transcript, got none.")
+    for name, texts in (("references", references), ("hypotheses", hypotheses)):
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"{name}[{i}] must be a string, got {text!r}.")
+    for i, text in enumerate(references):
+        if not text.strip():
+            raise ValueError(
+                f"references[{i}] is {text!r}: an error rate needs at least one reference "
+                f"{unit} (hypotheses may be empty)."
+            )
+    return references, hypotheses
+
+
+def character_error_rate(references, hypotheses):
+    """Corpus character error rate: (substitutions + deletions + insertions) / reference chars.
+
+    Edits and reference lengths are summed over the corpus before dividing, so long utterances
+    weigh more (not a mean of per-utterance rates). Spaces count as characters; leading and
+    trailing spaces are ignored (jiwer's defaults). Needs the `speech` extra (jiwer).
+
+    Args:
+        references: the true transcripts (strings, each with at least one character).
+        hypotheses: the recognised transcripts, one per reference (may be empty).
+
+    Returns:
+        The rate as a float (above 1 when the hypotheses insert more than the references hold).
+
+    Example:
+        >>> character_error_rate(["abcdefghij"], ["abcdefgxij"])  # 1 substitution / 10 chars
+        0.1
+        >>> character_error_rate(["abcdefghij", "ab"], ["abcdefghij", ""])  # 2 deletions / 12
+        0.16666666666666666
+    """
+    references, hypotheses = _check_transcripts(references, hypotheses, "character")
+    return float(_jiwer().cer(references, hypotheses))
+
+
+def word_error_rate(references, hypotheses):
+    """Corpus word error rate: (substitutions + deletions + insertions) / reference words.
+
+    Edits and reference lengths are summed over the corpus before dividing, so long utterances
+    weigh more (not a mean of per-utterance rates). Words are split on whitespace (jiwer's
+    defaults). Needs the `speech` extra (jiwer).
+
+    Args:
+        references: the true transcripts (strings, each with at least one word).
+        hypotheses: the recognised transcripts, one per reference (may be empty).
+
+    Returns:
+        The rate as a float (above 1 when the hypotheses insert more than the references hold).
+
+    Example:
+        >>> word_error_rate(["one two three four"], ["one too three four"])
+        0.25
+        >>> word_error_rate(["one two three", "four"], ["one two three", ""])  # 1 deletion / 4
+        0.25
+    """
+    references, hypotheses = _check_transcripts(references, hypotheses, "word")
+    return float(_jiwer().wer(references, hypotheses))
