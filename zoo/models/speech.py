@@ -144,6 +144,11 @@ class SpeechRecognizer(keras.Model):
 
     # ---- shapes and lengths -------------------------------------------------------------------
 
+    @property
+    def output_shape(self):
+        """`(batch, output frames, vocabulary + 1)`: logits, class 0 the CTC blank."""
+        return (None, None, len(self.vocabulary) + 1)
+
     def output_lengths(self, lengths):
         """Output frames (after subsampling) of utterances of `lengths` real samples.
 

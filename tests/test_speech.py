@@ -1,0 +1,258 @@
+"""The CTC speech recogniser: front end, lengths, loss, decoding, save/load, bad inputs."""
+
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.io import wavfile
+
+import zoo
+from tests.helpers import run_model_checks
+from zoo.data.audio import augment_waveform, frame_settings, num_frames
+from zoo.layers.audio import LogMel, SpecAugment
+from zoo.losses import ctc_loss
+from zoo.models.speech import SpeechRecognizer, ctc_speech, make_speech_examples
+
+FSDD = pathlib.Path(__file__).parent / "data" / "fsdd"
+TINY = dict(units=8, num_layers=1, conv_filters=4, seed=0)
+
+
+def _batch(lengths, seed=0):
+    rng = np.random.default_rng(seed)
+    w = np.zeros((len(lengths), max(lengths)), "float32")
+    for i, n in enumerate(lengths):
+        w[i, :n] = rng.normal(size=n) * 0.1
+    return {"waveform": w, "length": np.array(lengths, "int32")}
+
+
+def _alone(x, i):
+    n = x["length"][i]
+    return {"waveform": x["waveform"][i : i + 1, :n], "length": x["length"][i : i + 1]}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ctc_speech(units=16, num_layers=2, conv_filters=4, time_stride=2, seed=0)
+
+
+def test_registered():
+    spec = zoo.registry.get("ctc_speech")
+    assert spec.tasks == ("ctc",)
+    m = zoo.build("ctc_speech", task="ctc", **TINY)
+    assert isinstance(m, SpeechRecognizer)
+
+
+def test_ctc_loss_matches_hand_computed_value():
+    # Two frames, one character: "a" is emitted by a-a, a-blank and blank-a.
+    p = np.array([[0.3, 0.7], [0.6, 0.4]])  # rows: frames; columns: blank, a
+    expected = -np.log(p[0, 1] * p[1, 1] + p[0, 1] * p[1, 0] + p[0, 0] * p[1, 1])
+    loss = ctc_loss(np.array([[1]]), np.log(p)[None].astype("float32"), np.array([2]))
+    np.testing.assert_allclose(float(loss[0]), expected, rtol=1e-5)
+    # Repeated labels need a blank between them: "aa" in 3 frames has one path, a-blank-a.
+    p3 = np.array([[0.2, 0.8], [0.5, 0.5], [0.1, 0.9]])
+    loss = ctc_loss(np.array([[1, 1]]), np.log(p3)[None].astype("float32"), np.array([3]))
+    np.testing.assert_allclose(float(loss[0]), -np.log(0.8 * 0.5 * 0.9), rtol=1e-5)
+
+
+def test_ctc_loss_agrees_with_keras_ops():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(3, 12, 6)).astype("float32")
+    labels = np.array([[1, 2, 2, 5], [3, 0, 0, 0], [4, 1, 0, 0]])
+    frames = np.array([12, 7, 9])
+    ours = np.asarray(ctc_loss(labels, logits, frames))
+    theirs = np.asarray(keras.ops.ctc_loss(labels, logits, (labels > 0).sum(1), frames))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+
+
+def test_frames_follow_the_real_length_exactly(model):
+    window, hop, span = frame_settings(8000)
+    assert (window, hop, span) == (200, 80, 256)
+    for n in (256, 257, 335, 336, 4001, 9999):
+        logits = model(_alone(_batch([n]), 0))
+        assert logits.shape[1] == model.output_lengths(np.array([n]))[0]
+        features = model.front_end([np.zeros((1, n), "float32"), np.array([n])])
+        assert features.shape[1] == num_frames(n, span, hop) == (n - 256) // 80 + 1
+
+
+def test_padding_changes_nothing(model):
+    """A padded batch gives each utterance its logits and loss alone (any batch size trains)."""
+    x = _batch([8000, 5001, 3333])
+    texts = ["one two", "three", "nine"]
+    y = model.encode_texts(texts)
+    batched = np.asarray(model(x))
+    alone_losses = []
+    for i in range(3):
+        xi = _alone(x, i)
+        alone = np.asarray(model(xi))
+        np.testing.assert_allclose(batched[i, : alone.shape[1]], alone[0], atol=1e-5)
+        alone_losses.append(float(model.compute_loss(xi, model.encode_texts([texts[i]]), alone)))
+    batch_loss = float(model.compute_loss(x, y, batched))
+    np.testing.assert_allclose(batch_loss, np.mean(alone_losses), rtol=1e-5)
+
+
+def test_features_of_padded_frames_are_zero_and_normalised_over_real_frames():
+    layer = LogMel(8000)
+    x = _batch([8000, 4000])
+    f = np.asarray(layer([x["waveform"], x["length"]]))
+    real = num_frames(4000, layer.span, layer.hop)
+    assert (f[1, real:] == 0).all()
+    np.testing.assert_allclose(f[1, :real].mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(f[1, :real].std(0), 1, atol=1e-2)
+
+
+def test_spec_augment_masks_real_frames_in_training_only():
+    aug = SpecAugment(freq_masks=1, freq_width=5, time_masks=1, time_width=0.2, seed=0)
+    f = np.ones((4, 60, 20), "float32")
+    lengths = np.array([60, 30, 10, 45])
+    assert (np.asarray(aug([f, lengths], training=False)) == f).all()
+    out = np.asarray(aug([f, lengths], training=True))
+    assert out.min() == 0 and out.mean() < 1
+    for i, n in enumerate(lengths):
+        dropped_frames = (out[i].sum(-1) == 0).sum()
+        assert dropped_frames <= int(0.2 * n) + 1  # no wider than the utterance's own 20%
+        assert (out[i, n:].sum(-1) > 0).all()  # no time mask past the real frames
+        assert (out[i].sum(0) == 0).sum() <= 5  # at most 5 mel bins masked
+    assert SpecAugment.from_config(aug.get_config()).get_config() == aug.get_config()
+
+
+def test_fit_save_load_and_transcribe(tmp_path):
+    m = ctc_speech(**TINY)
+    x = _batch([6000, 4000])
+    y = m.encode_texts(["one", "two"])
+    run_model_checks(m, x, y, tmp_path, run_eagerly=True)
+    m.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    waves = [(x["waveform"][0, :6000] * 20000).astype("int16"), x["waveform"][1, :4000]]
+    assert loaded.transcribe(waves) == m.transcribe(waves)
+    # A model that has transcribed still saves.
+    m.save(tmp_path / "again.keras")
+
+
+def _digit_clips():
+    clips = {}
+    for path in sorted(FSDD.glob("*_george_*.wav")):
+        digit = int(path.name.split("_")[0])
+        clips.setdefault(digit, wavfile.read(path)[1])
+    return clips
+
+
+@pytest.mark.slow
+def test_learns_to_transcribe_real_speech():
+    """A small model overfits a few FSDD digit strings: greedy transcripts become exact."""
+    words = "zero one two three four five six seven eight nine".split()
+    clips = _digit_clips()
+    strings = [(3, 1), (4,), (7, 2), (9, 0, 5), (6, 8)]
+    pause = np.zeros(800, "int16")
+    waves = [np.concatenate([x for d in s for x in (clips[d], pause)]) for s in strings]
+    texts = [" ".join(words[d] for d in s) for s in strings]
+    keras.utils.set_random_seed(0)
+    m = ctc_speech(units=48, num_layers=1, conv_filters=8, spec_augment=False, seed=0,
+                   learning_rate=3e-3)  # fmt: skip
+    lengths = np.array([len(w) for w in waves])
+    padded = np.zeros((len(waves), lengths.max()), "float32")
+    for i, w in enumerate(waves):
+        padded[i, : len(w)] = w / 32768.0
+    m.fit({"waveform": padded, "length": lengths}, m.encode_texts(texts), epochs=250,
+          batch_size=5, verbose=0)  # fmt: skip
+    assert m.transcribe(waves) == texts
+    assert m.transcribe(waves, lexicon=words) == texts
+
+
+def test_resampling_and_pcm_scaling():
+    m = ctc_speech(**TINY)
+    rng = np.random.default_rng(0)
+    wave8k = rng.normal(size=8000).astype("float32") * 0.1
+    (a,) = m.prepare_waveforms([wave8k])
+    (b,) = m.prepare_waveforms([np.repeat(wave8k, 2)], sample_rate=16000)
+    assert a.dtype == b.dtype == np.float32 and len(b) == 8000
+    (c,) = m.prepare_waveforms([np.array([16384, -32768] * 200, "int16")])
+    assert c.max() == 0.5 and c.min() == -1.0
+
+
+def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
+    fn = make_speech_examples()
+    x, y = fn(tf.constant([1, 2, 3], tf.int16), tf.constant("IT'S A"))
+    assert int(x["length"]) == 3 and x["waveform"].dtype == tf.float32
+    assert y.numpy().tolist() == [9, 20, 27, 19, 28, 1]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the vocabulary"):
+        fn(tf.constant([1, 2], tf.int16), tf.constant("route 66"))
+
+
+def test_augment_waveform():
+    x = {"waveform": tf.sin(tf.range(8000, dtype=tf.float32)), "length": tf.constant(8000)}
+    tf.random.set_seed(0)
+    out, _ = augment_waveform(speed=(0.8, 0.8), gain_db=None, noise_snr_db=None)(x, 0)
+    # Positions 0, 0.8, 1.6, ... up to the last real sample 7999: 9999 of them.
+    assert int(out["length"]) == 9999 == out["waveform"].shape[0]
+    out, _ = augment_waveform(speed=None, gain_db=(6.0, 6.0), noise_snr_db=None)(x, 0)
+    np.testing.assert_allclose(out["waveform"], x["waveform"] * 10 ** (6 / 20), rtol=1e-5)
+    f = augment_waveform(speed=None, gain_db=None, noise_snr_db=(10.0, 10.0), noise_probability=1)
+    out, _ = f(x, 0)
+    noise = out["waveform"] - x["waveform"]
+    snr = 10 * np.log10(np.mean(x["waveform"] ** 2) / np.mean(noise**2))
+    assert abs(snr - 10) < 0.5
+    with pytest.raises(ValueError, match="speed"):
+        augment_waveform(speed=(1.2, 0.8))
+
+
+def test_check_examples_names_the_short_example():
+    m = ctc_speech(**TINY)
+    y = m.encode_texts(["ab", "hello world"])
+    ok, short = 8000, 1000  # 1000 samples: 10 frames, 5 after the stride; "hello world" needs 12
+    with pytest.raises(ValueError, match=r"example 1 \(1000 samples\) has 5 output frames .* 7"):
+        m.check_examples({"length": np.array([ok, short])}, y)
+    with pytest.raises(ValueError, match="example 1 .* frames short"):
+        m.fit({"waveform": np.zeros((2, 8000), "float32"), "length": np.array([ok, short])}, y,
+              epochs=1, verbose=0)  # fmt: skip
+    lengths, labels = np.array([ok, ok, short]), m.encode_texts(["a", "b", "hello world"])
+    ds = tf.data.Dataset.from_tensor_slices(({"length": lengths}, labels))
+    with pytest.raises(ValueError, match="example 2 "):
+        m.check_examples(ds.batch(2))
+    with pytest.raises(ValueError, match="example 0 has an empty transcript"):
+        m.check_examples({"length": np.array([ok])}, np.zeros((1, 3), "int32"))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(vocabulary=""), "vocabulary must be a non-empty string"),
+        (dict(vocabulary="abca"), "repeats characters"),
+        (dict(cell="rnn"), "cell must be one of"),
+        (dict(units=0), "units must be a positive int"),
+        (dict(time_stride=0), "time_stride must be a positive int"),
+        (dict(sample_rate=-8000), "sample_rate must be a positive int"),
+        (dict(dropout=1.0), "dropout must be in"),
+        (dict(merge_mode="max"), "merge_mode must be one of"),
+        (dict(task="classification"), "task must be one of"),
+        (dict(frame_ms=0.1), "window of 1"),
+    ],
+)
+def test_bad_factory_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ctc_speech(**{**TINY, **kwargs})
+
+
+def test_bad_transcription_inputs():
+    m = ctc_speech(**TINY)
+    with pytest.raises(ValueError, match="texts\\[1\\] .* outside the vocabulary: \\['7'\\]"):
+        m.encode_texts(["ok", "route 7"])
+    with pytest.raises(ValueError, match="texts\\[0\\] must be a non-empty string"):
+        m.encode_texts([""])
+    with pytest.raises(ValueError, match="mono"):
+        m.transcribe([np.zeros((4000, 2), "int16")])
+    with pytest.raises(ValueError, match="2-D array"):
+        m.transcribe(np.zeros((2, 4000), "float32"))
+    with pytest.raises(TypeError, match="must hold numbers"):
+        m.transcribe([np.array(["a"] * 400)])
+    with pytest.raises(ValueError, match="sample_rate must be a positive int, got 0"):
+        m.transcribe([np.zeros(4000)], sample_rate=0)
+    with pytest.raises(ValueError, match="sample_rate must be a positive int, got 8000.0"):
+        m.transcribe([np.zeros(4000)], sample_rate=8000.0)
+    with pytest.raises(ValueError, match="shorter than one analysis window"):
+        m.transcribe([np.zeros(100, "int16")])
+    with pytest.raises(ValueError, match="NaN or inf"):
+        m.transcribe([np.full(4000, np.nan)])
+    with pytest.raises(ValueError, match="beam_width"):
+        m.transcribe([np.zeros(4000)], beam_width=0)
