@@ -1,0 +1,120 @@
+"""The speech recipes end to end on tiny data, and `rnnzoo transcribe` on their saved model."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+from scipy.io import wavfile
+
+from zoo.cli import main as cli
+from zoo.training import run
+
+FSDD = pathlib.Path(__file__).parent / "data" / "fsdd"
+TINY_MODEL = {"units": 8, "num_layers": 1, "conv_filters": 4}
+
+
+@pytest.fixture(scope="module")
+def spoken_digits_run(tmp_path_factory, tfds_data_dir):
+    pytest.importorskip("jiwer")
+    from recipes.spoken_digit_strings_ctc import RECIPE
+
+    out = tmp_path_factory.mktemp("spoken_digit_strings_ctc")
+    metrics = run(
+        RECIPE,
+        epochs=1,
+        batch_size=8,
+        output=out,
+        data_dir=str(tfds_data_dir),
+        manual_dir=str(FSDD),
+        overrides={"dataset": "spoken_digit_strings/tiny", **TINY_MODEL},
+        verbose=0,
+    )
+    return out, metrics
+
+
+@pytest.mark.slow
+def test_spoken_digit_strings_recipe_writes_error_rates(spoken_digits_run):
+    out, metrics = spoken_digits_run
+    for key in ("test_cer", "test_wer", "test_lexicon_cer", "test_lexicon_wer"):
+        assert 0 <= metrics[key] and np.isfinite(metrics[key])
+    assert json.loads((out / "metrics.json").read_text()) == metrics
+    history = json.loads((out / "history.json").read_text())
+    assert {"val_cer", "val_wer", "learning_rate"} <= set(history)
+    assert metrics["best_val_cer"] == min(history["val_cer"])
+    assert (out / "transcripts.png").exists() and (out / "model.keras").exists()
+
+
+@pytest.mark.slow
+def test_transcribe_command(spoken_digits_run, tmp_path, capsys):
+    out, _ = spoken_digits_run
+    wav = FSDD / "3_theo_0.wav"
+    assert cli(["transcribe", str(out / "model.keras"), str(wav), "--lexicon", "three,four"]) == 0
+    path, text = capsys.readouterr().out.strip().split("\t")
+    assert (
+        path == str(wav)
+        and text in ("", "three", "four", "three four", "four three")
+        or (set(text.split()) <= {"three", "four"})
+    )
+    rate, samples = wavfile.read(wav)
+    wav16 = tmp_path / "16k.wav"
+    wavfile.write(wav16, 16000, np.repeat(samples, 2))  # resampled back to 8 kHz
+    assert cli(["transcribe", str(out / "model.keras"), str(wav16)]) == 0
+    stereo = tmp_path / "stereo.wav"
+    wavfile.write(stereo, rate, np.stack([samples, samples], axis=1))
+    assert cli(["transcribe", str(out / "model.keras"), str(stereo)]) == 2
+    assert "multi-channel audio (2 channels)" in capsys.readouterr().err
+    assert cli(["transcribe", str(out / "model.keras"), str(tmp_path / "none.wav")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert cli(["transcribe", str(tmp_path / "none.keras"), str(wav)]) == 2
+    assert "cannot load model" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_synthetic_speech_recipe(tmp_path, tfds_data_dir):
+    pytest.importorskip("espeakng_loader")
+    pytest.importorskip("jiwer")
+    from recipes.synthetic_speech_ctc import RECIPE
+
+    metrics = run(
+        RECIPE,
+        epochs=1,
+        batch_size=8,
+        output=tmp_path,
+        data_dir=str(tfds_data_dir),
+        overrides={"dataset": "synthetic_speech/tiny", **TINY_MODEL},
+        verbose=0,
+    )
+    assert 0 <= metrics["test_cer"] and 0 <= metrics["test_lexicon_cer"]
+
+
+@pytest.mark.slow
+def test_librispeech_recipe_on_mock_data(tmp_path):
+    pytest.importorskip("jiwer")
+    from recipes.librispeech_ctc import RECIPE
+
+    rng = np.random.default_rng(0)
+    texts = ["HELLO WORLD", "IT'S A TEST", "SPEECH", "ONE MORE LINE"]
+
+    def as_dataset(builder, split, **kwargs):
+        # TFDS's random mock audio is too short for CTC: 1-2 s of 16 kHz noise per transcript.
+        speech = [(rng.normal(size=rng.integers(16000, 32000)) * 3000).astype("int16")]
+        speech = speech + [(rng.normal(size=20000) * 3000).astype("int16") for _ in texts[1:]]
+        return tf.data.Dataset.from_generator(
+            lambda: ({"speech": s, "text": t} for s, t in zip(speech, texts, strict=True)),
+            output_signature={
+                "speech": tf.TensorSpec((None,), tf.int16),
+                "text": tf.TensorSpec((), tf.string),
+            },
+        )
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        metrics = run(
+            RECIPE, epochs=1, batch_size=2, output=tmp_path, overrides=TINY_MODEL, verbose=0
+        )
+    assert 0 <= metrics["test_cer"] and 0 <= metrics["test_wer"]
+    assert (
+        json.loads((tmp_path / "config.json").read_text())["model_kwargs"]["sample_rate"] == 16000
+    )
