@@ -4,22 +4,32 @@ The same series (tau=17, Jaeger's protocol), the same hyperparameters (spectral 
 rate 0.5, input scaling 0.5, ridge 1e-10, washout 200), two sizes (500 units x 4000 training
 steps, 1000 units x 5000), and two settings:
 
-- `pinned`: recurrent connectivity 10/units, input connectivity 1, no bias, the input fed to the
-  readout, float64, in both libraries;
+- `pinned`: recurrent connectivity 10/units, input connectivity 1, input weights +-input_scaling
+  (reservoirpy's `Win=bernoulli`; rnn-zoo's `input_distribution="bernoulli"`), no bias, the input
+  fed to the readout, float64, in both libraries;
 - `defaults`: each library's own defaults for everything the run does not set (reservoirpy: 10%
-  recurrent and input connectivity, no bias, no input to the readout; rnn-zoo: 10/units, dense
-  input, bias scaling 0.2, input to the readout).
+  recurrent and input connectivity, +-1 input weights, no bias, no input to the readout;
+  rnn-zoo: 10/units, dense uniform input weights, bias scaling 0.2, input to the readout).
+
+The input weights' distribution matters as much as `input_scaling`: uniform weights in [-1, 1]
+drive the reservoir sqrt(3) times more weakly than +-1 ones at the same scaling, and at spectral
+radius 1.1 a weakly driven reservoir often gives a free run that diverges (in both libraries).
 
 For each: NRMSE84 (a 500-step teacher-forced warm-up ending at n, 84 free-running steps, the error
 at n+84, over 20 start points n in the held-out part, divided by the series' std) per seed, the
 realised spectral radius, the wall time of construction + reservoir harvest + readout fit through
-each library's public API (median over seeds; the two libraries alternate seed by seed so that a
-busy machine slows both alike), and the peak resident memory that one fit adds, measured in a
-fresh subprocess per library so that the figures do not mix.
+each library's public API (median over seeds and repeats; the two libraries alternate, and take
+turns going first, so that a busy machine slows both alike), and the peak resident memory that
+one fit adds, measured in a fresh subprocess per library so that the figures do not mix.
+
+Two libraries drawing "the same" random reservoir from the same seed draw different matrices, and
+NRMSE84 varies tenfold from one draw to the next, so a per-seed ratio of the two libraries'
+draws says little. With `pinned`, rnn-zoo is therefore also run on reservoirpy's own matrices
+(`W`, `W_in`, set with `Reservoir.set_weights`): the same reservoir in both, per seed.
 
 reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run this.
 
-    python benchmarks/esn_vs_reservoirpy.py [--seeds 5] [--sizes 500x4000 1000x5000]
+    python benchmarks/esn_vs_reservoirpy.py [--seeds 5] [--repeats 1] [--sizes 500x4000 1000x5000]
     python benchmarks/esn_vs_reservoirpy.py --factory-defaults   # rnn-zoo's defaults, 1000 units
 """
 
@@ -30,6 +40,7 @@ import resource
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -64,8 +75,12 @@ def _nrmse(preds, series, starts):
     return float(np.sqrt(np.mean((preds - truth) ** 2)) / np.std(series))
 
 
-def fit_zoo(units, train_steps, setting, seed, s):
-    """Builds and fits rnn-zoo's ESN; returns `(seconds, model)`."""
+def fit_zoo(units, train_steps, setting, seed, s, weights=None):
+    """Builds and fits rnn-zoo's ESN; returns `(seconds, model)`.
+
+    `weights` (`[W_in, W, b]` in Keras's row convention) replaces the drawn reservoir before the
+    fit: the same-reservoir check.
+    """
     import zoo
 
     x, y = s[None, :train_steps, None], s[None, 1 : train_steps + 1, None]
@@ -78,9 +93,11 @@ def fit_zoo(units, train_steps, setting, seed, s):
     )
     if setting == "pinned":
         kwargs.update(connectivity=10 / units, input_connectivity=1.0, bias_scaling=0.0)
-        kwargs.update(input_to_readout=True, dtype="float64")
+        kwargs.update(input_distribution="bernoulli", input_to_readout=True, dtype="float64")
     start = time.perf_counter()
     model = zoo.models.esn(seed=seed, **kwargs)
+    if weights is not None:
+        model.reservoirs[0].set_weights(weights)
     model.fit_readout(x, y, washout=HP["washout"])
     return time.perf_counter() - start, model
 
@@ -113,9 +130,14 @@ def fit_rpy(units, train_steps, setting, seed, s):
     return time.perf_counter() - start, (model, reservoir)
 
 
+def _dense(matrix):
+    import scipy.sparse
+
+    return matrix.toarray() if scipy.sparse.issparse(matrix) else np.asarray(matrix)
+
+
 def score_rpy(fitted, train_steps, s):
     import scipy.linalg
-    import scipy.sparse
 
     model, reservoir = fitted
     starts = _starts(train_steps)
@@ -126,9 +148,17 @@ def score_rpy(fitted, train_steps, s):
         for _ in range(HORIZON - 1):
             last = model.step(last)
         preds.append(float(np.ravel(last)[0]))
-    w = reservoir.W
-    w = w.toarray() if scipy.sparse.issparse(w) else np.asarray(w)
-    return _nrmse(np.array(preds), s, starts), float(np.abs(scipy.linalg.eigvals(w)).max())
+    radius = float(np.abs(scipy.linalg.eigvals(_dense(reservoir.W))).max())
+    return _nrmse(np.array(preds), s, starts), radius
+
+
+def rpy_weights(fitted):
+    """The `[W_in, W, b]` of a fitted reservoirpy ESN, in Keras's row convention."""
+    reservoir = fitted[1]
+    bias = np.broadcast_to(
+        np.ravel(np.asarray(reservoir.bias, dtype=np.float64)), (reservoir.units,)
+    )
+    return [_dense(reservoir.Win).T, _dense(reservoir.W).T, bias]
 
 
 LIBS = {"rnn-zoo": (fit_zoo, score_zoo), "reservoirpy": (fit_rpy, score_rpy)}
@@ -179,9 +209,69 @@ def factory_defaults(seeds, units=1000, train_steps=4000):
     )
 
 
+def _fmt(values):
+    return " ".join(f"{v:8.1e}" for v in values)
+
+
+def compare(size, setting, seeds, repeats):
+    """Runs both libraries on one size and setting and prints the figures."""
+    units, steps = map(int, size.split("x"))
+    s = _series(steps)
+    times = {lib: [] for lib in LIBS}
+    scores = {lib: [] for lib in LIBS}
+    same = []
+    for seed in range(seeds):
+        for rep in range(repeats):
+            order = list(LIBS) if (seed + rep) % 2 == 0 else list(LIBS)[::-1]
+            for lib in order:
+                fit, score = LIBS[lib]
+                seconds, fitted = fit(units, steps, setting, seed, s)
+                times[lib].append(seconds)
+                if rep == 0:
+                    scores[lib].append(score(fitted, steps, s))
+                    if lib == "reservoirpy" and setting == "pinned":
+                        _, twin = fit_zoo(units, steps, setting, seed, s, rpy_weights(fitted))
+                        same.append(score_zoo(twin, steps, s)[0])
+    nrmse = {lib: np.array([v[0] for v in scores[lib]]) for lib in LIBS}
+    radius = {lib: np.array([v[1] for v in scores[lib]]) for lib in LIBS}
+    zn, rn = nrmse["rnn-zoo"], nrmse["reservoirpy"]
+    print(f"\n{size} {setting}: NRMSE84 per seed {list(range(seeds))}")
+    for lib in LIBS:
+        v = nrmse[lib]
+        print(f"  {lib:>26} {_fmt(v)}   mean {v.mean():.2e} max {v.max():.2e}")
+    print(
+        f"  {'ratio zoo/rpy':>26} {_fmt(zn / rn)}   mean ratio {zn.mean() / rn.mean():.2f}, "
+        f"worst seed {(zn / rn).max():.2f}"
+    )
+    if same:
+        same = np.array(same)
+        print(
+            f"  {'rnn-zoo, reservoirpy W/Win':>26} {_fmt(same)}   mean {same.mean():.2e} "
+            f"max {same.max():.2e}"
+        )
+        print(
+            f"  {'ratio (same reservoir)':>26} {_fmt(same / rn)}   mean ratio "
+            f"{same.mean() / rn.mean():.2f}, worst seed {(same / rn).max():.2f}"
+        )
+    for lib in LIBS:
+        r = radius[lib]
+        print(
+            f"  realised spectral radius {lib:>11}: {r.min():.6f} to {r.max():.6f} (error up to "
+            f"{np.abs(r - HP['spectral_radius']).max():.1e})"
+        )
+    zt, rt = np.median(times["rnn-zoo"]), np.median(times["reservoirpy"])
+    peak = {lib: _memory(lib, size, setting) for lib in LIBS}
+    print(
+        f"  construction + harvest + fit, median of {len(times['rnn-zoo'])}: rnn-zoo {zt:.3f} s, "
+        f"reservoirpy {rt:.3f} s, ratio {zt / rt:.2f}; peak memory of one fit: rnn-zoo "
+        f"{peak['rnn-zoo']:.1f} MB, reservoirpy {peak['reservoirpy']:.1f} MB"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=1, help="timed fits per seed and library")
     parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
     parser.add_argument("--settings", nargs="+", default=["pinned", "defaults"])
     parser.add_argument(
@@ -193,6 +283,7 @@ def main():
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
     parser.add_argument("--child-setting", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", message=".*ill-conditioned")  # ridge 1e-10, by design
     if args.child_lib:
         return _child(args)
     sys.path.insert(0, ROOT)
@@ -204,36 +295,11 @@ def main():
         f"{STARTS} start points; {args.seeds} seeds; {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.1f}"
     )
-    print(
-        f"{'size':>10} {'setting':>9} {'library':>12} {'NRMSE84 mean':>12} {'max':>9} "
-        f"{'sr err':>8} {'fit s':>7} {'peak MB':>8}"
-    )
     _warm_up(_series(300))
     for size in args.sizes:
-        units, steps = map(int, size.split("x"))
-        s = _series(steps)
         for setting in args.settings:
-            rows = {lib: [] for lib in LIBS}
-            for seed in range(args.seeds):
-                for lib, (fit, score) in LIBS.items():
-                    seconds, model = fit(units, steps, setting, seed, s)
-                    rows[lib].append((seconds, *score(model, steps, s)))
-            summary = {}
-            for lib, r in rows.items():
-                seconds, nrmse, radius = (np.array(c) for c in zip(*r, strict=True))
-                peak = _memory(lib, size, setting)
-                summary[lib] = (np.median(seconds), nrmse)
-                print(
-                    f"{size:>10} {setting:>9} {lib:>12} {nrmse.mean():12.2e} {nrmse.max():9.2e} "
-                    f"{np.abs(radius - HP['spectral_radius']).max():8.1e} "
-                    f"{np.median(seconds):7.3f} {peak:8.1f}"
-                )
-            (zt, zn), (rt, rn) = summary["rnn-zoo"], summary["reservoirpy"]
-            print(
-                f"{size:>10} {setting:>9} {'zoo/rpy':>12} NRMSE84 mean ratio "
-                f"{zn.mean() / rn.mean():.2f}, worst seed {(zn / rn).max():.2f}; "
-                f"time ratio {zt / rt:.2f}"
-            )
+            compare(size, setting, args.seeds, args.repeats)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -133,6 +133,17 @@ def test_ridge_search_scores_on_validation_without_rerunning_the_reservoir(monke
     assert report["validation_mse"][10.0] > report["validation_mse"][report["ridge"]]
 
 
+def test_a_singular_system_falls_back_from_cholesky():
+    esn_module = importlib.import_module("zoo.models.esn")
+    feats = np.random.default_rng(0).normal(size=(50, 3))
+    feats = np.concatenate([feats, feats[:, :1]], axis=1)  # a repeated column: Cxx is singular
+    targets = feats[:, :1] * 2.0 + 1.0
+    stats = esn_module._Stats()
+    stats.add(feats, targets)
+    w, b = esn_module._solve(stats, 0.0)
+    np.testing.assert_allclose(feats @ w + b, targets, atol=1e-8)
+
+
 def test_ridge_search_with_validation_data():
     model = _esn()
     report = model.fit_readout(
@@ -228,6 +239,7 @@ def test_get_config_echoes_every_argument():
         bias_scaling=0.1,
         connectivity=0.5,
         input_connectivity=0.5,
+        input_distribution="bernoulli",
         activation="sigmoid",
         input_to_readout=False,
         pooling="mean",
@@ -269,6 +281,7 @@ FACTORY_ERRORS = [
     ({"connectivity": 0.0}, ValueError, r"connectivity must be in \(0, 1\], got 0.0"),
     ({"connectivity": 1.5}, ValueError, r"connectivity must be in \(0, 1\], got 1.5"),
     ({"input_connectivity": -0.1}, ValueError, r"input_connectivity must be in \(0, 1\]"),
+    ({"input_distribution": "gauss"}, ValueError, "input_distribution must be one of"),
     ({"ridge": -1e-3}, ValueError, "ridge must be a finite float >= 0, got -0.001"),
     ({"task": "tagging"}, ValueError, "task must be one of"),
     ({"task": "classification"}, ValueError, "needs num_classes"),

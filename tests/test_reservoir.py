@@ -100,6 +100,20 @@ def test_input_scaling_per_feature_and_bias_scaling():
     assert np.all(keras.ops.convert_to_numpy(layer.cell.bias) == 0)
 
 
+def test_bernoulli_input_weights_are_the_signs_of_the_uniform_draw():
+    kwargs = dict(features=3, input_scaling=[0.5, 1.0, 2.0], input_connectivity=0.5, seed=0)
+    uniform = _weights(_built(40, **kwargs))
+    bernoulli = _weights(_built(40, input_distribution="bernoulli", **kwargs))
+    np.testing.assert_array_equal(np.sign(bernoulli[0]), np.sign(uniform[0]))
+    assert set(np.unique(np.abs(bernoulli[0][0]))) == {0.0, 0.5}  # +-scale where connected
+    assert set(np.unique(np.abs(bernoulli[0][2]))) == {0.0, 2.0}
+    for a, b in zip(uniform[1:], bernoulli[1:], strict=True):  # W and b are the same draws
+        np.testing.assert_array_equal(a, b)
+    layer = Reservoir(10, input_distribution="bernoulli", seed=0)
+    assert Reservoir.from_config(layer.get_config()).input_distribution == "bernoulli"
+    assert Reservoir(10, seed=0).input_distribution == "uniform"
+
+
 def test_one_step_is_the_leaky_update():
     layer = _built(15, features=2, leak_rate=0.3, seed=0, dtype="float64")
     w_in, w, b = _weights(layer)
@@ -111,26 +125,22 @@ def test_one_step_is_the_leaky_update():
 
 
 @pytest.mark.parametrize(
-    "activation, dtype, atol",
+    "activation, dtype, atol, kwargs",
     [
-        ("tanh", "float64", 1e-10),
-        ("tanh", "float32", 2e-5),
-        ("sigmoid", "float32", 2e-5),
-        ("relu", "float64", 1e-10),
-        ("linear", "float64", 1e-10),
+        ("tanh", "float64", 1e-10, {}),
+        ("tanh", "float32", 2e-5, {}),
+        ("sigmoid", "float32", 2e-5, {}),
+        ("relu", "float64", 1e-10, {}),
+        ("linear", "float64", 1e-10, {}),
+        ("tanh", "float64", 1e-10, {"leak_rate": 1.0, "connectivity": 1.0}),
+        ("tanh", "float64", 1e-10, {"input_distribution": "bernoulli", "bias_scaling": 0.0}),
+        ("tanh", "float64", 1e-10, {"input_scaling": [2.0, 0.1, 0.7], "input_connectivity": 0.3}),
     ],
 )
-def test_fast_path_agrees_with_the_keras_layer(activation, dtype, atol):
+def test_fast_path_agrees_with_the_keras_layer(activation, dtype, atol, kwargs):
     sr = 0.9 if activation != "relu" else 0.5
-    layer = _built(
-        60,
-        features=3,
-        leak_rate=0.4,
-        spectral_radius=sr,
-        activation=activation,
-        dtype=dtype,
-        seed=2,
-    )
+    kwargs = {"leak_rate": 0.4, "spectral_radius": sr, **kwargs}
+    layer = _built(60, features=3, activation=activation, dtype=dtype, seed=2, **kwargs)
     u = np.random.default_rng(1).normal(size=(4, 50, 3)).astype(dtype)
     keras_states = keras.ops.convert_to_numpy(layer(u))
     fast, last = res.harvest(layer.cell, u)
@@ -189,6 +199,11 @@ def test_return_state_and_last_step():
         ({"input_scaling": []}, ValueError, "input_scaling as a list"),
         ({"bias_scaling": -0.1}, ValueError, "bias_scaling must be a finite float >= 0"),
         ({"activation": "tanhh"}, ValueError, "Did you mean 'tanh'"),
+        (
+            {"input_distribution": "normal"},
+            ValueError,
+            "input_distribution must be one of 'uniform', 'bernoulli', got 'normal'",
+        ),
         ({"seed": -1}, ValueError, "seed must be a non-negative int"),
     ],
 )

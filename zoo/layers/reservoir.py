@@ -37,6 +37,9 @@ _KERAS_ACTIVATIONS = {
     "linear": lambda z: z,
 }
 ACTIVATIONS = tuple(_NUMPY_ACTIVATIONS)
+# `W_in` entries: uniform in [-1, 1], or +-1 (reservoirpy's default, `Win=bernoulli`). At the same
+# `input_scaling` the second drives the reservoir sqrt(3) times harder (RMS 1 against 1/sqrt(3)).
+INPUT_DISTRIBUTIONS = ("uniform", "bernoulli")
 # Below this size a dense eigen-solve is cheap and ARPACK (which needs k < n - 1) is not worth it.
 _DENSE_EIG_MAX_UNITS = 64
 _MAX_REDRAWS = 10
@@ -154,15 +157,22 @@ def draw_recurrent(units, spectral_radius, connectivity, seed):
     )
 
 
-def draw_input(input_dim, units, input_scaling, input_connectivity, seed):
-    """Draws `W_in` (`(input_dim, units)`, uniform in [-1, 1] at the given density) and scales it.
+def draw_input(input_dim, units, input_scaling, input_connectivity, seed, distribution="uniform"):
+    """Draws `W_in` (`(input_dim, units)`, at the given density) and scales it.
+
+    The entries are uniform in [-1, 1], or +-1 with `distribution="bernoulli"` (the signs of the
+    same uniform draw, so both share the sparsity pattern of a seed).
 
     Example:
         >>> bool(np.all(draw_input(2, 5, [1.0, 0.0], 1.0, seed=0)[1] == 0))
         True
+        >>> np.unique(np.abs(draw_input(1, 50, 0.5, 1.0, seed=0, distribution="bernoulli")))
+        array([0.5])
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
     w = rng.uniform(-1.0, 1.0, (input_dim, units))
+    if distribution == "bernoulli":
+        w = np.where(w < 0, -1.0, 1.0)
     if input_connectivity < 1:
         w = w * (rng.random((input_dim, units)) < input_connectivity)
     scaling = np.broadcast_to(np.asarray(input_scaling, dtype=np.float64), (input_dim,))
@@ -206,6 +216,7 @@ class ReservoirCell(keras.layers.Layer):
         input_connectivity=1.0,
         activation="tanh",
         seed=None,
+        input_distribution="uniform",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -223,6 +234,9 @@ class ReservoirCell(keras.layers.Layer):
         self.connectivity = _check_unit_interval("connectivity", connectivity, allow_none=True)
         self.input_connectivity = _check_unit_interval("input_connectivity", input_connectivity)
         self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.input_distribution = check_choice(
+            "input_distribution", input_distribution, INPUT_DISTRIBUTIONS
+        )
         if (
             seed is None
         ):  # drawn from NumPy's global generator: keras.utils.set_random_seed fixes it
@@ -250,7 +264,12 @@ class ReservoirCell(keras.layers.Layer):
         w = w.toarray() if scipy.sparse.issparse(w) else w
         values = {
             "kernel": draw_input(
-                input_dim, self.units, self.input_scaling, self.input_connectivity, self.seed
+                input_dim,
+                self.units,
+                self.input_scaling,
+                self.input_connectivity,
+                self.seed,
+                self.input_distribution,
             ),
             "recurrent_kernel": w.T,
             "bias": draw_bias(self.units, self.bias_scaling, self.seed),
@@ -287,6 +306,7 @@ class ReservoirCell(keras.layers.Layer):
             "input_connectivity": self.input_connectivity,
             "activation": self.activation,
             "seed": self.seed,
+            "input_distribution": self.input_distribution,
         }
 
 
@@ -300,6 +320,7 @@ _CELL_ARGS = (
     "input_connectivity",
     "activation",
     "seed",
+    "input_distribution",
 )
 
 
@@ -310,7 +331,8 @@ class Reservoir(keras.layers.RNN):
     `x[t] = (1 - a) x[t-1] + a f(W x[t-1] + W_in u[t] + b)`. `W` holds normal weights at density
     `connectivity`, rescaled so that its spectral radius equals `spectral_radius` exactly (an
     eigen-solve at build time: ARPACK with a fixed start vector for sparse draws, LAPACK for dense
-    ones). `W_in` and `b` are uniform in [-1, 1], scaled by `input_scaling` and `bias_scaling`.
+    ones). `W_in` is uniform in [-1, 1] (or +-1: `input_distribution="bernoulli"`), `b` uniform in
+    [-1, 1]; they are scaled by `input_scaling` and `bias_scaling`.
 
     Args:
         units: reservoir size.
@@ -325,6 +347,9 @@ class Reservoir(keras.layers.RNN):
         activation: `f`: `"tanh"`, `"sigmoid"`, `"relu"` or `"linear"`.
         seed: seed of every draw (`None` draws one from NumPy's global generator, which
             `keras.utils.set_random_seed` fixes); the same seed gives the same weights, bit for bit.
+        input_distribution: the entries of `W_in` before scaling: `"uniform"` in [-1, 1], or
+            `"bernoulli"`, +-1 (reservoirpy's default; at the same `input_scaling` it drives the
+            reservoir sqrt(3) times harder).
         return_sequences: return every step's state (default), or only the last.
         return_state: also return the last state.
         stateful: carry the state from one batch to the next.
@@ -350,6 +375,7 @@ class Reservoir(keras.layers.RNN):
         input_connectivity=1.0,
         activation="tanh",
         seed=None,
+        input_distribution="uniform",
         return_sequences=True,
         return_state=False,
         stateful=False,
@@ -366,6 +392,7 @@ class Reservoir(keras.layers.RNN):
             input_connectivity=input_connectivity,
             activation=activation,
             seed=seed,
+            input_distribution=input_distribution,
             dtype=kwargs.get("dtype"),
             name="reservoir_cell",
         )
