@@ -8,14 +8,25 @@ the recipe knows the words it can hear, constrained to that lexicon.
 import numpy as np
 
 from zoo.models.speech import ErrorRates
+from zoo.training import WarmupCosine
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
-def error_rate_callbacks(model, validation_batches):
-    """The recipes' `callbacks`: `val_cer` and `val_wer` in every epoch's logs."""
-    del model
-    return [ErrorRates(validation_batches)]
+def speech_callbacks(warmup_steps):
+    """The recipes' `callbacks`: learning-rate warm-up and cosine decay, `val_cer`/`val_wer`.
+
+    The schedule peaks at the model's own learning rate (`--set learning_rate=...` moves it)
+    and decays over the run's length (`--epochs` stretches it).
+    """
+
+    def callbacks(model, validation_batches):
+        return [
+            WarmupCosine.from_model(model, warmup_steps=warmup_steps),
+            ErrorRates(validation_batches),
+        ]
+
+    return callbacks
 
 
 def scores(lexicon=None):

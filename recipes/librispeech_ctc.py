@@ -8,10 +8,10 @@ by greedy decoding. Needs the TFDS download (about 6 GB for train-clean-100) and
 CPU an epoch takes many hours.
 """
 
-from recipes._speech import error_rate_callbacks, plot_transcripts, scores
+from recipes._speech import plot_transcripts, scores, speech_callbacks
 from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
-from zoo.training import Recipe, WarmupCosine, main
+from zoo.training import Recipe, main
 
 RECIPE = Recipe(
     name="librispeech_ctc",
@@ -26,14 +26,12 @@ RECIPE = Recipe(
         units=512,
         num_layers=5,
         dropout=0.3,
+        learning_rate=5e-4,
     ),  # fmt: skip
     description="LibriSpeech clean-100, waveform to text: log-mel, conv, 5 x BiGRU(512), CTC",
     preprocess=make_speech_examples(),
     augment=augment_waveform(),
-    callbacks=lambda model, val: [
-        WarmupCosine(5e-4, warmup_steps=1000),
-        *error_rate_callbacks(model, val),
-    ],
+    callbacks=speech_callbacks(warmup_steps=1000),
     train_split="train_clean100",
     validation_split="dev_clean",
     test_split="test_clean",

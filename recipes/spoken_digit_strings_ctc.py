@@ -13,24 +13,23 @@ the model never heard: `--set dataset=spoken_digit_strings/holdout_theo` (train 
 speakers, test on the fifth; the validation split then holds unseen clips of the four).
 """
 
-from recipes._speech import DIGITS, error_rate_callbacks, plot_transcripts, scores
+from recipes._speech import DIGITS, plot_transcripts, scores, speech_callbacks
 from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
-from zoo.training import Recipe, WarmupCosine, main
+from zoo.training import Recipe, main
 
 RECIPE = Recipe(
     name="spoken_digit_strings_ctc",
     model="ctc_speech",
     dataset="spoken_digit_strings/all",
     task="ctc",
-    model_kwargs=dict(time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1),
+    model_kwargs=dict(
+        time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1, learning_rate=2e-3
+    ),
     description="FSDD digit strings, waveform to text: log-mel, conv, 3 x BiGRU, CTC; CER/WER",
     preprocess=make_speech_examples(),
     augment=augment_waveform(speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
-    callbacks=lambda model, val: [
-        WarmupCosine(2e-3, warmup_steps=150),
-        *error_rate_callbacks(model, val),
-    ],
+    callbacks=speech_callbacks(warmup_steps=150),
     epochs=10,
     batch_size=32,
     buckets=8,

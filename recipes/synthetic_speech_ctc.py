@@ -7,24 +7,23 @@ pitches and speeds (test voices never heard in training), generated locally from
 digit words. No download and no manual folder needed.
 """
 
-from recipes._speech import DIGITS, error_rate_callbacks, plot_transcripts, scores
+from recipes._speech import DIGITS, plot_transcripts, scores, speech_callbacks
 from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
-from zoo.training import Recipe, WarmupCosine, main
+from zoo.training import Recipe, main
 
 RECIPE = Recipe(
     name="synthetic_speech_ctc",
     model="ctc_speech",
     dataset="synthetic_speech/digits",
     task="ctc",
-    model_kwargs=dict(time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1),
+    model_kwargs=dict(
+        time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1, learning_rate=2e-3
+    ),
     description="eSpeak NG digit strings (offline), waveform to text: conv, 3 x BiGRU, CTC",
     preprocess=make_speech_examples(),
     augment=augment_waveform(),
-    callbacks=lambda model, val: [
-        WarmupCosine(2e-3, warmup_steps=150),
-        *error_rate_callbacks(model, val),
-    ],
+    callbacks=speech_callbacks(warmup_steps=150),
     epochs=8,
     batch_size=32,
     buckets=8,

@@ -144,6 +144,15 @@ class WarmupCosine(keras.callbacks.Callback):
         self.floor = float(floor)
         self._steps_per_epoch, self._seen = None, 0
 
+    @classmethod
+    def from_model(cls, model, warmup_steps=100, floor=0.0):
+        """The schedule peaking at the learning rate `model` was compiled with.
+
+        Call it on the freshly built model (as a recipe's `callbacks` hook is), before a resumed
+        run restores the optimizer's last rate.
+        """
+        return cls(float(model.optimizer.learning_rate), warmup_steps=warmup_steps, floor=floor)
+
     def rate(self, step, total=None):
         """The learning rate at optimizer step `step` of a run of `total` steps (or unknown)."""
         if step < self.warmup_steps:
