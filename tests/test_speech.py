@@ -160,6 +160,14 @@ def test_learns_to_transcribe_real_speech():
     assert m.transcribe(waves, lexicon=words) == texts
 
 
+def test_activation_reaches_the_cells_and_warns_off_the_cudnn_path(monkeypatch):
+    monkeypatch.setattr(zoo.models.base, "_warned", set())
+    with pytest.warns(UserWarning, match="activation='relu' .* cuDNN"):
+        m = ctc_speech(**{**TINY, "activation": "relu"})
+    assert m.rnns[0].forward_layer.cell.activation.__name__ == "relu"
+    assert m.get_config()["activation"] == "relu"
+
+
 def test_resampling_and_pcm_scaling():
     m = ctc_speech(**TINY)
     rng = np.random.default_rng(0)
@@ -227,6 +235,7 @@ def test_check_examples_names_the_short_example():
         (dict(merge_mode="max"), "merge_mode must be one of"),
         (dict(task="classification"), "task must be one of"),
         (dict(frame_ms=0.1), "window of 1"),
+        (dict(activation="gelu"), "activation must be one of"),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

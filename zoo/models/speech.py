@@ -22,11 +22,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo import decoding
+from zoo import activations, decoding
 from zoo.data.audio import waveform_to_float
 from zoo.layers.audio import LogMel, SpecAugment
 from zoo.losses import ctc_loss
-from zoo.models.base import compile_model, seeded
+from zoo.models.base import _check_cudnn_path, compile_model, seeded
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -76,6 +76,7 @@ class SpeechRecognizer(keras.Model):
         num_layers=3,
         merge_mode="concat",
         dropout=0.1,
+        activation="tanh",
         spec_augment=True,
         seed=None,
         name="speech_recognizer",
@@ -98,10 +99,12 @@ class SpeechRecognizer(keras.Model):
             ("num_layers", check_positive_int("num_layers", num_layers)),
             ("merge_mode", merge_mode),
             ("dropout", check_fraction("dropout", dropout)),
+            ("activation", check_choice("activation", activation, activations.ACTIVATIONS)),
             ("spec_augment", check_bool("spec_augment", spec_augment)),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
+        _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         self.front_end = LogMel(sample_rate, num_mels, frame_ms, hop_ms, name="log_mel")
         self.spec_augment = SpecAugment(seed=seeded(seed, 1), name="spec_augment")
         self.use_spec_augment = spec_augment
@@ -124,6 +127,7 @@ class SpeechRecognizer(keras.Model):
             def make(k, s=s, i=i):
                 return CELLS[cell](
                     units, return_sequences=True, dropout=dropout, seed=seeded(s, 9),
+                    activation=activations.get(activation),
                     kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(s, k)),
                     recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(s, k + 1)),
                     name=f"{cell}_{i}_{'backward' if k else 'forward'}", go_backwards=bool(k),
@@ -551,6 +555,7 @@ def ctc_speech(
     num_layers=3,
     merge_mode="concat",
     dropout=0.1,
+    activation="tanh",
     spec_augment=True,
     optimizer="adam",
     learning_rate=1e-3,
@@ -575,6 +580,7 @@ def ctc_speech(
         num_layers: bidirectional recurrent layers.
         merge_mode: how the two directions merge: concat, sum, mul or ave.
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
+        activation: the recurrent cells' activation (`tanh` keeps the cuDNN kernel on a GPU).
         spec_augment: SpecAugment time and frequency masks during training.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
@@ -607,6 +613,7 @@ def ctc_speech(
         num_layers=num_layers,
         merge_mode=merge_mode,
         dropout=dropout,
+        activation=activation,
         spec_augment=spec_augment,
         seed=seed,
     )
