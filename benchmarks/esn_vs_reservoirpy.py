@@ -20,7 +20,10 @@ at n+84, over 20 start points n in the held-out part, divided by the series' std
 realised spectral radius, the wall time of construction + reservoir harvest + readout fit through
 each library's public API (median over seeds and repeats; the two libraries alternate, and take
 turns going first, so that a busy machine slows both alike), and the peak resident memory that
-one fit adds, measured in a fresh subprocess per library so that the figures do not mix.
+one fit adds, measured in a fresh subprocess per library so that the figures do not mix. BLAS runs
+single-threaded in both by default (`--blas-threads`): on a machine with more busy threads than
+cores, a threaded BLAS waits on its own threads for most of a solve, and the timings then say more
+about the machine's load than about either library.
 
 Two libraries drawing "the same" random reservoir from the same seed draw different matrices, and
 NRMSE84 varies tenfold from one draw to the next, so a per-seed ratio of the two libraries'
@@ -30,10 +33,13 @@ draws says little. With `pinned`, rnn-zoo is therefore also run on reservoirpy's
 reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run this.
 
     python benchmarks/esn_vs_reservoirpy.py [--seeds 5] [--repeats 1] [--sizes 500x4000 1000x5000]
+        [--blas-threads 1]
     python benchmarks/esn_vs_reservoirpy.py --factory-defaults   # rnn-zoo's defaults, 1000 units
+    python benchmarks/esn_vs_reservoirpy.py --tuned 60   # rnn-zoo's tuner, closed-form readout
 """
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -42,7 +48,23 @@ import sys
 import time
 import warnings
 
-import numpy as np
+
+def _blas_threads():
+    """`--blas-threads N` (default 1), read before NumPy starts its BLAS thread pool."""
+    for i, arg in enumerate(sys.argv):
+        if arg.startswith("--blas-threads="):
+            return arg.split("=", 1)[1]
+        if arg == "--blas-threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+    return "1"
+
+
+BLAS_THREADS = _blas_threads()
+if BLAS_THREADS != "0":  # the children inherit it
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = BLAS_THREADS
+
+import numpy as np  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,13 +83,23 @@ def _starts(train_steps):
     return np.linspace(train_steps + WARMUP + 100, train_steps + 3000 - HORIZON, STARTS).astype(int)
 
 
-def _rss_mb():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _status_mb(field):
+    """`VmRSS` (resident now) or `VmHWM` (its peak) of this process, in MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _reset_peak():
+    """Resets `VmHWM` to the current RSS (Linux); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def _nrmse(preds, series, starts):
@@ -176,9 +208,12 @@ def _child(args):
     s = _series(steps)
     fit = LIBS[args.child_lib][0]
     fit(20, 300, "defaults", 0, s)
-    base = _rss_mb()
+    gc.collect()
+    base = _status_mb("VmRSS")
+    if not _reset_peak():  # the lifetime peak then, which import-time peaks can hide
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fit(units, steps, args.child_setting, 0, s)
-    print(json.dumps({"peak_mb": _peak_mb() - base}))
+    print(json.dumps({"peak_mb": _status_mb("VmHWM") - base}))
 
 
 def _memory(lib, size, setting):
@@ -206,6 +241,66 @@ def factory_defaults(seeds, units=1000, train_steps=4000):
         f"rnn-zoo factory defaults, {units} units x {train_steps} steps, fit_readout(washout="
         f"{HP['washout']}): NRMSE84 mean {np.mean(nrmse):.2e}, max {np.max(nrmse):.2e} over "
         f"{seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+    )
+
+
+def tuned(trials, seeds, units=1000, train_steps=4000, fit_steps=3000, val_starts=10):
+    """Tunes rnn-zoo's ESN with rnn-zoo's tuner, the readout fitted in closed form.
+
+    The tuner is `zoo.tuning.ZooHyperModel` over the `esn` search space, its `fit` replaced by
+    `fit_readout`; the best setting is then refitted and scored on the held-out part. Each trial
+    fits the readout on the first `fit_steps` of the training steps and scores NRMSE84 from
+    `val_starts` start points in the rest of them, so the test part stays unseen.
+    """
+    import tempfile
+
+    import keras_tuner
+
+    import zoo
+    from zoo.models.esn import free_run_nrmse
+    from zoo.tuning import ZooHyperModel
+
+    s = _series(train_steps)
+    starts = np.linspace(fit_steps + 100, train_steps - HORIZON - 1, val_starts).astype(int)
+
+    class ClosedForm(ZooHyperModel):
+        def fit(self, hp, model, x, y, validation_data=None, **kwargs):
+            model.fit_readout(x, y, washout=HP["washout"])
+            score = free_run_nrmse(model, *validation_data, HORIZON, WARMUP)
+            return {"val_nrmse84": score if np.isfinite(score) and score < 1e3 else 1e3}
+
+    fixed = dict(input_shape=(None, 1), units=units, seed=0, compile=False)
+    hm = ClosedForm("esn", fixed, batch_sizes=None)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        search = keras_tuner.BayesianOptimization(
+            hm,
+            objective=keras_tuner.Objective("val_nrmse84", "min"),
+            max_trials=trials,
+            seed=0,
+            directory=folder,
+            project_name="esn",
+            overwrite=True,
+        )
+        x, y = s[None, :fit_steps, None], s[None, 1 : fit_steps + 1, None]
+        search.search(x, y, validation_data=(s, starts), verbose=0)
+        best = search.oracle.get_best_trials(1)[0]
+    values = hm.tuned_kwargs(best.hyperparameters.copy())
+    seconds = time.perf_counter() - start
+    x, y = s[None, :train_steps, None], s[None, 1 : train_steps + 1, None]
+    nrmse = []
+    for seed in range(seeds):
+        model = zoo.models.esn(**{**fixed, **values, "seed": seed})
+        model.fit_readout(x, y, washout=HP["washout"])
+        nrmse.append(free_run_nrmse(model, s, _starts(train_steps), HORIZON, WARMUP))
+    shown = ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
+    )
+    print(
+        f"rnn-zoo tuned ({trials} Bayesian trials in {seconds:.0f} s, validation NRMSE84 "
+        f"{best.score:.2e} on steps {fit_steps}-{train_steps}): {shown}\n"
+        f"  refitted on {train_steps} steps, {units} units: NRMSE84 mean {np.mean(nrmse):.2e}, "
+        f"max {np.max(nrmse):.2e} over {seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
     )
 
 
@@ -272,12 +367,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=1, help="timed fits per seed and library")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads in both libraries (default 1; 0 leaves the BLAS default): a threaded "
+        "BLAS on a machine with more busy threads than cores spends most of its time waiting",
+    )
     parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
     parser.add_argument("--settings", nargs="+", default=["pinned", "defaults"])
     parser.add_argument(
         "--factory-defaults",
         action="store_true",
         help="only measure rnn-zoo's factory defaults at 1000 units x 4000 steps",
+    )
+    parser.add_argument(
+        "--tuned",
+        type=int,
+        metavar="TRIALS",
+        help="only tune rnn-zoo's ESN (1000 units) with its own tuner, closed-form readout",
     )
     parser.add_argument("--child-lib", help=argparse.SUPPRESS)
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
@@ -289,11 +397,14 @@ def main():
     sys.path.insert(0, ROOT)
     if args.factory_defaults:
         return factory_defaults(args.seeds)
+    if args.tuned:
+        return tuned(args.tuned, args.seeds)
+    threads = BLAS_THREADS if BLAS_THREADS != "0" else "the BLAS default"
     print(
         f"Mackey-Glass tau=17, sr {HP['spectral_radius']}, leak {HP['leak_rate']}, input scaling "
         f"{HP['input_scaling']}, ridge {HP['ridge']}, washout {HP['washout']}; NRMSE84 over "
         f"{STARTS} start points; {args.seeds} seeds; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f}"
+        f"{os.getloadavg()[0]:.1f}; BLAS threads: {threads}"
     )
     _warm_up(_series(300))
     for size in args.sizes:

@@ -43,13 +43,14 @@ def test_realised_spectral_radius_is_the_requested_one(units, kwargs):
 
 @pytest.mark.slow
 def test_spectral_radius_where_a_one_eigenvalue_arpack_misses():
-    # ARPACK asked for k=1 with its default subspace returns a radius 2e-4 off here.
+    # ARPACK asked for k=1 with its default subspace returns a radius 2e-4 off here; the
+    # realised radius must be within 1e-3, and ARPACK's tolerance of 1e-6 is far inside it.
     rng = np.random.default_rng(2)
     w = scipy.sparse.random(
         1000, 1000, density=0.1, format="csr", random_state=rng, data_rvs=rng.standard_normal
     )
     exact = np.abs(np.linalg.eigvals(w.toarray())).max()
-    assert abs(res.spectral_radius_of(w) - exact) < 1e-9 * exact
+    assert abs(res.spectral_radius_of(w) - exact) < 1e-6 * exact
     layer = _built(1000, features=1, connectivity=0.1, spectral_radius=1.1, seed=2)
     got = np.abs(np.linalg.eigvals(keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)))
     assert abs(got.max() - 1.1) < 1e-3

@@ -23,12 +23,21 @@ import scipy.sparse.linalg
 
 from zoo.validation import check_choice, check_positive_int, check_seed
 
-# Activations the cell computes in keras.ops and the fast path in NumPy, identically.
+
+# Activations the cell computes in keras.ops and the fast path in NumPy, identically. The NumPy
+# ones work in place on a float64 array (the fast path's loop allocates nothing it can avoid).
+def _sigmoid_(z):
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1.0
+    z *= 0.5
+
+
 _NUMPY_ACTIVATIONS = {
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)),
-    "relu": lambda z: np.maximum(z, 0.0),
-    "linear": lambda z: z,
+    "tanh": lambda z: np.tanh(z, out=z),
+    "sigmoid": _sigmoid_,
+    "relu": lambda z: np.maximum(z, 0.0, out=z),
+    "linear": lambda z: None,
 }
 _KERAS_ACTIVATIONS = {
     "tanh": keras.ops.tanh,
@@ -96,7 +105,9 @@ def spectral_radius_of(matrix, v0_seed=0):
         v0 = np.random.default_rng(v0_seed).uniform(-1, 1, n)
         # The eigenvalues of a random matrix fill a disc: many share nearly the largest modulus,
         # and ARPACK asked for one with its default subspace can settle on a smaller one (1e-2
-        # off at 1000 units, 10% density). Four of them in a 96-vector subspace do not.
+        # off at 1000 units, 10% density). Four of them in a 96-vector subspace do not (checked
+        # against LAPACK on 160 draws, 100 to 1500 units, density 10/units to 0.3: at most 1.2e-7
+        # off, relative). A tolerance of 1e-6 instead of 1e-12 halves the time at 1000 units.
         vals = scipy.sparse.linalg.eigs(
             matrix,
             k=4,
@@ -105,7 +116,7 @@ def spectral_radius_of(matrix, v0_seed=0):
             ncv=min(n, 96),
             return_eigenvectors=False,
             maxiter=20 * n,
-            tol=1e-12,
+            tol=1e-6,
         )
         return float(np.abs(vals).max())
     dense = matrix.toarray() if scipy.sparse.issparse(matrix) else np.asarray(matrix)
@@ -486,23 +497,31 @@ def harvest(cell, inputs, initial_state=None, weights=None):
     a = cell.leak_rate
     drive = inputs @ w_in + b  # (batch, steps, units): every step's input term in one product
     h0 = np.zeros((batch, cell.units)) if initial_state is None else np.asarray(initial_state)
+    if steps == 0:
+        return np.zeros((batch, 0, cell.units)), h0.astype(np.float64)
+    # The loop carries q = h / a: then `h' = (1-a) h + a f(W h + d)` is `q' = (1-a) q + f((aW) q
+    # + d)`, one array operation per step fewer; the states are scaled back by `a` at the end.
+    if a != 1.0:
+        w_t = w_t * a
     if batch == 1:  # 1-D mat-vecs: SciPy's cheapest call, the loop's whole cost
         states = np.empty((1, steps, cell.units))
-        h, drive_t, out = h0[0].astype(np.float64), drive[0], states[0]
+        q, drive_t, out = h0[0] / a, drive[0], states[0]
     else:
         states = np.empty((steps, cell.units, batch))
-        h, drive_t, out = h0.T.astype(np.float64), drive.transpose(1, 2, 0), states
-    for t in range(steps):
-        pre = w_t @ h
-        pre += drive_t[t]
+        q, drive_t, out = h0.T / a, drive.transpose(1, 2, 0), states
+    keep = 1.0 - a
+    for d, o in zip(drive_t, out, strict=True):
+        pre = w_t @ q
+        pre += d
+        f(pre)
         if a == 1.0:
-            out[t] = f(pre)
+            np.copyto(o, pre)
         else:
-            pre = f(pre)
-            pre *= a
-            np.multiply(h, 1.0 - a, out=out[t])
-            out[t] += pre
-        h = out[t]
+            np.multiply(q, keep, out=o)
+            o += pre
+        q = o
+    if a != 1.0:
+        states *= a
     if batch == 1:
-        return states, h[None].copy()
-    return states.transpose(2, 0, 1), h.T.copy()
+        return states, states[0, -1][None].copy()
+    return states.transpose(2, 0, 1), states[-1].T.copy()
