@@ -3,8 +3,9 @@
 The readout is fitted in closed form (ridge regression, no SGD) on the 4000 training steps,
 teacher-forced, the first 200 washed out. The score is Jaeger's NRMSE84 of free runs on the test
 series (see `recipes/_mackey_glass.py`); the plot shows a 300-step free run against the truth.
-`loss`/`val_loss` are one-step MSEs after the washout; `test_loss` (Keras's `evaluate`) starts
-from a zero state, so its first steps (the reservoir's transient) dominate it.
+`loss`/`val_loss` are one-step MSEs after the washout and `val_nrmse84` the free-run score on the
+validation series (what a tuner of this recipe should minimise); `test_loss` (Keras's `evaluate`)
+starts from a zero state, so its first steps (the reservoir's transient) dominate it.
 Compare `mackey_glass_lstm`, the same forecast by an LSTM trained by backpropagation.
 """
 
@@ -23,7 +24,8 @@ def fit_readout(model, train_batches, validation_batches, epochs, callbacks):
     x, y = next(iter(validation_batches))
     pred = model.predict(np.asarray(x, dtype="float64"), verbose=0)
     val_mse = float(np.mean((pred[:, WASHOUT:] - np.asarray(y)[:, WASHOUT:]) ** 2))
-    return {"loss": [report["train_mse"]], "val_loss": [val_mse]}
+    val_nrmse84 = nrmse84(model, validation_batches)["nrmse84"]
+    return {"loss": [report["train_mse"]], "val_loss": [val_mse], "val_nrmse84": [val_nrmse84]}
 
 
 RECIPE = Recipe(
