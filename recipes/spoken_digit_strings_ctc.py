@@ -3,7 +3,7 @@
 Utterances of 1-7 digits by one speaker (`spoken_digit_strings`, built from FSDD recordings)
 are transcribed character by character ("four two nine") by `ctc_speech`: log-mel front end,
 two convolutions (time stride 3: one output every 30 ms), 3 × BiGRU(128), CTC. Training draws
-new speed (0.9-1.1), gain and noise perturbations every epoch, and SpecAugment masks inside the
+new speed (0.85-1.15), gain and noise perturbations every epoch, and SpecAugment masks inside the
 model; the learning rate warms up, then follows a cosine over the run (`--epochs` stretches it).
 The best epoch by validation CER is kept. Scores: test CER and WER of greedy decoding, and of a
 beam search restricted to the ten digit words (`lexicon_cer`).
@@ -28,9 +28,9 @@ RECIPE = Recipe(
     ),
     description="FSDD digit strings, waveform to text: log-mel, conv, 3 x BiGRU, CTC; CER/WER",
     preprocess=make_speech_examples(),
-    augment=augment_waveform(speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
+    augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
     callbacks=speech_callbacks(warmup_steps=150),
-    epochs=10,
+    epochs=8,
     batch_size=32,
     buckets=8,
     monitor="val_cer",

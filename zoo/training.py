@@ -458,7 +458,7 @@ def run(
     }
     _write_json(out / "config.json", config)
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if recipe.fit is not None:
         history = recipe.fit(model, train_b, val_b, epochs, callbacks)
     else:
@@ -470,7 +470,7 @@ def run(
             shuffle=False,  # train_b is shuffled by tf.data, reshuffled each epoch
             verbose=verbose,
         )
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     history = _full_history(out / "history.csv", getattr(history, "history", history))
     if best_path.exists():
         model.load_weights(str(best_path))
@@ -486,6 +486,9 @@ def run(
         f"best_{recipe.monitor}": float(monitored[best_epoch - 1]) if best_epoch else None,
         "epochs_run": len(monitored) or len(history.get("loss", [])),
         "train_seconds": round(seconds, 2),
+        # CPU time of every thread: on a shared machine, train_cpu_seconds / cores is what the
+        # run would take alone on those cores (wall time counts the other jobs too).
+        "train_cpu_seconds": round(cpu_seconds, 2),
     }
     if recipe.evaluate is not None:
         start = time.perf_counter()
