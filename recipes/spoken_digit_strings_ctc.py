@@ -30,7 +30,7 @@ RECIPE = Recipe(
     preprocess=make_speech_examples(),
     augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
     callbacks=speech_callbacks(warmup_steps=150),
-    epochs=8,
+    epochs=6,
     batch_size=32,
     buckets=8,
     monitor="val_cer",
