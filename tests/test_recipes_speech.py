@@ -22,6 +22,13 @@ def spoken_digits_run(tmp_path_factory, tfds_data_dir):
     from recipes.spoken_digit_strings_ctc import RECIPE
 
     out = tmp_path_factory.mktemp("spoken_digit_strings_ctc")
+    overrides = {"dataset": "spoken_digit_strings/tiny", **TINY_MODEL}
+    try:  # synthetic voices mixed into the real ones, as `--set mix=...` does
+        import espeakng_loader  # noqa: F401
+
+        overrides["mix"] = {"synthetic_speech/tiny": 0.3}
+    except ImportError:
+        pass
     metrics = run(
         RECIPE,
         epochs=1,
@@ -29,7 +36,7 @@ def spoken_digits_run(tmp_path_factory, tfds_data_dir):
         output=out,
         data_dir=str(tfds_data_dir),
         manual_dir=str(FSDD),
-        overrides={"dataset": "spoken_digit_strings/tiny", **TINY_MODEL},
+        overrides=overrides,
         verbose=0,
     )
     return out, metrics
@@ -45,6 +52,8 @@ def test_spoken_digit_strings_recipe_writes_error_rates(spoken_digits_run):
     assert {"val_cer", "val_wer", "learning_rate"} <= set(history)
     assert metrics["best_val_cer"] == min(history["val_cer"])
     assert (out / "transcripts.png").exists() and (out / "model.keras").exists()
+    config = json.loads((out / "config.json").read_text())
+    assert config["mix"] in (None, {"synthetic_speech/tiny": 0.3})
 
 
 @pytest.mark.slow

@@ -150,3 +150,18 @@ def test_imdb_recipe_takes_raw_text(tmp_path):
     assert probability.shape == (2, 1) and np.all((probability >= 0) & (probability <= 1))
     vocab = model.get_layer("vectorizer").get_vocabulary()
     assert len(vocab) > 2  # adapted on the (mock) training reviews
+
+
+@pytest.mark.parametrize(
+    "mix, match",
+    [
+        ("synthetic_speech/digits", "mix must be a dict"),
+        ({"adding_problem/t50": 1.5}, r"mix\['adding_problem/t50'\] must be a share in \(0, 1\)"),
+        ({"a/x": 0.6, "b/y": 0.5}, "add up to less than 1"),
+    ],
+)
+def test_bad_mix_is_refused(mix, match):
+    from zoo.training import RecipeError, _check_mix
+
+    with pytest.raises(RecipeError, match=match):
+        _check_mix(mix)

@@ -78,6 +78,10 @@ class Recipe:
         augment: a `tf.data` map `(x, y) -> (x, y)` applied to the training examples afresh
             every epoch (after caching and shuffling, before batching), e.g.
             `zoo.data.audio.augment_waveform()`; or `None`.
+        mix: `{"dataset/config": share}`: other TFDS datasets whose training split is mixed
+            into training, each example drawn from them with probability `share` (e.g.
+            synthetic voices beside real ones: `--set "mix={'synthetic_speech/digits': 0.3}"`);
+            the same `preprocess` applies. `None` mixes nothing.
         callbacks: `f(model, validation_batches) -> [keras callbacks]` run before the standard
             ones, so that the logs they add (e.g. `val_cer`) are monitored, checkpointed and
             logged like Keras's own; or `None`.
@@ -107,6 +111,7 @@ class Recipe:
     fit: Callable | None = None
     augment: Callable | None = None
     callbacks: Callable | None = None
+    mix: dict | None = None
 
     @property
     def offline(self):
@@ -190,6 +195,7 @@ _RECIPE_KEYS = (
     "monitor",
     "early_stopping",
     "buckets",
+    "mix",
 )
 
 
@@ -245,11 +251,26 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     if val is None:
         cut = round(100 * (1 - check_fraction("validation_fraction", recipe.validation_fraction)))
         train, val = f"{train}[:{cut}%]", f"{train}[{cut}%:]"
+    splits = _load(
+        recipe, recipe.dataset, [train, val, recipe.test_split], data_dir, manual_dir, seed
+    )
+    if recipe.mix:
+        shares = _check_mix(recipe.mix)
+        extras = [
+            _load(recipe, name, [recipe.train_split], data_dir, manual_dir, seed)[0]
+            for name in shares
+        ]
+        splits[0] = mix_datasets(splits[0], extras, list(shares.values()), seed)
+    return splits
+
+
+def _load(recipe, name, split, data_dir, manual_dir, seed):
+    """`tfds.load` of `name`'s splits, with the recipe's examples and preprocess maps applied."""
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
     try:
         splits = tfds.load(
-            recipe.dataset,
-            split=[train, val, recipe.test_split],
+            name,
+            split=split,
             data_dir=data_dir,
             as_supervised=recipe.examples is None,
             shuffle_files=True,
@@ -259,7 +280,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
         reason = " ".join(str(e).split())[:300]
         raise RecipeError(
-            f"could not load dataset {recipe.dataset!r} ({type(e).__name__}: {reason}). "
+            f"could not load dataset {name!r} ({type(e).__name__}: {reason}). "
             "Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir DIR holding "
             "the downloaded files."
         ) from e
@@ -268,6 +289,39 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     if recipe.preprocess is not None:
         splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
     return splits
+
+
+def _check_mix(mix):
+    if not isinstance(mix, dict) or not mix:
+        raise RecipeError(f"mix must be a dict {{'dataset/config': share}}, got {mix!r}.")
+    for name, share in mix.items():
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+            raise RecipeError(f"mix[{name!r}] must be a share in (0, 1), got {share!r}.")
+    if sum(mix.values()) >= 1:
+        raise RecipeError(f"the shares of mix must add up to less than 1, got {mix!r}.")
+    return mix
+
+
+def mix_datasets(main, extras, shares, seed=None):
+    """Draws each example from `extras[i]` with probability `shares[i]`, else from `main`.
+
+    The extras repeat as needed; an epoch ends when `main` is used up, so it keeps every example
+    of `main` once and adds about `len(main) * sum(shares) / (1 - sum(shares))` others.
+
+    Example:
+        >>> a = tf.data.Dataset.range(100)
+        >>> b = tf.data.Dataset.from_tensors(tf.constant(-1, tf.int64))
+        >>> out = list(mix_datasets(a, [b], [0.5], seed=0).as_numpy_iterator())
+        >>> sorted(x for x in out if x >= 0) == list(range(100)), 60 < out.count(-1) < 140
+        (True, True)
+    """
+    weights = [1.0 - sum(shares), *shares]
+    return tf.data.Dataset.sample_from_datasets(
+        [main, *(e.repeat() for e in extras)],
+        weights=weights,
+        seed=seed,
+        stop_on_empty_dataset=True,
+    )
 
 
 # Multi-worker training is left out: Keras 3's fit fails under MultiWorkerMirroredStrategy with
@@ -440,6 +494,7 @@ def run(
         "recipe": recipe.name,
         "model": recipe.model,
         "dataset": recipe.dataset,
+        "mix": recipe.mix,
         "task": recipe.task,
         "model_kwargs": model_kwargs,
         "epochs": epochs,
