@@ -26,7 +26,7 @@ from zoo.validation import check_choice, check_positive_int, check_seed
 
 # Activations the cell computes in keras.ops and the fast path in NumPy, identically. The NumPy
 # ones work in place on a float64 array (the fast path's loop allocates nothing it can avoid).
-def _sigmoid_(z):
+def _sigmoid_in_place(z):
     z *= 0.5
     np.tanh(z, out=z)
     z += 1.0
@@ -35,7 +35,7 @@ def _sigmoid_(z):
 
 _NUMPY_ACTIVATIONS = {
     "tanh": lambda z: np.tanh(z, out=z),
-    "sigmoid": _sigmoid_,
+    "sigmoid": _sigmoid_in_place,
     "relu": lambda z: np.maximum(z, 0.0, out=z),
     "linear": lambda z: None,
 }
