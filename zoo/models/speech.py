@@ -415,10 +415,14 @@ class SpeechRecognizer(keras.Model):
             ids = decoding.ctc_greedy_decode(_stack(logits), lengths, blank=0)
             return [self.decode_ids(row) for row in ids]
         lexicon = None if lexicon is None else list(lexicon)
+        # No pruning under a lexicon: the letters a lexicon word needs are often the unlikely
+        # ones ("shree" -> "three" needs a 't' the network gave 1e-7), and the trie keeps the
+        # candidates few anyway.
+        prune = 1e-3 if lexicon is None else 0.0
         return [
             decoding.ctc_beam_search(
                 lg[None], np.array([len(lg)]), self.vocabulary, beam_width=beam_width or 16,
-                blank=0, lexicon=lexicon,
+                blank=0, lexicon=lexicon, prune=prune,
             )[0]
             for lg in logits
         ]  # fmt: skip
