@@ -1,0 +1,65 @@
+"""Leave-one-speaker-out table of `spoken_digit_strings_ctc` runs: CER/WER greedy and with lexicon.
+
+Train one run per fold first, e.g. for every speaker S of the five in `../shared`:
+
+    rnnzoo run spoken_digit_strings_ctc --manual-dir ../shared/data/fsdd/recordings \
+        --set dataset=spoken_digit_strings/holdout_S --output runs/sds_holdout_S
+
+then `python benchmarks/ctc_folds.py runs/sds_* --manual-dir ../shared/data/fsdd/recordings`
+prints one Markdown row per run: the held-out speaker, the in-domain CER (the validation split:
+unseen clips of the training speakers, at the kept epoch), the test CER and WER of greedy decoding
+and of the beam search restricted to the ten digit words (decoded anew by the current code), and
+the training time (wall, and CPU seconds / 2: the time alone on 2 cores), then the mean.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402, F401  (registers the layers and the datasets)
+from recipes._speech import DIGITS  # noqa: E402
+from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
+from zoo.data import batches  # noqa: E402
+from zoo.training import configure, load_splits  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("runs", nargs="+", help="output folders of spoken_digit_strings_ctc runs")
+    p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
+    p.add_argument("--data-dir", help="TFDS data folder")
+    args = p.parse_args()
+
+    print("| test speakers | in-domain CER | test CER | test WER | lexicon CER | lexicon WER "
+          "| train wall / CPU÷2 (s) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    rows = []
+    for run in map(pathlib.Path, args.runs):
+        config = json.loads((run / "config.json").read_text())
+        metrics = json.loads((run / "metrics.json").read_text())
+        recipe, _ = configure(RECIPE, {"dataset": config["dataset"]})
+        _, _, test = load_splits(recipe, args.data_dir, args.manual_dir, seed=0)
+        model = keras.models.load_model(run / "model.keras", safe_mode=True)
+        test_b = batches(test, 32)
+        greedy = model.error_rates(test_b)
+        lexicon = model.error_rates(test_b, lexicon=DIGITS)
+        fold = config["dataset"].split("/")[-1].replace("holdout_", "")
+        row = (
+            metrics["best_val_cer"], greedy["cer"], greedy["wer"], lexicon["cer"], lexicon["wer"]
+        )  # fmt: skip
+        rows.append(row)
+        cpu = metrics.get("train_cpu_seconds", float("nan")) / 2
+        print(f"| {fold} | " + " | ".join(f"{100 * v:.2f}%" for v in row)
+              + f" | {metrics['train_seconds']:.0f} / {cpu:.0f} |")  # fmt: skip
+    mean = np.mean(rows, axis=0)
+    print("| mean | " + " | ".join(f"{100 * v:.2f}%" for v in mean) + " | |")
+
+
+if __name__ == "__main__":
+    main()
