@@ -287,9 +287,11 @@ class ReservoirCell(keras.layers.Layer):
         }
         for name, value in values.items():
             var = self.add_weight(
-                shape=value.shape, initializer="zeros", trainable=False, name=name
+                shape=value.shape,
+                initializer=lambda shape, dtype, value=value: value.astype(dtype),
+                trainable=False,
+                name=name,
             )
-            var.assign(value.astype(var.dtype))
             setattr(self, name, var)
         self.built = True
 
