@@ -265,3 +265,17 @@ def test_bad_transcription_inputs():
         m.transcribe([np.full(4000, np.nan)])
     with pytest.raises(ValueError, match="beam_width"):
         m.transcribe([np.zeros(4000)], beam_width=0)
+
+
+def test_trains_under_mixed_precision():
+    """Front end and logits stay float32 under mixed_float16 (the GPU policy); the RNNs go half."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        m = ctc_speech(**TINY)
+        x = _batch([6000, 4000])
+        assert m.rnns[0].forward_layer.compute_dtype == "float16"
+        assert m(x).dtype == "float32" and m.front_end.compute_dtype == "float32"
+        history = m.fit(x, m.encode_texts(["one", "two"]), epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -105,8 +105,11 @@ class SpeechRecognizer(keras.Model):
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
-        self.front_end = LogMel(sample_rate, num_mels, frame_ms, hop_ms, name="log_mel")
-        self.spec_augment = SpecAugment(seed=seeded(seed, 1), name="spec_augment")
+        # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
+        self.front_end = LogMel(
+            sample_rate, num_mels, frame_ms, hop_ms, name="log_mel", dtype="float32"
+        )
+        self.spec_augment = SpecAugment(seed=seeded(seed, 1), name="spec_augment", dtype="float32")
         self.use_spec_augment = spec_augment
         self.convs = [
             keras.layers.Conv2D(
