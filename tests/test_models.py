@@ -67,7 +67,12 @@ SMALL = {
 
 # Families whose inputs the recurrent helpers above cannot make are checked with the same
 # run_model_checks in their own test module.
-OWN_MODULE = {"esn": "test_esn.py", "seq2seq": "test_seq2seq.py", "char_lm": "test_char_lm.py"}
+OWN_MODULE = {
+    "esn": "test_esn.py",
+    "seq2seq": "test_seq2seq.py",
+    "char_lm": "test_char_lm.py",
+    "ctc_speech": "test_speech.py",
+}
 
 
 @pytest.mark.parametrize("name", [spec.name for spec in zoo.list_models()])
