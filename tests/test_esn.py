@@ -208,6 +208,80 @@ def test_classification_in_closed_form(pooling):
     np.testing.assert_allclose(_readout(one_hot), _readout(model), rtol=1e-5, atol=1e-7)
 
 
+def _padded(sequences, steps, value, front=False):
+    out = np.full((len(sequences), steps, sequences[0].shape[-1]), value)
+    for i, seq in enumerate(sequences):
+        if front:
+            out[i, steps - len(seq) :] = seq
+        else:
+            out[i, : len(seq)] = seq
+    return out
+
+
+@pytest.mark.parametrize("pooling, num_reservoirs", [("last", 1), ("mean", 2)])
+def test_padding_does_not_change_a_sequence_prediction(pooling, num_reservoirs):
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(4, 16, 24)
+    seqs = [rng.normal(size=(n, 2)) for n in lengths]
+    labels = rng.integers(0, 3, 24)
+    model = _esn(
+        input_shape=(None, 2),
+        task="classification",
+        num_classes=3,
+        pooling=pooling,
+        num_reservoirs=num_reservoirs,
+        mask_value=-7.0,
+    )
+    model.fit_readout(_padded(seqs, 20, -7.0), labels, ridge=1e-3)
+    alone = np.concatenate([model.predict(s[None], verbose=0) for s in seqs[:4]])
+    for front in (False, True):
+        batch = model.predict(_padded(seqs, 20, -7.0, front), verbose=0)[:4]
+        np.testing.assert_allclose(batch, alone, rtol=1e-9, atol=1e-12)
+    # The closed-form fit reads the same pooled features: fitted sequence by sequence (no
+    # padding at all) it gives the same readout.
+    unpadded = _esn(
+        input_shape=(None, 2),
+        task="classification",
+        num_classes=3,
+        pooling=pooling,
+        num_reservoirs=num_reservoirs,
+    )
+    one_by_one = tf.data.Dataset.from_generator(
+        lambda: ((s, y) for s, y in zip(seqs, labels, strict=True)),
+        output_signature=(tf.TensorSpec((None, 2), tf.float64), tf.TensorSpec((), tf.int64)),
+    )
+    unpadded.fit_readout(one_by_one, ridge=1e-3)
+    np.testing.assert_allclose(_readout(model), _readout(unpadded), rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="every step equal to mask_value"):
+        model.fit_readout(np.full((2, 5, 2), -7.0), [0, 1])
+
+
+def test_padded_steps_are_left_out_of_a_per_step_fit():
+    a, b = SINE[:400], SINE[100:300]
+    padded = _esn(mask_value=5.0)
+    x, y = (
+        _padded([a[:-1, None], b[:-1, None]], 399, 5.0),
+        _padded([a[1:, None], b[1:, None]], 399, 0.0),
+    )
+    report = padded.fit_readout(x, y, washout=30, ridge=1e-4)
+    assert report["rows"] == (399 - 30) + (199 - 30)  # washout counted in each sequence
+    ref = _esn()
+    pairs = [(a[None, :-1, None], a[None, 1:, None]), (b[None, :-1, None], b[None, 1:, None])]
+    ref.fit_readout(
+        tf.data.Dataset.from_generator(
+            lambda: iter(pairs), output_signature=(tf.TensorSpec((1, None, 1), tf.float64),) * 2
+        ),
+        washout=30,
+        ridge=1e-4,
+    )
+    np.testing.assert_allclose(_readout(padded), _readout(ref), rtol=1e-6, atol=1e-9)
+    # A warm-up padded at the front generates what the unpadded one does.
+    warm = np.concatenate([np.full((1, 50, 1), 5.0), X[:, :200]], axis=1)
+    np.testing.assert_allclose(
+        padded.generate(5, warmup=warm), padded.generate(5, warmup=X[:, :200]), atol=1e-12
+    )
+
+
 def test_save_and_load_give_identical_predictions_and_generations(tmp_path):
     model = _esn(units=50, num_reservoirs=2, leak_rate=0.7)
     model.fit_readout(X, Y, washout=50)
@@ -243,6 +317,7 @@ def test_get_config_echoes_every_argument():
         activation="sigmoid",
         input_to_readout=False,
         pooling="mean",
+        mask_value=0.0,
         ridge=1e-5,
         dtype="float32",
         seed=3,
@@ -286,6 +361,7 @@ FACTORY_ERRORS = [
     ({"task": "tagging"}, ValueError, "task must be one of"),
     ({"task": "classification"}, ValueError, "needs num_classes"),
     ({"pooling": "max"}, ValueError, "pooling must be one of 'last', 'mean', got 'max'"),
+    ({"mask_value": "pad"}, TypeError, "mask_value must be a finite number or None, got 'pad'"),
     ({"dtype": "float16"}, ValueError, "dtype must be one of"),
     ({"num_reservoirs": 0}, ValueError, "num_reservoirs must be a positive int, got 0"),
     ({"input_shape": (None, 0)}, ValueError, "input_shape"),

@@ -153,6 +153,23 @@ def test_fast_path_agrees_with_the_keras_layer(activation, dtype, atol, kwargs):
     np.testing.assert_allclose(np.concatenate([first, second], axis=1), fast, atol=1e-12)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fast_path_holds_the_state_over_masked_steps_as_keras_does(batch):
+    layer = _built(30, features=2, leak_rate=0.4, seed=0, dtype="float64")
+    u = np.random.default_rng(0).normal(size=(batch, 12, 2))
+    mask = np.ones((batch, 12), bool)
+    mask[0, 8:] = mask[-1, :3] = False  # padding at the end, at the front
+    mask[0, 4] = False  # and a gap
+    keras_states = keras.ops.convert_to_numpy(layer(u, mask=mask))
+    fast, last = res.harvest(layer.cell, u, mask=mask)
+    np.testing.assert_allclose(fast, keras_states, atol=1e-12)
+    np.testing.assert_array_equal(fast[0, 8:], np.repeat(fast[0, 7:8], 4, axis=0))
+    np.testing.assert_array_equal(fast[0, 4], fast[0, 3])
+    np.testing.assert_array_equal(last, fast[:, -1])
+    with pytest.raises(ValueError, match=r"mask must be \(batch, timesteps\)"):
+        res.harvest(layer.cell, u, mask=mask[:, :5])
+
+
 def test_numpy_weights_are_sparse():
     layer = _built(200, seed=0)
     _, w_t, _ = res.numpy_weights(layer.cell)

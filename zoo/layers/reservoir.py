@@ -470,7 +470,7 @@ def numpy_weights(cell):
     return w_in, scipy.sparse.csr_matrix(w.T), b
 
 
-def harvest(cell, inputs, initial_state=None, weights=None):
+def harvest(cell, inputs, initial_state=None, weights=None, mask=None):
     """Runs a built `ReservoirCell` over `inputs` in NumPy float64: the fast path of the ESN.
 
     The same recursion as the Keras layer, with a SciPy sparse recurrent matrix and the input
@@ -481,6 +481,9 @@ def harvest(cell, inputs, initial_state=None, weights=None):
         inputs: `(batch, timesteps, features)` array.
         initial_state: `(batch, units)`, default zeros.
         weights: the output of `numpy_weights(cell)`, to skip converting them again.
+        mask: `(batch, timesteps)` booleans, `False` at padded steps, or `None`: as in
+            `keras.layers.RNN`, a padded step keeps the state it receives (and returns it as its
+            output), so padding anywhere in a sequence leaves its other steps' states unchanged.
 
     Returns:
         `(states, last_state)`: `(batch, timesteps, units)` and `(batch, units)`, float64.
@@ -511,8 +514,16 @@ def harvest(cell, inputs, initial_state=None, weights=None):
     else:
         states = np.empty((steps, cell.units, batch))
         q, drive_t, out = h0.T / a, drive.transpose(1, 2, 0), states
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (batch, steps):
+            raise ValueError(
+                f"mask must be (batch, timesteps) = {(batch, steps)}, got shape {mask.shape}."
+            )
+        # Per step: which sequences hold their state (rows of `out` for batch 1, columns else).
+        held = ~mask[0] if batch == 1 else ~mask.T[:, None, :]
     keep = 1.0 - a
-    for d, o in zip(drive_t, out, strict=True):
+    for t, (d, o) in enumerate(zip(drive_t, out, strict=True)):
         pre = w_t @ q
         pre += d
         f(pre)
@@ -521,6 +532,8 @@ def harvest(cell, inputs, initial_state=None, weights=None):
         else:
             np.multiply(q, keep, out=o)
             o += pre
+        if mask is not None and np.any(held[t]):
+            np.copyto(o, q, where=held[t])
         q = o
     if a != 1.0:
         states *= a

@@ -82,6 +82,59 @@ def _solve(stats, ridge):
     return w, stats.my - stats.mx @ w
 
 
+def _pool(feats, mask, pooling):
+    """Per-sequence features: the `last` unmasked step's, or the `mean` over unmasked steps."""
+    if mask is None:
+        return feats[:, -1] if pooling == "last" else feats.mean(axis=1)
+    counts = mask.sum(axis=1)
+    if np.any(counts == 0):
+        i = int(np.argmin(counts))
+        raise ValueError(
+            f"x holds a sequence with every step equal to mask_value (sequence {i} of its "
+            "batch): it has nothing to read; drop empty sequences."
+        )
+    if pooling == "mean":
+        return np.einsum("btd,bt->bd", feats, mask.astype(feats.dtype)) / counts[:, None]
+    last = feats.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)
+    return feats[np.arange(len(feats)), last]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class LastUnmaskedStep(keras.layers.Layer):
+    """`(batch, timesteps, D)` to `(batch, D)`: each sequence's last step that is not masked.
+
+    Without a mask, the last step. A sequence with every step masked gives its first step.
+
+    Example:
+        >>> x = np.arange(6.0).reshape(1, 3, 2)
+        >>> mask = np.array([[True, True, False]])
+        >>> keras.ops.convert_to_numpy(LastUnmaskedStep()(x, mask=mask)).tolist()
+        [[2.0, 3.0]]
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        """Gathers the last unmasked step of each sequence."""
+        if mask is None:
+            return inputs[:, -1, :]
+        steps = keras.ops.shape(inputs)[1]
+        positions = keras.ops.arange(steps, dtype="int32")[None, :]
+        last = keras.ops.max(keras.ops.where(mask, positions, 0), axis=1)
+        index = keras.ops.expand_dims(keras.ops.expand_dims(last, -1), -1)
+        return keras.ops.take_along_axis(inputs, index, axis=1)[:, 0, :]
+
+    def compute_mask(self, inputs, mask=None):
+        """The pooled output has no time axis, hence no mask."""
+        return None
+
+    def compute_output_shape(self, input_shape):
+        """`(batch, D)`."""
+        return (input_shape[0], input_shape[2])
+
+
 class _Stats:
     """Row count, means and centred `XᵀX`, `XᵀY`, `tr(YᵀY)`, merged batch by batch in float64.
 
@@ -172,6 +225,7 @@ class EchoStateNetwork(keras.Model):
         activation="tanh",
         input_to_readout=True,
         pooling="last",
+        mask_value=None,
         ridge=1e-9,
         dtype="float64",
         seed=None,
@@ -185,6 +239,12 @@ class EchoStateNetwork(keras.Model):
         check_choice("dtype", dtype, DTYPES)
         check_bool("input_to_readout", input_to_readout)
         _check_ridge(ridge)
+        if mask_value is not None and (
+            isinstance(mask_value, bool)
+            or not isinstance(mask_value, numbers.Real)
+            or not np.isfinite(mask_value)
+        ):
+            raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")
         if task == "classification":
             if num_classes is None:
                 raise ValueError("task='classification' needs num_classes (an int >= 2), got None.")
@@ -214,7 +274,10 @@ class EchoStateNetwork(keras.Model):
             )
 
         inputs = keras.Input(shape=input_shape, dtype=dtype, name="sequence")
-        x, features = inputs, [inputs] if input_to_readout else []
+        x = inputs
+        if mask_value is not None:  # padded steps: every feature equal to mask_value
+            x = keras.layers.Masking(mask_value=mask_value, dtype=dtype, name="masking")(x)
+        features = [x] if input_to_readout else []
         for i, n in enumerate(layer_units):
             scaling = input_scaling
             if i > 0 and isinstance(input_scaling, list | tuple):
@@ -240,8 +303,10 @@ class EchoStateNetwork(keras.Model):
             else keras.layers.Concatenate(name="states", dtype=dtype)(features)
         )
         if task != "sequence_regression":
-            if pooling == "mean":
+            if pooling == "mean":  # over the unmasked steps only
                 z = keras.layers.GlobalAveragePooling1D(name="pool", dtype=dtype)(z)
+            elif mask_value is not None:
+                z = LastUnmaskedStep(name="pool", dtype=dtype)(z)
             else:
                 z = z[:, -1, :]
         readout = keras.layers.Dense(
@@ -268,6 +333,7 @@ class EchoStateNetwork(keras.Model):
             activation=activation,
             input_to_readout=input_to_readout,
             pooling=pooling,
+            mask_value=None if mask_value is None else float(mask_value),
             ridge=ridge,
             dtype=dtype,
             seed=seed,
@@ -316,13 +382,21 @@ class EchoStateNetwork(keras.Model):
             raise ValueError(f"{name} has no time steps (shape {x.shape}).")
         return x
 
-    def _run(self, x, states=None, weights=None):
+    def _mask(self, x):
+        """`(batch, timesteps)`: `False` where every feature equals `mask_value`; or `None`."""
+        value = self._args["mask_value"]
+        if value is None:
+            return None
+        return np.any(x != value, axis=-1)
+
+    def _run(self, x, states=None, weights=None, mask=None):
         """Readout features of `x` (float64) and every reservoir's last state."""
         weights = weights or [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
         feats = [x] if self._args["input_to_readout"] else []
         last, h = [], x
         for i, r in enumerate(self.reservoirs):
-            h, s = _reservoir.harvest(r.cell, h, None if states is None else states[i], weights[i])
+            h0 = None if states is None else states[i]
+            h, s = _reservoir.harvest(r.cell, h, h0, weights[i], mask)
             feats.append(h)
             last.append(s)
         return np.concatenate(feats, axis=-1), last
@@ -336,13 +410,15 @@ class EchoStateNetwork(keras.Model):
         Returns:
             `(batch, timesteps, D)` float64: the input (with `input_to_readout`) then each
             reservoir's states; what the Keras graph feeds the readout, before any pooling.
+            With `mask_value`, a padded step holds the state before it.
 
         Example:
             >>> import zoo
             >>> zoo.models.esn(units=20, seed=0).harvest(np.zeros((2, 7, 1))).shape
             (2, 7, 21)
         """
-        return self._run(self._check_x(x))[0]
+        x = self._check_x(x)
+        return self._run(x, mask=self._mask(x))[0]
 
     # ---- closed-form readout -----------------------------------------------------------------
     def _batches(self, x, y, batch_size):
@@ -418,12 +494,16 @@ class EchoStateNetwork(keras.Model):
             raise ValueError(
                 f"washout must be smaller than the sequence length ({steps} steps), got {washout}."
             )
+        mask = self._mask(xb)
         if self.task != "sequence_regression":
-            feats, _ = self._run(xb, weights=weights)
-            pooled = feats[:, -1] if self._args["pooling"] == "last" else feats.mean(axis=1)
+            feats, _ = self._run(xb, weights=weights, mask=mask)
+            pooled = _pool(feats, mask, self._args["pooling"])
             cut = batch - int(round(batch * split)) if split else batch
             train.add(pooled[:cut], yb[:cut])
             val.add(pooled[cut:], yb[cut:])
+            return
+        if mask is not None:
+            self._accumulate_masked(xb, yb, mask, washout, split, train, val, weights)
             return
         # The last `split` share of each sequence's kept steps validates the ridge choice.
         cut = steps - int(round((steps - washout) * split)) if split else steps
@@ -436,6 +516,24 @@ class EchoStateNetwork(keras.Model):
                 if a < b:
                     f = feats[:, a - t0 : b - t0].reshape(-1, feats.shape[-1])
                     stats.add(f, yb[:, a:b].reshape(-1, yb.shape[-1]))
+
+    def _accumulate_masked(self, xb, yb, mask, washout, split, train, val, weights):
+        """`_accumulate` for padded per-step data: padded steps give no rows.
+
+        The washout and the validation share count each sequence's own (unmasked) steps.
+        """
+        valid = np.cumsum(mask, axis=1)  # 1-based index among the sequence's unmasked steps
+        lengths = valid[:, -1:]
+        cut = lengths - np.round((lengths - washout) * split).astype(int) if split else lengths
+        keep_train = mask & (valid > washout) & (valid <= cut)
+        keep_val = mask & (valid > cut)
+        states = None
+        for t0 in range(0, xb.shape[1], _TIME_CHUNK):
+            t1 = min(xb.shape[1], t0 + _TIME_CHUNK)
+            feats, states = self._run(xb[:, t0:t1], states, weights, mask[:, t0:t1])
+            for stats, keep in ((train, keep_train), (val, keep_val)):
+                k = keep[:, t0:t1]
+                stats.add(feats[k], yb[:, t0:t1][k])
 
     def fit_readout(
         self,
@@ -464,7 +562,8 @@ class EchoStateNetwork(keras.Model):
                 `(batch,)` class ids or one-hot for `classification`, `(batch, output_dim)`
                 for `regression`.
             washout: initial steps of each sequence left out of the fit (the reservoir's
-                transient); per-step tasks only.
+                transient); per-step tasks only. With `mask_value`, padded steps are left out
+                too and `washout` counts each sequence's unpadded steps.
             ridge: the regularisation, a float >= 0 (default: the model's `ridge`), or a list:
                 each value is scored on validation data (from the same harvest: the reservoir
                 runs once) and the best one is used and kept as the model's ridge.
@@ -587,7 +686,9 @@ class EchoStateNetwork(keras.Model):
         weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
         w = keras.ops.convert_to_numpy(self.readout.kernel).astype(np.float64)
         b = keras.ops.convert_to_numpy(self.readout.bias).astype(np.float64)
-        feats, states = self._run(warmup, weights=weights)
+        # Padded warm-up steps (mask_value) hold the state: warm-ups of several lengths can
+        # share a batch, padded at the front so that each one's last step is the last.
+        feats, states = self._run(warmup, weights=weights, mask=self._mask(warmup))
         y = feats[:, -1] @ w + b
         out = np.empty((warmup.shape[0], steps, w.shape[1]))
         out[:, 0] = y
@@ -680,6 +781,7 @@ def esn(
     activation="tanh",
     input_to_readout=True,
     pooling="last",
+    mask_value=None,
     ridge=1e-9,
     dtype="float64",
     optimizer="adam",
@@ -715,6 +817,11 @@ def esn(
         activation: reservoir activation: `tanh`, `sigmoid`, `relu` or `linear`.
         input_to_readout: feed the input to the readout beside the states.
         pooling: for the per-sequence tasks: the readout reads the `last` state or the `mean`.
+        mask_value: `None`, or the padding value: time steps whose features all equal it are
+            padding (`keras.layers.Masking`). A padded step holds the reservoir state, `last`
+            reads each sequence's last unpadded step and `mean` averages its unpadded steps, so
+            padding does not change a sequence's prediction; `fit_readout` leaves padded steps
+            out (and counts `washout` in each sequence's own steps).
         ridge: the default regularisation of `fit_readout`.
         dtype: `float64` (default: what the closed-form fit and long free runs need) or
             `float32`.
@@ -756,6 +863,7 @@ def esn(
         activation=activation,
         input_to_readout=input_to_readout,
         pooling=pooling,
+        mask_value=mask_value,
         ridge=ridge,
         dtype=dtype,
         seed=seed,
