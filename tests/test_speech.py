@@ -257,7 +257,7 @@ def test_bad_transcription_inputs():
         m.transcribe([np.array(["a"] * 400)])
     with pytest.raises(ValueError, match="sample_rate must be a positive int, got 0"):
         m.transcribe([np.zeros(4000)], sample_rate=0)
-    with pytest.raises(ValueError, match="sample_rate must be a positive int, got 8000.0"):
+    with pytest.raises(TypeError, match="sample_rate must be a positive int, got 8000.0"):
         m.transcribe([np.zeros(4000)], sample_rate=8000.0)
     with pytest.raises(ValueError, match="shorter than one analysis window"):
         m.transcribe([np.zeros(100, "int16")])

@@ -211,6 +211,39 @@ def waveform_to_float(audio):
     )
 
 
+def resample(wave, rate_in, rate_out):
+    """Resamples a 1-D waveform from `rate_in` to `rate_out` Hz.
+
+    Uses soxr (the `[speech]` extra: a maintained, high-quality resampler) when installed, else
+    SciPy's polyphase filter (`scipy.signal.resample_poly`).
+
+    Args:
+        wave: a 1-D float array.
+        rate_in: its sample rate, a positive int.
+        rate_out: the wanted sample rate, a positive int.
+
+    Returns:
+        A float32 array of about `len(wave) * rate_out / rate_in` samples.
+
+    Example:
+        >>> resample(np.zeros(16000, "float32"), 16000, 8000).shape
+        (8000,)
+    """
+    rate_in = check_positive_int("rate_in", rate_in)
+    rate_out = check_positive_int("rate_out", rate_out)
+    try:
+        import soxr
+
+        return soxr.resample(wave, rate_in, rate_out).astype("float32")
+    except ImportError:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(rate_in, rate_out)
+        return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
+
+
 def augment_waveform(
     speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0), noise_probability=0.5
 ):

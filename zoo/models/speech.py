@@ -23,7 +23,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import activations, decoding
-from zoo.data.audio import waveform_to_float
+from zoo.data.audio import resample, waveform_to_float
 from zoo.layers.audio import LogMel, SpecAugment
 from zoo.losses import ctc_loss
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
@@ -313,10 +313,7 @@ class SpeechRecognizer(keras.Model):
             A list of 1-D float32 arrays.
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer):
-            raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}.")
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be a positive int, got {sample_rate!r}.")
+        sample_rate = check_positive_int("sample_rate", sample_rate)
         if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
             waveforms = [waveforms]
         if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 2:
@@ -346,7 +343,7 @@ class SpeechRecognizer(keras.Model):
             if not np.isfinite(a).all():
                 raise ValueError(f"waveforms[{i}] holds NaN or inf samples.")
             if sample_rate != self.sample_rate:
-                a = _resample(a, sample_rate, self.sample_rate)
+                a = resample(a, sample_rate, self.sample_rate)
             out.append(a)
         return out
 
@@ -494,21 +491,6 @@ def _stack(arrays):
     for i, a in enumerate(arrays):
         out[i, : len(a)] = a
     return out
-
-
-def _resample(wave, rate_in, rate_out):
-    """Resamples with soxr (the `[speech]` extra) when installed, else scipy's polyphase filter."""
-    try:
-        import soxr
-
-        return soxr.resample(wave, rate_in, rate_out).astype("float32")
-    except ImportError:
-        from math import gcd
-
-        from scipy.signal import resample_poly
-
-        g = gcd(int(rate_in), int(rate_out))
-        return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
 
 
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True):
