@@ -1,6 +1,7 @@
 """zoo.tuning: the hypermodel, `rnnzoo tune` (outputs, resume, bad input), chief and workers."""
 
 import csv
+import dataclasses
 import json
 import os
 import signal
@@ -182,6 +183,41 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
     with pytest.raises(RecipeError, match=r"tuner \(stored 'random', now 'bayesian'\)"):
         tuning.tune(TINY, tuner="bayesian", max_trials=2, **common)
     assert len(_rows(out)) == 2
+
+
+def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
+    # Mackey-Glass ESN: a closed-form ridge readout (no SGD) scored by its free run, which only
+    # the recipe's fit hook reports (`val_nrmse84`); the batch size is the recipe's.
+    from recipes.mackey_glass_esn import RECIPE as ESN
+
+    tiny = dataclasses.replace(
+        ESN,
+        evaluate=None,
+        plot=None,
+        search_space=lambda hp: {
+            "units": hp.Choice("units", [20, 40]),
+            "spectral_radius": hp.Float("spectral_radius", 0.8, 1.0),
+            "leak_rate": hp.Float("leak_rate", 0.3, 1.0),
+            "ridge": hp.Fixed("ridge", 1e-8),
+        },
+    )
+    out = tmp_path / "esn"
+    common = dict(max_trials=2, output=out, data_dir=tfds_data_dir, verbose=0)
+    tuning.tune(tiny, objective="val_nrmse84", **common)
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 2 and "batch_size" not in rows[0]
+    scores = [float(r["val_nrmse84"]) for r in rows]
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    assert best["score"] == pytest.approx(min(scores)) and best["batch_size"] == 1
+    for trial in range(2):
+        metrics = json.loads((out / "search" / f"trial_{trial}" / "trial.json").read_text())
+        val_loss = metrics["metrics"]["metrics"]["val_loss"]["observations"][0]["value"][0]
+        assert val_loss < 1e-4  # one-step MSE of the ridge readout (an SGD epoch: about 0.05)
+
+    # an objective the fit hook does not report: one clear error, no half search left behind
+    with pytest.raises(ValueError, match=r"reports loss, val_loss, val_nrmse84, got 'val_mae'"):
+        tuning.tune(tiny, objective="val_mae", **{**common, "output": tmp_path / "bad"})
+    assert not (tmp_path / "bad" / "tuning.json").exists()
 
 
 @pytest.mark.slow

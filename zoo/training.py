@@ -350,6 +350,110 @@ def length_boundaries(ds, num_buckets):
     )
 
 
+def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=None, cache=True):
+    """Batches one split of `(x, y)` examples the way `run` does (and `rnnzoo tune`'s trials).
+
+    Args:
+        recipe: the `Recipe` (its `augment` applies to the training split).
+        split: a `tf.data.Dataset` of single `(x, y)` examples.
+        batch_size: examples per batch.
+        training: shuffle (reshuffled every epoch) and augment: the training split.
+        seed: the shuffle's seed.
+        boundaries: length-bucket boundaries (`length_boundaries`), or `None`.
+        cache: cache the examples in memory (`False` when `split` is cached already).
+
+    Example:
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
+        >>> ds = tf.data.Dataset.from_tensor_slices(([[1.0], [2.0], [3.0]], [0.0, 1.0, 0.0]))
+        >>> [int(x.shape[0]) for x, _ in batched(r, ds, 2, training=True, seed=0)]
+        [2, 1]
+    """
+    if training:
+        return batches(
+            split,
+            batch_size,
+            shuffle=True,
+            seed=seed,
+            cache=cache,
+            boundaries=boundaries,
+            augment=recipe.augment,
+        )
+    return batches(split, batch_size, cache=cache, boundaries=boundaries)
+
+
+def adapt_vectorizer(model, train):
+    """Adapts a `text=True` model's `TextVectorization` to the training split's texts."""
+    from zoo.models import adapt_text
+
+    adapt_text(model, train.map(lambda x, y: x).batch(1024))
+
+
+def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
+    """The callbacks of a recipe's training, in `run`'s order.
+
+    The recipe's own (its `callbacks` hook) come first, so that the logs they add (e.g.
+    `val_cer`) are seen by the `standard` ones (checkpoints, logs) and the caller's `extra`;
+    the recipe's early stopping comes last.
+
+    Example:
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression", early_stopping=2)
+        >>> [type(c).__name__ for c in fit_callbacks(r, None, None)]
+        ['EarlyStopping']
+    """
+    own = recipe.callbacks(model, validation_batches) if recipe.callbacks is not None else []
+    callbacks = [*own, *standard, *extra]
+    if recipe.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=recipe.monitor, mode=_mode(recipe.monitor), patience=recipe.early_stopping
+            )
+        )
+    return callbacks
+
+
+def fit_model(
+    recipe,
+    model,
+    train_batches,
+    validation_batches,
+    epochs,
+    callbacks,
+    verbose="auto",
+    initial_epoch=0,
+):
+    """Trains `model` the way `run` does: the recipe's `fit` hook if it has one, else `model.fit`.
+
+    Args:
+        recipe: the `Recipe`.
+        model: the built model.
+        train_batches: the batched, shuffled training split (`batched(..., training=True)`).
+        validation_batches: the batched validation split.
+        epochs: the epoch to stop after (a `fit` hook is given `epochs - initial_epoch`).
+        callbacks: Keras callbacks (`fit_callbacks`).
+        verbose: Keras's `fit` verbosity (a `fit` hook chooses its own).
+        initial_epoch: the epoch to start from (Hyperband continuing a trial).
+
+    Returns:
+        `{metric: [value per epoch]}`: what the training reported.
+    """
+    if recipe.fit is not None:
+        history = recipe.fit(
+            model, train_batches, validation_batches, epochs - initial_epoch, callbacks
+        )
+    else:
+        history = model.fit(
+            train_batches,
+            validation_data=validation_batches,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # train_batches is shuffled by tf.data, reshuffled each epoch
+            verbose=verbose,
+        )
+    history = getattr(history, "history", history)
+    return {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
 def _best_so_far(csv_path, monitor, mode):
     """The best monitored value in an earlier, interrupted run's history (for a resumed run)."""
     if not csv_path.exists():
@@ -454,14 +558,10 @@ def run(
         model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
     train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
     if model_kwargs.get("text"):
-        from zoo.models import adapt_text
-
-        adapt_text(model, train.map(lambda x, y: x).batch(1024))
+        adapt_vectorizer(model, train)
     bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
-    train_b = batches(
-        train, batch_size, shuffle=True, seed=seed, boundaries=bounds, augment=recipe.augment
-    )
-    val_b, test_b = (batches(s, batch_size, boundaries=bounds) for s in (val, test))
+    train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
+    val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
 
     mode = _mode(recipe.monitor)
     best_path = out / "best.weights.h5"
@@ -482,14 +582,7 @@ def run(
             initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
         ),
     ]
-    own = recipe.callbacks(model, val_b) if recipe.callbacks is not None else []
-    callbacks = [*own, *standard, *(callbacks or ())]
-    if recipe.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=recipe.monitor, mode=mode, patience=recipe.early_stopping
-            )
-        )
+    callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or ())
     config = {
         "recipe": recipe.name,
         "model": recipe.model,
@@ -514,19 +607,9 @@ def run(
     _write_json(out / "config.json", config)
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    if recipe.fit is not None:
-        history = recipe.fit(model, train_b, val_b, epochs, callbacks)
-    else:
-        history = model.fit(
-            train_b,
-            validation_data=val_b,
-            epochs=epochs,
-            callbacks=callbacks,
-            shuffle=False,  # train_b is shuffled by tf.data, reshuffled each epoch
-            verbose=verbose,
-        )
+    history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    history = _full_history(out / "history.csv", getattr(history, "history", history))
+    history = _full_history(out / "history.csv", history)
     if best_path.exists():
         model.load_weights(str(best_path))
     scores = model.evaluate(test_b, return_dict=True, verbose=0)

@@ -225,6 +225,67 @@ def parse_chief(value):
     return match.group(1), int(match.group(2))
 
 
+class RecipeHyperModel(ZooHyperModel):
+    """A recipe's model as a `HyperModel` whose trials train exactly as `rnnzoo run` does.
+
+    `fit` batches the raw `(x, y)` splits like `zoo.training.run` (the recipe's augmentation),
+    adds the recipe's own callbacks and early stopping, and trains through the recipe's `fit`
+    hook when it has one (e.g. an ESN's closed-form readout), else `model.fit`. The trial's
+    metrics are what that training reports.
+
+    Args:
+        recipe: the (configured) `zoo.training.Recipe`.
+        fixed: factory arguments held fixed.
+        batch_sizes: the batch sizes to try, or `None` for the batch size given to `fit`.
+        objective: the metric the search optimises: a trial whose training does not report it
+            stops the search with an error naming what it does report.
+    """
+
+    def __init__(self, recipe, fixed, batch_sizes=None, objective=None):
+        super().__init__(recipe.model, fixed, space=recipe.search_space, batch_sizes=batch_sizes)
+        self.recipe, self.objective = recipe, objective
+
+    def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
+        """Trains `model` on `x` (single `(x, y)` examples) as `rnnzoo run` would.
+
+        Returns:
+            A `keras.callbacks.History` of what the training reported, plus `seconds`.
+        """
+        import keras
+
+        from zoo import training
+
+        if args:
+            raise TypeError(f"the training data is one dataset of (x, y) examples, got {args!r}.")
+        tuned = self.fit_values(hp)
+        batch_size, epochs = tuned.get("batch_size", batch_size), tuned.get("epochs", epochs)
+        recipe, seed = self.recipe, self.fixed.get("seed")
+        train_b = training.batched(recipe, x, batch_size, training=True, seed=seed, cache=False)
+        val_b = training.batched(recipe, validation_data, batch_size, cache=False)
+        extra = [keras.callbacks.TerminateOnNaN(), *kwargs.pop("callbacks", ())]
+        callbacks = training.fit_callbacks(recipe, model, val_b, extra=extra)
+        verbose, initial_epoch = kwargs.pop("verbose", "auto"), kwargs.pop("initial_epoch", 0)
+        if kwargs:
+            raise TypeError(f"unexpected fit arguments for a recipe's trial: {sorted(kwargs)}.")
+        start = time.perf_counter()
+        reported = training.fit_model(
+            recipe, model, train_b, val_b, epochs, callbacks, verbose, initial_epoch
+        )
+        seconds = time.perf_counter() - start
+        if self.objective is not None and self.objective not in reported:
+            hook = "its fit hook" if recipe.fit is not None else "its training"
+            raise keras_tuner.errors.FatalValueError(
+                f"--objective must be a metric recipe {recipe.name!r} reports; {hook} reports "
+                f"{', '.join(reported) or 'nothing'}, got {self.objective!r}."
+                + suggest(self.objective, list(reported))
+            )
+        history = keras.callbacks.History()
+        epochs_run = max(map(len, reported.values()), default=1)
+        history.history = {**reported, "seconds": [seconds] * epochs_run}
+        history.epoch = list(range(epochs_run))
+        return history
+
+
 def _distributed(role, chief, worker_id):
     """Checks the chief/worker options; returns `(role, host, port, keras-tuner tuner id)`."""
     if role is None and chief is None and worker_id is None:
@@ -571,9 +632,11 @@ def tune(
         **{k: v for k, v in model_kwargs.items() if k not in tunable},
         **fixed_by_user,
     }
-    tune_batch = "batch_size" not in overrides
+    # A recipe's own fit hook decides how the batches are used (a closed-form readout reads
+    # them all whatever their size), so its batch size stays the recipe's.
+    tune_batch = "batch_size" not in overrides and configured.fit is None
     batch_sizes = sorted({*BATCH_SIZES, configured.batch_size}) if tune_batch else None
-    hm = ZooHyperModel(recipe.model, fixed, space=space, batch_sizes=batch_sizes)
+    hm = RecipeHyperModel(configured, fixed, batch_sizes=batch_sizes)
 
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
     if overwrite:
@@ -584,11 +647,15 @@ def tune(
         train, val, _ = training.load_splits(configured, data_dir, manual_dir, seed)
         names = _metric_names(hm, val)
         objective = objective or configured.monitor
-        if objective not in names:
+        # A fit or callbacks hook may report more than `evaluate` (e.g. `val_nrmse84`): then
+        # the first trial checks the objective against what the training reports.
+        hooked = configured.fit is not None or configured.callbacks is not None
+        if objective not in names and not hooked:
             raise ValueError(
                 f"--objective must be a metric recipe {recipe.name!r} reports: "
                 f"{', '.join(names)}; got {objective!r}." + suggest(objective, names)
             )
+        hm.objective = objective
         direction = training._mode(objective)
         sig = _signature(
             configured,
@@ -601,6 +668,7 @@ def tune(
             batch_size=None if tune_batch else configured.batch_size,
         )
         sig_path = out / "tuning.json"
+        fresh = not sig_path.exists()
         if sig_path.exists():
             _check_same_search(json.loads(sig_path.read_text()), sig, out)
         elif (out / "search" / "oracle.json").exists() and role != "worker":
@@ -614,14 +682,19 @@ def tune(
         search = _make_tuner(
             tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out
         )
-        search.search(
-            train.cache(),
-            validation_data=val.cache(),
-            epochs=epochs or 1,
-            batch_size=configured.batch_size,
-            callbacks=list(callbacks or ()),
-            verbose=verbose,
-        )
+        try:
+            search.search(
+                train.cache(),
+                validation_data=val.cache(),
+                epochs=epochs or 1,
+                batch_size=configured.batch_size,
+                callbacks=list(callbacks or ()),
+                verbose=verbose,
+            )
+        except keras_tuner.errors.FatalValueError as e:
+            if fresh and role != "worker":  # nothing worth resuming: leave no half search
+                _remove_outputs(out)
+            raise ValueError(str(e)) from None
         if role == "worker":
             print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
