@@ -148,6 +148,18 @@ def test_hypermodel_under_keras_tuner(tmp_path):
     assert all(t.hyperparameters.values["batch_size"] in tuning.BATCH_SIZES for t in trials)
 
 
+def test_seed_0_draws_the_same_trials_every_time(tmp_path):
+    # keras-tuner's oracle reads seed=0 as "no seed" and draws a random one
+    hm = tuning.hypermodel("gru", input_shape=(None, 2), task="regression", seed=0)
+    drawn = []
+    for run in range(2):
+        search = tuning._make_tuner(
+            "random", hm, "val_loss", "min", 2, None, None, 0, tmp_path / str(run)
+        )
+        drawn.append(search.oracle.create_trial("tuner0").hyperparameters.values)
+    assert drawn[0] == drawn[1]
+
+
 # ---- rnnzoo tune ----------------------------------------------------------------------------
 
 

@@ -423,7 +423,9 @@ def _check_same_search(stored, now, out):
 def _make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, seed, out):
     common = dict(
         objective=keras_tuner.Objective(objective, direction),
-        seed=seed,
+        # keras-tuner's oracle takes a seed of 0 for none (`seed or random.randint(...)`), so
+        # --seed 0, our default, would draw other trials on every run.
+        seed=seed + 1 if seed >= 0 else seed,
         directory=str(out),
         project_name="search",
     )
