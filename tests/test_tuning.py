@@ -16,6 +16,7 @@ import keras_tuner
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
 
 from zoo import cli, tuning
 from zoo.training import RecipeError
@@ -230,6 +231,45 @@ def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
     with pytest.raises(ValueError, match=r"reports loss, val_loss, val_nrmse84, got 'val_mae'"):
         tuning.tune(tiny, objective="val_mae", **{**common, "output": tmp_path / "bad"})
     assert not (tmp_path / "bad" / "tuning.json").exists()
+
+
+def test_trials_batch_by_length_like_run(tfds_data_dir, tmp_path):
+    # adding-problem sequences cut to lengths 5..49: with buckets=4 the 64 validation examples
+    # come in several batches grouped by length, not in one batch of 64 padded to the longest
+    seen = []
+
+    def cut(x, y):
+        return x[: 5 + tf.cast(tf.reduce_sum(x[:, 0]) * 1000.0, tf.int32) % 45], y
+
+    def record(model, validation_batches):
+        seen.append([int(x.shape[0]) for x, _ in validation_batches])
+        return []
+
+    recipe = dataclasses.replace(TINY, preprocess=cut, callbacks=record, buckets=4)
+    tuning.tune(recipe, max_trials=1, epochs=1, output=tmp_path / "b", data_dir=tfds_data_dir,
+                overrides={"batch_size": 64}, verbose=0)  # fmt: skip
+    assert [r["status"] for r in _rows(tmp_path / "b")] == ["COMPLETED"]
+    assert len(seen) == 1 and sum(seen[0]) == 64 and len(seen[0]) > 1
+    stored = json.loads((tmp_path / "b" / "tuning.json").read_text())
+    assert stored["buckets"] == 4
+
+
+def test_text_recipe_adapts_its_vectorizer_each_trial(tmp_path):
+    from recipes.imdb_bilstm import RECIPE as IMDB
+
+    vocabulary = []
+
+    def record(model, validation_batches):
+        vocabulary.append(model.get_layer("vectorizer").vocabulary_size())
+        return []
+
+    recipe = dataclasses.replace(IMDB, callbacks=record)
+    overrides = {"units": 4, "vocab_size": 200, "embedding_dim": 8, "num_layers": 1}
+    with tfds.testing.mock_data(num_examples=16):
+        tuning.tune(recipe, max_trials=1, epochs=1, output=tmp_path / "t", overrides=overrides,
+                    verbose=0)  # fmt: skip
+    assert [r["status"] for r in _rows(tmp_path / "t")] == ["COMPLETED"]
+    assert len(vocabulary) == 1 and vocabulary[0] > 2  # adapted on the (mock) training reviews
 
 
 @pytest.mark.slow

@@ -228,10 +228,11 @@ def parse_chief(value):
 class RecipeHyperModel(ZooHyperModel):
     """A recipe's model as a `HyperModel` whose trials train exactly as `rnnzoo run` does.
 
-    `fit` batches the raw `(x, y)` splits like `zoo.training.run` (the recipe's augmentation),
-    adds the recipe's own callbacks and early stopping, and trains through the recipe's `fit`
-    hook when it has one (e.g. an ESN's closed-form readout), else `model.fit`. The trial's
-    metrics are what that training reports.
+    `fit` adapts a text model's vectorizer to the training texts, batches the raw `(x, y)`
+    splits like `zoo.training.run` (the recipe's augmentation, its length buckets), adds the
+    recipe's own callbacks and early stopping, and trains through the recipe's `fit` hook when
+    it has one (e.g. an ESN's closed-form readout), else `model.fit`. The trial's metrics are
+    what that training reports.
 
     Args:
         recipe: the (configured) `zoo.training.Recipe`.
@@ -239,11 +240,13 @@ class RecipeHyperModel(ZooHyperModel):
         batch_sizes: the batch sizes to try, or `None` for the batch size given to `fit`.
         objective: the metric the search optimises: a trial whose training does not report it
             stops the search with an error naming what it does report.
+        boundaries: length-bucket boundaries (`zoo.training.length_boundaries` of the training
+            split, computed once for all trials), or `None`.
     """
 
-    def __init__(self, recipe, fixed, batch_sizes=None, objective=None):
+    def __init__(self, recipe, fixed, batch_sizes=None, objective=None, boundaries=None):
         super().__init__(recipe.model, fixed, space=recipe.search_space, batch_sizes=batch_sizes)
-        self.recipe, self.objective = recipe, objective
+        self.recipe, self.objective, self.boundaries = recipe, objective, boundaries
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
         """Trains `model` on `x` (single `(x, y)` examples) as `rnnzoo run` would.
@@ -259,9 +262,15 @@ class RecipeHyperModel(ZooHyperModel):
             raise TypeError(f"the training data is one dataset of (x, y) examples, got {args!r}.")
         tuned = self.fit_values(hp)
         batch_size, epochs = tuned.get("batch_size", batch_size), tuned.get("epochs", epochs)
-        recipe, seed = self.recipe, self.fixed.get("seed")
-        train_b = training.batched(recipe, x, batch_size, training=True, seed=seed, cache=False)
-        val_b = training.batched(recipe, validation_data, batch_size, cache=False)
+        recipe, seed, bounds = self.recipe, self.fixed.get("seed"), self.boundaries
+        if self.fixed.get("text"):
+            training.adapt_vectorizer(model, x)
+        train_b = training.batched(
+            recipe, x, batch_size, training=True, seed=seed, boundaries=bounds, cache=False
+        )
+        val_b = training.batched(
+            recipe, validation_data, batch_size, boundaries=bounds, cache=False
+        )
         extra = [keras.callbacks.TerminateOnNaN(), *kwargs.pop("callbacks", ())]
         callbacks = training.fit_callbacks(recipe, model, val_b, extra=extra)
         verbose, initial_epoch = kwargs.pop("verbose", "auto"), kwargs.pop("initial_epoch", 0)
@@ -375,8 +384,12 @@ def _metric_names(hm, val):
     """The names the objective may take: what the model reports, plain and `val_`."""
     import keras
 
-    model = hm.build(keras_tuner.HyperParameters())
-    scores = model.evaluate(batches(val.take(2), 2, cache=False), return_dict=True, verbose=0)
+    from zoo import training
+
+    model, sample = hm.build(keras_tuner.HyperParameters()), val.take(2)
+    if hm.fixed.get("text"):
+        training.adapt_vectorizer(model, sample)
+    scores = model.evaluate(batches(sample, 2, cache=False), return_dict=True, verbose=0)
     del model
     keras.backend.clear_session()
     return [*scores, *(f"val_{name}" for name in scores)]
@@ -616,11 +629,6 @@ def tune(
     overrides = dict(overrides or {})
     configured, model_kwargs = training.configure(recipe, overrides)
     _, fixed_by_user = training.configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
-    if model_kwargs.get("text"):
-        raise ValueError(
-            f"recipe {recipe.name!r} builds a text model (text=True), whose vectorizer is adapted "
-            "per run; tuning such recipes is not supported yet."
-        )
     if tuner == "hyperband":
         max_epochs = check_positive_int("max_epochs", max_epochs or configured.epochs)
     else:
@@ -647,6 +655,9 @@ def tune(
         if role == "worker":
             wait_for_chief(host, port, chief_timeout)
         train, val, _ = training.load_splits(configured, data_dir, manual_dir, seed)
+        train, val = train.cache(), val.cache()  # decoded once, shared by every trial
+        if configured.buckets:
+            hm.boundaries = training.length_boundaries(train, configured.buckets)
         names = _metric_names(hm, val)
         objective = objective or configured.monitor
         # A fit or callbacks hook may report more than `evaluate` (e.g. `val_nrmse84`): then
@@ -668,6 +679,7 @@ def tune(
             max_epochs=max_epochs,
             factor=factor,
             batch_size=None if tune_batch else configured.batch_size,
+            buckets=configured.buckets,
         )
         sig_path = out / "tuning.json"
         fresh = not sig_path.exists()
@@ -686,8 +698,8 @@ def tune(
         )
         try:
             search.search(
-                train.cache(),
-                validation_data=val.cache(),
+                train,
+                validation_data=val,
                 epochs=epochs or 1,
                 batch_size=configured.batch_size,
                 callbacks=list(callbacks or ()),
