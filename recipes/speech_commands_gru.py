@@ -8,23 +8,17 @@ test set (Warden's "top-one accuracy" benchmark). `_unknown_` makes up most of t
 clips and is not rebalanced here. TFDS decodes the WAV files with pydub when it prepares the
 dataset: `pip install pydub` first.
 
-Each clip is padded (with zeros) or cut to one second, as Warden's baseline does, and becomes
-97 frames of 40 log-mel bands (25 ms windows, 10 ms hop, `zoo.data.audio.log_mel_spectrogram`),
-normalised per clip (`zoo.data.audio.normalize_frames`), the computation of `zoo.layers.LogMel`.
-Two stacked GRU layers read the frames; the last state is classified. The features are computed
-in the input pipeline, not in the model (the recurrent factories take no audio front end), so
-the saved model takes features: `model.predict(features(int16_audio)[None])`.
+Each clip is padded (with zeros) or cut to one second, as Warden's baseline does, and scaled to
+float in [-1, 1] (`clip`); that is all the input pipeline does. The model owns its front end
+(`sample_rate=16000`): a `zoo.layers.LogMel` layer turns each clip into 97 frames of 40 log-mel
+bands (25 ms windows, 10 ms hop), normalised per clip, and two stacked GRU layers read the
+frames; the last state is classified. The saved model therefore classifies raw audio:
+`model.predict(clip(int16_audio)[None])`, or any `(batch, 16000)` float batch.
 """
 
 import tensorflow as tf
 
-from zoo.data.audio import (
-    frame_settings,
-    log_mel_spectrogram,
-    normalize_frames,
-    num_frames,
-    waveform_to_float,
-)
+from zoo.data.audio import frame_settings, num_frames, waveform_to_float
 from zoo.training import Recipe, main
 
 LABELS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
@@ -33,32 +27,30 @@ SAMPLE_RATE = 16000
 CLIP_SAMPLES = SAMPLE_RATE  # one second
 NUM_MELS = 40
 _, _HOP, _SPAN = frame_settings(SAMPLE_RATE)
-FRAMES = int(num_frames(CLIP_SAMPLES, _SPAN, _HOP))
+FRAMES = int(num_frames(CLIP_SAMPLES, _SPAN, _HOP))  # log-mel frames per clip, inside the model
 
 
-def features(audio):
-    """Log-mel features `(FRAMES, NUM_MELS)` float32 of one clip, padded or cut to one second.
+def clip(audio):
+    """One clip as the model takes it: float32 `(CLIP_SAMPLES,)`, padded or cut to one second.
 
     Args:
         audio: `(samples,)` int16 (or float in [-1, 1]) audio at 16 kHz.
 
     Returns:
-        The features, normalised to zero mean and unit variance per band over the clip.
+        The waveform scaled to [-1, 1] (`zoo.data.audio.waveform_to_float`), zero-padded or cut.
 
     Example:
-        >>> x = features(tf.zeros([12000], tf.int16))
-        >>> tuple(x.shape), x.dtype.name
-        ((97, 40), 'float32')
+        >>> x = clip(tf.constant([0, 16384, -32768], tf.int16))
+        >>> tuple(x.shape), x.dtype.name, x[:3].numpy().tolist()
+        ((16000,), 'float32', [0.0, 0.5, -1.0])
     """
     wave = waveform_to_float(tf.convert_to_tensor(audio))[:CLIP_SAMPLES]
-    wave = tf.pad(wave, [[0, CLIP_SAMPLES - tf.shape(wave)[0]]])
-    mels = log_mel_spectrogram(wave[None], SAMPLE_RATE, NUM_MELS)
-    return normalize_frames(mels, tf.constant([FRAMES]))[0]
+    return tf.pad(wave, [[0, CLIP_SAMPLES - tf.shape(wave)[0]]])
 
 
 def preprocess(audio, label):
-    """The recipe's `preprocess`: `(audio, label)` to `(features(audio), label)`."""
-    return features(audio), label
+    """The recipe's `preprocess`: `(audio, label)` to `(clip(audio), label)`."""
+    return clip(audio), label
 
 
 RECIPE = Recipe(
@@ -68,7 +60,9 @@ RECIPE = Recipe(
     task="classification",
     model_kwargs=dict(
         cell="gru",
-        input_shape=(FRAMES, NUM_MELS),
+        sample_rate=SAMPLE_RATE,
+        num_mels=NUM_MELS,
+        input_shape=(CLIP_SAMPLES,),
         num_classes=len(LABELS),
         units=128,
         num_layers=2,

@@ -67,7 +67,7 @@ def test_docstring_examples(name):
 
 @pytest.mark.slow
 def test_speech_commands_recipe_on_mock_data(tmp_path):
-    from recipes.speech_commands_gru import FRAMES, LABELS, NUM_MELS, RECIPE, features
+    from recipes.speech_commands_gru import CLIP_SAMPLES, FRAMES, LABELS, NUM_MELS, RECIPE, clip
 
     rng = np.random.default_rng(0)
     # Clips of 0.5-1 s (shorter ones are padded to one second) and one of 1.1 s (cut).
@@ -81,10 +81,16 @@ def test_speech_commands_recipe_on_mock_data(tmp_path):
     }
     metrics = run_on_mock(RECIPE, examples, signature, tmp_path, TINY)
     assert len(LABELS) == 12
-    x = np.stack([features(a).numpy() for a in audio])
-    assert x.shape == (6, FRAMES, NUM_MELS)
+    # The saved model takes the waveforms themselves: its LogMel front end makes the features.
+    x = np.stack([clip(a).numpy() for a in audio])
+    assert x.shape == (6, CLIP_SAMPLES) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[0, :8000], audio[0] / 32768.0)
+    assert not x[0, 8000:].any() and np.array_equal(x[3], audio[3][:CLIP_SAMPLES] / 32768.0)
     model = check_outputs(tmp_path, metrics, x, np.array(labels))
-    assert model.output_shape == (None, 12)
+    assert model.input_shape == (None, CLIP_SAMPLES) and model.output_shape == (None, 12)
+    log_mel = model.get_layer("log_mel")
+    assert (log_mel.sample_rate, log_mel.num_mels) == (16000, NUM_MELS)
+    assert tuple(log_mel.output.shape) == (None, FRAMES, NUM_MELS)
 
 
 @pytest.mark.slow

@@ -356,6 +356,52 @@ def test_text_model(tmp_path):
     assert vocab == model.get_layer("vectorizer").get_vocabulary() and "great" in vocab
 
 
+# --- raw audio: the LogMel front end inside the model ------------------------------------------
+
+
+def test_audio_model(tmp_path):
+    waves = np.random.default_rng(0).normal(scale=0.1, size=(B, 800)).astype("float32")
+    kwargs = dict(task="classification", num_classes=NUM_CLASSES, units=4, seed=0)
+    model = zoo.models.gru(sample_rate=8000, num_mels=8, input_shape=(800,), **kwargs)
+    assert model.input_shape == (None, 800) and model.output_shape == (None, NUM_CLASSES)
+    log_mel = model.get_layer("log_mel")
+    assert (log_mel.sample_rate, log_mel.num_mels) == (8000, 8)
+    assert tuple(log_mel.output.shape) == (None, 7, 8)  # 1 + (800 - 256) // 80 frames
+    # The config echoes the front end's arguments; run_model_checks round-trips it and the file.
+    configs = {la["name"]: la["config"] for la in model.get_config()["layers"]}
+    assert configs["log_mel"]["sample_rate"] == 8000 and configs["log_mel"]["num_mels"] == 8
+    # The front end, then the same recurrent stack as on features: same seed, same predictions.
+    features = zoo.layers.LogMel(8000, 8)([waves, np.full(B, 800)])
+    on_features = zoo.models.gru(input_shape=(None, 8), **kwargs)
+    np.testing.assert_allclose(
+        model.predict(waves, verbose=0), on_features.predict(features, verbose=0), atol=1e-6
+    )
+    run_model_checks(model, waves, targets("classification"), tmp_path, run_eagerly=True)
+    # Any clip length with the default input_shape=(None,); every factory takes the front end.
+    for factory in (zoo.models.simple_rnn, zoo.models.lstm, zoo.models.bidirectional):
+        assert factory(sample_rate=8000, **kwargs).input_shape == (None, None)
+    deep = zoo.models.stacked(sample_rate=8000, task="tagging", num_classes=2, units=2, seed=0)
+    assert tuple(deep(waves[:, :336]).shape) == (B, 2, 2)  # one class per frame
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(sample_rate=0), ValueError, "sample_rate must be a positive int, got 0"),
+        (dict(sample_rate=8000.0), TypeError, "sample_rate must be a positive int, got 8000.0"),
+        (dict(sample_rate=8000, num_mels=0), ValueError, "num_mels must be a positive int"),
+        (dict(sample_rate=8000, vocab_size=VOCAB), ValueError, "sample_rate=8000 .* vocab_size=12"),
+        (dict(sample_rate=8000, text=True, vocab_size=9), ValueError, "sample_rate=8000 .* text="),
+        (dict(sample_rate=8000, stateful=True, batch_size=2), ValueError, "stateful=True"),
+        (dict(sample_rate=8000, input_shape=(None, 8)), ValueError, r"\(samples,\) or \(None,\)"),
+        (dict(sample_rate=8000, input_shape=(100,)), ValueError, "at least 256 .* got 100"),
+    ],
+)
+def test_audio_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        zoo.models.gru(task="binary", units=2, **kwargs)
+
+
 # --- export ------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,11 @@
 
 `simple_rnn`, `lstm`, `gru`, `bidirectional` and `stacked` are thin front doors to `build_rnn`,
 which validates every argument before building anything. `compile_model` serves every family.
+
+The model's input is one of: real-valued sequences `(batch, T, features)`, token ids
+`(batch, T)`, raw strings `(batch,)` (`text=True`), or float waveforms `(batch, samples)`
+(`sample_rate=...`: a `zoo.layers.LogMel` front end inside the model turns each whole clip into
+`(frames, num_mels)` features, so the saved model classifies raw audio).
 """
 
 import numbers
@@ -13,6 +18,8 @@ import keras
 import numpy as np
 
 from zoo import activations, heads
+from zoo.data.audio import frame_settings
+from zoo.layers.audio import LogMel
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -60,6 +67,29 @@ class TextModel(keras.Model):
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, accepting a list or NumPy array of strings as well."""
         return super().predict(_as_strings(x), *args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class WaveformLengths(keras.layers.Layer):
+    """The length of every waveform of a batch, all whole clips: `(batch,)` int32 of `samples`.
+
+    `zoo.layers.LogMel` takes each utterance's real length beside the padded waveforms; a model
+    on whole clips (no padding) gives it every clip's full length with this layer.
+
+    Example:
+        >>> import numpy as np
+        >>> WaveformLengths()(np.zeros((2, 800), "float32")).numpy().tolist()
+        [800, 800]
+    """
+
+    def call(self, waveforms):
+        """`(batch,)` int32, each the number of samples of `waveforms` `(batch, samples)`."""
+        shape = keras.ops.shape(waveforms)
+        return keras.ops.full((shape[0],), shape[1], dtype="int32")
+
+    def compute_output_spec(self, waveforms):
+        """`(batch,)` int32."""
+        return keras.KerasTensor((waveforms.shape[0],), dtype="int32")
 
 
 def warn_once(key, message):
@@ -110,6 +140,30 @@ def check_input_shape(input_shape):
     return (timesteps, features)
 
 
+def check_waveform_shape(input_shape, sample_rate):
+    """Checks `(samples or None,)` for waveforms at `sample_rate` and returns it as a tuple.
+
+    Example:
+        >>> check_waveform_shape([16000], 16000)
+        (16000,)
+    """
+    if input_shape is None:
+        return (None,)
+    if not isinstance(input_shape, tuple | list) or len(input_shape) != 1:
+        raise ValueError(
+            f"with sample_rate={sample_rate} the model takes waveforms: input_shape must be "
+            f"(samples,) or (None,), a tuple of rank 1, got {input_shape!r}."
+        )
+    samples = check_positive_int("input_shape[0] (samples)", input_shape[0], allow_none=True)
+    span = frame_settings(sample_rate)[2]
+    if samples is not None and samples < span:
+        raise ValueError(
+            f"input_shape[0] (samples) must be at least {span} (one analysis frame at "
+            f"sample_rate={sample_rate}), got {samples}."
+        )
+    return (samples,)
+
+
 def check_units(units, num_layers):
     """Returns a list of per-layer units from an int or a list of ints."""
     check_positive_int("num_layers", num_layers)
@@ -135,8 +189,16 @@ def _inputs(
     stateful,
     batch_size,
     seed,
+    sample_rate=None,
+    num_mels=40,
 ):
     """Builds the model's input and the layers that turn it into a `(batch, T, features)` tensor."""
+    if sample_rate is not None:
+        inputs = keras.Input(shape=input_shape, name="waveform")
+        # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
+        lengths = WaveformLengths(name="waveform_lengths", dtype="float32")(inputs)
+        log_mel = LogMel(sample_rate, num_mels, name="log_mel", dtype="float32")
+        return inputs, log_mel([inputs, lengths])
     if text or vectorizer is not None:
         if vectorizer is None:
             vectorizer = keras.layers.TextVectorization(
@@ -217,6 +279,8 @@ def build_rnn(
     text=False,
     vectorizer=None,
     sequence_length=None,
+    sample_rate=None,
+    num_mels=40,
     task="classification",
     num_classes=None,
     output_dim=1,
@@ -260,7 +324,25 @@ def build_rnn(
         raise ValueError(f"residual=True needs the same units in every layer, got {units!r}.")
     check_seed(seed)
     text = text or vectorizer is not None
-    if text or vocab_size is not None:
+    check_positive_int("num_mels", num_mels)
+    if sample_rate is not None:
+        check_positive_int("sample_rate", sample_rate)
+        given = {
+            "vocab_size": vocab_size,
+            "text": text or None,
+            "vectorizer": vectorizer,
+            "mask_value": mask_value,
+            "stateful": stateful or None,
+        }
+        clash = [f"{k}={v!r}" for k, v in given.items() if v is not None]
+        if clash:
+            raise ValueError(
+                f"sample_rate={sample_rate} makes the model take raw waveforms; it cannot be "
+                f"combined with {', '.join(clash)}: give sample_rate for audio, vocab_size for "
+                "token ids or text=True for strings, not several."
+            )
+        input_shape = check_waveform_shape(input_shape, sample_rate)
+    elif text or vocab_size is not None:
         if vocab_size is None and vectorizer is not None:
             vocab_size = vectorizer.vocabulary_size()
         if vocab_size is None:
@@ -272,7 +354,8 @@ def build_rnn(
     elif input_shape is None:
         raise ValueError(
             "give input_shape=(timesteps or None, features) for real-valued sequences, "
-            "vocab_size=... for token ids, or text=True for raw strings; got none of them."
+            "vocab_size=... for token ids, text=True for raw strings, or sample_rate=... for "
+            "raw waveforms; got none of them."
         )
     else:
         input_shape = check_input_shape(input_shape)
@@ -306,6 +389,8 @@ def build_rnn(
         stateful,
         batch_size,
         seed,
+        sample_rate,
+        num_mels,
     )
     opts = dict(
         activation=activation,

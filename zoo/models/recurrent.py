@@ -5,7 +5,8 @@ import inspect
 from zoo.models.base import build_rnn
 
 COMMON_ARGS = """
-        input_shape: `(timesteps or None, features)` for real-valued sequences.
+        input_shape: `(timesteps or None, features)` for real-valued sequences; with
+            `sample_rate`, `(samples,)` or `(None,)` (the default) for waveforms.
         vocab_size: number of token ids for integer inputs (id 0 is padding, masked when
             `mask_zero`), or the vectorizer's `max_tokens` with `text=True`.
         embedding_dim: size of the token embedding.
@@ -17,6 +18,11 @@ COMMON_ARGS = """
         vectorizer: a `keras.layers.TextVectorization` to use instead of a new one.
         sequence_length: with `text=True`, pad or cut every text to this many tokens
             (default: the longest in the batch).
+        sample_rate: take raw float waveforms `(batch, samples)` at this rate in Hz (whole
+            clips, in [-1, 1]): a `zoo.layers.LogMel` front end inside the model (25 ms windows,
+            10 ms hop, normalised per clip) feeds the recurrent layers, so the saved model
+            predicts on audio. `None` (the default) takes features, token ids or text.
+        num_mels: mel bands of the front end with `sample_rate` (as in `ctc_speech`).
         task: one of `binary`, `classification`, `regression`, `forecast`, `tagging`,
             `sequence_regression` (see `zoo.heads`).
         num_classes: classes for `classification` and `tagging`.
@@ -109,6 +115,9 @@ def gru(**kwargs):
         >>> model = zoo.models.gru(vocab_size=200, task="binary", units=16, num_layers=2)
         >>> model.output_shape
         (None, 1)
+        >>> audio = zoo.models.gru(sample_rate=16000, task="classification", num_classes=12)
+        >>> audio.input_shape  # float waveforms, any length: log-mels inside the model
+        (None, None)
     """
     return build_rnn(cell="gru", bidirectional=False, name="gru", **kwargs)
 
