@@ -1,12 +1,12 @@
 """Does memory stay flat across tuning trials? Prints the process's RSS after 5 and after 20 trials.
 
 keras-tuner issues #395/#873: memory grew with every trial. keras-tuner 1.4.8 clears the Keras
-session before each build; this checks that `zoo.tuning` itself keeps nothing alive per trial.
+session before each build; this checks that rnn-zoo's tuning itself keeps nothing alive per trial.
 One random search of tiny GRUs (2 or 4 units, 1 epoch, 256 adding-problem sequences of 50 steps)
-through `zoo.tuning.tune`, the RSS read at the end of every trial's training, with the number of
-`keras.Model` objects still alive then (1, the trial's own, if nothing is kept). `--baseline` runs
-instead plain keras-tuner on a hand-written GRU with numpy data (no zoo code), to compare the
-growth that Keras/TensorFlow show by themselves (run it as a separate process).
+through `zoo.recipe_tuning.tune`, the RSS read at the end of every trial's training, with the number
+of `keras.Model` objects still alive then (1, the trial's own, if nothing is kept). `--baseline`
+runs instead plain keras-tuner on a hand-written GRU with numpy data (no zoo code), to compare
+the growth that Keras/TensorFlow show by themselves (run it as a separate process).
 
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py [--trials 20] [--data-dir DIR]
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py --baseline
@@ -26,7 +26,7 @@ import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recipes.adding_gru import RECIPE  # noqa: E402
-from zoo import tuning  # noqa: E402
+from zoo import recipe_tuning  # noqa: E402
 
 RSS_MB = []  # one entry per trial (the callback below is deep-copied per trial by keras-tuner)
 LIVE_MODELS = []
@@ -101,7 +101,7 @@ def main():
         if args.baseline:
             baseline(args.trials, out)
         else:
-            tuning.tune(
+            recipe_tuning.tune(
                 recipe,
                 max_trials=args.trials,
                 epochs=1,

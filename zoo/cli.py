@@ -77,9 +77,9 @@ def _run(args):
 
 
 def _tune(args):
-    from zoo import tuning
+    from zoo import recipe_tuning
 
-    tuning.tune_from_args(load_recipe(args.name), args)
+    recipe_tuning.tune_from_args(load_recipe(args.name), args)
 
 
 def read_wav(path):
@@ -145,7 +145,7 @@ def parser():
     run.set_defaults(func=_run)
     tune = sub.add_parser("tune", help="search a recipe's hyperparameters with keras-tuner")
     tune.add_argument("name")
-    from zoo.tuning import add_tune_arguments
+    from zoo.recipe_tuning import add_tune_arguments
 
     add_tune_arguments(tune)
     tune.set_defaults(func=_tune)

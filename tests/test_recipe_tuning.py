@@ -1,0 +1,415 @@
+"""zoo.recipe_tuning: `rnnzoo tune` (trials as `rnnzoo run`, outputs, resume, bad input)."""
+
+import csv
+import dataclasses
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from zoo import cli, recipe_tuning
+from zoo.training import RecipeError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# A tiny adding-problem recipe: 256 training sequences of 50 steps, GRUs of 2 or 4 units.
+RECIPE_SOURCE = """
+import dataclasses
+from recipes.adding_gru import RECIPE as ADDING
+
+TINY = dataclasses.replace(
+    ADDING,
+    name="tiny_adding",
+    dataset="adding_problem/t50",
+    train_split="train[:256]",
+    validation_split="validation[:64]",
+    test_split="test[:64]",
+    plot=None,
+    search_space=lambda hp: {
+        "units": hp.Choice("units", [2, 4]),
+        "num_layers": hp.Int("num_layers", 1, 1),
+    },
+)
+"""
+_namespace = {}
+exec(RECIPE_SOURCE, _namespace)
+TINY = _namespace["TINY"]
+
+# The same recipe behind the `rnnzoo tune` options, for the tests that need processes.
+SCRIPT = RECIPE_SOURCE + textwrap.dedent(
+    """
+    import argparse, sys
+    from zoo import recipe_tuning
+    from zoo.training import RecipeError
+
+    parser = argparse.ArgumentParser()
+    recipe_tuning.add_tune_arguments(parser)
+    try:
+        recipe_tuning.tune_from_args(TINY, parser.parse_args())
+    except (RecipeError, ValueError, TypeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    """
+)
+
+
+def _rows(out):
+    with open(out / "trials.csv") as f:
+        return list(csv.DictReader(f))
+
+
+# ---- rnnzoo tune ----------------------------------------------------------------------------
+
+
+def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir, tmp_path):
+    out = tmp_path / "search"
+    common = dict(epochs=1, output=out, data_dir=tfds_data_dir, verbose=0)
+    result = recipe_tuning.tune(TINY, max_trials=2, retrain_best=True, **common)
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == ["0", "1"]
+    assert all(r["status"] == "COMPLETED" and float(r["seconds"]) > 0 for r in rows)
+    assert {"units", "dropout", "learning_rate", "batch_size"} <= set(rows[0])
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    assert best["score"] == pytest.approx(min(float(r["val_loss"]) for r in rows))
+    assert best["hyperparameters"] == result["best_hyperparameters"]
+    assert (out / "objective.png").stat().st_size > 0
+    retrained = json.loads((out / "best" / "metrics.json").read_text())
+    assert np.isfinite(retrained["test_loss"])
+    config = json.loads((out / "best" / "config.json").read_text())
+    assert config["batch_size"] == best["batch_size"]
+    assert config["model_kwargs"]["units"] == best["model_kwargs"]["units"]
+    trial0 = (out / "search" / "trial_0" / "trial.json").read_bytes()
+
+    # the same command again: a finished search runs no new trial
+    recipe_tuning.tune(TINY, max_trials=2, **common)
+    assert len(_rows(out)) == 2
+    assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
+    # another space in the same folder: refused, nothing lost
+    with pytest.raises(
+        RecipeError,
+        match=r"differs from this command in .*the search space \(hyperparameters dropout\)",
+    ):
+        recipe_tuning.tune(TINY, max_trials=2, overrides={"dropout": 0.0}, **common)
+    with pytest.raises(RecipeError, match=r"tuner \(stored 'random', now 'bayesian'\)"):
+        recipe_tuning.tune(TINY, tuner="bayesian", max_trials=2, **common)
+    assert len(_rows(out)) == 2
+
+
+def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
+    # Mackey-Glass ESN: a closed-form ridge readout (no SGD) scored by its free run, which only
+    # the recipe's fit hook reports (`val_nrmse84`); the batch size is the recipe's.
+    from recipes.mackey_glass_esn import RECIPE as ESN
+
+    tiny = dataclasses.replace(
+        ESN,
+        evaluate=None,
+        plot=None,
+        search_space=lambda hp: {
+            "units": hp.Choice("units", [20, 40]),
+            "spectral_radius": hp.Float("spectral_radius", 0.8, 1.0),
+            "leak_rate": hp.Float("leak_rate", 0.3, 1.0),
+            "ridge": hp.Fixed("ridge", 1e-8),
+        },
+    )
+    out = tmp_path / "esn"
+    common = dict(max_trials=2, output=out, data_dir=tfds_data_dir, verbose=0)
+    recipe_tuning.tune(tiny, objective="val_nrmse84", **common)
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 2 and "batch_size" not in rows[0]
+    scores = [float(r["val_nrmse84"]) for r in rows]
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    assert best["score"] == pytest.approx(min(scores)) and best["batch_size"] == 1
+    for trial in range(2):
+        metrics = json.loads((out / "search" / f"trial_{trial}" / "trial.json").read_text())
+        val_loss = metrics["metrics"]["metrics"]["val_loss"]["observations"][0]["value"][0]
+        assert val_loss < 1e-4  # one-step MSE of the ridge readout (an SGD epoch: about 0.05)
+
+    # an objective the fit hook does not report: one clear error, no half search left behind
+    with pytest.raises(ValueError, match=r"reports loss, val_loss, val_nrmse84, got 'val_mae'"):
+        recipe_tuning.tune(tiny, objective="val_mae", **{**common, "output": tmp_path / "bad"})
+    assert not (tmp_path / "bad" / "tuning.json").exists()
+
+
+def test_trials_batch_by_length_like_run(tfds_data_dir, tmp_path):
+    # adding-problem sequences cut to lengths 5..49: with buckets=4 the 64 validation examples
+    # come in several batches grouped by length, not in one batch of 64 padded to the longest
+    seen = []
+
+    def cut(x, y):
+        return x[: 5 + tf.cast(tf.reduce_sum(x[:, 0]) * 1000.0, tf.int32) % 45], y
+
+    def record(model, validation_batches):
+        seen.append([int(x.shape[0]) for x, _ in validation_batches])
+        return []
+
+    recipe = dataclasses.replace(TINY, preprocess=cut, callbacks=record, buckets=4)
+    recipe_tuning.tune(
+        recipe,
+        max_trials=1,
+        epochs=1,
+        output=tmp_path / "b",
+        data_dir=tfds_data_dir,
+        overrides={"batch_size": 64},
+        verbose=0,
+    )
+    assert [r["status"] for r in _rows(tmp_path / "b")] == ["COMPLETED"]
+    assert len(seen) == 1 and sum(seen[0]) == 64 and len(seen[0]) > 1
+    stored = json.loads((tmp_path / "b" / "tuning.json").read_text())
+    assert stored["buckets"] == 4
+
+
+def test_text_recipe_adapts_its_vectorizer_each_trial(tmp_path):
+    from recipes.imdb_bilstm import RECIPE as IMDB
+
+    vocabulary = []
+
+    def record(model, validation_batches):
+        vocabulary.append(model.get_layer("vectorizer").vocabulary_size())
+        return []
+
+    recipe = dataclasses.replace(IMDB, callbacks=record)
+    overrides = {"units": 4, "vocab_size": 200, "embedding_dim": 8, "num_layers": 1}
+    with tfds.testing.mock_data(num_examples=16):
+        recipe_tuning.tune(
+            recipe, max_trials=1, epochs=1, output=tmp_path / "t", overrides=overrides, verbose=0
+        )
+    assert [r["status"] for r in _rows(tmp_path / "t")] == ["COMPLETED"]
+    assert len(vocabulary) == 1 and vocabulary[0] > 2  # adapted on the (mock) training reviews
+
+
+@pytest.mark.slow
+def test_more_trials_and_overwrite(tfds_data_dir, tmp_path):
+    out = tmp_path / "search"
+    common = dict(epochs=1, output=out, data_dir=tfds_data_dir, verbose=0)
+    recipe_tuning.tune(TINY, max_trials=1, **common)
+    trial0 = (out / "search" / "trial_0" / "trial.json").read_bytes()
+    # a larger --max-trials continues to the new total
+    recipe_tuning.tune(TINY, max_trials=2, **common)
+    assert [r["trial"] for r in _rows(out)] == ["0", "1"]
+    assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
+
+    # --overwrite starts afresh, and a --set argument is fixed, not tuned
+    recipe_tuning.tune(TINY, max_trials=1, overrides={"dropout": 0.0}, overwrite=True, **common)
+    rows = _rows(out)
+    assert len(rows) == 1 and "dropout" not in rows[0]
+
+
+@pytest.mark.slow
+def test_bayesian_and_hyperband(tfds_data_dir, tmp_path):
+    recipe_tuning.tune(
+        TINY,
+        tuner="bayesian",
+        max_trials=2,
+        epochs=1,
+        output=tmp_path / "b",
+        data_dir=tfds_data_dir,
+        verbose=0,
+    )
+    assert [r["status"] for r in _rows(tmp_path / "b")] == ["COMPLETED"] * 2
+    recipe_tuning.tune(
+        TINY,
+        tuner="hyperband",
+        max_epochs=2,
+        factor=2,
+        output=tmp_path / "h",
+        data_dir=tfds_data_dir,
+        verbose=0,
+        overrides={"batch_size": 64},
+    )
+    rows = _rows(tmp_path / "h")
+    assert len(rows) >= 2 and all(r["status"] == "COMPLETED" for r in rows)
+    assert {int(r["tuner/epochs"]) for r in rows} <= {1, 2} and "batch_size" not in rows[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(tuner="grid"), r"tuner must be one of 'random', 'bayesian', 'hyperband', got 'grid'"),
+        (dict(tuner="randm"), r"Did you mean 'random'"),
+        (dict(max_trials=0), r"max_trials must be a positive int, got 0"),
+        (dict(tuner="hyperband", max_trials=5), r"--max-trials is not for hyperband, got 5"),
+        (dict(tuner="hyperband", epochs=2), r"--epochs is not for hyperband"),
+        (dict(tuner="hyperband", factor=1), r"--factor must be an int >= 2, got 1"),
+        (dict(max_epochs=3), r"--max-epochs is for --tuner hyperband, got 3 with random"),
+        (dict(chief="localhost"), r"--chief must be HOST:PORT .*got 'localhost'"),
+        (dict(chief="127.0.0.1:8000"), r"--chief needs --role chief .* or --worker-id ID"),
+        (dict(worker_id="tuner0"), r"--worker-id needs --chief HOST:PORT"),
+        (dict(role="boss", chief="h:1"), r"--role must be one of 'chief', 'worker', got 'boss'"),
+        (dict(role="chief", chief="h:1", worker_id="t0"), r"--worker-id is for workers"),
+        (dict(chief="h:1", worker_id="chief2"), r"without 'chief'.*got 'chief2'"),
+        (dict(chief="h:1", worker_id="t0", overwrite=True), r"--overwrite is for the chief"),
+        (dict(chief_timeout=0), r"chief_timeout must be seconds > 0, got 0"),
+    ],
+)
+def test_bad_options_fail_before_any_work(kwargs, error, tmp_path):
+    with pytest.raises(ValueError, match=error):
+        recipe_tuning.tune(TINY, output=tmp_path / "never", **kwargs)
+    assert not (tmp_path / "never").exists()
+
+
+def test_bad_objective_and_override_name_the_choices(tfds_data_dir, tmp_path):
+    common = dict(epochs=1, output=tmp_path / "o", data_dir=tfds_data_dir, verbose=0)
+    with pytest.raises(ValueError, match=r"--objective must be a metric .*val_mae.*got 'val_mea'"):
+        recipe_tuning.tune(TINY, objective="val_mea", **common)
+    with pytest.raises(RecipeError, match=r"--set unitz: not an argument of model 'gru'"):
+        recipe_tuning.tune(TINY, overrides={"unitz": 3}, **common)
+    assert not (tmp_path / "o" / "search").exists()
+
+
+def test_cli_tune_errors_are_one_line(capsys):
+    assert cli.main(["tune", "adding_gru", "--tuner", "grid"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rnnzoo tune: error: tuner must be one of") and "\n" not in err
+    assert cli.main(["tune", "adding_gru", "--tuner", "hyperband", "--max-trials", "3"]) == 2
+    assert "--max-trials is not for hyperband" in capsys.readouterr().err
+
+
+def test_worker_gives_up_on_an_unreachable_chief(tmp_path):
+    port = _free_port()
+    start = time.monotonic()
+    with pytest.raises(RecipeError, match=rf"no chief answered at 127.0.0.1:{port} within 1 s"):
+        recipe_tuning.tune(
+            TINY,
+            chief=f"127.0.0.1:{port}",
+            worker_id="tuner0",
+            chief_timeout=1,
+            output=tmp_path / "w",
+        )
+    assert time.monotonic() - start < 30
+    assert "KERASTUNER_TUNER_ID" not in os.environ  # the environment is restored
+
+
+# ---- processes: kill -9 and resume, chief and workers ---------------------------------------
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(tmp_path, args, log):
+    script = tmp_path / "tune_tiny.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
+    for key in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
+        env.pop(key, None)
+    return subprocess.Popen(
+        [sys.executable, str(script), *map(str, args)],
+        env=env,
+        cwd=ROOT,
+        stdout=open(tmp_path / log, "w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_for(path, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, f"process ended ({proc.returncode}) before {path} appeared"
+        assert time.monotonic() < deadline, f"{path} did not appear within {timeout} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_resume_after_kill_9_during_trial_2(tfds_data_dir, tmp_path):
+    out = tmp_path / "out"
+    args = ["--max-trials", 3, "--epochs", 4, "--set", "batch_size=16", "--output", out,
+            "--data-dir", tfds_data_dir, "--verbose", 0]  # fmt: skip
+    proc = _start(tmp_path, args, "first.log")
+    _wait_for(out / "search" / "trial_1" / "trial.json", proc, 180)  # trial 2 has begun
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["ongoing_trials"] == {"tuner0": "1"} and oracle["end_order"] == ["0"]
+    trial0 = (out / "search" / "trial_0" / "trial.json").read_bytes()
+
+    again = _start(tmp_path, args, "second.log")
+    assert again.wait(timeout=200) == 0, (tmp_path / "second.log").read_text()
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1}  # each finished exactly once
+    assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0  # not re-run
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(280)
+def test_chief_and_two_workers_on_localhost(tfds_data_dir, tmp_path):
+    out, port = tmp_path / "shared", _free_port()
+    common = ["--epochs", 1, "--set", "batch_size=64", "--output", out, "--data-dir",
+              tfds_data_dir, "--verbose", 0, "--chief", f"127.0.0.1:{port}"]  # fmt: skip
+    chief = _start(tmp_path, ["--max-trials", 3, "--role", "chief", *common], "chief.log")
+    workers = [
+        _start(tmp_path, [*common, "--worker-id", f"tuner{i}"], f"worker{i}.log") for i in range(2)
+    ]
+    try:
+        for i, worker in enumerate(workers):
+            assert worker.wait(timeout=240) == 0, (tmp_path / f"worker{i}.log").read_text()
+        assert chief.wait(timeout=60) == 0, (tmp_path / "chief.log").read_text()
+    finally:
+        for proc in (chief, *workers):
+            if proc.poll() is None:
+                proc.kill()
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {str(i): 1 for i in range(3)}
+    assert (out / "best_hyperparameters.json").exists()
+    assert "the chief has no trial left" in (tmp_path / "worker0.log").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(280)
+def test_worker_killed_mid_trial_resumes_its_trial_with_the_same_id(tfds_data_dir, tmp_path):
+    out, port = tmp_path / "shared", _free_port()
+    common = ["--epochs", 2, "--set", "batch_size=16", "--output", out, "--data-dir",
+              tfds_data_dir, "--verbose", 0, "--chief", f"127.0.0.1:{port}"]  # fmt: skip
+    chief = _start(tmp_path, ["--max-trials", 2, "--role", "chief", *common], "chief.log")
+    worker = _start(tmp_path, [*common, "--worker-id", "tuner0"], "worker.log")
+    procs = [chief, worker]
+    try:
+        _wait_for(out / "search" / "trial_1" / "trial.json", worker, 200)  # on its 2nd trial
+        time.sleep(0.5)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        finished = json.loads((out / "search" / "trial_0" / "trial.json").read_text())
+        assert finished["status"] == "COMPLETED"  # the finished trial is kept
+        assert chief.poll() is None  # the chief waits for the dead worker's trial
+        again = _start(tmp_path, [*common, "--worker-id", "tuner0"], "again.log")
+        procs.append(again)
+        assert again.wait(timeout=200) == 0, (tmp_path / "again.log").read_text()
+        assert chief.wait(timeout=60) == 0, (tmp_path / "chief.log").read_text()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == ["0", "1"]
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {"0": 1, "1": 1}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_docstring_examples(tmp_path, monkeypatch):
+    import doctest
+
+    monkeypatch.chdir(tmp_path)
+    result = doctest.testmod(
+        recipe_tuning, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0 and result.attempted >= 1

@@ -1,0 +1,417 @@
+"""`rnnzoo tune`: a recipe's hyperparameter search, on its data, trained as `rnnzoo run` trains.
+
+`tune(recipe, ...)` searches a recipe's hyperparameters with keras-tuner's random, Bayesian or
+Hyperband oracle (`zoo.tuning`), resumably and, with `--role chief` / `--chief HOST:PORT
+--worker-id ID`, across processes with keras-tuner's own chief/worker mode. Its trials train
+through `zoo.training` (the recipe's batches, callbacks and `fit` hook), so this module stands
+above it, beside the CLI.
+"""
+
+import dataclasses
+import json
+import pathlib
+import shutil
+import time
+
+import keras
+import keras_tuner
+
+from zoo import training, tuning
+from zoo.data import batches
+from zoo.validation import check_positive_int, suggest
+
+
+class RecipeHyperModel(tuning.ZooHyperModel):
+    """A recipe's model as a `HyperModel` whose trials train exactly as `rnnzoo run` does.
+
+    `fit` adapts a text model's vectorizer to the training texts, batches the raw `(x, y)`
+    splits like `zoo.training.run` (the recipe's augmentation, its length buckets), adds the
+    recipe's own callbacks and early stopping, and trains through the recipe's `fit` hook when
+    it has one (e.g. an ESN's closed-form readout), else `model.fit`. The trial's metrics are
+    what that training reports.
+
+    Args:
+        recipe: the (configured) `zoo.training.Recipe`.
+        fixed: factory arguments held fixed.
+        batch_sizes: the batch sizes to try, or `None` for the batch size given to `fit`.
+        objective: the metric the search optimises: a trial whose training does not report it
+            stops the search with an error naming what it does report.
+        boundaries: length-bucket boundaries (`zoo.training.length_boundaries` of the training
+            split, computed once for all trials), or `None`.
+
+    Example:
+        >>> r = training.Recipe(name="r", model="gru", dataset="adding_problem/t50",
+        ...                     task="regression")
+        >>> hm = RecipeHyperModel(r, {"task": "regression", "input_shape": (None, 2)})
+        >>> hm.build(keras_tuner.HyperParameters()).output_shape
+        (None, 1)
+    """
+
+    def __init__(self, recipe, fixed, batch_sizes=None, objective=None, boundaries=None):
+        super().__init__(recipe.model, fixed, space=recipe.search_space, batch_sizes=batch_sizes)
+        self.recipe, self.objective, self.boundaries = recipe, objective, boundaries
+
+    def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
+        """Trains `model` on `x` (single `(x, y)` examples) as `rnnzoo run` would.
+
+        Returns:
+            A `keras.callbacks.History` of what the training reported, plus `seconds`.
+        """
+        if args:
+            raise TypeError(f"the training data is one dataset of (x, y) examples, got {args!r}.")
+        tuned = self.fit_values(hp)
+        batch_size, epochs = tuned.get("batch_size", batch_size), tuned.get("epochs", epochs)
+        recipe, seed, bounds = self.recipe, self.fixed.get("seed"), self.boundaries
+        if self.fixed.get("text"):
+            training.adapt_vectorizer(model, x)
+        train_b = training.batched(
+            recipe, x, batch_size, training=True, seed=seed, boundaries=bounds, cache=False
+        )
+        val_b = training.batched(
+            recipe, validation_data, batch_size, boundaries=bounds, cache=False
+        )
+        extra = [keras.callbacks.TerminateOnNaN(), *kwargs.pop("callbacks", ())]
+        callbacks = training.fit_callbacks(recipe, model, val_b, extra=extra)
+        verbose, initial_epoch = kwargs.pop("verbose", "auto"), kwargs.pop("initial_epoch", 0)
+        if kwargs:
+            raise TypeError(f"unexpected fit arguments for a recipe's trial: {sorted(kwargs)}.")
+        start = time.perf_counter()
+        reported = training.fit_model(
+            recipe, model, train_b, val_b, epochs, callbacks, verbose, initial_epoch
+        )
+        seconds = time.perf_counter() - start
+        if self.objective is not None and self.objective not in reported:
+            hook = "its fit hook" if recipe.fit is not None else "its training"
+            raise keras_tuner.errors.FatalValueError(
+                f"--objective must be a metric recipe {recipe.name!r} reports; {hook} reports "
+                f"{', '.join(reported) or 'nothing'}, got {self.objective!r}."
+                + suggest(self.objective, list(reported))
+            )
+        history = keras.callbacks.History()
+        epochs_run = max(map(len, reported.values()), default=1)
+        history.history = {**reported, "seconds": [seconds] * epochs_run}
+        history.epoch = list(range(epochs_run))
+        return history
+
+
+def _metric_names(hm, val):
+    """The names the objective may take: what the model reports, plain and `val_`."""
+    model, sample = hm.build(keras_tuner.HyperParameters()), val.take(2)
+    if hm.fixed.get("text"):
+        training.adapt_vectorizer(model, sample)
+    scores = model.evaluate(batches(sample, 2, cache=False), return_dict=True, verbose=0)
+    del model
+    keras.backend.clear_session()
+    return [*scores, *(f"val_{name}" for name in scores)]
+
+
+def _signature(recipe, hm, **settings):
+    """What a resumed search must share with the stored one: the space and how trials run."""
+    hp = keras_tuner.HyperParameters()
+    hm.declare_hyperparameters(hp)
+    sig = {
+        "recipe": recipe.name,
+        "model": recipe.model,
+        "dataset": recipe.dataset,
+        **settings,
+        "fixed": {k: v for k, v in hm.fixed.items() if k != "seed"},
+        "space": [p.get_config() for p in hp.space],
+    }
+    return json.loads(json.dumps(sig, default=repr))
+
+
+def _check_same_search(stored, now, out):
+    """Raises `ValueError` naming what differs between a stored search and this command."""
+    diffs = []
+    for key in now:
+        if key == "space":
+            old = {p["name"]: p for p in stored.get("space", [])}
+            new = {p["name"]: p for p in now["space"]}
+            names = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
+            if names:
+                diffs.append("the search space (hyperparameters " + ", ".join(names) + ")")
+        elif stored.get(key) != now[key]:
+            diffs.append(f"{key} (stored {stored.get(key)!r}, now {now[key]!r})")
+    if diffs:
+        raise training.RecipeError(
+            f"--output {out} holds a search that differs from this command in "
+            + "; ".join(diffs)
+            + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
+            "start afresh, or choose another --output."
+        )
+
+
+def _remove_outputs(out):
+    for name in ("search", "best"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in ("tuning.json", "trials.csv", "best_hyperparameters.json", "objective.png"):
+        (out / name).unlink(missing_ok=True)
+
+
+def tune(
+    recipe,
+    *,
+    tuner="random",
+    max_trials=None,
+    epochs=None,
+    max_epochs=None,
+    factor=None,
+    objective=None,
+    output=None,
+    overwrite=False,
+    retrain_best=False,
+    overrides=None,
+    data_dir=None,
+    manual_dir=None,
+    seed=0,
+    role=None,
+    chief=None,
+    worker_id=None,
+    chief_timeout=60.0,
+    callbacks=None,
+    verbose=2,
+):
+    """Searches `recipe`'s hyperparameters with keras-tuner on the recipe's data.
+
+    Writes into `output`: `tuning.json` (what the search is, to check a resume against),
+    `search/` (keras-tuner's project: one folder per trial), `trials.csv`,
+    `best_hyperparameters.json`, `objective.png` and, with `retrain_best`, `best/` (a normal
+    `zoo.training.run` of the best configuration). Re-running with the same `output` resumes:
+    finished trials stay, an interrupted one runs again, the total stays `max_trials`.
+
+    Args:
+        recipe: a `zoo.training.Recipe`; its `search_space` narrows or extends the model's.
+        tuner: `random`, `bayesian` or `hyperband`.
+        max_trials: trials in all (random, bayesian; default 10).
+        epochs: epochs per trial (random, bayesian; default the recipe's).
+        max_epochs: Hyperband's most epochs for one model (default the recipe's epochs).
+        factor: Hyperband's reduction factor (default 3).
+        objective: the metric to optimise (default the recipe's `monitor`).
+        output: the output folder (default `runs/<recipe>_tune`).
+        overwrite: delete an earlier search in `output` and start afresh.
+        retrain_best: retrain the best configuration with `zoo.training.run` into `output/best`.
+        overrides: `{key: value}` like `--set`: a model argument set here is fixed, not tuned;
+            `batch_size` fixes the batch size.
+        data_dir: TFDS data folder.
+        manual_dir: folder of manually downloaded dataset files.
+        seed: seeds the oracle, the models and the shuffling.
+        role: `chief` to serve the oracle to workers, `worker` (or `None` with `worker_id`) to
+            run trials for a chief, `None` with no `chief` for a search in this process.
+        chief: `HOST:PORT` of the chief's oracle service (keras-tuner's, unauthenticated).
+        worker_id: this worker's id; a worker restarted with the same id resumes its trial.
+        chief_timeout: seconds a worker waits for the chief to answer before giving up.
+        callbacks: extra Keras callbacks for every trial's `fit`.
+        verbose: 0 silent, 1 progress bars, 2 one line per epoch; keras-tuner's per-trial
+            report shows unless 0.
+
+    Returns:
+        `{"best_hyperparameters", "best_score", "trials", "output"}`, plus `retrained` (the
+        metrics of `best/`) with `retrain_best`; a worker, which writes no results, returns
+        `None` for the first three.
+
+    Example:
+        >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
+        >>> tune(RECIPE, max_trials=3, epochs=1, output="/tmp/adding_tune")  # doctest: +SKIP
+    """
+    max_trials, factor = tuning.check_tuner_options(tuner, max_trials, epochs, max_epochs, factor)
+    if isinstance(chief_timeout, bool) or not isinstance(chief_timeout, int | float):
+        raise TypeError(f"chief_timeout must be seconds > 0, got {chief_timeout!r}.")
+    if not chief_timeout > 0:
+        raise ValueError(f"chief_timeout must be seconds > 0, got {chief_timeout!r}.")
+    role, host, port, tuner_id = tuning.parse_distributed(role, chief, worker_id)
+    if role == "worker" and (overwrite or retrain_best):
+        flag = "--overwrite" if overwrite else "--retrain-best"
+        raise ValueError(f"{flag} is for the chief, not a worker (--worker-id {worker_id}).")
+
+    overrides = dict(overrides or {})
+    configured, model_kwargs = training.configure(recipe, overrides)
+    _, fixed_by_user = training.configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
+    if tuner == "hyperband":
+        max_epochs = check_positive_int("max_epochs", max_epochs or configured.epochs)
+    else:
+        epochs = check_positive_int("epochs", epochs or configured.epochs)
+    space = getattr(configured, "search_space", None)
+    tunable = tuning.ZooHyperModel(recipe.model, {}, space=space, batch_sizes=None)
+    tunable = set(tunable.tuned_kwargs(keras_tuner.HyperParameters()))
+    fixed = {
+        "task": recipe.task,
+        "seed": seed,
+        **{k: v for k, v in model_kwargs.items() if k not in tunable},
+        **fixed_by_user,
+    }
+    # A recipe's own fit hook decides how the batches are used (a closed-form readout reads
+    # them all whatever their size), so its batch size stays the recipe's.
+    tune_batch = "batch_size" not in overrides and configured.fit is None
+    batch_sizes = sorted({*tuning.BATCH_SIZES, configured.batch_size}) if tune_batch else None
+    hm = RecipeHyperModel(configured, fixed, batch_sizes=batch_sizes)
+
+    out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
+    if overwrite:
+        _remove_outputs(out)
+    with tuning.tuner_env(tuner_id, host, port):
+        if role == "worker":
+            try:
+                tuning.wait_for_chief(host, port, chief_timeout)
+            except ConnectionError as e:
+                raise training.RecipeError(str(e)) from None
+        train, val, _ = training.load_splits(configured, data_dir, manual_dir, seed)
+        train, val = train.cache(), val.cache()  # decoded once, shared by every trial
+        if configured.buckets:
+            hm.boundaries = training.length_boundaries(train, configured.buckets)
+        names = _metric_names(hm, val)
+        objective = objective or configured.monitor
+        # A fit or callbacks hook may report more than `evaluate` (e.g. `val_nrmse84`): then
+        # the first trial checks the objective against what the training reports.
+        hooked = configured.fit is not None or configured.callbacks is not None
+        if objective not in names and not hooked:
+            raise ValueError(
+                f"--objective must be a metric recipe {recipe.name!r} reports: "
+                f"{', '.join(names)}; got {objective!r}." + suggest(objective, names)
+            )
+        hm.objective = objective
+        direction = training._mode(objective)
+        sig = _signature(
+            configured,
+            hm,
+            tuner=tuner,
+            objective=objective,
+            epochs=epochs,
+            max_epochs=max_epochs,
+            factor=factor,
+            batch_size=None if tune_batch else configured.batch_size,
+            buckets=configured.buckets,
+        )
+        sig_path = out / "tuning.json"
+        fresh = not sig_path.exists()
+        if sig_path.exists():
+            _check_same_search(json.loads(sig_path.read_text()), sig, out)
+        elif (out / "search" / "oracle.json").exists() and role != "worker":
+            raise training.RecipeError(
+                f"--output {out} holds a keras-tuner search without tuning.json, so it cannot "
+                "be checked against this command; pass --overwrite or choose another --output."
+            )
+        if role != "worker":
+            out.mkdir(parents=True, exist_ok=True)
+            training._write_json(sig_path, sig)
+        search = tuning.make_tuner(
+            tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out
+        )
+        try:
+            search.search(
+                train,
+                validation_data=val,
+                epochs=epochs or 1,
+                batch_size=configured.batch_size,
+                callbacks=list(callbacks or ()),
+                verbose=verbose,
+            )
+        except keras_tuner.errors.FatalValueError as e:
+            if fresh and role != "worker":  # nothing worth resuming: leave no half search
+                _remove_outputs(out)
+            raise ValueError(str(e)) from None
+        if role == "worker":
+            print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
+            return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
+        oracle = search.oracle
+        rows = tuning.trial_rows(oracle, objective)
+        best = oracle.get_best_trials(1)
+    written = [tuning.write_csv(rows, out / "trials.csv")]
+    title = f"{recipe.name}: {tuner} search"
+    plot = tuning.plot_objective(rows, objective, direction, out / "objective.png", title)
+    written.append(pathlib.Path(plot))
+    result = {"best_hyperparameters": None, "best_score": None, "trials": len(rows), "output": out}
+    if best:
+        hp = best[0].hyperparameters.copy()
+        model_values, fit_values = hm.tuned_kwargs(hp.copy()), hm.fit_values(hp.copy())
+        run_epochs = fit_values.get("epochs") or hp.values.get("tuner/epochs") or epochs
+        summary = {
+            "trial": best[0].trial_id,
+            "objective": objective,
+            "direction": direction,
+            "score": best[0].score,
+            "hyperparameters": hp.values,
+            "model_kwargs": model_values,
+            "batch_size": fit_values.get("batch_size", configured.batch_size),
+            "epochs": run_epochs,
+        }
+        training._write_json(out / "best_hyperparameters.json", summary)
+        written.append(out / "best_hyperparameters.json")
+        result.update(best_hyperparameters=hp.values, best_score=best[0].score)
+    done = sum(r["status"] == "COMPLETED" for r in rows)
+    print(f"\n{recipe.name}: {done} of {len(rows)} trials completed", end="")
+    print(f", best {objective} {result['best_score']:.4g}" if best else "; no trial completed")
+    print(f"results in {out}/:")
+    for path in written:
+        print(f"  {path.name}")
+    if retrain_best and best:
+        run_overrides = {**overrides, **model_values, "batch_size": summary["batch_size"]}
+        result["retrained"] = training.run(
+            recipe,
+            epochs=run_epochs,
+            output=out / "best",
+            data_dir=data_dir,
+            manual_dir=manual_dir,
+            seed=seed,
+            overrides=run_overrides,
+            verbose=verbose,
+        )
+    return result
+
+
+def add_tune_arguments(parser):
+    """Adds the options of `rnnzoo tune` to `parser`."""
+    parser.add_argument("--tuner", default="random", help="random (default), bayesian, hyperband")
+    parser.add_argument("--max-trials", type=int, help="trials in all (default 10; not hyperband)")
+    parser.add_argument("--epochs", type=int, help="epochs per trial (default: the recipe's)")
+    parser.add_argument("--max-epochs", type=int, help="hyperband: most epochs for one model")
+    parser.add_argument("--factor", type=int, help="hyperband: reduction factor (default 3)")
+    parser.add_argument("--objective", help="metric to optimise (default: the recipe's monitor)")
+    parser.add_argument("--output", help="output folder (default runs/NAME_tune); re-run to resume")
+    parser.add_argument("--overwrite", action="store_true", help="discard an earlier search")
+    parser.add_argument(
+        "--retrain-best", action="store_true", help="retrain the best configuration into best/"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="fix a model argument or recipe setting (not tuned), e.g. --set units=64",
+    )
+    parser.add_argument("--data-dir", help="TFDS data folder (default: ~/tensorflow_datasets)")
+    parser.add_argument("--manual-dir", help="folder of manually downloaded dataset files")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--role", help="chief: serve the oracle to workers (with --chief)")
+    parser.add_argument("--chief", metavar="HOST:PORT", help="the chief's oracle address")
+    parser.add_argument("--worker-id", help="this worker's id (with --chief), e.g. tuner0")
+    parser.add_argument(
+        "--chief-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a worker waits for the chief before giving up (default 60)",
+    )
+    parser.add_argument("--verbose", type=int, default=2, help="0, 1 or 2 (default 2)")
+
+
+def tune_from_args(recipe, args):
+    """Runs `tune` with the options parsed by `add_tune_arguments`."""
+    return tune(
+        recipe,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        max_epochs=args.max_epochs,
+        factor=args.factor,
+        objective=args.objective,
+        output=args.output,
+        overwrite=args.overwrite,
+        retrain_best=args.retrain_best,
+        overrides=training.parse_overrides(args.set),
+        data_dir=args.data_dir,
+        manual_dir=args.manual_dir,
+        seed=args.seed,
+        role=args.role,
+        chief=args.chief,
+        worker_id=args.worker_id,
+        chief_timeout=args.chief_timeout,
+        verbose=args.verbose,
+    )
