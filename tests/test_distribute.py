@@ -46,6 +46,67 @@ def test_mirrored_strategy_over_two_cpu_devices(tfds_data_dir, tmp_path):
     assert (tmp_path / "model.keras").exists()
 
 
+SAME_STEP = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import zoo
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 5, (8, 2, 6))
+    tokens[:, 1, 4:] = 0  # padded targets
+    wave = rng.normal(0, 0.1, (8, 4000)).astype("float32")
+    audio = {"waveform": wave, "length": np.full(8, 4000)}
+    models = {
+        "char_lm": (lambda: zoo.models.char_lm(vocabulary="abcd", units=8, num_layers=1, **opts),
+                    tokens[:, 0], tokens[:, 1]),
+        "ctc_speech": (lambda: zoo.models.ctc_speech(vocabulary="ab", units=4, num_layers=1,
+                       conv_filters=2, spec_augment=False, dropout=0.0, **opts),
+                       audio, rng.integers(1, 3, (8, 3))),
+    }
+    opts = dict(optimizer="sgd", learning_rate=0.1, clipnorm=None, seed=1)
+    mirrored = tf.distribute.MirroredStrategy()
+    out = {}
+    for name in models:
+        build, x, y = models[name]
+        runs = []
+        for strategy in (tf.distribute.get_strategy(), mirrored):
+            with strategy.scope():
+                model = build()
+                data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+                loss = model.evaluate(data, verbose=0, return_dict=True)["loss"]
+                model.fit(data, epochs=1, verbose=0)
+                runs.append((loss, [np.asarray(w) for w in model.get_weights()]))
+        (l0, w0), (l1, w1) = runs
+        out[name] = [l0, l1, max(float(np.abs(a - b).max()) for a, b in zip(w0, w1))]
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_replicas_train_as_one_device_for_losses_that_average_themselves():
+    # The masked sequence loss (reduction "sum", averaged in call) and the CTC model's own
+    # compute_loss must divide by the replica count as Keras's reductions do: unscaled, a
+    # 2-replica run reported twice the loss and took twice the gradient step.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
+    done = subprocess.run(
+        [sys.executable, "-c", SAME_STEP],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    for name, (one_device, two_replicas, weight_difference) in out.items():
+        assert abs(one_device - two_replicas) < 1e-5 * one_device, name
+        assert weight_difference < 1e-5, name
+
+
 def test_unknown_strategy_is_named():
     with pytest.raises(ValueError, match="strategy must be one of 'mirrored', got 'mirror'"):
         training.distribution_strategy("mirror")

@@ -6,6 +6,24 @@ from keras import ops
 from zoo.validation import check_bool
 
 
+def replica_share(loss):
+    """Divides a replica's loss by the number of replicas training in sync (1: unchanged).
+
+    Under `tf.distribute` every replica's gradients are summed, and Keras multiplies the loss it
+    reports by the replica count; Keras's own reductions divide by it (`"sum_over_batch_size"`),
+    so must a loss that does its own averaging (`reduction="sum"`, a model's `compute_loss`),
+    or a two-replica run would train with twice the gradient and report twice the loss.
+
+    Example:
+        >>> float(replica_share(ops.convert_to_tensor(3.0)))  # no strategy: one replica
+        3.0
+    """
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class MaskedSequenceCrossentropy(keras.losses.Loss):
     """Sparse cross-entropy per token, averaged over the real (non-padding) tokens of the batch.
@@ -44,7 +62,7 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
             y_true, y_pred, from_logits=self.from_logits
         )
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), per_token.dtype)
-        return per_token * mask / ops.maximum(ops.sum(mask), 1.0)
+        return replica_share(per_token * mask / ops.maximum(ops.sum(mask), 1.0))
 
     def get_config(self):
         """The constructor arguments."""

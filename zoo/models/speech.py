@@ -25,7 +25,7 @@ from keras import ops
 from zoo import activations, decoding
 from zoo.data.audio import resample, waveform_to_float
 from zoo.layers.audio import LogMel, SpecAugment
-from zoo.losses import ctc_loss
+from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
 from zoo.validation import (
     check_bool,
@@ -207,7 +207,7 @@ class SpeechRecognizer(keras.Model):
             loss = ops.mean(losses)
         if self.losses:
             loss = loss + ops.sum(self.losses)
-        return loss
+        return replica_share(loss)
 
     def fit(self, x=None, y=None, *args, check=True, **kwargs):
         """`keras.Model.fit`, after checking that every utterance has frames for its label.
