@@ -44,13 +44,13 @@ def test_realised_spectral_radius_is_the_requested_one(units, kwargs):
 @pytest.mark.slow
 def test_spectral_radius_where_a_one_eigenvalue_arpack_misses():
     # ARPACK asked for k=1 with its default subspace returns a radius 2e-4 off here; the
-    # realised radius must be within 1e-3, and ARPACK's tolerance of 1e-6 is far inside it.
+    # realised radius must be within 1e-3, and ARPACK's tolerance of 1e-4 is far inside it.
     rng = np.random.default_rng(2)
     w = scipy.sparse.random(
         1000, 1000, density=0.1, format="csr", random_state=rng, data_rvs=rng.standard_normal
     )
     exact = np.abs(np.linalg.eigvals(w.toarray())).max()
-    assert abs(res.spectral_radius_of(w) - exact) < 1e-6 * exact
+    assert abs(res.spectral_radius_of(w) - exact) < 1e-4 * exact
     layer = _built(1000, features=1, connectivity=0.1, spectral_radius=1.1, seed=2)
     got = np.abs(np.linalg.eigvals(keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)))
     assert abs(got.max() - 1.1) < 1e-3
@@ -168,6 +168,26 @@ def test_fast_path_holds_the_state_over_masked_steps_as_keras_does(batch):
     np.testing.assert_array_equal(last, fast[:, -1])
     with pytest.raises(ValueError, match=r"mask must be \(batch, timesteps\)"):
         res.harvest(layer.cell, u, mask=mask[:, :5])
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fast_path_without_scipys_compiled_kernels(monkeypatch, batch):
+    layer = _built(40, features=2, leak_rate=0.6, seed=0, dtype="float64")
+    u = np.random.default_rng(0).normal(size=(batch, 30, 2))
+    direct = res.harvest(layer.cell, u)[0]
+    monkeypatch.setattr(res, "_csr_matvec", None)  # `w @ x` instead
+    np.testing.assert_allclose(res.harvest(layer.cell, u)[0], direct, rtol=0, atol=1e-13)
+
+
+def test_numpy_weights_follow_assigned_weights():
+    layer = _built(100, features=1, seed=0, dtype="float64")
+    drawn = res.numpy_weights(layer.cell)[1]  # kept from the draw
+    fresh = scipy.sparse.csr_matrix(keras.ops.convert_to_numpy(layer.cell.recurrent_kernel).T)
+    for name in ("indptr", "indices", "data"):  # the same CSR a conversion gives, bit for bit
+        np.testing.assert_array_equal(getattr(drawn, name), getattr(fresh, name))
+    w_in, w, b = layer.get_weights()
+    layer.set_weights([w_in, w * 0.5, b])
+    np.testing.assert_array_equal(res.numpy_weights(layer.cell)[1].toarray(), (w * 0.5).T)
 
 
 def test_numpy_weights_are_sparse():

@@ -147,13 +147,19 @@ class _Stats:
         self.mx = self.my = self.cxx = self.cxy = None
         self.cyy = 0.0
 
-    def add(self, features, targets):
+    def add(self, features, targets, overwrite=False):
+        """Adds rows; `overwrite=True` lets it centre `features` in place (no copy)."""
         if not len(features):
             return
         batch = _Stats()
         batch.rows = len(features)
         batch.mx, batch.my = features.mean(axis=0), targets.mean(axis=0)
-        xc, yc = features - batch.mx, targets - batch.my
+        if overwrite:
+            xc = features
+            xc -= batch.mx
+        else:
+            xc = features - batch.mx
+        yc = targets - batch.my
         batch.cxx, batch.cxy, batch.cyy = xc.T @ xc, xc.T @ yc, float(np.sum(yc * yc))
         self += batch
 
@@ -392,14 +398,19 @@ class EchoStateNetwork(keras.Model):
     def _run(self, x, states=None, weights=None, mask=None):
         """Readout features of `x` (float64) and every reservoir's last state."""
         weights = weights or [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
-        feats = [x] if self._args["input_to_readout"] else []
-        last, h = [], x
+        # Each reservoir writes its states straight into its columns of the feature array.
+        first = x.shape[-1] if self._args["input_to_readout"] else 0
+        widths = [r.units for r in self.reservoirs]
+        feats = np.empty((*x.shape[:2], first + sum(widths)))
+        feats[..., :first] = x[..., :first]
+        last, h, lo = [], x, first
         for i, r in enumerate(self.reservoirs):
             h0 = None if states is None else states[i]
-            h, s = _reservoir.harvest(r.cell, h, h0, weights[i], mask)
-            feats.append(h)
+            out = feats[..., lo : lo + widths[i]]
+            h, s = _reservoir.harvest(r.cell, h, h0, weights[i], mask, out)
             last.append(s)
-        return np.concatenate(feats, axis=-1), last
+            lo += widths[i]
+        return feats, last
 
     def harvest(self, x):
         """The readout's input features for `x`, computed by the NumPy float64 fast path.
@@ -515,7 +526,8 @@ class EchoStateNetwork(keras.Model):
                 a, b = max(lo, t0), min(hi, t1)
                 if a < b:
                     f = feats[:, a - t0 : b - t0].reshape(-1, feats.shape[-1])
-                    stats.add(f, yb[:, a:b].reshape(-1, yb.shape[-1]))
+                    # `feats` is not read again: its rows are centred in place
+                    stats.add(f, yb[:, a:b].reshape(-1, yb.shape[-1]), overwrite=True)
 
     def _accumulate_masked(self, xb, yb, mask, washout, split, train, val, weights):
         """`_accumulate` for padded per-step data: padded steps give no rows.
@@ -533,7 +545,7 @@ class EchoStateNetwork(keras.Model):
             feats, states = self._run(xb[:, t0:t1], states, weights, mask[:, t0:t1])
             for stats, keep in ((train, keep_train), (val, keep_val)):
                 k = keep[:, t0:t1]
-                stats.add(feats[k], yb[:, t0:t1][k])
+                stats.add(feats[k], yb[:, t0:t1][k], overwrite=True)
 
     def fit_readout(
         self,
