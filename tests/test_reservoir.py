@@ -177,6 +177,13 @@ def test_fast_path_without_scipys_compiled_kernels(monkeypatch, batch):
     direct = res.harvest(layer.cell, u)[0]
     monkeypatch.setattr(res, "_csr_matvec", None)  # `w @ x` instead
     np.testing.assert_allclose(res.harvest(layer.cell, u)[0], direct, rtol=0, atol=1e-13)
+    # Into a slice of a wider array, as the ESN harvests its features; rows must be contiguous.
+    wide = np.zeros((batch, 30, 45))
+    res.harvest(layer.cell, u, out=wide[..., 5:])
+    np.testing.assert_allclose(wide[..., 5:], direct, rtol=0, atol=1e-13)
+    assert not wide[..., :5].any()
+    with pytest.raises(ValueError, match="last axis is contiguous"):
+        res.harvest(layer.cell, u, out=np.zeros((batch, 40, 30)).transpose(0, 2, 1))
 
 
 def test_numpy_weights_follow_assigned_weights():
