@@ -177,3 +177,33 @@ def test_bad_translate_inputs():
     with pytest.raises(tf.errors.InvalidArgumentError, match="longer than max_target_length=3"):
         fn(tf.constant("1+2"), tf.constant("1234"))
     fn(tf.constant("1+2"), tf.constant("123"))  # 3 tokens: allowed
+
+
+def test_word_level_vocabularies_translate_words(tmp_path):
+    # split="whitespace": every word is one token, in the model, in tf.data and in translate.
+    src_words = ["one", "two", "three", "plus"]
+    tgt_words = ["1", "2", "3", "4", "5", "6"]
+    model = zoo.models.seq2seq(
+        src_words, tgt_words, split="whitespace", units=6, embedding_dim=4, seed=0,
+        max_target_length=3, attention="luong",
+    )  # fmt: skip
+    sources, targets = ["one plus two", "three plus three", "two"], ["3", "6", "2"]
+    x, y = _xy(model, sources, targets)
+    assert x["source"].shape == (3, 3)  # words, not characters
+    assert model.encode_sources(["two  plus   eleven"]).tolist() == [
+        [model.source_vocab.ids["two"], model.source_vocab.ids["plus"], 1]  # OOV word -> 1
+    ]
+    fn = make_seq2seq_examples(src_words, tgt_words, split="whitespace", max_target_length=3)
+    tx, ty = fn(tf.constant(sources[0]), tf.constant(targets[0]))
+    assert tx["source"].numpy().tolist() == x["source"][0].tolist()
+    assert ty.numpy().tolist() == y[0].tolist()
+    with pytest.raises(ValueError, match="max_target_length=3"):
+        model.encode_targets(["1 2 3 4"])
+    model.run_eagerly = True
+    model.fit(x, y, epochs=2, verbose=0)
+    out = model.translate(sources, max_length=3)
+    assert all(set(t.split()) <= set(tgt_words) and "  " not in t for t in out)
+    model.save(tmp_path / "words.keras")
+    loaded = keras.models.load_model(tmp_path / "words.keras", safe_mode=True)
+    assert loaded.get_config()["split"] == "whitespace"
+    assert loaded.translate(sources, max_length=3) == out
