@@ -37,6 +37,8 @@ reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run thi
         [--blas-threads 1]
     python benchmarks/esn_vs_reservoirpy.py --factory-defaults   # rnn-zoo's defaults, 1000 units
     python benchmarks/esn_vs_reservoirpy.py --tuned 60   # rnn-zoo's tuner, closed-form readout
+    python benchmarks/esn_vs_reservoirpy.py --tuned-from runs/NAME/best_hyperparameters.json
+    python benchmarks/esn_vs_reservoirpy.py --distribution 30 --sizes 500x4000   # many seeds
 """
 
 import argparse
@@ -321,6 +323,90 @@ def tuned(trials, seeds, units=1000, train_steps=4000, val_starts=10, trial_seed
     )
 
 
+def distribution(size, seeds, pairs=5, bootstrap=20000):
+    """NRMSE84 of both libraries over many seeds (`pinned`): are the two draws alike?
+
+    Two independent draws of a reservoir differ tenfold in NRMSE84 at these settings, so a
+    per-seed ratio of the two libraries' draws (`compare`) says more about luck than about
+    either library. Over `seeds` seeds this compares the two distributions (median, geometric
+    mean, tail counts, a Mann-Whitney U test), the same-reservoir ratio per seed, and how often
+    `pairs` independent pairs all land within 2x of each other, drawn from the measured values
+    (`bootstrap` times): for rnn-zoo against reservoirpy and for reservoirpy against itself.
+    """
+    import scipy.stats
+
+    units, steps = map(int, size.split("x"))
+    s = _series(steps)
+    zoo_v, rpy_v, same = [], [], []
+    for seed in range(seeds):
+        zoo_v.append(score_zoo(fit_zoo(units, steps, "pinned", seed, s)[1], steps, s)[0])
+        fitted = fit_rpy(units, steps, "pinned", seed, s)[1]
+        rpy_v.append(score_rpy(fitted, steps, s)[0])
+        _, twin = fit_zoo(units, steps, "pinned", seed, s, rpy_weights(fitted))
+        same.append(score_zoo(twin, steps, s)[0])
+    zoo_v, rpy_v, same = map(np.array, (zoo_v, rpy_v, same))
+    print(f"\n{size} pinned, NRMSE84 over seeds 0-{seeds - 1}:")
+    print(f"  {'':>11} {'median':>8} {'geomean':>8} {'p90':>8} {'max':>8}  >1e-3 >1e-2")
+    for name, v in (("rnn-zoo", zoo_v), ("reservoirpy", rpy_v)):
+        print(
+            f"  {name:>11} {np.median(v):8.1e} {np.exp(np.mean(np.log(v))):8.1e} "
+            f"{np.quantile(v, 0.9):8.1e} {v.max():8.1e}  {np.sum(v > 1e-3):5d} "
+            f"{np.sum(v > 1e-2):5d}"
+        )
+    test = scipy.stats.mannwhitneyu(zoo_v, rpy_v)
+    print(f"  Mann-Whitney U (rnn-zoo vs reservoirpy draws): p = {test.pvalue:.2f}")
+    ratio = same / rpy_v
+    print(
+        f"  same reservoir (rnn-zoo on reservoirpy's W, W_in) / reservoirpy: {ratio.min():.4f}"
+        f" to {ratio.max():.4f} over the {seeds} seeds"
+    )
+    rng = np.random.default_rng(0)
+
+    def within_2x(a, b):
+        i, j = rng.integers(0, seeds, (2, bootstrap, pairs))
+        return float(np.mean(np.max(a[i] / b[j], axis=1) <= 2))
+
+    print(
+        f"  P({pairs} independent pairs all within 2x), resampled: rnn-zoo/reservoirpy "
+        f"{within_2x(zoo_v, rpy_v):.2f}, reservoirpy/reservoirpy {within_2x(rpy_v, rpy_v):.2f}"
+    )
+
+
+def tuned_from(path, seeds, units=1000, train_steps=4000):
+    """Scores the best setting of an `rnnzoo tune mackey_glass_esn` search over `seeds` seeds.
+
+    `path` is the search's `best_hyperparameters.json`. The search scored trials on the
+    validation split (steps 4000-5000 of the series); these start points are those of the
+    recipe's test split (steps 5000-7000: the recipe's `nrmse84`), which no trial saw.
+    """
+    import zoo
+    from zoo.models.esn import free_run_nrmse
+
+    with open(path) as f:
+        best = json.load(f)
+    values = {k: v for k, v in best["model_kwargs"].items() if k != "seed"}
+    values.setdefault("units", units)
+    s = _series(train_steps)
+    test_start = train_steps + 1000  # the recipe's test split
+    starts = test_start + np.linspace(WARMUP - 1, 2000 - HORIZON - 1, STARTS).astype(int)
+    x, y = s[None, :train_steps, None], s[None, 1 : train_steps + 1, None]
+    nrmse = []
+    for seed in range(seeds):
+        model = zoo.models.esn(**{**values, "seed": seed})
+        model.fit_readout(x, y, washout=HP["washout"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            nrmse.append(free_run_nrmse(model, s, starts, HORIZON, WARMUP))
+    shown = ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
+    )
+    print(
+        f"rnn-zoo tuned by `rnnzoo tune` (validation NRMSE84 {best['score']:.2e}, trial "
+        f"{best['trial']}): {shown}\n  test NRMSE84 ({values['units']} units, {train_steps} "
+        f"steps, {STARTS} start points of the test split): mean {np.mean(nrmse):.2e}, max "
+        f"{np.max(nrmse):.2e} over {seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+    )
+
+
 def _fmt(values):
     return " ".join(f"{v:8.1e}" for v in values)
 
@@ -408,6 +494,17 @@ def main():
         metavar="TRIALS",
         help="only tune rnn-zoo's ESN (1000 units) with its own tuner, closed-form readout",
     )
+    parser.add_argument(
+        "--distribution",
+        type=int,
+        metavar="SEEDS",
+        help="only compare the two libraries' NRMSE84 over SEEDS seeds (pinned, each size)",
+    )
+    parser.add_argument(
+        "--tuned-from",
+        metavar="JSON",
+        help="only score the best_hyperparameters.json of `rnnzoo tune mackey_glass_esn`",
+    )
     parser.add_argument("--child-lib", help=argparse.SUPPRESS)
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
     parser.add_argument("--child-setting", help=argparse.SUPPRESS)
@@ -420,6 +517,12 @@ def main():
         return factory_defaults(args.seeds)
     if args.tuned:
         return tuned(args.tuned, args.seeds)
+    if args.tuned_from:
+        return tuned_from(args.tuned_from, args.seeds)
+    if args.distribution:
+        for size in args.sizes:
+            distribution(size, args.distribution)
+        return None
     threads = BLAS_THREADS if BLAS_THREADS != "0" else "the BLAS default"
     print(
         f"Mackey-Glass tau=17, sr {HP['spectral_radius']}, leak {HP['leak_rate']}, input scaling "
