@@ -2,8 +2,9 @@
 
 Each clip becomes 13 MFCCs per 10 ms frame (`zoo.data.audio.mfcc`), mean-normalised per clip
 (cepstral mean normalisation: the channel and the speaker's average timbre subtracted), and
-resampled to 40 frames, so that every clip is a sequence of the same length: batches need no
-padding, which would otherwise run into the pooled states. The reservoir (1000 units) reads
+resampled to 40 frames, so that every clip spans as many reservoir steps, however fast it is
+spoken (clips of their own lengths could share padded batches too: the ESN's `mask_value` keeps
+padded steps out of the states and the pooling). The reservoir (1000 units) reads
 the sequence; the readout reads the mean of its states and is fitted in closed form (ridge
 regression on one-hot digits, no SGD), the ridge chosen from `RIDGES` on the validation split.
 
