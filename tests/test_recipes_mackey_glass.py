@@ -23,6 +23,7 @@ def test_esn_recipe_fits_in_closed_form_and_forecasts(tfds_data_dir, tmp_path):
     assert metrics["epochs_run"] == 1 and metrics["best_val_loss"] < 1e-5
     history = json.loads((tmp_path / "history.json").read_text())
     assert 0 < history["val_nrmse84"][0] < 0.05  # the free run on the validation series
+    assert history["val_log10_nrmse84"][0] == pytest.approx(np.log10(history["val_nrmse84"][0]))
     for name in ("config.json", "history.json", "metrics.json", "model.keras", "free_run.png"):
         assert (tmp_path / name).exists(), name
     assert json.loads((tmp_path / "metrics.json").read_text())["test_nrmse84"] == pytest.approx(
