@@ -400,9 +400,10 @@ def tuned_from(path, seeds, units=1000, train_steps=4000):
         f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
     )
     print(
-        f"rnn-zoo tuned by `rnnzoo tune` (validation NRMSE84 {best['score']:.2e}, trial "
-        f"{best['trial']}): {shown}\n  test NRMSE84 ({values['units']} units, {train_steps} "
-        f"steps, {STARTS} start points of the test split): mean {np.mean(nrmse):.2e}, max "
+        f"rnn-zoo tuned by `rnnzoo tune` (best trial {best['trial']}: {best['objective']} "
+        f"{best['score']:.3g} on the validation split): {shown}\n  test NRMSE84 "
+        f"({values['units']} units, {train_steps} steps, {STARTS} start points of the test "
+        f"split): mean {np.mean(nrmse):.2e}, max "
         f"{np.max(nrmse):.2e} over {seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
     )
 
