@@ -6,7 +6,10 @@ One random search of tiny GRUs (2 or 4 units, 1 epoch, 256 adding-problem sequen
 through `zoo.recipe_tuning.tune`, the RSS read at the end of every trial's training, with the number
 of `keras.Model` objects still alive then (1, the trial's own, if nothing is kept). `--baseline`
 runs instead plain keras-tuner on a hand-written GRU with numpy data (no zoo code), to compare
-the growth that Keras/TensorFlow show by themselves (run it as a separate process).
+the growth that Keras/TensorFlow show by themselves (run it as a separate process). Both print
+how many traced TensorFlow graphs are still alive: every trial's train and test step graphs
+survive `clear_session()` and `gc.collect()` (keras-team/keras#17458, tensorflow#61791), and the
+RSS grows with them.
 
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py [--trials 20] [--data-dir DIR]
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py --baseline
@@ -30,6 +33,7 @@ from zoo import recipe_tuning  # noqa: E402
 
 RSS_MB = []  # one entry per trial (the callback below is deep-copied per trial by keras-tuner)
 LIVE_MODELS = []
+LIVE_GRAPHS = []  # traced TensorFlow graphs (FuncGraph) alive at each trial's end
 
 
 def rss_mb():
@@ -50,7 +54,9 @@ class RecordRSS(keras.callbacks.Callback):
     def on_train_end(self, logs=None):  # noqa: D102
         RSS_MB.append(rss_mb())
         gc.collect()
-        LIVE_MODELS.append(sum(isinstance(o, keras.Model) for o in gc.get_objects()))
+        objects = gc.get_objects()
+        LIVE_MODELS.append(sum(isinstance(o, keras.Model) for o in objects))
+        LIVE_GRAPHS.append(sum(type(o).__name__ == "FuncGraph" for o in objects))
 
 
 def baseline(trials, directory):
@@ -114,12 +120,15 @@ def main():
         raise SystemExit(f"expected {args.trials} RSS readings, got {len(RSS_MB)}")
     at5, last = RSS_MB[4], RSS_MB[-1]
     growth = (last - at5) / (args.trials - 5)
-    print("plain keras-tuner (baseline)" if args.baseline else "zoo.tuning.tune")
+    print("plain keras-tuner (baseline)" if args.baseline else "zoo.recipe_tuning.tune")
     print(f"RSS after  5 trials: {at5:8.1f} MiB")
     print(f"RSS after {args.trials:2d} trials: {last:8.1f} MiB")
     print(f"growth: {last - at5:+.1f} MiB over {args.trials - 5} trials ({growth:+.2f} MiB/trial)")
     print("per trial (MiB): " + " ".join(f"{v:.0f}" for v in RSS_MB))
     print(f"live keras.Model objects at each trial's end: max {max(LIVE_MODELS)}")
+    graphs = (LIVE_GRAPHS[-1] - LIVE_GRAPHS[4]) / (args.trials - 5)
+    print(f"traced step graphs (FuncGraph) alive: {LIVE_GRAPHS[4]} after 5 trials, "
+          f"{LIVE_GRAPHS[-1]} after {args.trials} ({graphs:+.1f} per trial)")  # fmt: skip
 
 
 if __name__ == "__main__":
