@@ -86,6 +86,13 @@ def _starts(train_steps):
     return np.linspace(train_steps + WARMUP + 100, train_steps + 3000 - HORIZON, STARTS).astype(int)
 
 
+def _shown(values):
+    """Hyperparameters as `name=value, ...`, floats to 3 significant digits."""
+    return ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
+    )
+
+
 def _status_mb(field):
     """`VmRSS` (resident now) or `VmHWM` (its peak) of this process, in MB."""
     with open("/proc/self/status") as f:
@@ -311,9 +318,7 @@ def tuned(trials, seeds, units=1000, train_steps=4000, val_starts=10, trial_seed
     values = hm.tuned_kwargs(best.hyperparameters.copy())
     seconds = time.perf_counter() - start
     nrmse = [score(values, seed, _starts(train_steps)) for seed in range(seeds)]
-    shown = ", ".join(
-        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
-    )
+    shown = _shown(values)
     print(
         f"rnn-zoo tuned ({trials} Bayesian trials in {seconds:.0f} s; validation NRMSE84 "
         f"{best.score:.2e}, {val_starts} start points after the training steps, mean of "
@@ -396,9 +401,7 @@ def tuned_from(path, seeds, units=1000, train_steps=4000):
         model.fit_readout(x, y, washout=HP["washout"])
         with np.errstate(over="ignore", invalid="ignore"):
             nrmse.append(free_run_nrmse(model, s, starts, HORIZON, WARMUP))
-    shown = ", ".join(
-        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items()
-    )
+    shown = _shown(values)
     print(
         f"rnn-zoo tuned by `rnnzoo tune` (best trial {best['trial']}: {best['objective']} "
         f"{best['score']:.3g} on the validation split): {shown}\n  test NRMSE84 "
