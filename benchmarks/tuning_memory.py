@@ -7,12 +7,14 @@ through `zoo.recipe_tuning.tune`, the RSS read at the end of every trial's train
 of `keras.Model` objects still alive then (1, the trial's own, if nothing is kept). `--baseline`
 runs instead plain keras-tuner on a hand-written GRU with numpy data (no zoo code), to compare
 the growth that Keras/TensorFlow show by themselves (run it as a separate process). Both print
-how many traced TensorFlow graphs are still alive: every trial's train and test step graphs
-survive `clear_session()` and `gc.collect()` (keras-team/keras#17458, tensorflow#61791), and the
-RSS grows with them.
+how many traced TensorFlow graphs are still alive: in plain keras-tuner every trial's train and
+test step graphs survive `clear_session()` and `gc.collect()`, held by the `tf.custom_gradient`
+that Keras's gradient all-reduce registers in TensorFlow's global gradient registry
+(tensorflow/tensorflow#27492, #97697), and the RSS grows with them; rnn-zoo's hypermodels release
+those entries between trials (`zoo.tuning.release_custom_gradients`).
 
     TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py [--trials 20] [--data-dir DIR]
-    TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py --baseline
+    TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/tuning_memory.py --baseline [--release]
 """
 
 import argparse
@@ -29,7 +31,7 @@ import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 
 from recipes.adding_gru import RECIPE  # noqa: E402
-from zoo import recipe_tuning  # noqa: E402
+from zoo import recipe_tuning, tuning  # noqa: E402
 
 RSS_MB = []  # one entry per trial (the callback below is deep-copied per trial by keras-tuner)
 LIVE_MODELS = []
@@ -59,10 +61,17 @@ class RecordRSS(keras.callbacks.Callback):
         LIVE_GRAPHS.append(sum(type(o).__name__ == "FuncGraph" for o in objects))
 
 
-def baseline(trials, directory):
-    """Plain keras-tuner, a hand-written GRU of a similar space, numpy data: no zoo code."""
+def baseline(trials, directory, release=False):
+    """Plain keras-tuner, a hand-written GRU of a similar space, numpy data: no zoo code.
+
+    With `release`, `build` first calls `zoo.tuning.release_custom_gradients` as rnn-zoo's
+    hypermodels do (the one difference), to show what holds the memory.
+    """
+    kept = tuning.custom_gradient_names()
 
     def build(hp):
+        if release:
+            tuning.release_custom_gradients(kept)
         model = keras.Sequential([keras.Input((None, 2))])
         for i in range(hp.Int("num_layers", 1, 3)):
             model.add(
@@ -92,6 +101,9 @@ def main():
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--data-dir", help="TFDS data folder (the builder is offline)")
     parser.add_argument("--baseline", action="store_true", help="plain keras-tuner, no zoo code")
+    parser.add_argument(
+        "--release", action="store_true", help="with --baseline: release custom gradients too"
+    )
     args = parser.parse_args()
     if args.trials < 5:
         parser.error(f"--trials must be at least 5, got {args.trials}")
@@ -105,7 +117,7 @@ def main():
     )
     with tempfile.TemporaryDirectory() as out:
         if args.baseline:
-            baseline(args.trials, out)
+            baseline(args.trials, out, release=args.release)
         else:
             recipe_tuning.tune(
                 recipe,
@@ -120,7 +132,10 @@ def main():
         raise SystemExit(f"expected {args.trials} RSS readings, got {len(RSS_MB)}")
     at5, last = RSS_MB[4], RSS_MB[-1]
     growth = (last - at5) / (args.trials - 5)
-    print("plain keras-tuner (baseline)" if args.baseline else "zoo.recipe_tuning.tune")
+    if args.baseline:
+        print("plain keras-tuner (baseline)" + (", custom gradients released" * args.release))
+    else:
+        print("zoo.recipe_tuning.tune")
     print(f"RSS after  5 trials: {at5:8.1f} MiB")
     print(f"RSS after {args.trials:2d} trials: {last:8.1f} MiB")
     print(f"growth: {last - at5:+.1f} MiB over {args.trials - 5} trials ({growth:+.2f} MiB/trial)")

@@ -1,5 +1,7 @@
 """zoo.tuning: the hypermodel from a registered factory, the tuners, a search's results."""
 
+import gc
+
 import keras
 import keras_tuner
 import numpy as np
@@ -87,6 +89,36 @@ def test_hypermodel_under_keras_tuner(tmp_path):
     trials = search.oracle.trials.values()
     assert len(trials) == 1 and all(t.status == "COMPLETED" for t in trials)
     assert all(t.hyperparameters.values["batch_size"] in tuning.BATCH_SIZES for t in trials)
+
+
+def _live_graphs():
+    gc.collect()
+    return sum(type(o).__name__ == "FuncGraph" for o in gc.get_objects())
+
+
+def test_trials_graphs_are_freed_and_earlier_custom_gradients_kept(tmp_path):
+    # Each traced train step registers a tf.custom_gradient (Keras's all-reduce) whose global
+    # registry entry kept the whole graph alive: 2 more live FuncGraphs per trial without release.
+    @tf.custom_gradient
+    def double(v):
+        return 2 * v, lambda dy: 2 * dy
+
+    tf.function(lambda v: tf.gradients(double(v), v))(tf.constant(1.0))  # a user's own graph
+    users = tuning.custom_gradient_names()
+    assert users
+
+    live = []
+
+    class Count(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            live.append(_live_graphs())
+
+    hm = tuning.hypermodel("gru", input_shape=(None, 2), task="regression", units=2, seed=0)
+    search = tuning.make_tuner("random", hm, "val_loss", "min", 4, None, None, 0, tmp_path)
+    x, y = np.random.default_rng(0).normal(size=(2, 16, 5, 2)).astype("float32"), np.zeros(16)
+    search.search(x[0], y, validation_data=(x[1], y), epochs=1, verbose=0, callbacks=[Count()])
+    assert len(live) == 4 and live[3] == live[1], live
+    assert users <= tuning.custom_gradient_names()
 
 
 def test_seed_0_draws_the_same_trials_every_time(tmp_path):

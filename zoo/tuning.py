@@ -7,6 +7,13 @@ tuners (`make_tuner`), keras-tuner's chief/worker settings (`parse_distributed`,
 `wait_for_chief`), and a search's results (`trial_rows`, `write_csv`, `plot_objective`).
 
 A recipe's search (`rnnzoo tune`) stands above `zoo.training`, in `zoo.recipe_tuning`.
+
+Memory: every traced train step registers a `tf.custom_gradient` (Keras's gradient all-reduce) in
+TensorFlow's global gradient registry, and that entry keeps the step's whole graph alive after
+`keras.backend.clear_session()` (tensorflow/tensorflow#27492 and #97697; keras-team/tf-keras#898
+proposes the same cure inside `clear_session`). A hypermodel's `build`, which runs after
+keras-tuner has cleared the session, drops the entries registered since its first build
+(`release_custom_gradients`), so a search's memory stays flat across trials.
 """
 
 import contextlib
@@ -28,6 +35,57 @@ BATCH_SIZES = (16, 32, 64, 128)
 ROLES = ("chief", "worker")
 _ENV = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 _HP_METHODS = ("Boolean", "Choice", "Fixed", "Float", "Int")
+_CUSTOM_GRADIENT = re.compile(r"CustomGradient-\d+$")
+
+
+def _gradient_registry():
+    """TensorFlow's global gradient registry (a dict), or `None` where its internals differ."""
+    try:
+        from tensorflow.python.framework import ops as tf_ops
+    except ImportError:  # pragma: no cover - another TensorFlow layout: nothing to release
+        return None
+    entries = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    return entries if isinstance(entries, dict) else None
+
+
+def custom_gradient_names():
+    """The names of the `tf.custom_gradient` functions TensorFlow holds now (a set).
+
+    Example:
+        >>> isinstance(custom_gradient_names(), set)
+        True
+    """
+    return {name for name in _gradient_registry() or () if _CUSTOM_GRADIENT.match(name)}
+
+
+def release_custom_gradients(keep):
+    """Unregisters the `tf.custom_gradient` functions not in `keep`, so their graphs can be freed.
+
+    A graph-mode `tf.custom_gradient` registers its gradient function in TensorFlow's global
+    registry under a fresh name, and never removes it: the function holds the traced graph (for
+    Keras, a whole train step), so the graph outlives its model. A gradient function is only
+    looked up while its graph is being differentiated, i.e. while that graph is traced, so the
+    entries of graphs whose tracing has ended (e.g. an earlier trial's) can go. Call it between
+    trainings, not while another thread traces a graph.
+
+    Args:
+        keep: names to keep (`custom_gradient_names()` taken before the trainings).
+
+    Returns:
+        How many functions were unregistered (0 where TensorFlow's internals differ).
+
+    Example:
+        >>> before = custom_gradient_names()
+        >>> release_custom_gradients(before)  # nothing registered since
+        0
+    """
+    entries = _gradient_registry()
+    if entries is None:
+        return 0
+    stale = [name for name in custom_gradient_names() if name not in keep]
+    for name in stale:
+        del entries[name]
+    return len(stale)
 
 
 class _Narrowed:
@@ -102,6 +160,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.model, self.fixed, self.space = model, dict(fixed), space
         self.batch_sizes, self.epochs = batch_sizes, epochs
         self.tuned_kwargs(keras_tuner.HyperParameters())  # a space naming no argument fails now
+        self._kept_gradients = None  # custom gradients registered before the first build
 
     def tuned_kwargs(self, hp):
         """The tuned factory arguments for `hp` (defining them in `hp` on first use).
@@ -145,7 +204,15 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.fit_values(hp)
 
     def build(self, hp):
-        """Builds the model for the values in `hp` (the fixed arguments added)."""
+        """Builds the model for the values in `hp` (the fixed arguments added).
+
+        It first frees what earlier trials' traced graphs left in TensorFlow's gradient registry
+        (see the module's docstring): keras-tuner has cleared the session before this build.
+        """
+        if self._kept_gradients is None:
+            self._kept_gradients = custom_gradient_names()
+        else:
+            release_custom_gradients(self._kept_gradients)
         self.fit_values(hp)  # keras-tuner discovers the space by building
         return registry.build(self.model, **{**self.fixed, **self.tuned_kwargs(hp)})
 
