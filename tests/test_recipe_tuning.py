@@ -139,6 +139,11 @@ def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
     ):
         recipe_tuning.tune(tiny, objective="val_mae", **{**common, "output": tmp_path / "bad"})
     assert not (tmp_path / "bad" / "tuning.json").exists()
+    # Hyperband shares out epochs: a closed-form readout has none (its trials failed before)
+    with pytest.raises(ValueError, match=r"hyperband needs training in epochs.*'mackey_glass_esn'"):
+        hb = {**common, "max_trials": None, "output": tmp_path / "esn_hb"}
+        recipe_tuning.tune(tiny, tuner="hyperband", **hb)
+    assert not (tmp_path / "esn_hb").exists()
 
 
 def test_trials_batch_by_length_like_run(tfds_data_dir, tmp_path):

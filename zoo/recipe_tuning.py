@@ -20,6 +20,10 @@ from zoo import training, tuning
 from zoo.data import batches
 from zoo.validation import check_positive_int, suggest
 
+# Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass, so
+# Hyperband, which shares out epochs and continues trials from checkpoints, does not apply.
+CLOSED_FORM = ("esn",)
+
 
 class RecipeHyperModel(tuning.ZooHyperModel):
     """A recipe's model as a `HyperModel` whose trials train exactly as `rnnzoo run` does.
@@ -223,6 +227,12 @@ def tune(
         flag = "--overwrite" if overwrite else "--retrain-best"
         raise ValueError(f"{flag} is for the chief, not a worker (--worker-id {worker_id}).")
 
+    if tuner == "hyperband" and recipe.fit is not None and recipe.model in CLOSED_FORM:
+        raise ValueError(
+            f"--tuner hyperband needs training in epochs, and recipe {recipe.name!r} fits its "
+            f"{recipe.model} readout in closed form (one pass: its fit hook has no epochs to "
+            "share out, nor a checkpoint to continue from); use --tuner random or bayesian."
+        )
     overrides = dict(overrides or {})
     configured, model_kwargs = training.configure(recipe, overrides)
     _, fixed_by_user = training.configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
