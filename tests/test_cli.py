@@ -70,3 +70,11 @@ def test_bad_value_exits_nonzero_with_argument_named(tmp_path, capsys):
     assert code == 2
     assert "dropout must be in [0, 1), got 1.5" in capsys.readouterr().err
     assert not (tmp_path / "model.keras").exists()
+
+
+def test_multiworker_strategy_says_why_it_is_not_offered(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "adding_gru", "--output", str(tmp_path), "--strategy", "multiworker"])
+    assert exit_.value.code == 2
+    assert "'multiworker' is not offered" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

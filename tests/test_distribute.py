@@ -110,3 +110,5 @@ def test_two_replicas_train_as_one_device_for_losses_that_average_themselves():
 def test_unknown_strategy_is_named():
     with pytest.raises(ValueError, match="strategy must be one of 'mirrored', got 'mirror'"):
         training.distribution_strategy("mirror")
+    with pytest.raises(ValueError, match=r"'multiworker' is not offered: .*keras-team/keras#20585"):
+        training.distribution_strategy("multiworker")

@@ -5,6 +5,7 @@ which task and hyperparameters. `run(recipe, ...)` does the rest and writes, int
 folder, `config.json`, `history.json`, `metrics.json`, `model.keras`, `tensorboard/` and PNG plots.
 """
 
+import argparse
 import ast
 import csv
 import dataclasses
@@ -324,9 +325,26 @@ def mix_datasets(main, extras, shares, seed=None):
     )
 
 
-# Multi-worker training is left out: Keras 3's fit fails under MultiWorkerMirroredStrategy with
-# "Attempt to convert a value (PerReplica...)" (keras-team/keras#20585).
 STRATEGIES = ("mirrored",)
+# Multi-worker training is left out: Keras 3's fit fails under MultiWorkerMirroredStrategy
+# (keras-team/keras#20585; re-checked with Keras 3.15.1 and TensorFlow 2.21 on two localhost
+# workers): `TensorFlowTrainer._maybe_symbolic_build` reduces the first batch's nested `(x, y)`
+# with `strategy.reduce`, which the collective strategy takes only for a single value.
+_NOT_OFFERED = {
+    "multiworker": "Keras 3's fit fails under MultiWorkerMirroredStrategy with 'Attempt to "
+    "convert a value (PerReplica...)' (keras-team/keras#20585); train on one machine with "
+    "--strategy mirrored, or search on many with rnnzoo tune --chief/--worker-id"
+}
+
+
+def _strategy_argument(value):
+    """`--strategy`'s check, so that a bad value fails before anything runs."""
+    if value in _NOT_OFFERED:
+        raise argparse.ArgumentTypeError(f"{value!r} is not offered: {_NOT_OFFERED[value]}.")
+    try:
+        return check_choice("strategy", value, STRATEGIES)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def distribution_strategy(name=None):
@@ -338,6 +356,8 @@ def distribution_strategy(name=None):
     """
     if name is None:
         return tf.distribute.get_strategy()
+    if name in _NOT_OFFERED:
+        raise ValueError(f"strategy {name!r} is not offered: {_NOT_OFFERED[name]}.")
     check_choice("strategy", name, STRATEGIES)
     return tf.distribute.MirroredStrategy()
 
@@ -673,7 +693,7 @@ def add_run_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--strategy",
-        choices=STRATEGIES,
+        type=_strategy_argument,
         help="mirrored: data-parallel training over all this machine's GPUs (or CPUs)",
     )
     parser.add_argument(
