@@ -205,6 +205,30 @@ def test_augment_waveform():
         augment_waveform(speed=(1.2, 0.8))
 
 
+def test_augment_waveform_equaliser():
+    t = tf.range(8000, dtype=tf.float32) / 8000.0  # 1 s at 8 kHz: 200 Hz and 3600 Hz tones
+    low, high = tf.sin(2 * np.pi * 200 * t), tf.sin(2 * np.pi * 3600 * t)
+    x = {"waveform": low + high, "length": tf.constant(8000)}
+    off = dict(speed=None, gain_db=None, noise_snr_db=None)
+    out, _ = augment_waveform(eq_db=(0.0, 0.0), **off)(x, 0)
+    assert out["waveform"].shape == (8000,)
+    np.testing.assert_allclose(out["waveform"], x["waveform"], atol=1e-4)
+    # -20 dB everywhere: the curve through equal gains is flat
+    out, _ = augment_waveform(eq_db=(-20.0, -20.0), **off)(x, 0)
+    np.testing.assert_allclose(out["waveform"], 0.1 * x["waveform"], atol=1e-4)
+    # an odd length comes back whole, and drawn gains change the two tones differently
+    x = {"waveform": (low + high)[:7999], "length": tf.constant(7999)}
+    tf.random.set_seed(3)
+    out, _ = augment_waveform(eq_db=(-12.0, 12.0), eq_bands=3, **off)(x, 0)
+    spectrum = np.abs(np.fft.rfft(out["waveform"]))
+    ratio = spectrum[int(3600 * 7999 / 8000)] / spectrum[int(200 * 7999 / 8000)]
+    assert out["waveform"].shape == (7999,) and not 0.8 < ratio < 1.25
+    with pytest.raises(ValueError, match=r"eq_db must be a \(low, high\) pair"):
+        augment_waveform(eq_db=(3.0, -3.0))
+    with pytest.raises(ValueError, match="eq_bands must be an int >= 2, got 1"):
+        augment_waveform(eq_db=(-3.0, 3.0), eq_bands=1)
+
+
 def test_check_examples_names_the_short_example():
     m = ctc_speech(**TINY)
     y = m.encode_texts(["ab", "hello world"])

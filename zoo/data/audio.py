@@ -244,22 +244,46 @@ def resample(wave, rate_in, rate_out):
         return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
 
 
+def _equalize(wave, gains_db):
+    """`wave` (1-D float) filtered by the curve through `gains_db`, evenly spaced in frequency."""
+    n = tf.shape(wave)[0]
+    spectrum = tf.signal.rfft(wave)
+    bins = tf.shape(spectrum)[0]
+    pos = tf.linspace(0.0, tf.cast(tf.size(gains_db) - 1, tf.float32), bins)
+    lo = tf.minimum(tf.cast(tf.math.floor(pos), tf.int32), tf.size(gains_db) - 2)
+    frac = pos - tf.cast(lo, tf.float32)
+    curve_db = tf.gather(gains_db, lo) * (1.0 - frac) + tf.gather(gains_db, lo + 1) * frac
+    gain = tf.complex(10.0 ** (curve_db / 20.0), 0.0)
+    return tf.signal.irfft(spectrum * gain, fft_length=[n])
+
+
 def augment_waveform(
-    speed=(0.9, 1.1), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0), noise_probability=0.5
+    speed=(0.9, 1.1),
+    gain_db=(-6.0, 6.0),
+    noise_snr_db=(15.0, 40.0),
+    noise_probability=0.5,
+    eq_db=None,
+    eq_bands=8,
 ):
     """A `tf.data` map `(x, y) -> (x, y)` perturbing `x["waveform"]` (float) and `x["length"]`.
 
     Speed perturbation resamples the real samples by a factor drawn from `speed` (tempo and
-    pitch move together, like a shorter or longer vocal tract), with linear interpolation; gain
-    scales by a factor drawn in decibels; white noise is added at a signal-to-noise ratio drawn
-    from `noise_snr_db`, to a `noise_probability` share of the utterances. Seed the pipeline
-    with `tf.random.set_seed` (recipes do) for repeatable draws.
+    pitch move together, like a shorter or longer vocal tract), with linear interpolation; a
+    random equaliser (`eq_db`) multiplies the spectrum by a smooth curve through `eq_bands`
+    gains drawn in decibels, evenly spaced from 0 Hz to the Nyquist frequency (another
+    microphone or room: per-utterance normalisation cancels a filter, but not the bands it
+    pushes under the noise, which is added after it); gain scales by a factor drawn in
+    decibels; white noise is added at a signal-to-noise ratio drawn from `noise_snr_db`, to a
+    `noise_probability` share of the utterances. Seed the pipeline with `tf.random.set_seed`
+    (recipes do) for repeatable draws.
 
     Args:
         speed: `(low, high)` resampling factors (> 0); `None` turns it off.
         gain_db: `(low, high)` gain in dB; `None` turns it off.
         noise_snr_db: `(low, high)` SNR in dB; `None` turns noise off.
         noise_probability: the share of utterances that get noise, in [0, 1].
+        eq_db: `(low, high)` gain in dB of each equaliser band; `None` (default) turns it off.
+        eq_bands: the equaliser's control points (>= 2).
 
     Example:
         >>> x = {"waveform": tf.ones([8000]), "length": tf.constant(8000)}
@@ -274,6 +298,10 @@ def augment_waveform(
         raise ValueError(f"speed factors must be > 0, got {speed!r}.")
     if not 0 <= noise_probability <= 1:
         raise ValueError(f"noise_probability must be in [0, 1], got {noise_probability!r}.")
+    if eq_db is not None and (len(eq_db) != 2 or eq_db[0] > eq_db[1]):
+        raise ValueError(f"eq_db must be a (low, high) pair with low <= high, got {eq_db!r}.")
+    if isinstance(eq_bands, bool) or not isinstance(eq_bands, int) or eq_bands < 2:
+        raise ValueError(f"eq_bands must be an int >= 2, got {eq_bands!r}.")
 
     def fn(x, y):
         length = tf.cast(x["length"], tf.int32)
@@ -289,6 +317,8 @@ def augment_waveform(
             frac = pos - tf.cast(lo, tf.float32)
             wave = tf.gather(wave, lo) * (1.0 - frac) + tf.gather(wave, hi) * frac
             length = new_length
+        if eq_db is not None:
+            wave = _equalize(wave, tf.random.uniform([eq_bands], eq_db[0], eq_db[1]))
         if gain_db is not None:
             wave = wave * 10.0 ** (tf.random.uniform([], gain_db[0], gain_db[1]) / 20.0)
         if noise_snr_db is not None:

@@ -109,7 +109,10 @@ class SpeechRecognizer(keras.Model):
         self.front_end = LogMel(
             sample_rate, num_mels, frame_ms, hop_ms, name="log_mel", dtype="float32"
         )
-        self.spec_augment = SpecAugment(seed=seeded(seed, 1), name="spec_augment", dtype="float32")
+        self.spec_augment = SpecAugment(
+            freq_width=max(1, round(num_mels / 5)),  # up to a fifth of the bands per mask
+            seed=seeded(seed, 1), name="spec_augment", dtype="float32",
+        )  # fmt: skip
         self.use_spec_augment = spec_augment
         self.convs = [
             keras.layers.Conv2D(
