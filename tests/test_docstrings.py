@@ -1,4 +1,8 @@
-"""The examples in the docstrings of the model code run and print what they say."""
+"""The examples in the docstrings of the library run and print what they say.
+
+Some modules' examples run in their own test files (zoo.tuning, zoo.models.esn, the reservoir
+layer, the dataset builders).
+"""
 
 import doctest
 import importlib
@@ -20,6 +24,8 @@ MODULES = [
 ]
 MODULES += ["zoo.losses", "zoo.metrics", "zoo.decoding", "zoo.models.vocabulary"]
 MODULES += ["zoo.models.seq2seq", "zoo.models.char_lm"]
+MODULES += ["zoo.training", "zoo.recipe_tuning", "zoo.data.audio", "zoo.data.bucketing"]
+MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.models.speech"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
