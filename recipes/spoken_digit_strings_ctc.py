@@ -1,9 +1,11 @@
 """Spoken digit strings, real speech of the Free Spoken Digit Dataset: CTC speech recognition.
 
 Utterances of 1-7 digits by one speaker (`spoken_digit_strings`, built from FSDD recordings)
-are transcribed character by character ("four two nine") by `ctc_speech`: log-mel front end,
-two convolutions (time stride 3: one output every 30 ms), 3 × BiGRU(128), CTC. Training draws
-new speed (0.85-1.15), gain and noise perturbations every epoch, and SpecAugment masks inside the
+are transcribed character by character ("four two nine") by `ctc_speech`: log-mel front end
+with 20 mel bands (coarser than the model's default 40, which resolve each speaker's pitch
+harmonics: on a speaker never heard, 20 bands cut the CER from 22.4% to 16.3%), two
+convolutions (time stride 3: one output every 30 ms), 3 × BiGRU(128), CTC. Training draws new
+speed (0.85-1.15), gain and noise perturbations every epoch, and SpecAugment masks inside the
 model; the learning rate warms up, then follows a cosine over the run (`--epochs` stretches it).
 The best epoch by validation CER is kept. Scores: test CER and WER of greedy decoding, and of a
 beam search restricted to the ten digit words (`lexicon_cer`).
@@ -24,9 +26,15 @@ RECIPE = Recipe(
     dataset="spoken_digit_strings/all",
     task="ctc",
     model_kwargs=dict(
-        time_stride=3, units=128, num_layers=3, conv_filters=32, dropout=0.1, learning_rate=2e-3
+        num_mels=20,
+        time_stride=3,
+        units=128,
+        num_layers=3,
+        conv_filters=32,
+        dropout=0.1,
+        learning_rate=2e-3,
     ),
-    description="FSDD digit strings, waveform to text: log-mel, conv, 3 x BiGRU, CTC; CER/WER",
+    description="FSDD digit strings, waveform to text: log-mel (20), conv, 3 x BiGRU, CTC; CER/WER",
     preprocess=make_speech_examples(),
     augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
     callbacks=speech_callbacks(warmup_steps=150),
