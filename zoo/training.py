@@ -337,12 +337,17 @@ _NOT_OFFERED = {
 }
 
 
+def _check_strategy(name):
+    """Returns `name` if it is one of `STRATEGIES`, else raises a `ValueError` saying why."""
+    if name in _NOT_OFFERED:
+        raise ValueError(f"strategy {name!r} is not offered: {_NOT_OFFERED[name]}.")
+    return check_choice("strategy", name, STRATEGIES)
+
+
 def _strategy_argument(value):
     """`--strategy`'s check, so that a bad value fails before anything runs."""
-    if value in _NOT_OFFERED:
-        raise argparse.ArgumentTypeError(f"{value!r} is not offered: {_NOT_OFFERED[value]}.")
     try:
-        return check_choice("strategy", value, STRATEGIES)
+        return _check_strategy(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -356,9 +361,7 @@ def distribution_strategy(name=None):
     """
     if name is None:
         return tf.distribute.get_strategy()
-    if name in _NOT_OFFERED:
-        raise ValueError(f"strategy {name!r} is not offered: {_NOT_OFFERED[name]}.")
-    check_choice("strategy", name, STRATEGIES)
+    _check_strategy(name)
     return tf.distribute.MirroredStrategy()
 
 
