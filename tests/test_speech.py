@@ -10,7 +10,13 @@ from scipy.io import wavfile
 
 import zoo
 from tests.helpers import run_model_checks
-from zoo.data.audio import augment_waveform, frame_settings, num_frames
+from zoo.data.audio import (
+    augment_waveform,
+    frame_settings,
+    log_mel_spectrogram,
+    num_frames,
+    vtlp_warp,
+)
 from zoo.layers.audio import LogMel, SpecAugment
 from zoo.losses import ctc_loss
 from zoo.models.speech import SpeechRecognizer, ctc_speech, make_speech_examples
@@ -229,6 +235,38 @@ def test_augment_waveform_equaliser():
         augment_waveform(eq_db=(-3.0, 3.0), eq_bands=1)
 
 
+def test_vtlp_moves_a_tone_to_the_band_of_the_warped_frequency_in_training_only():
+    f = np.linspace(0.0, 4000.0, 401)
+    np.testing.assert_allclose(vtlp_warp(f, 1.0, 8000), f, atol=1e-3)
+    for alpha in (0.9, 1.1):
+        w = np.asarray(vtlp_warp(f, alpha, 8000))
+        assert w[0] == 0.0 and abs(w[-1] - 4000.0) < 1e-2 and (np.diff(w) > 0).all()
+        np.testing.assert_allclose(w[f <= 2500.0], alpha * f[f <= 2500.0], rtol=1e-5)
+    t = np.arange(8000) / 8000.0
+
+    def peak_band(hz, warp=None):
+        x = np.sin(2 * np.pi * hz * t).astype("float32")[None]
+        return int(np.asarray(log_mel_spectrogram(x, 8000, 40, warp=warp)).mean(1).argmax())
+
+    assert peak_band(1000.0, warp=[1.0]) == peak_band(1000.0)
+    assert peak_band(1000.0, warp=[1.2]) == peak_band(1200.0) > peak_band(1000.0)
+    assert peak_band(1000.0, warp=[0.8]) == peak_band(800.0) < peak_band(1000.0)
+    # In the layer: off at inference, a new factor per utterance and call in training
+    x = np.random.default_rng(0).normal(size=(2, 4000)).astype("float32")
+    lengths = np.array([4000, 3000])
+    plain = np.asarray(LogMel(8000)([x, lengths]))
+    layer = LogMel(8000, vtlp=(0.9, 1.1), seed=0)
+    np.testing.assert_allclose(layer([x, lengths], training=False), plain, atol=1e-5)
+    a, b = (np.asarray(layer([x, lengths], training=True)) for _ in range(2))
+    assert np.abs(a - plain).max() > 0.1 and np.abs(a - b).max() > 0.1
+    assert (a[1, int(layer.num_frames(3000)) :] == 0).all()  # padding stays zero
+    assert LogMel.from_config(layer.get_config()).vtlp == (0.9, 1.1)
+    with pytest.raises(
+        ValueError, match=r"vtlp must be None or a \(low, high\) pair .* \[1.1, 0.9\]"
+    ):
+        LogMel(8000, vtlp=[1.1, 0.9])
+
+
 def test_check_examples_names_the_short_example():
     m = ctc_speech(**TINY)
     y = m.encode_texts(["ab", "hello world"])
@@ -260,6 +298,7 @@ def test_check_examples_names_the_short_example():
         (dict(task="classification"), "task must be one of"),
         (dict(frame_ms=0.1), "window of 1"),
         (dict(activation="gelu"), "activation must be one of"),
+        (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

@@ -69,13 +69,8 @@ def num_frames(num_samples, span, hop):
     return ops.maximum(0, ops.floor_divide(n - span, hop) + 1)
 
 
-def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
-    """Triangular filters on the HTK mel scale: a `(fft_length // 2 + 1, num_mels)` matrix.
-
-    Example:
-        >>> mel_filterbank(40, 256, 8000).shape
-        (129, 40)
-    """
+def _mel_edges(num_mels, sample_rate, fmin, fmax):
+    """The `num_mels + 2` band edges (Hz) of HTK mel triangles from `fmin` to `fmax`."""
     check_positive_int("num_mels", num_mels)
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
@@ -90,33 +85,87 @@ def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
     def hz(m):
         return 700.0 * (10.0 ** (np.asarray(m) / 2595.0) - 1.0)
 
-    edges = hz(np.linspace(mel(fmin), mel(fmax), num_mels + 2))
-    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1)
+    return hz(np.linspace(mel(fmin), mel(fmax), num_mels + 2)).astype("float32")
+
+
+def _triangles(freqs, edges, xp):
+    """Weights `(..., bins, mels)` of the mel triangles on `edges` at frequencies `freqs`."""
     lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
-    rising = (bins[:, None] - lower) / (centre - lower)
-    falling = (upper - bins[:, None]) / (upper - centre)
-    return np.maximum(0.0, np.minimum(rising, falling)).astype("float32")
+    rising = (freqs[..., None] - lower) / (centre - lower)
+    falling = (upper - freqs[..., None]) / (upper - centre)
+    return xp.maximum(0.0, xp.minimum(rising, falling))
+
+
+def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
+    """Triangular filters on the HTK mel scale: a `(fft_length // 2 + 1, num_mels)` matrix.
+
+    Example:
+        >>> mel_filterbank(40, 256, 8000).shape
+        (129, 40)
+    """
+    edges = _mel_edges(num_mels, sample_rate, fmin, fmax)
+    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
+    return _triangles(bins, edges, np).astype("float32")
+
+
+def vtlp_warp(freqs, alpha, sample_rate, boundary=0.8):
+    """Vocal tract length perturbation's frequency warp (Jaitly and Hinton, 2013).
+
+    Frequencies are scaled by `alpha` up to a cut-off, then mapped linearly so that the Nyquist
+    frequency stays put: `f·alpha` below `boundary·nyquist·min(alpha, 1)/alpha`, and the line to
+    `(nyquist, nyquist)` above it. The warp is continuous and monotonic for any `alpha > 0`.
+
+    Args:
+        freqs: frequencies in Hz (any shape; a tensor or array).
+        alpha: warp factors, broadcast against `freqs` (e.g. `(batch, 1)` with `(1, bins)`).
+        sample_rate: sample rate in Hz.
+        boundary: where the linear scaling ends, as a fraction of the Nyquist frequency.
+
+    Example:
+        >>> [round(float(f)) for f in vtlp_warp(np.array([0.0, 1000.0, 4000.0]), 1.1, 8000)]
+        [0, 1100, 4000]
+    """
+    nyquist = sample_rate / 2
+    freqs = ops.convert_to_tensor(freqs, "float32")
+    alpha = ops.convert_to_tensor(alpha, "float32")
+    anchor = boundary * nyquist * ops.minimum(alpha, 1.0)  # where the cut-off lands
+    cutoff = anchor / alpha
+    above = nyquist - (nyquist - anchor) / (nyquist - cutoff) * (nyquist - freqs)
+    return ops.where(freqs <= cutoff, freqs * alpha, above)
 
 
 def log_mel_spectrogram(
-    waveforms, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, fmin=20.0, fmax=None
-):
+    waveforms, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, fmin=20.0, fmax=None,
+    warp=None,
+):  # fmt: skip
     """Log-mel spectrogram `(batch, frames, num_mels)` of float waveforms `(batch, samples)`.
 
     A Hann window of `frame_ms`, hop `hop_ms`, no centre padding (see the module docstring), power
-    spectrum through `mel_filterbank`, then `log(power + 1e-6)`.
+    spectrum through `mel_filterbank`, then `log(power + 1e-6)`. With `warp` (one factor per
+    utterance, `(batch,)`), each utterance's spectrum is first warped by `vtlp_warp`: the
+    spectral envelope of a shorter (`warp > 1`) or longer vocal tract, with the tempo unchanged.
 
     Example:
         >>> x = np.random.default_rng(0).normal(size=(2, 8000)).astype("float32")
         >>> tuple(log_mel_spectrogram(x, 8000).shape)
+        (2, 97, 40)
+        >>> tuple(log_mel_spectrogram(x, 8000, warp=np.array([0.9, 1.1])).shape)
         (2, 97, 40)
     """
     window, hop, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
     x = ops.convert_to_tensor(waveforms, dtype="float32")
     real, imag = ops.stft(x, window, hop, fft_length, window="hann", center=False)
     power = real * real + imag * imag
-    fb = ops.convert_to_tensor(mel_filterbank(num_mels, fft_length, sample_rate, fmin, fmax))
-    return ops.log(ops.matmul(power, fb) + LOG_FLOOR)
+    if warp is None:
+        fb = ops.convert_to_tensor(mel_filterbank(num_mels, fft_length, sample_rate, fmin, fmax))
+        return ops.log(ops.matmul(power, fb) + LOG_FLOOR)
+    # The power at frequency f moves to vtlp_warp(f): filter m of the warped spectrum weighs
+    # each original bin by the triangle at the bin's warped frequency.
+    edges = ops.convert_to_tensor(_mel_edges(num_mels, sample_rate, fmin, fmax))
+    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
+    warp = ops.reshape(ops.convert_to_tensor(warp, "float32"), (-1, 1))
+    fb = _triangles(vtlp_warp(bins[None, :], warp, sample_rate), edges, ops)
+    return ops.log(ops.einsum("btk,bkm->btm", power, fb) + LOG_FLOOR)
 
 
 def dct_matrix(num_mels, num_coefficients):

@@ -26,6 +26,10 @@ class LogMel(keras.layers.Layer):
         frame_ms: analysis window in milliseconds (25 by default).
         hop_ms: hop in milliseconds (10 by default).
         normalize: per-utterance mean/variance normalisation over real frames.
+        vtlp: `(low, high)`: in training, vocal tract length perturbation, each utterance's
+            spectrum warped by a factor drawn from this range (`zoo.data.audio.vtlp_warp`, e.g.
+            `(0.9, 1.1)`); `None` (default) turns it off. At inference it is off.
+        seed: seed of the warp factors.
 
     Example:
         >>> import numpy as np
@@ -36,24 +40,47 @@ class LogMel(keras.layers.Layer):
     """
 
     def __init__(
-        self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, **kwargs
-    ):
+        self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, vtlp=None,
+        seed=None, **kwargs,
+    ):  # fmt: skip
         super().__init__(**kwargs)
         self.window, self.hop, self.span = frame_settings(sample_rate, frame_ms, hop_ms)
         self.sample_rate = check_positive_int("sample_rate", sample_rate)
         self.num_mels = check_positive_int("num_mels", num_mels)
         self.frame_ms, self.hop_ms = frame_ms, hop_ms
         self.normalize = check_bool("normalize", normalize)
+        if vtlp is not None:
+            if (
+                not isinstance(vtlp, list | tuple)
+                or len(vtlp) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in vtlp)
+                or not 0 < vtlp[0] <= vtlp[1]
+            ):
+                raise ValueError(
+                    f"vtlp must be None or a (low, high) pair of warp factors with "
+                    f"0 < low <= high, e.g. (0.9, 1.1); got {vtlp!r}."
+                )
+            vtlp = (float(vtlp[0]), float(vtlp[1]))
+        self.vtlp = vtlp
+        self.seed = check_seed(seed)
+        if vtlp is not None:
+            self.seed_generator = keras.random.SeedGenerator(seed)
 
     def num_frames(self, lengths):
         """Frames of utterances of `lengths` real samples."""
         return _num_frames(lengths, self.span, self.hop)
 
-    def call(self, inputs):
+    def call(self, inputs, training=False):
         """Features `(batch, frames, num_mels)` of `[waveforms, lengths]`."""
         waveforms, lengths = inputs
+        warp = None
+        if training and self.vtlp is not None:
+            low, high = self.vtlp
+            warp = keras.random.uniform(
+                ops.shape(waveforms)[:1], low, high, seed=self.seed_generator
+            )
         features = log_mel_spectrogram(
-            waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms
+            waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms, warp=warp
         )
         frames = self.num_frames(ops.cast(lengths, "int32"))
         if self.normalize:
@@ -76,6 +103,8 @@ class LogMel(keras.layers.Layer):
             "frame_ms": self.frame_ms,
             "hop_ms": self.hop_ms,
             "normalize": self.normalize,
+            "vtlp": self.vtlp,
+            "seed": self.seed,
         }
 
 

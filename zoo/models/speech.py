@@ -78,6 +78,7 @@ class SpeechRecognizer(keras.Model):
         dropout=0.1,
         activation="tanh",
         spec_augment=True,
+        vtlp=None,
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -101,14 +102,16 @@ class SpeechRecognizer(keras.Model):
             ("dropout", check_fraction("dropout", dropout)),
             ("activation", check_choice("activation", activation, activations.ACTIVATIONS)),
             ("spec_augment", check_bool("spec_augment", spec_augment)),
+            ("vtlp", None if vtlp is None else list(vtlp)),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
-            sample_rate, num_mels, frame_ms, hop_ms, name="log_mel", dtype="float32"
-        )
+            sample_rate, num_mels, frame_ms, hop_ms, vtlp=vtlp, seed=seeded(seed, 2),
+            name="log_mel", dtype="float32",
+        )  # fmt: skip
         self.spec_augment = SpecAugment(
             freq_width=max(1, round(num_mels / 5)),  # up to a fifth of the bands per mask
             seed=seeded(seed, 1), name="spec_augment", dtype="float32",
@@ -177,7 +180,7 @@ class SpeechRecognizer(keras.Model):
     def call(self, inputs, training=False):
         """Logits `(batch, output frames, vocabulary + 1)` of `{"waveform", "length"}`."""
         waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
-        features = self.front_end([waveform, length])
+        features = self.front_end([waveform, length], training=training)
         frames = self.front_end.num_frames(length)
         if self.use_spec_augment:
             features = self.spec_augment([features, frames], training=training)
@@ -549,6 +552,7 @@ def ctc_speech(
     dropout=0.1,
     activation="tanh",
     spec_augment=True,
+    vtlp=None,
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -574,6 +578,8 @@ def ctc_speech(
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
         activation: the recurrent cells' activation (`tanh` keeps the cuDNN kernel on a GPU).
         spec_augment: SpecAugment time and frequency masks during training.
+        vtlp: `(low, high)` warp factors of vocal tract length perturbation during training
+            (each utterance's spectrum warped, tempo unchanged; e.g. `(0.9, 1.1)`), or `None`.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -607,6 +613,7 @@ def ctc_speech(
         dropout=dropout,
         activation=activation,
         spec_augment=spec_augment,
+        vtlp=vtlp,
         seed=seed,
     )
     if compile:
