@@ -267,6 +267,14 @@ def test_vtlp_moves_a_tone_to_the_band_of_the_warped_frequency_in_training_only(
         LogMel(8000, vtlp=[1.1, 0.9])
 
 
+def test_fmin_leaves_out_the_frequencies_below_it():
+    t = np.arange(8000) / 8000.0
+    hum = np.sin(2 * np.pi * 100.0 * t).astype("float32")[None]  # 100 Hz: under 300 Hz
+    full = np.asarray(LogMel(8000, 20, normalize=False)([hum, np.array([8000])]))
+    band = np.asarray(LogMel(8000, 20, normalize=False, fmin=300.0)([hum, np.array([8000])]))
+    assert full.max() > band.max() + 5.0  # e^5: the hum's power is (almost) all gone
+
+
 def test_check_examples_names_the_short_example():
     m = ctc_speech(**TINY)
     y = m.encode_texts(["ab", "hello world"])
@@ -298,6 +306,8 @@ def test_check_examples_names_the_short_example():
         (dict(task="classification"), "task must be one of"),
         (dict(frame_ms=0.1), "window of 1"),
         (dict(activation="gelu"), "activation must be one of"),
+        (dict(fmin=300.0, fmax=200.0), r"need 0 <= fmin < fmax <= sample_rate / 2 = 4000.0"),
+        (dict(fmin="low"), "fmin must be a frequency in Hz"),
         (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
     ],
 )

@@ -69,9 +69,20 @@ def num_frames(num_samples, span, hop):
     return ops.maximum(0, ops.floor_divide(n - span, hop) + 1)
 
 
-def _mel_edges(num_mels, sample_rate, fmin, fmax):
-    """The `num_mels + 2` band edges (Hz) of HTK mel triangles from `fmin` to `fmax`."""
+def mel_band_edges(num_mels, sample_rate, fmin, fmax):
+    """The `num_mels + 2` band edges (Hz) of HTK mel triangles from `fmin` to `fmax`.
+
+    Triangle `m` rises from edge `m` to edge `m + 1` and falls to edge `m + 2`; `fmax=None` is
+    the Nyquist frequency. Raises `ValueError` unless `0 <= fmin < fmax <= sample_rate / 2`.
+
+    Example:
+        >>> [round(float(f)) for f in mel_band_edges(2, 8000, 300.0, 3400.0)]
+        [300, 901, 1862, 3400]
+    """
     check_positive_int("num_mels", num_mels)
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{name} must be a frequency in Hz (a number), got {value!r}.")
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
         raise ValueError(
@@ -103,7 +114,7 @@ def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
         >>> mel_filterbank(40, 256, 8000).shape
         (129, 40)
     """
-    edges = _mel_edges(num_mels, sample_rate, fmin, fmax)
+    edges = mel_band_edges(num_mels, sample_rate, fmin, fmax)
     bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
     return _triangles(bins, edges, np).astype("float32")
 
@@ -161,7 +172,7 @@ def log_mel_spectrogram(
         return ops.log(ops.matmul(power, fb) + LOG_FLOOR)
     # The power at frequency f moves to vtlp_warp(f): filter m of the warped spectrum weighs
     # each original bin by the triangle at the bin's warped frequency.
-    edges = ops.convert_to_tensor(_mel_edges(num_mels, sample_rate, fmin, fmax))
+    edges = ops.convert_to_tensor(mel_band_edges(num_mels, sample_rate, fmin, fmax))
     bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
     warp = ops.reshape(ops.convert_to_tensor(warp, "float32"), (-1, 1))
     fb = _triangles(vtlp_warp(bins[None, :], warp, sample_rate), edges, ops)

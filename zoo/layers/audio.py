@@ -7,7 +7,13 @@ features of padded frames are zeros and SpecAugment masks only real frames.
 import keras
 from keras import ops
 
-from zoo.data.audio import frame_mask, frame_settings, log_mel_spectrogram, normalize_frames
+from zoo.data.audio import (
+    frame_mask,
+    frame_settings,
+    log_mel_spectrogram,
+    mel_band_edges,
+    normalize_frames,
+)
 from zoo.data.audio import num_frames as _num_frames
 from zoo.validation import check_bool, check_fraction, check_positive_int, check_seed
 
@@ -26,6 +32,8 @@ class LogMel(keras.layers.Layer):
         frame_ms: analysis window in milliseconds (25 by default).
         hop_ms: hop in milliseconds (10 by default).
         normalize: per-utterance mean/variance normalisation over real frames.
+        fmin: the lowest frequency of the mel filters in Hz.
+        fmax: the highest, in Hz (`None`: the Nyquist frequency).
         vtlp: `(low, high)`: in training, vocal tract length perturbation, each utterance's
             spectrum warped by a factor drawn from this range (`zoo.data.audio.vtlp_warp`, e.g.
             `(0.9, 1.1)`); `None` (default) turns it off. At inference it is off.
@@ -40,8 +48,8 @@ class LogMel(keras.layers.Layer):
     """
 
     def __init__(
-        self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, vtlp=None,
-        seed=None, **kwargs,
+        self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, fmin=20.0,
+        fmax=None, vtlp=None, seed=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
         self.window, self.hop, self.span = frame_settings(sample_rate, frame_ms, hop_ms)
@@ -49,6 +57,8 @@ class LogMel(keras.layers.Layer):
         self.num_mels = check_positive_int("num_mels", num_mels)
         self.frame_ms, self.hop_ms = frame_ms, hop_ms
         self.normalize = check_bool("normalize", normalize)
+        mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
+        self.fmin, self.fmax = fmin, fmax
         if vtlp is not None:
             if (
                 not isinstance(vtlp, list | tuple)
@@ -80,8 +90,9 @@ class LogMel(keras.layers.Layer):
                 ops.shape(waveforms)[:1], low, high, seed=self.seed_generator
             )
         features = log_mel_spectrogram(
-            waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms, warp=warp
-        )
+            waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms,
+            self.fmin, self.fmax, warp=warp,
+        )  # fmt: skip
         frames = self.num_frames(ops.cast(lengths, "int32"))
         if self.normalize:
             return normalize_frames(features, frames)
@@ -103,6 +114,8 @@ class LogMel(keras.layers.Layer):
             "frame_ms": self.frame_ms,
             "hop_ms": self.hop_ms,
             "normalize": self.normalize,
+            "fmin": self.fmin,
+            "fmax": self.fmax,
             "vtlp": self.vtlp,
             "seed": self.seed,
         }

@@ -78,6 +78,8 @@ class SpeechRecognizer(keras.Model):
         dropout=0.1,
         activation="tanh",
         spec_augment=True,
+        fmin=20.0,
+        fmax=None,
         vtlp=None,
         seed=None,
         name="speech_recognizer",
@@ -102,6 +104,8 @@ class SpeechRecognizer(keras.Model):
             ("dropout", check_fraction("dropout", dropout)),
             ("activation", check_choice("activation", activation, activations.ACTIVATIONS)),
             ("spec_augment", check_bool("spec_augment", spec_augment)),
+            ("fmin", fmin),
+            ("fmax", fmax),
             ("vtlp", None if vtlp is None else list(vtlp)),
             ("seed", check_seed(seed)),
         )
@@ -109,7 +113,8 @@ class SpeechRecognizer(keras.Model):
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
-            sample_rate, num_mels, frame_ms, hop_ms, vtlp=vtlp, seed=seeded(seed, 2),
+            sample_rate, num_mels, frame_ms, hop_ms, fmin=fmin, fmax=fmax, vtlp=vtlp,
+            seed=seeded(seed, 2),
             name="log_mel", dtype="float32",
         )  # fmt: skip
         self.spec_augment = SpecAugment(
@@ -552,6 +557,8 @@ def ctc_speech(
     dropout=0.1,
     activation="tanh",
     spec_augment=True,
+    fmin=20.0,
+    fmax=None,
     vtlp=None,
     optimizer="adam",
     learning_rate=1e-3,
@@ -578,6 +585,8 @@ def ctc_speech(
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
         activation: the recurrent cells' activation (`tanh` keeps the cuDNN kernel on a GPU).
         spec_augment: SpecAugment time and frequency masks during training.
+        fmin: the lowest frequency of the mel filters in Hz.
+        fmax: the highest, in Hz (`None`: the Nyquist frequency).
         vtlp: `(low, high)` warp factors of vocal tract length perturbation during training
             (each utterance's spectrum warped, tempo unchanged; e.g. `(0.9, 1.1)`), or `None`.
         optimizer: optimizer name or instance.
@@ -613,6 +622,8 @@ def ctc_speech(
         dropout=dropout,
         activation=activation,
         spec_augment=spec_augment,
+        fmin=fmin,
+        fmax=fmax,
         vtlp=vtlp,
         seed=seed,
     )
