@@ -99,6 +99,11 @@ def mel_band_edges(num_mels, sample_rate, fmin, fmax):
     return hz(np.linspace(mel(fmin), mel(fmax), num_mels + 2)).astype("float32")
 
 
+def _bin_frequencies(fft_length, sample_rate):
+    """The frequencies (Hz) of the `fft_length // 2 + 1` bins of a real FFT."""
+    return np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
+
+
 def _triangles(freqs, edges, xp):
     """Weights `(..., bins, mels)` of the mel triangles on `edges` at frequencies `freqs`."""
     lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
@@ -115,8 +120,7 @@ def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
         (129, 40)
     """
     edges = mel_band_edges(num_mels, sample_rate, fmin, fmax)
-    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
-    return _triangles(bins, edges, np).astype("float32")
+    return _triangles(_bin_frequencies(fft_length, sample_rate), edges, np).astype("float32")
 
 
 def vtlp_warp(freqs, alpha, sample_rate, boundary=0.8):
@@ -173,9 +177,9 @@ def log_mel_spectrogram(
     # The power at frequency f moves to vtlp_warp(f): filter m of the warped spectrum weighs
     # each original bin by the triangle at the bin's warped frequency.
     edges = ops.convert_to_tensor(mel_band_edges(num_mels, sample_rate, fmin, fmax))
-    bins = np.linspace(0, sample_rate / 2, fft_length // 2 + 1, dtype="float32")
+    bins = _bin_frequencies(fft_length, sample_rate)[None, :]
     warp = ops.reshape(ops.convert_to_tensor(warp, "float32"), (-1, 1))
-    fb = _triangles(vtlp_warp(bins[None, :], warp, sample_rate), edges, ops)
+    fb = _triangles(vtlp_warp(bins, warp, sample_rate), edges, ops)
     return ops.log(ops.einsum("btk,bkm->btm", power, fb) + LOG_FLOOR)
 
 
