@@ -207,8 +207,16 @@ def test_augment_waveform():
     noise = out["waveform"] - x["waveform"]
     snr = 10 * np.log10(np.mean(x["waveform"] ** 2) / np.mean(noise**2))
     assert abs(snr - 10) < 0.5
-    with pytest.raises(ValueError, match="speed"):
+    with pytest.raises(
+        ValueError, match=r"speed must be None or a \(low, high\) pair .* \(1.2, 0.8\)"
+    ):
         augment_waveform(speed=(1.2, 0.8))
+    with pytest.raises(
+        ValueError, match=r"speed .* 0 < low <= high, e.g. \(0.9, 1.1\); got \(0, 1\)"
+    ):
+        augment_waveform(speed=(0, 1))
+    with pytest.raises(ValueError, match=r"gain_db .* got 'loud'"):
+        augment_waveform(gain_db="loud")
 
 
 def test_augment_waveform_equaliser():
@@ -229,7 +237,7 @@ def test_augment_waveform_equaliser():
     spectrum = np.abs(np.fft.rfft(out["waveform"]))
     ratio = spectrum[int(3600 * 7999 / 8000)] / spectrum[int(200 * 7999 / 8000)]
     assert out["waveform"].shape == (7999,) and not 0.8 < ratio < 1.25
-    with pytest.raises(ValueError, match=r"eq_db must be a \(low, high\) pair"):
+    with pytest.raises(ValueError, match=r"eq_db must be None or a \(low, high\) pair"):
         augment_waveform(eq_db=(3.0, -3.0))
     with pytest.raises(ValueError, match="eq_bands must be an int >= 2, got 1"):
         augment_waveform(eq_db=(-3.0, 3.0), eq_bands=1)

@@ -76,6 +76,41 @@ def check_positive_float(name, value):
     return float(value)
 
 
+def check_range(name, value, positive=False, example=None):
+    """Raises unless `value` is `None` or a `(low, high)` pair of numbers with `low <= high`.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check.
+        positive: also require `low > 0`.
+        example: a valid pair quoted in the message, e.g. `(0.9, 1.1)`.
+
+    Returns:
+        `None`, or the pair as a tuple of floats.
+
+    Example:
+        >>> check_range("speed", [0.9, 1.1], positive=True)
+        (0.9, 1.1)
+    """
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+        and value[0] <= value[1]
+        and (not positive or value[0] > 0)
+    )
+    if not ok:
+        bound = "0 < low <= high" if positive else "low <= high"
+        hint = f", e.g. {example!r}" if example is not None else ""
+        raise ValueError(
+            f"{name} must be None or a (low, high) pair of numbers with {bound}{hint}; "
+            f"got {value!r}."
+        )
+    return (float(value[0]), float(value[1]))
+
+
 def check_bool(name, value):
     """Raises `TypeError` unless `value` is a bool.
 

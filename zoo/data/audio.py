@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.validation import check_positive_float, check_positive_int
+from zoo.validation import check_positive_float, check_positive_int, check_range
 
 LOG_FLOOR = 1e-6  # added to the mel power before the log: digital silence stays finite
 
@@ -355,15 +355,12 @@ def augment_waveform(
         >>> int(out["length"]), int(tf.shape(out["waveform"])[0])
         (6400, 6400)
     """
-    for name, rng in (("speed", speed), ("gain_db", gain_db), ("noise_snr_db", noise_snr_db)):
-        if rng is not None and (len(rng) != 2 or rng[0] > rng[1]):
-            raise ValueError(f"{name} must be a (low, high) pair with low <= high, got {rng!r}.")
-    if speed is not None and speed[0] <= 0:
-        raise ValueError(f"speed factors must be > 0, got {speed!r}.")
+    speed = check_range("speed", speed, positive=True, example=(0.9, 1.1))
+    gain_db = check_range("gain_db", gain_db)
+    noise_snr_db = check_range("noise_snr_db", noise_snr_db)
+    eq_db = check_range("eq_db", eq_db)
     if not 0 <= noise_probability <= 1:
         raise ValueError(f"noise_probability must be in [0, 1], got {noise_probability!r}.")
-    if eq_db is not None and (len(eq_db) != 2 or eq_db[0] > eq_db[1]):
-        raise ValueError(f"eq_db must be a (low, high) pair with low <= high, got {eq_db!r}.")
     if isinstance(eq_bands, bool) or not isinstance(eq_bands, int) or eq_bands < 2:
         raise ValueError(f"eq_bands must be an int >= 2, got {eq_bands!r}.")
 

@@ -15,7 +15,7 @@ from zoo.data.audio import (
     normalize_frames,
 )
 from zoo.data.audio import num_frames as _num_frames
-from zoo.validation import check_bool, check_fraction, check_positive_int, check_seed
+from zoo.validation import check_bool, check_fraction, check_positive_int, check_range, check_seed
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -59,18 +59,7 @@ class LogMel(keras.layers.Layer):
         self.normalize = check_bool("normalize", normalize)
         mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
         self.fmin, self.fmax = fmin, fmax
-        if vtlp is not None:
-            if (
-                not isinstance(vtlp, list | tuple)
-                or len(vtlp) != 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in vtlp)
-                or not 0 < vtlp[0] <= vtlp[1]
-            ):
-                raise ValueError(
-                    f"vtlp must be None or a (low, high) pair of warp factors with "
-                    f"0 < low <= high, e.g. (0.9, 1.1); got {vtlp!r}."
-                )
-            vtlp = (float(vtlp[0]), float(vtlp[1]))
+        vtlp = check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1))
         self.vtlp = vtlp
         self.seed = check_seed(seed)
         if vtlp is not None:
