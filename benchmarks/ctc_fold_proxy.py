@@ -9,7 +9,7 @@ prints the greedy CER and WER on 400 strings of 1-4 digits of the held-out speak
 line. One run takes about 2.5 minutes of both cores, so several seeds per setting are affordable:
 
     python benchmarks/ctc_fold_proxy.py --manual-dir ../shared/data/fsdd/recordings \
-        --speaker george --seed 0 [--set freq_pool=True] [--augment "speed=(0.8, 1.2)"]
+        --speaker george --seed 0 [--set num_mels=40] [--augment "speed=(0.8, 1.2)"]
 
 `--set` overrides a `ctc_speech` argument of the recipe, `--augment` an `augment_waveform`
 argument (values are Python literals, as `rnnzoo run --set` takes them); `ema=0.99` trains with
