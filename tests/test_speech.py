@@ -14,6 +14,7 @@ from zoo.data.audio import (
     augment_waveform,
     frame_settings,
     log_mel_spectrogram,
+    normalize_frames,
     num_frames,
     vtlp_warp,
 )
@@ -283,6 +284,43 @@ def test_fmin_leaves_out_the_frequencies_below_it():
     assert full.max() > band.max() + 5.0  # e^5: the hum's power is (almost) all gone
 
 
+def test_utterance_normalisation_keeps_a_noise_band_small():
+    """Scale "band" lifts a faint noise band to unit variance; "utterance" keeps it small."""
+    rng = np.random.default_rng(0)
+    f = np.stack([rng.normal(size=50) * 10.0, rng.normal(size=50) * 0.1], axis=-1)[None]
+    f = (f + 5.0).astype("float32")
+    f[:, 40:] = 99.0  # padding
+    lengths = np.array([40])
+    band = np.asarray(normalize_frames(f, lengths, scale="band"))[0, :40]
+    utt = np.asarray(normalize_frames(f, lengths, scale="utterance"))[0, :40]
+    np.testing.assert_allclose(band.std(axis=0), [1.0, 1.0], rtol=1e-3)
+    np.testing.assert_allclose(utt.mean(axis=0), [0.0, 0.0], atol=1e-4)
+    assert utt[:, 1].std() < 0.02 and abs((utt**2).mean() - 1.0) < 1e-3
+    layer = LogMel(8000, 20, normalize="utterance")
+    assert LogMel.from_config(layer.get_config()).normalize == "utterance"
+
+
+def test_preemphasis_is_a_first_order_high_pass():
+    """x[t] - 0.97 x[t-1]: a DC offset loses 30 dB, a 3 kHz tone gains |1 - 0.97 e^-iw|^2."""
+    t = np.arange(8000) / 8000.0
+    tone = np.sin(2 * np.pi * 3000.0 * t).astype("float32")[None]
+    dc = np.full((1, 8000), 0.5, "float32")
+    lengths = np.array([8000])
+    plain = LogMel(8000, 20, normalize=False, fmin=0.0)
+    pre = LogMel(8000, 20, normalize=False, fmin=0.0, preemphasis=0.97)
+
+    def gain(x, band):  # change of the band's log power, away from the first frame
+        return float(
+            (np.asarray(pre([x, lengths])) - np.asarray(plain([x, lengths])))[0, 5:, band].mean()
+        )
+
+    band = int(np.asarray(plain([tone, lengths]))[0, 5].argmax())
+    w = 2 * np.pi * 3000.0 / 8000.0
+    assert gain(tone, band) == pytest.approx(np.log(abs(1 - 0.97 * np.exp(-1j * w)) ** 2), abs=0.05)
+    assert gain(dc, 0) < -6.0  # (1 - 0.97)^2: ln = -7.0
+    assert LogMel.from_config(pre.get_config()).preemphasis == 0.97
+
+
 def test_check_examples_names_the_short_example():
     m = ctc_speech(**TINY)
     y = m.encode_texts(["ab", "hello world"])
@@ -317,6 +355,8 @@ def test_check_examples_names_the_short_example():
         (dict(fmin=300.0, fmax=200.0), r"need 0 <= fmin < fmax <= sample_rate / 2 = 4000.0"),
         (dict(fmin="low"), "fmin must be a frequency in Hz"),
         (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
+        (dict(normalize="channel"), r"normalize must be True, False or one of .* 'channel'"),
+        (dict(preemphasis=1.0), r"preemphasis must be a number in \[0, 1\).* 1.0"),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

@@ -16,9 +16,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.validation import check_positive_float, check_positive_int, check_range
+from zoo.validation import check_choice, check_positive_float, check_positive_int, check_range
 
 LOG_FLOOR = 1e-6  # added to the mel power before the log: digital silence stays finite
+NORMALIZE_SCALES = ("band", "utterance")  # normalize_frames' scales
 
 
 def frame_settings(sample_rate, frame_ms=25.0, hop_ms=10.0):
@@ -151,12 +152,15 @@ def vtlp_warp(freqs, alpha, sample_rate, boundary=0.8):
 
 def log_mel_spectrogram(
     waveforms, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, fmin=20.0, fmax=None,
-    warp=None,
+    warp=None, preemphasis=0.0,
 ):  # fmt: skip
     """Log-mel spectrogram `(batch, frames, num_mels)` of float waveforms `(batch, samples)`.
 
     A Hann window of `frame_ms`, hop `hop_ms`, no centre padding (see the module docstring), power
-    spectrum through `mel_filterbank`, then `log(power + 1e-6)`. With `warp` (one factor per
+    spectrum through `mel_filterbank`, then `log(power + 1e-6)`. With `preemphasis` `a > 0`
+    the waveform is first filtered by `y[t] = x[t] - a·x[t-1]` (the first sample kept): a first-
+    order high-pass that removes a DC offset and lifts the treble by about 6 dB per octave, as
+    most speech front ends do. With `warp` (one factor per
     utterance, `(batch,)`), each utterance's spectrum is first warped by `vtlp_warp`: the
     spectral envelope of a shorter (`warp > 1`) or longer vocal tract, with the tempo unchanged.
 
@@ -169,6 +173,8 @@ def log_mel_spectrogram(
     """
     window, hop, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
     x = ops.convert_to_tensor(waveforms, dtype="float32")
+    if preemphasis:
+        x = ops.concatenate([x[:, :1], x[:, 1:] - preemphasis * x[:, :-1]], axis=1)
     real, imag = ops.stft(x, window, hop, fft_length, window="hann", center=False)
     power = real * real + imag * imag
     if warp is None:
@@ -226,22 +232,33 @@ def frame_mask(frame_lengths, max_frames):
     return ops.expand_dims(ops.arange(max_frames, dtype="int32"), 0) < ops.expand_dims(lengths, 1)
 
 
-def normalize_frames(features, frame_lengths, epsilon=1e-5):
-    """Per-utterance, per-feature mean and variance normalisation over real frames only.
+def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
+    """Per-utterance mean and variance normalisation over real frames only.
 
-    Padded frames (past each utterance's `frame_lengths`) neither count in the statistics nor keep
-    a value: they come out as zeros.
+    Each feature (band) loses its own mean over the utterance's real frames; `scale="band"`
+    then divides each band by its own standard deviation, `scale="utterance"` all bands by one
+    (the root-mean-square of the centred features): bands that hold only noise in a recording
+    stay small instead of being raised to the variance of the bands that carry speech. Padded
+    frames (past each utterance's `frame_lengths`) neither count in the statistics nor keep a
+    value: they come out as zeros.
 
     Example:
         >>> f = np.array([[[1.0], [3.0], [99.0]]], dtype="float32")
         >>> np.round(np.asarray(normalize_frames(f, np.array([2]))), 3)[0, :, 0].tolist()
         [-1.0, 1.0, 0.0]
+        >>> g = np.array([[[1.0, 10.0], [3.0, 10.0]]], dtype="float32")  # band 2 is flat
+        >>> out = normalize_frames(g, np.array([2]), scale="utterance")
+        >>> np.round(np.asarray(out, "float64"), 2)[0].tolist()
+        [[-1.41, 0.0], [1.41, 0.0]]
     """
+    check_choice("scale", scale, NORMALIZE_SCALES)
     features = ops.convert_to_tensor(features)
     mask = ops.cast(frame_mask(frame_lengths, ops.shape(features)[1]), features.dtype)[..., None]
     count = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
     mean = ops.sum(features * mask, axis=1, keepdims=True) / count
     var = ops.sum(ops.square(features - mean) * mask, axis=1, keepdims=True) / count
+    if scale == "utterance":
+        var = ops.mean(var, axis=2, keepdims=True)
     return (features - mean) * ops.rsqrt(var + epsilon) * mask
 
 

@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from zoo.data.audio import (
+    NORMALIZE_SCALES,
     frame_mask,
     frame_settings,
     log_mel_spectrogram,
@@ -15,7 +16,27 @@ from zoo.data.audio import (
     normalize_frames,
 )
 from zoo.data.audio import num_frames as _num_frames
-from zoo.validation import check_bool, check_fraction, check_positive_int, check_range, check_seed
+from zoo.validation import check_fraction, check_positive_int, check_range, check_seed
+
+
+def check_normalize(normalize):
+    """`normalize` of `LogMel`: `True`, `False`, `"band"` or `"utterance"`; returned as given."""
+    if normalize is True or normalize is False or normalize in NORMALIZE_SCALES:
+        return normalize
+    raise ValueError(
+        f"normalize must be True, False or one of {list(NORMALIZE_SCALES)}, got {normalize!r}."
+    )
+
+
+def check_preemphasis(preemphasis):
+    """`preemphasis` of `LogMel`: a float in [0, 1); returned as a float."""
+    if (
+        isinstance(preemphasis, bool)
+        or not isinstance(preemphasis, int | float)
+        or not 0 <= preemphasis < 1
+    ):
+        raise ValueError(f"preemphasis must be a number in [0, 1), e.g. 0.97; got {preemphasis!r}.")
+    return float(preemphasis)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -31,7 +52,12 @@ class LogMel(keras.layers.Layer):
         num_mels: mel bands.
         frame_ms: analysis window in milliseconds (25 by default).
         hop_ms: hop in milliseconds (10 by default).
-        normalize: per-utterance mean/variance normalisation over real frames.
+        normalize: per-utterance normalisation over real frames (`zoo.data.audio.
+            normalize_frames`): `"band"` (or `True`) centres each band and scales it to unit
+            variance, `"utterance"` centres each band and scales all bands by one factor, `False`
+            leaves the log-mels as they are.
+        preemphasis: the coefficient `a` of the pre-emphasis filter `x[t] - a·x[t-1]` applied
+            to the waveform first, in [0, 1) (0, the default, turns it off; 0.97 is usual).
         fmin: the lowest frequency of the mel filters in Hz.
         fmax: the highest, in Hz (`None`: the Nyquist frequency).
         vtlp: `(low, high)`: in training, vocal tract length perturbation, each utterance's
@@ -49,14 +75,15 @@ class LogMel(keras.layers.Layer):
 
     def __init__(
         self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, fmin=20.0,
-        fmax=None, vtlp=None, seed=None, **kwargs,
+        fmax=None, vtlp=None, preemphasis=0.0, seed=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
         self.window, self.hop, self.span = frame_settings(sample_rate, frame_ms, hop_ms)
         self.sample_rate = check_positive_int("sample_rate", sample_rate)
         self.num_mels = check_positive_int("num_mels", num_mels)
         self.frame_ms, self.hop_ms = frame_ms, hop_ms
-        self.normalize = check_bool("normalize", normalize)
+        self.normalize = check_normalize(normalize)
+        self.preemphasis = check_preemphasis(preemphasis)
         mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
         self.fmin, self.fmax = fmin, fmax
         vtlp = check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1))
@@ -80,11 +107,12 @@ class LogMel(keras.layers.Layer):
             )
         features = log_mel_spectrogram(
             waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms,
-            self.fmin, self.fmax, warp=warp,
+            self.fmin, self.fmax, warp=warp, preemphasis=self.preemphasis,
         )  # fmt: skip
         frames = self.num_frames(ops.cast(lengths, "int32"))
         if self.normalize:
-            return normalize_frames(features, frames)
+            scale = "band" if self.normalize is True else self.normalize
+            return normalize_frames(features, frames, scale=scale)
         mask = ops.cast(frame_mask(frames, ops.shape(features)[1]), features.dtype)
         return features * mask[..., None]
 
@@ -106,6 +134,7 @@ class LogMel(keras.layers.Layer):
             "fmin": self.fmin,
             "fmax": self.fmax,
             "vtlp": self.vtlp,
+            "preemphasis": self.preemphasis,
             "seed": self.seed,
         }
 

@@ -24,7 +24,7 @@ from keras import ops
 
 from zoo import activations, decoding
 from zoo.data.audio import resample, waveform_to_float
-from zoo.layers.audio import LogMel, SpecAugment
+from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
 from zoo.validation import (
@@ -81,6 +81,8 @@ class SpeechRecognizer(keras.Model):
         fmin=20.0,
         fmax=None,
         vtlp=None,
+        normalize="band",
+        preemphasis=0.0,
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -107,14 +109,16 @@ class SpeechRecognizer(keras.Model):
             ("fmin", fmin),
             ("fmax", fmax),
             ("vtlp", None if vtlp is None else list(vtlp)),
+            ("normalize", check_normalize(normalize)),
+            ("preemphasis", check_preemphasis(preemphasis)),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
-            sample_rate, num_mels, frame_ms, hop_ms, fmin=fmin, fmax=fmax, vtlp=vtlp,
-            seed=seeded(seed, 2),
+            sample_rate, num_mels, frame_ms, hop_ms, normalize=normalize, fmin=fmin, fmax=fmax,
+            vtlp=vtlp, preemphasis=preemphasis, seed=seeded(seed, 2),
             name="log_mel", dtype="float32",
         )  # fmt: skip
         self.spec_augment = SpecAugment(
@@ -560,6 +564,8 @@ def ctc_speech(
     fmin=20.0,
     fmax=None,
     vtlp=None,
+    normalize="band",
+    preemphasis=0.0,
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -589,6 +595,11 @@ def ctc_speech(
         fmax: the highest, in Hz (`None`: the Nyquist frequency).
         vtlp: `(low, high)` warp factors of vocal tract length perturbation during training
             (each utterance's spectrum warped, tempo unchanged; e.g. `(0.9, 1.1)`), or `None`.
+        normalize: per-utterance normalisation of the log-mels over real frames: `"band"`
+            (each band to zero mean and unit variance), `"utterance"` (each band centred, all
+            scaled by one factor, so bands holding only noise stay small) or `False`.
+        preemphasis: pre-emphasis coefficient in [0, 1) (`x[t] - a·x[t-1]`, removing a DC
+            offset and tilting the spectrum up); 0 turns it off.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -625,6 +636,8 @@ def ctc_speech(
         fmin=fmin,
         fmax=fmax,
         vtlp=vtlp,
+        normalize=normalize,
+        preemphasis=preemphasis,
         seed=seed,
     )
     if compile:
