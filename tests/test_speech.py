@@ -14,6 +14,7 @@ from zoo.data.audio import (
     augment_waveform,
     frame_settings,
     log_mel_spectrogram,
+    mfcc,
     normalize_frames,
     num_frames,
     vtlp_warp,
@@ -300,6 +301,15 @@ def test_utterance_normalisation_keeps_a_noise_band_small():
     assert LogMel.from_config(layer.get_config()).normalize == "utterance"
 
 
+def test_num_ceps_gives_the_mfccs_of_the_shared_feature_module():
+    x = (np.random.default_rng(0).normal(size=(1, 8000)) * 0.1).astype("float32")
+    layer = LogMel(8000, 40, normalize=False, num_ceps=13)
+    np.testing.assert_allclose(layer([x, np.array([8000])]), mfcc(x, 8000, 13, 40), atol=1e-4)
+    assert LogMel.from_config(layer.get_config()).num_ceps == 13
+    m = ctc_speech(**TINY, num_ceps=10)
+    assert m.front_end.num_features == 10 and m.spec_augment.freq_width == 2
+
+
 def test_preemphasis_is_a_first_order_high_pass():
     """x[t] - 0.97 x[t-1]: a DC offset loses 30 dB, a 3 kHz tone gains |1 - 0.97 e^-iw|^2."""
     t = np.arange(8000) / 8000.0
@@ -356,6 +366,7 @@ def test_check_examples_names_the_short_example():
         (dict(fmin="low"), "fmin must be a frequency in Hz"),
         (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
         (dict(normalize="channel"), r"normalize must be True, False or one of .* 'channel'"),
+        (dict(num_mels=20, num_ceps=21), r"num_ceps must be None or an int <= num_mels=20, got 21"),
         (dict(preemphasis=1.0), r"preemphasis must be a number in \[0, 1\).* 1.0"),
     ],
 )

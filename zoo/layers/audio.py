@@ -9,6 +9,7 @@ from keras import ops
 
 from zoo.data.audio import (
     NORMALIZE_SCALES,
+    dct_matrix,
     frame_mask,
     frame_settings,
     log_mel_spectrogram,
@@ -58,6 +59,10 @@ class LogMel(keras.layers.Layer):
             leaves the log-mels as they are.
         preemphasis: the coefficient `a` of the pre-emphasis filter `x[t] - a·x[t-1]` applied
             to the waveform first, in [0, 1) (0, the default, turns it off; 0.97 is usual).
+        num_ceps: `None` (default) returns the log-mels; an int <= `num_mels` returns that many
+            MFCCs instead (the orthonormal DCT of the log-mels, `zoo.data.audio.dct_matrix`,
+            taken before the normalisation): the smooth spectral envelope, without the pitch
+            harmonics that finer coefficients resolve.
         fmin: the lowest frequency of the mel filters in Hz.
         fmax: the highest, in Hz (`None`: the Nyquist frequency).
         vtlp: `(low, high)`: in training, vocal tract length perturbation, each utterance's
@@ -75,7 +80,7 @@ class LogMel(keras.layers.Layer):
 
     def __init__(
         self, sample_rate, num_mels=40, frame_ms=25.0, hop_ms=10.0, normalize=True, fmin=20.0,
-        fmax=None, vtlp=None, preemphasis=0.0, seed=None, **kwargs,
+        fmax=None, vtlp=None, preemphasis=0.0, num_ceps=None, seed=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
         self.window, self.hop, self.span = frame_settings(sample_rate, frame_ms, hop_ms)
@@ -84,6 +89,15 @@ class LogMel(keras.layers.Layer):
         self.frame_ms, self.hop_ms = frame_ms, hop_ms
         self.normalize = check_normalize(normalize)
         self.preemphasis = check_preemphasis(preemphasis)
+        if num_ceps is not None:
+            if check_positive_int("num_ceps", num_ceps) > self.num_mels:
+                raise ValueError(
+                    f"num_ceps must be None or an int <= num_mels={self.num_mels}, "
+                    f"got {num_ceps!r}."
+                )
+            self.dct = dct_matrix(self.num_mels, num_ceps)
+        self.num_ceps = num_ceps
+        self.num_features = self.num_mels if num_ceps is None else num_ceps
         mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
         self.fmin, self.fmax = fmin, fmax
         vtlp = check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1))
@@ -109,6 +123,8 @@ class LogMel(keras.layers.Layer):
             waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms,
             self.fmin, self.fmax, warp=warp, preemphasis=self.preemphasis,
         )  # fmt: skip
+        if self.num_ceps is not None:
+            features = ops.matmul(features, ops.convert_to_tensor(self.dct))
         frames = self.num_frames(ops.cast(lengths, "int32"))
         if self.normalize:
             scale = "band" if self.normalize is True else self.normalize
@@ -117,10 +133,10 @@ class LogMel(keras.layers.Layer):
         return features * mask[..., None]
 
     def compute_output_shape(self, input_shape):
-        """`(batch, frames, num_mels)`."""
+        """`(batch, frames, num_mels or num_ceps)`."""
         samples = input_shape[0][1]
         frames = None if samples is None else max(0, (samples - self.span) // self.hop + 1)
-        return (input_shape[0][0], frames, self.num_mels)
+        return (input_shape[0][0], frames, self.num_features)
 
     def get_config(self):
         """The constructor arguments."""
@@ -135,6 +151,7 @@ class LogMel(keras.layers.Layer):
             "fmax": self.fmax,
             "vtlp": self.vtlp,
             "preemphasis": self.preemphasis,
+            "num_ceps": self.num_ceps,
             "seed": self.seed,
         }
 

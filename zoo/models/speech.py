@@ -83,6 +83,7 @@ class SpeechRecognizer(keras.Model):
         vtlp=None,
         normalize="band",
         preemphasis=0.0,
+        num_ceps=None,
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -111,6 +112,7 @@ class SpeechRecognizer(keras.Model):
             ("vtlp", None if vtlp is None else list(vtlp)),
             ("normalize", check_normalize(normalize)),
             ("preemphasis", check_preemphasis(preemphasis)),
+            ("num_ceps", num_ceps),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
@@ -118,11 +120,12 @@ class SpeechRecognizer(keras.Model):
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
             sample_rate, num_mels, frame_ms, hop_ms, normalize=normalize, fmin=fmin, fmax=fmax,
-            vtlp=vtlp, preemphasis=preemphasis, seed=seeded(seed, 2),
+            vtlp=vtlp, preemphasis=preemphasis, num_ceps=num_ceps, seed=seeded(seed, 2),
             name="log_mel", dtype="float32",
         )  # fmt: skip
         self.spec_augment = SpecAugment(
-            freq_width=max(1, round(num_mels / 5)),  # up to a fifth of the bands per mask
+            # up to a fifth of the bands (or coefficients) per mask
+            freq_width=max(1, round(self.front_end.num_features / 5)),
             seed=seeded(seed, 1), name="spec_augment", dtype="float32",
         )  # fmt: skip
         self.use_spec_augment = spec_augment
@@ -566,6 +569,7 @@ def ctc_speech(
     vtlp=None,
     normalize="band",
     preemphasis=0.0,
+    num_ceps=None,
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -600,6 +604,8 @@ def ctc_speech(
             scaled by one factor, so bands holding only noise stay small) or `False`.
         preemphasis: pre-emphasis coefficient in [0, 1) (`x[t] - a·x[t-1]`, removing a DC
             offset and tilting the spectrum up); 0 turns it off.
+        num_ceps: `None` (default) feeds the log-mels to the convolutions; an int <= `num_mels`
+            feeds that many MFCCs (the DCT of the log-mels) instead.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -638,6 +644,7 @@ def ctc_speech(
         vtlp=vtlp,
         normalize=normalize,
         preemphasis=preemphasis,
+        num_ceps=num_ceps,
         seed=seed,
     )
     if compile:
