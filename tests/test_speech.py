@@ -21,7 +21,12 @@ from zoo.data.audio import (
 )
 from zoo.layers.audio import LogMel, SpecAugment
 from zoo.losses import ctc_loss
-from zoo.models.speech import SpeechRecognizer, ctc_speech, make_speech_examples
+from zoo.models.speech import (
+    SpeechRecognizer,
+    ctc_speech,
+    make_speech_examples,
+    masked_instance_norm,
+)
 
 FSDD = pathlib.Path(__file__).parent / "data" / "fsdd"
 TINY = dict(units=8, num_layers=1, conv_filters=4, seed=0)
@@ -108,6 +113,39 @@ def test_features_of_padded_frames_are_zero_and_normalised_over_real_frames():
     assert (f[1, real:] == 0).all()
     np.testing.assert_allclose(f[1, :real].mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(f[1, :real].std(0), 1, atol=1e-2)
+
+
+def test_instance_norm_uses_real_frames_only_and_removes_a_speaker_offset():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 7, 3)).astype("float32")
+    keep = np.arange(7)[None, :] < np.array([[7], [4]])
+    y = np.asarray(masked_instance_norm(x, keep))
+    assert (y[1, 4:] == 0).all()
+    for i, n in enumerate((7, 4)):
+        np.testing.assert_allclose(y[i, :n].mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(y[i, :n].std(0), 1, atol=1e-2)
+    # a per-channel offset and scale over the utterance (a voice's constant colour) is removed
+    shifted = x * np.array([2.0, 4.0, 3.0], "float32") + np.array([5.0, -1.0, 0.3], "float32")
+    np.testing.assert_allclose(masked_instance_norm(shifted, keep), y, atol=1e-2)
+    # and what lies in the padding changes nothing
+    x[1, 4:] = 99.0
+    np.testing.assert_allclose(masked_instance_norm(x, keep), y, atol=1e-5)
+
+
+def test_instance_norm_model_pads_like_its_items_and_saves(tmp_path):
+    m = ctc_speech(**TINY, instance_norm=True)
+    assert m.get_config()["instance_norm"] is True
+    x = _batch([6000, 3001])
+    batched = np.asarray(m(x))
+    alone = np.asarray(m(_alone(x, 1)))
+    np.testing.assert_allclose(batched[1, : alone.shape[1]], alone[0], atol=1e-5)
+    # the option changes the model's output
+    plain = ctc_speech(**TINY)
+    assert not np.allclose(np.asarray(plain(x)), batched, atol=1e-3)
+    path = tmp_path / "m.keras"
+    m.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(x)), batched, atol=1e-6)
 
 
 def test_spec_augment_masks_real_frames_in_training_only():
@@ -368,6 +406,7 @@ def test_check_examples_names_the_short_example():
         (dict(normalize="channel"), r"normalize must be True, False or one of .* 'channel'"),
         (dict(num_mels=20, num_ceps=21), r"num_ceps must be None or an int <= num_mels=20, got 21"),
         (dict(preemphasis=1.0), r"preemphasis must be a number in \[0, 1\).* 1.0"),
+        (dict(instance_norm="yes"), "instance_norm must be"),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

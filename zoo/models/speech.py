@@ -4,8 +4,9 @@
 samples) float, "length": (batch,) int}`), so that zero padding is never mistaken for silence:
 
     waveform ─ LogMel (25 ms / 10 ms, normalised over real frames) ─ SpecAugment (training)
-             ─ 2 × Conv2D (time stride `time_stride`) ─ num_layers × Bidirectional GRU/LSTM
-             ─ Dense → logits over [blank] + vocabulary
+             ─ 2 × Conv2D (time stride `time_stride`) ─ Dense projection
+             ─ [per-utterance instance norm, `instance_norm=True`]
+             ─ num_layers × Bidirectional GRU/LSTM ─ Dense → logits over [blank] + vocabulary
 
 The CTC loss (`zoo.losses.ctc_loss` on logits: `keras.ops.ctc_loss`'s value, faster on a CPU)
 uses every utterance's own frame count, computed from its real length exactly as the front end
@@ -52,6 +53,35 @@ def _check_vocabulary(vocabulary):
     return vocabulary
 
 
+def masked_instance_norm(x, keep, epsilon=1e-3):
+    """Each utterance's features to zero mean and unit variance over its own real frames.
+
+    Statistics per utterance and per feature channel, over the frames where `keep` is true;
+    padded frames come out as zeros, so padding never changes an utterance's result. A constant
+    offset or scale of a channel over an utterance (much of what sets one speaker apart) is
+    removed.
+
+    Args:
+        x: features `(batch, frames, channels)`.
+        keep: `(batch, frames)` booleans, true on real frames.
+        epsilon: added to the variance.
+
+    Returns:
+        The normalised features, shaped like `x`.
+
+    Example:
+        >>> x = np.array([[[1.0], [3.0], [9.0]]], "float32")
+        >>> keep = np.array([[True, True, False]])
+        >>> np.round(np.asarray(masked_instance_norm(x, keep))[0, :, 0], 3).tolist()
+        [-1.0, 1.0, 0.0]
+    """
+    w = ops.cast(keep, x.dtype)[:, :, None]
+    n = ops.maximum(ops.sum(w, axis=1, keepdims=True), 1.0)
+    mean = ops.sum(x * w, axis=1, keepdims=True) / n
+    var = ops.sum(ops.square(x - mean) * w, axis=1, keepdims=True) / n
+    return (x - mean) * ops.rsqrt(var + epsilon) * w
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class SpeechRecognizer(keras.Model):
     """A waveform-to-text CTC model (see `zoo.models.speech`); build it with `ctc_speech`.
@@ -84,6 +114,7 @@ class SpeechRecognizer(keras.Model):
         normalize="band",
         preemphasis=0.0,
         num_ceps=None,
+        instance_norm=False,
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -113,9 +144,11 @@ class SpeechRecognizer(keras.Model):
             ("normalize", check_normalize(normalize)),
             ("preemphasis", check_preemphasis(preemphasis)),
             ("num_ceps", num_ceps),
+            ("instance_norm", check_bool("instance_norm", instance_norm)),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
+        self.instance_norm = instance_norm
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
@@ -207,6 +240,8 @@ class SpeechRecognizer(keras.Model):
         shape = ops.shape(x)
         x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))
         x = self.projection(x)
+        if self.instance_norm:
+            x = masked_instance_norm(x, keep)
         for rnn in self.rnns:
             x = rnn(x, mask=keep, training=training)
         return self.logits(x)
@@ -570,6 +605,7 @@ def ctc_speech(
     normalize="band",
     preemphasis=0.0,
     num_ceps=None,
+    instance_norm=False,
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -606,6 +642,10 @@ def ctc_speech(
             offset and tilting the spectrum up); 0 turns it off.
         num_ceps: `None` (default) feeds the log-mels to the convolutions; an int <= `num_mels`
             feeds that many MFCCs (the DCT of the log-mels) instead.
+        instance_norm: normalise the convolutions' projected features per utterance (each
+            channel to zero mean, unit variance over the utterance's real frames:
+            `masked_instance_norm`) before the recurrent layers, removing what stays constant
+            over an utterance, such as much of a speaker's voice.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -645,6 +685,7 @@ def ctc_speech(
         normalize=normalize,
         preemphasis=preemphasis,
         num_ceps=num_ceps,
+        instance_norm=instance_norm,
         seed=seed,
     )
     if compile:
