@@ -45,13 +45,25 @@ from zoo.training import WarmupCosine, parse_overrides  # noqa: E402
 AUGMENT = dict(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0))
 
 
-def strings(pool, speakers, count, rng, max_digits):
-    """`count` (int16 audio, transcript) strings of 1..max_digits digits, one speaker each."""
+def strings(pool, speakers, count, rng, max_digits, mix_speakers=0.0):
+    """`count` (int16 audio, transcript) strings of 1..max_digits digits, one speaker each.
+
+    With `mix_speakers` > 0, each digit is spoken by another of `speakers`, drawn at random,
+    with that probability (a string of several voices).
+    """
     out = []
     for _ in range(count):
         speaker = speakers[rng.integers(len(speakers))]
         digits = [int(d) for d in rng.integers(10, size=rng.integers(1, max_digits + 1))]
-        chosen = [pool[speaker][d][rng.integers(len(pool[speaker][d]))] for d in digits]
+        voices = [speaker] * len(digits)
+        if mix_speakers > 0:  # (no extra draws otherwise: the strings stay those of earlier runs)
+            voices = [
+                speakers[rng.integers(len(speakers))] if rng.random() < mix_speakers else speaker
+                for _ in digits
+            ]
+        chosen = [
+            pool[v][d][rng.integers(len(pool[v][d]))] for v, d in zip(voices, digits, strict=True)
+        ]
         audio, _ = compose([c for c, _ in chosen], [b for _, b in chosen], rng)
         out.append((audio, transcript(digits)))
     return out
@@ -75,6 +87,10 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--train", type=int, default=1000, help="training strings")
+    p.add_argument(
+        "--mix-speakers", type=float, default=0.0,
+        help="probability that a training digit is spoken by another training speaker",
+    )  # fmt: skip
     p.add_argument("--set", action="append", default=[], help="ctc_speech key=value")
     p.add_argument("--augment", action="append", default=[], help="augment_waveform key=value")
     args = p.parse_args()
@@ -89,7 +105,9 @@ def main():
         raise SystemExit(f"--speaker must be one of {sorted(pool)}, got {args.speaker!r}")
     others = [s for s in sorted(pool) if s != args.speaker]
     keras.utils.set_random_seed(args.seed)
-    train = strings(pool, others, args.train, np.random.default_rng(args.seed), 3)
+    train = strings(
+        pool, others, args.train, np.random.default_rng(args.seed), 3, args.mix_speakers
+    )
     test = strings(pool, [args.speaker], 400, np.random.default_rng(12345), 4)
 
     kwargs = {**RECIPE.model_kwargs, **parse_overrides(args.set)}
@@ -111,9 +129,9 @@ def main():
     rates = model.error_rates(batched(test, args.seed))
     print(json.dumps({
         "speaker": args.speaker, "seed": args.seed, "epochs": args.epochs, "set": args.set,
-        "augment": args.augment, "cer": round(100 * rates["cer"], 2),
-        "wer": round(100 * rates["wer"], 2), "train_wall_s": round(time.time() - start),
-        "train_cpu_s": round(time.process_time() - cpu),
+        "augment": args.augment, "mix_speakers": args.mix_speakers,
+        "cer": round(100 * rates["cer"], 2), "wer": round(100 * rates["wer"], 2),
+        "train_wall_s": round(time.time() - start), "train_cpu_s": round(time.process_time() - cpu),
     }))  # fmt: skip
 
 
