@@ -14,6 +14,8 @@ line. One run takes about 2.5 minutes of both cores, so several seeds per settin
 `--set` overrides a `ctc_speech` argument of the recipe, `--augment` an `augment_waveform`
 argument (values are Python literals, as `rnnzoo run --set` takes them); `ema=0.99` trains with
 Adam's exponential moving average of the weights (`keras.optimizers.Adam(use_ema=True)`).
+`--mix-speakers P` has each training digit spoken by another of the four speakers with
+probability P (strings of several voices).
 The proxy's CERs are higher than the full runs' (smaller training set, shorter training); use it
 to rank settings, then confirm a winner with full folds.
 """
