@@ -17,6 +17,7 @@ from zoo.data.audio import (
     mfcc,
     normalize_frames,
     num_frames,
+    standardize_edges,
     vtlp_warp,
 )
 from zoo.layers.audio import LogMel, SpecAugment
@@ -202,8 +203,9 @@ def test_learns_to_transcribe_real_speech():
         padded[i, : len(w)] = w / 32768.0
     m.fit({"waveform": padded, "length": lengths}, m.encode_texts(texts), epochs=250,
           batch_size=5, verbose=0)  # fmt: skip
-    assert m.transcribe(waves) == texts
-    assert m.transcribe(waves, lexicon=words) == texts
+    # (as it was trained: these strings have no lead-in for `trim_silence` to standardise)
+    assert m.transcribe(waves, trim_silence=False) == texts
+    assert m.transcribe(waves, lexicon=words, trim_silence=False) == texts
 
 
 def test_activation_reaches_the_cells_and_warns_off_the_cudnn_path(monkeypatch):
@@ -257,6 +259,78 @@ def test_augment_waveform():
         augment_waveform(speed=(0, 1))
     with pytest.raises(ValueError, match=r"gain_db .* got 'loud'"):
         augment_waveform(gain_db="loud")
+
+
+def test_augment_waveform_edges_pad_with_silence_and_keep_the_noise_level():
+    # cos: the first and last samples are not zero, so the speech's start can be found
+    x = {"waveform": tf.cos(tf.range(4000, dtype=tf.float32)), "length": tf.constant(4000)}
+    off = dict(speed=None, gain_db=None, noise_snr_db=None)
+    tf.random.set_seed(0)
+    leads = set()
+    for _ in range(5):
+        out, y = augment_waveform(edge_ms=(0.0, 500.0), **off)(x, "label")
+        wave, n = np.asarray(out["waveform"]), int(out["length"])
+        assert y == "label" and n == wave.shape[0] and 4000 <= n <= 4000 + 2 * 4000
+        start = int(np.flatnonzero(wave)[0])
+        leads.add(start)
+        assert (wave[:start] == 0).all() and start <= 4000  # 500 ms at 8 kHz
+        np.testing.assert_allclose(wave[start : start + 4000], x["waveform"][:4000], atol=1e-6)
+        assert (wave[start + 4000 :] == 0).all()
+    assert len(leads) > 1  # each utterance draws its own lengths
+    # exact lengths: 100 ms before and after at 16 kHz
+    f = augment_waveform(edge_ms=(100.0, 100.0), sample_rate=16000, **off)
+    assert int(f(x, 0)[0]["length"]) == 4000 + 2 * 1600
+    # the noise is set by the speech, not lowered by the padding, and fills the pauses
+    f = augment_waveform(
+        speed=None, gain_db=None, noise_snr_db=(10.0, 10.0), noise_probability=1,
+        edge_ms=(1000.0, 1000.0),
+    )  # fmt: skip
+    wave = np.asarray(f(x, 0)[0]["waveform"])
+    pause = wave[:8000]
+    snr = 10 * np.log10(np.mean(np.asarray(x["waveform"]) ** 2) / np.mean(pause**2))
+    assert abs(snr - 10) < 0.5
+    with pytest.raises(ValueError, match=r"edge_ms must not be negative, got \(-5.0, 10.0\)"):
+        augment_waveform(edge_ms=(-5.0, 10.0))
+    with pytest.raises(ValueError, match=r"sample_rate must be a positive int .* got 0"):
+        augment_waveform(edge_ms=(0.0, 10.0), sample_rate=0)
+
+
+def test_standardize_edges_cuts_quiet_ends_keeps_onsets_and_pads_noise():
+    rng = np.random.default_rng(0)
+    noise = 1e-3
+    speech = (0.3 * np.cos(np.arange(3200) * 0.2)).astype("float32")  # 400 ms, loud
+    onset = (0.01 * rng.normal(size=400)).astype("float32")  # 50 ms, 30 dB under it ("f")
+    core = np.concatenate([onset, speech])
+    quiet = [rng.normal(0, noise, 8000).astype("float32") for _ in range(2)]  # 1 s each side
+    framed = np.concatenate([np.zeros(4000, "float32"), quiet[0], core, quiet[1]])
+    out = standardize_edges(framed, 8000)
+    # 1.5 s of zeros and quiet before the speech become 100 ms of noise + at most 100 ms kept
+    first = int(np.flatnonzero(np.abs(speech) > 0.2)[0])  # where the loud part starts
+    lead = int(np.flatnonzero(np.abs(out) > 0.2)[0]) - first
+    assert 800 + 400 <= lead <= 800 + 400 + 800 + 80
+    np.testing.assert_array_equal(out[lead - 400 : lead], onset)  # the weak onset is kept
+    assert len(out) < len(framed) / 2
+    edge = out[:800]
+    assert 0.5 * noise < edge.std() < 2 * noise  # the recording's own noise level
+    np.testing.assert_array_equal(standardize_edges(framed, 8000), out)  # seeded
+    # a recording trimmed to its speech gains the edges; digital silence stays silent
+    assert len(standardize_edges(speech, 8000)) == 3200 + 1600
+    assert (standardize_edges(np.zeros(800, "float32"), 8000) == 0).all()
+
+
+def test_transcribe_reads_a_recording_alike_with_or_without_silence_around_it():
+    m = ctc_speech(**TINY)
+    w = (0.3 * np.sin(np.arange(6000) * 0.05) * np.hanning(6000)).astype("float32")
+    framed = np.concatenate([np.zeros(8000, "float32"), w, np.zeros(8000, "float32")])
+    a, b = m._logits(
+        [standardize_edges(x, 8000) for x in m.prepare_waveforms([w, framed])], 2
+    )  # fmt: skip
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert m.transcribe([w, framed])[0] == m.transcribe([w, framed])[1]
+    raw = m._logits(m.prepare_waveforms([w, framed]), 2)
+    assert raw[0].shape != raw[1].shape  # without it the zeros are read as audio
+    with pytest.raises(TypeError, match="trim_silence must be True or False, got 'yes'"):
+        m.transcribe([w], trim_silence="yes")
 
 
 def test_augment_waveform_equaliser():

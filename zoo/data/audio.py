@@ -325,6 +325,61 @@ def resample(wave, rate_in, rate_out):
         return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
 
 
+def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshold_db=40.0):
+    """Trims a recording's leading and trailing quiet, then pads it with its own noise.
+
+    Speech models trained on utterances that open and close with a short pause (the
+    `spoken_digit_strings` strings: 0-150 ms of the recording's noise) misread recordings
+    trimmed to the speech or framed by long silences or exact zeros. This gives every
+    recording similar edges: digital silence (samples under half an int16 step) at either end is
+    dropped; then frames of 10 ms louder than both three times the background (the 10th
+    percentile of the frames' RMS) and `threshold_db` below the loudest frame count as sound,
+    and what lies more than `margin_ms` before the first or after the last is cut (the margin
+    keeps weak onsets such as the "f" of "four"); finally `pad_ms` of Gaussian noise at the
+    background's level (at least one int16 step) is added before and after. The noise is
+    seeded, so a recording always gives the same result. A silent recording is returned as is.
+
+    Args:
+        wave: a 1-D float waveform (in [-1, 1]).
+        sample_rate: its sample rate in Hz.
+        pad_ms: noise added before and after, in ms.
+        margin_ms: quiet kept before the first and after the last sounding frame, in ms.
+        threshold_db: how far below the loudest frame a frame still counts as sound, in dB.
+
+    Returns:
+        The float32 waveform with standard edges.
+
+    Example:
+        >>> tone = np.cos(np.arange(4000) * 0.3).astype("float32") * 0.5
+        >>> framed = np.concatenate([np.zeros(8000, "float32"), tone, np.zeros(8000, "float32")])
+        >>> len(standardize_edges(framed, 8000))  # the zeros go; 2 × 100 ms of noise come
+        5600
+    """
+    wave = np.asarray(wave, dtype="float32")
+    sound = np.flatnonzero(np.abs(wave) > 0.5 / 32768.0)
+    if sound.size == 0:
+        return wave
+    wave = wave[sound[0] : sound[-1] + 1]
+    hop = max(1, round(sample_rate / 100))
+    n = len(wave) // hop
+    background = 0.0
+    if n >= 2:
+        frames = wave[: n * hop].reshape(n, hop)
+        rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
+        background = float(np.percentile(rms, 10))
+        threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
+        loud = np.flatnonzero(rms > threshold)
+        if loud.size:
+            margin = round(margin_ms * sample_rate / 1000)
+            start = max(0, loud[0] * hop - margin)
+            wave = wave[start : min(len(wave), (loud[-1] + 1) * hop + margin)]
+    pad = round(pad_ms * sample_rate / 1000)
+    rng = np.random.default_rng(0)
+    std = max(background, 1.0 / 32768.0)
+    edges = [rng.normal(0.0, std, pad).astype("float32") for _ in range(2)]
+    return np.concatenate([edges[0], wave, edges[1]])
+
+
 def _equalize(wave, gains_db):
     """`wave` (1-D float) filtered by the curve through `gains_db`, evenly spaced in frequency."""
     n = tf.shape(wave)[0]
@@ -345,6 +400,8 @@ def augment_waveform(
     noise_probability=0.5,
     eq_db=None,
     eq_bands=8,
+    edge_ms=None,
+    sample_rate=8000,
 ):
     """A `tf.data` map `(x, y) -> (x, y)` perturbing `x["waveform"]` (float) and `x["length"]`.
 
@@ -355,8 +412,12 @@ def augment_waveform(
     microphone or room: per-utterance normalisation cancels a filter, but not the bands it
     pushes under the noise, which is added after it); gain scales by a factor drawn in
     decibels; white noise is added at a signal-to-noise ratio drawn from `noise_snr_db`, to a
-    `noise_probability` share of the utterances. Seed the pipeline with `tf.random.set_seed`
-    (recipes do) for repeatable draws.
+    `noise_probability` share of the utterances. `edge_ms` pads each utterance with a digital
+    silence (zeros) of its own random length before and after the speech, which the noise, when
+    drawn, then fills: recordings that start and end with long pauses, or with exact zeros, are
+    common outside a trimmed corpus. The noise's level is set by the speech alone (the padding
+    does not lower it). Seed the pipeline with `tf.random.set_seed` (recipes do) for repeatable
+    draws.
 
     Args:
         speed: `(low, high)` resampling factors (> 0); `None` turns it off.
@@ -365,6 +426,9 @@ def augment_waveform(
         noise_probability: the share of utterances that get noise, in [0, 1].
         eq_db: `(low, high)` gain in dB of each equaliser band; `None` (default) turns it off.
         eq_bands: the equaliser's control points (>= 2).
+        edge_ms: `(low, high)` milliseconds of silence added before and after the speech, each
+            drawn on its own; `None` (default) adds none.
+        sample_rate: the waveforms' sample rate in Hz (to convert `edge_ms` to samples).
 
     Example:
         >>> x = {"waveform": tf.ones([8000]), "length": tf.constant(8000)}
@@ -380,6 +444,13 @@ def augment_waveform(
         raise ValueError(f"noise_probability must be in [0, 1], got {noise_probability!r}.")
     if isinstance(eq_bands, bool) or not isinstance(eq_bands, int) or eq_bands < 2:
         raise ValueError(f"eq_bands must be an int >= 2, got {eq_bands!r}.")
+    edge_ms = check_range("edge_ms", edge_ms, example=(0.0, 1000.0))
+    if edge_ms is not None and edge_ms[0] < 0:
+        raise ValueError(f"edge_ms must not be negative, got {edge_ms!r}.")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
+        raise ValueError(f"sample_rate must be a positive int (Hz), got {sample_rate!r}.")
+    if edge_ms is not None:
+        edges = [round(ms * sample_rate / 1000) for ms in edge_ms]
 
     def fn(x, y):
         length = tf.cast(x["length"], tf.int32)
@@ -399,9 +470,14 @@ def augment_waveform(
             wave = _equalize(wave, tf.random.uniform([eq_bands], eq_db[0], eq_db[1]))
         if gain_db is not None:
             wave = wave * 10.0 ** (tf.random.uniform([], gain_db[0], gain_db[1]) / 20.0)
+        power = tf.reduce_mean(tf.square(wave)) + 1e-12  # of the speech, before any padding
+        if edge_ms is not None:
+            lead = tf.random.uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+            tail = tf.random.uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+            wave = tf.concat([tf.zeros([lead], wave.dtype), wave, tf.zeros([tail], wave.dtype)], 0)
+            length = length + lead + tail
         if noise_snr_db is not None:
             snr = tf.random.uniform([], noise_snr_db[0], noise_snr_db[1])
-            power = tf.reduce_mean(tf.square(wave)) + 1e-12
             std = tf.sqrt(power / 10.0 ** (snr / 10.0))
             use = tf.cast(tf.random.uniform([]) < noise_probability, tf.float32)
             wave = wave + use * tf.random.normal(tf.shape(wave), stddev=std)

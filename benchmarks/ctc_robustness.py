@@ -1,0 +1,93 @@
+"""How a speech model copes with recordings unlike its training strings: pauses, zeros, level.
+
+`spoken_digit_strings` utterances start and end with 0-150 ms of the recording's own noise; a
+user's recording may be trimmed to the speech (as FSDD's are), or open and close with a second
+of quiet or of exact zeros. This transcribes the unseen FSDD recordings of the `all` config
+(index 0-4 of every speaker and digit: its test recordings, 250 here), one digit each, under each
+condition, and prints how many it writes exactly, as `transcribe` reads them by default
+(`trim_silence=True`: `zoo.data.audio.standardize_edges` gives every recording short
+noise-filled edges) and as they are (`trim_silence=False`):
+
+    python benchmarks/ctc_robustness.py MODEL.keras --manual-dir DIR
+
+with DIR a folder of FSDD WAV files (here `../shared/data/fsdd/recordings`).
+"""
+
+import argparse
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402, F401  (registers the model for loading)
+from zoo.data.audio import resample  # noqa: E402
+from zoo.datasets.fsdd import files  # noqa: E402
+from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder import (  # noqa: E402
+    MIN_NOISE_STD,
+    background,
+)
+
+WORDS = "zero one two three four five six seven eight nine".split()
+RATE = files.SAMPLE_RATE
+
+
+def conditions(rng):
+    """Name → function of an int16 recording returning `(float32 waveform, sample rate)`."""
+
+    def scaled(a):
+        return a.astype("float32") / 32768.0
+
+    def noise_edges(ms):
+        def fn(a):
+            std = max(background(a)[1], MIN_NOISE_STD) / 32768.0
+            n = ms * RATE // 1000
+            pad = [rng.normal(0.0, std, n).astype("float32") for _ in range(2)]
+            return np.concatenate([pad[0], scaled(a), pad[1]]), RATE
+
+        return fn
+
+    def zero_edges(ms):
+        def fn(a):
+            pad = np.zeros(ms * RATE // 1000, "float32")
+            return np.concatenate([pad, scaled(a), pad]), RATE
+
+        return fn
+
+    return {
+        "trimmed (as recorded)": lambda a: (scaled(a), RATE),
+        "100 ms of its noise each side": noise_edges(100),
+        "500 ms of its noise each side": noise_edges(500),
+        "1 s of its noise each side": noise_edges(1000),
+        "300 ms of zeros each side": zero_edges(300),
+        "1 s of zeros each side": zero_edges(1000),
+        "-20 dB": lambda a: (scaled(a) * 0.1, RATE),
+        "16 kHz input": lambda a: (resample(scaled(a), RATE, 16000), 16000),
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("model", help="a trained ctc_speech .keras file")
+    p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
+    args = p.parse_args()
+
+    model = keras.models.load_model(args.model, safe_mode=True)
+    clips = [c for c in sorted(files.find_clips(args.manual_dir)) if c.index < 5]
+    recordings = [files.read_wav(c.path) for c in clips]
+    truth = [WORDS[c.digit] for c in clips]
+    print(f"{'condition':32s} exact ({len(truth)}): trim_silence=True / False")
+    for name, fn in conditions(np.random.default_rng(0)).items():
+        waves = [fn(a) for a in recordings]
+        exact = []
+        for trim in (True, False):
+            out = model.transcribe(
+                [w for w, _ in waves], sample_rate=waves[0][1], trim_silence=trim
+            )
+            exact.append(sum(o == t for o, t in zip(out, truth, strict=True)))
+        print(f"{name:32s} {exact[0]} / {exact[1]}")
+
+
+if __name__ == "__main__":
+    main()
