@@ -71,6 +71,8 @@ def test_transcribe_command(spoken_digits_run, tmp_path, capsys):
     wav16 = tmp_path / "16k.wav"
     wavfile.write(wav16, 16000, np.repeat(samples, 2))  # resampled back to 8 kHz
     assert cli(["transcribe", str(out / "model.keras"), str(wav16)]) == 0
+    assert cli(["transcribe", str(out / "model.keras"), str(wav), "--no-trim-silence"]) == 0
+    assert capsys.readouterr().out.count("\t") == 2
     stereo = tmp_path / "stereo.wav"
     wavfile.write(stereo, rate, np.stack([samples, samples], axis=1))
     assert cli(["transcribe", str(out / "model.keras"), str(stereo)]) == 2

@@ -125,7 +125,7 @@ def _transcribe(args):
         lexicon = args.lexicon.replace(",", " ").split()
     for path, (samples, rate) in zip(args.files, waves, strict=True):
         (text,) = model.transcribe([samples], sample_rate=int(rate), beam_width=args.beam_width,
-                                   lexicon=lexicon)  # fmt: skip
+                                   lexicon=lexicon, trim_silence=args.trim_silence)  # fmt: skip
         print(f"{path}\t{text}")
 
 
@@ -154,6 +154,11 @@ def parser():
     tr.add_argument("files", nargs="+", help="mono WAV files (any sample rate: resampled)")
     tr.add_argument("--beam-width", type=int, help="CTC prefix beam search this wide")
     tr.add_argument("--lexicon", help="words the transcripts may use, comma- or space-separated")
+    tr.add_argument(
+        "--no-trim-silence", dest="trim_silence", action="store_false",
+        help="read the files as they are, without giving them the training strings' short "
+        "noise-filled edges (leading and trailing quiet cut, 100 ms of noise added)",
+    )  # fmt: skip
     tr.set_defaults(func=_transcribe)
     return p
 
