@@ -5,8 +5,10 @@ user's recording may be trimmed to the speech (as FSDD's are), or open and close
 of quiet or of exact zeros. This transcribes the unseen FSDD recordings of the `all` config
 (index 0-4 of every speaker and digit: its test recordings, 250 here), one digit each, under each
 condition, and prints how many it writes exactly, as `transcribe` reads them by default
-(`trim_silence=True`: `zoo.data.audio.standardize_edges` gives every recording short
-noise-filled edges) and as they are (`trim_silence=False`):
+(`trim_silence=True`: `zoo.data.audio.shorten_pauses` and `standardize_edges` give every
+recording short noise-filled pauses and edges) and as they are (`trim_silence=False`); then the
+CER of 100 strings of three of those recordings (one speaker each) joined by pauses of 200 ms or
+1 s of the recordings' own noise (as a room sounds between two words), or 1 s of zeros:
 
     python benchmarks/ctc_robustness.py MODEL.keras --manual-dir DIR
 
@@ -28,6 +30,7 @@ from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder impo
     MIN_NOISE_STD,
     background,
 )
+from zoo.metrics import character_error_rate  # noqa: E402
 
 WORDS = "zero one two three four five six seven eight nine".split()
 RATE = files.SAMPLE_RATE
@@ -87,6 +90,33 @@ def main():
             )
             exact.append(sum(o == t for o, t in zip(out, truth, strict=True)))
         print(f"{name:32s} {exact[0]} / {exact[1]}")
+
+    rng = np.random.default_rng(1)
+    speakers = sorted({c.speaker for c in clips})
+    picks = []
+    for _ in range(100):
+        speaker = speakers[rng.integers(len(speakers))]
+        own = [i for i, c in enumerate(clips) if c.speaker == speaker]
+        picks.append([own[j] for j in rng.integers(len(own), size=3)])
+    refs = [" ".join(truth[i] for i in p) for p in picks]
+    print(f"\n{'pauses of 3-digit strings':32s} CER (%): trim_silence=True / False")
+    pauses = [("200 ms of its noise", 200, True), ("1 s of its noise", 1000, True),
+              ("1 s of zeros", 1000, False)]  # fmt: skip
+    for name, ms, noisy in pauses:
+        waves = []
+        for p in picks:
+            parts = []
+            for k, i in enumerate(p):
+                if k:
+                    std = max(background(recordings[i])[1], MIN_NOISE_STD) / 32768.0 * noisy
+                    parts.append(rng.normal(0.0, std, ms * RATE // 1000).astype("float32"))
+                parts.append(recordings[i].astype("float32") / 32768.0)
+            waves.append(np.concatenate(parts))
+        cer = [
+            100 * character_error_rate(refs, model.transcribe(waves, trim_silence=trim))
+            for trim in (True, False)
+        ]
+        print(f"{name:32s} {cer[0]:.2f} / {cer[1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from zoo.data.audio import (
     mfcc,
     normalize_frames,
     num_frames,
+    shorten_pauses,
     standardize_edges,
     vtlp_warp,
 )
@@ -318,13 +319,40 @@ def test_standardize_edges_cuts_quiet_ends_keeps_onsets_and_pads_noise():
     assert (standardize_edges(np.zeros(800, "float32"), 8000) == 0).all()
 
 
+def test_shorten_pauses_cuts_the_middle_of_long_pauses_and_fills_zeros():
+    rng = np.random.default_rng(0)
+    word = (0.3 * np.cos(np.arange(2400) * 0.2)).astype("float32")  # 300 ms
+    quiet = rng.normal(0, 1e-3, 16000).astype("float32")  # 2 s of room noise
+    short = rng.normal(0, 1e-3, 1600).astype("float32")  # 200 ms: kept
+    x = np.concatenate([word, quiet, word, short, word])
+    out = shorten_pauses(x, 8000)
+    assert len(out) == 3 * 2400 + 2400 + 1600  # the 2 s pause keeps 300 ms
+    np.testing.assert_array_equal(out[:2400], word)
+    np.testing.assert_array_equal(out[2400:3600], quiet[:1200])  # its first and last 150 ms
+    np.testing.assert_array_equal(out[3600:4800], quiet[-1200:])
+    np.testing.assert_array_equal(out[-(2400 + 1600 + 2400) :], np.concatenate([word, short, word]))
+    # digital silence between two words: shortened, and filled with noise of one int16 step
+    room = rng.normal(0, 1e-3, 800).astype("float32")  # 100 ms of the room before each word
+    zeros = np.concatenate([room, word, np.zeros(8000, "float32"), room, word])
+    out = shorten_pauses(zeros, 8000)
+    assert len(out) == 2 * (800 + 2400) + 2400 - 800  # 300 ms of quiet remain, room included
+    gap = out[3200:4800]  # the zeros left
+    assert (gap != 0).all() and 0.5e-3 < gap.std() < 2e-3  # the room's noise level
+    np.testing.assert_array_equal(shorten_pauses(zeros, 8000), out)  # seeded
+    np.testing.assert_array_equal(shorten_pauses(word, 8000), word)  # nothing to do
+
+
 def test_transcribe_reads_a_recording_alike_with_or_without_silence_around_it():
     m = ctc_speech(**TINY)
     w = (0.3 * np.sin(np.arange(6000) * 0.05) * np.hanning(6000)).astype("float32")
     framed = np.concatenate([np.zeros(8000, "float32"), w, np.zeros(8000, "float32")])
     a, b = m._logits(
-        [standardize_edges(x, 8000) for x in m.prepare_waveforms([w, framed])], 2
-    )  # fmt: skip
+        [
+            shorten_pauses(standardize_edges(x, 8000), 8000)
+            for x in m.prepare_waveforms([w, framed])
+        ],
+        2,
+    )
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert m.transcribe([w, framed])[0] == m.transcribe([w, framed])[1]
     raw = m._logits(m.prepare_waveforms([w, framed]), 2)

@@ -333,7 +333,8 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
     trimmed to the speech or framed by long silences or exact zeros. This gives every
     recording similar edges: digital silence (samples under half an int16 step) at either end is
     dropped; then frames of 10 ms louder than both three times the background (the 10th
-    percentile of the frames' RMS) and `threshold_db` below the loudest frame count as sound,
+    percentile of the RMS of the frames not digitally silent) and `threshold_db` below the
+    loudest frame count as sound,
     and what lies more than `margin_ms` before the first or after the last is cut (the margin
     keeps weak onsets such as the "f" of "four"); finally `pad_ms` of Gaussian noise at the
     background's level (at least one int16 step) is added before and after. The noise is
@@ -366,7 +367,8 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
     if n >= 2:
         frames = wave[: n * hop].reshape(n, hop)
         rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
-        background = float(np.percentile(rms, 10))
+        heard = rms[rms > 0.5 / 32768.0]  # (digital silence inside is no background)
+        background = float(np.percentile(heard, 10)) if heard.size else 0.0
         threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
         loud = np.flatnonzero(rms > threshold)
         if loud.size:
@@ -378,6 +380,66 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
     std = max(background, 1.0 / 32768.0)
     edges = [rng.normal(0.0, std, pad).astype("float32") for _ in range(2)]
     return np.concatenate([edges[0], wave, edges[1]])
+
+
+def shorten_pauses(wave, sample_rate, max_pause_ms=300.0, threshold_db=40.0):
+    """Shortens long quiet stretches inside a recording and fills digital silence with noise.
+
+    The companion of `standardize_edges` for what lies between the words: the training strings
+    of `spoken_digit_strings` pause 50-300 ms between digits, filled with the recording's
+    noise, and a model trained on them misreads a second of silence, worse of exact zeros.
+    Frames of 10 ms are quiet when no louder than both three times the background (the 10th
+    percentile of the frames' RMS, digital silence left out) and `threshold_db` below the
+    loudest frame (a frame within 20 dB of the loudest is always sound); of a quiet stretch
+    longer than `max_pause_ms` between two sounds, the middle is cut so that `max_pause_ms`
+    remains (half after the first sound, half before the next). Then every run of digital
+    silence (samples under half an int16 step) of 10 ms or more gets seeded Gaussian noise at
+    the background's level (at least one int16 step).
+
+    Args:
+        wave: a 1-D float waveform (in [-1, 1]).
+        sample_rate: its sample rate in Hz.
+        max_pause_ms: the longest pause kept, in ms.
+        threshold_db: how far below the loudest frame a frame still counts as sound, in dB.
+
+    Returns:
+        The float32 waveform, no longer than `wave`.
+
+    Example:
+        >>> word = np.cos(np.arange(2400) * 0.3).astype("float32") * 0.5
+        >>> gap = np.zeros(16000, "float32")  # two seconds of zeros between two words
+        >>> len(shorten_pauses(np.concatenate([word, gap, word]), 8000))  # 300 ms remain
+        7200
+    """
+    wave = np.array(wave, dtype="float32")
+    hop = max(1, round(sample_rate / 100))
+    n = len(wave) // hop
+    silent = np.abs(wave) < 0.5 / 32768.0
+    rng = np.random.default_rng(0)
+    if n < 2 or silent.all():
+        return wave
+    frames = wave[: n * hop].reshape(n, hop)
+    rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
+    heard = rms[rms > 0.5 / 32768.0]
+    background = float(np.percentile(heard, 10)) if heard.size else 0.0
+    threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
+    threshold = min(threshold, rms.max() * 0.1)  # within 20 dB of the loudest is always sound
+    loud = np.flatnonzero(rms > threshold)
+    keep = np.ones(len(wave), bool)
+    half = round(max_pause_ms * sample_rate / 2000)
+    for a, b in zip(loud[:-1], loud[1:], strict=True):
+        if b - a > 1:  # quiet frames a+1 .. b-1, samples (a+1)*hop .. b*hop
+            start, end = (a + 1) * hop, b * hop
+            if end - start > 2 * half:
+                keep[start + half : end - half] = False
+    wave, silent = wave[keep], silent[keep]
+    # runs of digital silence of 10 ms or more (not a lone zero crossing)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], silent.astype(np.int8), [0]])))
+    std = max(background, 1.0 / 32768.0)
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - start >= hop:
+            wave[start:end] = rng.normal(0.0, std, end - start).astype("float32")
+    return wave
 
 
 def _equalize(wave, gains_db):

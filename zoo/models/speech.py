@@ -24,7 +24,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import activations, decoding
-from zoo.data.audio import resample, standardize_edges, waveform_to_float
+from zoo.data.audio import resample, shorten_pauses, standardize_edges, waveform_to_float
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
@@ -442,11 +442,12 @@ class SpeechRecognizer(keras.Model):
             lexicon: words the transcripts may use (beam search restricted to them; a beam of
                 16 is used if `beam_width` is `None`).
             batch_size: utterances run at once.
-            trim_silence: give each recording the short noise-filled edges the training
-                utterances have (`zoo.data.audio.standardize_edges`: leading and trailing
-                quiet or zeros cut, 100 ms of the recording's noise added each side), so that
-                recordings trimmed to the speech or framed by long silences read alike;
-                `False` feeds them as they are.
+            trim_silence: give each recording the short noise-filled pauses and edges the
+                training utterances have (`zoo.data.audio.shorten_pauses`: pauses over 300 ms
+                shortened, digital silence filled with the recording's noise;
+                `standardize_edges`: leading and trailing quiet cut, 100 ms of noise added
+                each side), so that recordings trimmed to the speech or with long silences
+                read alike; `False` feeds them as they are.
 
         Returns:
             A list of strings, one per waveform.
@@ -461,7 +462,10 @@ class SpeechRecognizer(keras.Model):
         check_bool("trim_silence", trim_silence)
         waveforms = self.prepare_waveforms(waveforms, sample_rate)
         if trim_silence:
-            waveforms = [standardize_edges(w, self.sample_rate) for w in waveforms]
+            waveforms = [
+                shorten_pauses(standardize_edges(w, self.sample_rate), self.sample_rate)
+                for w in waveforms
+            ]
         return self.decode_logits(self._logits(waveforms, batch_size), beam_width, lexicon)
 
     def decode_logits(self, logits, beam_width=None, lexicon=None):
