@@ -24,7 +24,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402, F401  (registers the model for loading)
-from zoo.data.audio import resample  # noqa: E402
+from recipes._speech import DIGITS  # noqa: E402
+from zoo.data.audio import resample, waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
 from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder import (  # noqa: E402
     MIN_NOISE_STD,
@@ -32,21 +33,22 @@ from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder impo
 )
 from zoo.metrics import character_error_rate  # noqa: E402
 
-WORDS = "zero one two three four five six seven eight nine".split()
 RATE = files.SAMPLE_RATE
+
+
+def noise_std(recording):
+    """The std of an int16 recording's background, as a float (the builder's pause noise)."""
+    return max(background(recording)[1], MIN_NOISE_STD) / 32768.0
 
 
 def conditions(rng):
     """Name → function of an int16 recording returning `(float32 waveform, sample rate)`."""
-
-    def scaled(a):
-        return a.astype("float32") / 32768.0
+    scaled = waveform_to_float
 
     def noise_edges(ms):
         def fn(a):
-            std = max(background(a)[1], MIN_NOISE_STD) / 32768.0
             n = ms * RATE // 1000
-            pad = [rng.normal(0.0, std, n).astype("float32") for _ in range(2)]
+            pad = [rng.normal(0.0, noise_std(a), n).astype("float32") for _ in range(2)]
             return np.concatenate([pad[0], scaled(a), pad[1]]), RATE
 
         return fn
@@ -79,7 +81,7 @@ def main():
     model = keras.models.load_model(args.model, safe_mode=True)
     clips = [c for c in sorted(files.find_clips(args.manual_dir)) if c.index < 5]
     recordings = [files.read_wav(c.path) for c in clips]
-    truth = [WORDS[c.digit] for c in clips]
+    truth = [DIGITS[c.digit] for c in clips]
     print(f"{'condition':32s} exact ({len(truth)}): trim_silence=True / False")
     for name, fn in conditions(np.random.default_rng(0)).items():
         waves = [fn(a) for a in recordings]
@@ -108,9 +110,9 @@ def main():
             parts = []
             for k, i in enumerate(p):
                 if k:
-                    std = max(background(recordings[i])[1], MIN_NOISE_STD) / 32768.0 * noisy
+                    std = noise_std(recordings[i]) * noisy
                     parts.append(rng.normal(0.0, std, ms * RATE // 1000).astype("float32"))
-                parts.append(recordings[i].astype("float32") / 32768.0)
+                parts.append(waveform_to_float(recordings[i]))
             waves.append(np.concatenate(parts))
         cer = [
             100 * character_error_rate(refs, model.transcribe(waves, trim_silence=trim))

@@ -24,9 +24,9 @@ import numpy as np  # noqa: E402
 import scipy.signal as sg  # noqa: E402
 
 import zoo  # noqa: E402, F401  (registers the model for loading)
+from recipes._speech import DIGITS  # noqa: E402
+from zoo.data.audio import waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
-
-WORDS = "zero one two three four five six seven eight nine".split()
 
 
 def spectral_subtraction(audio, percentile=10.0, alpha=1.0, floor=0.05, rate=8000):
@@ -65,9 +65,9 @@ def main():
         raise SystemExit(f"--speaker {args.speaker!r} has no recordings in {args.manual_dir}")
     audio = []
     for clip in clips:
-        a = files.read_wav(clip.path).astype("float32") / 32768.0
+        a = waveform_to_float(files.read_wav(clip.path))
         audio.append(a - a.mean())
-    truth = [WORDS[c.digit] for c in clips]
+    truth = [DIGITS[c.digit] for c in clips]
 
     for name, fn in filters().items():
         out = model.transcribe([fn(a) for a in audio], sample_rate=files.SAMPLE_RATE)

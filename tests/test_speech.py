@@ -27,7 +27,6 @@ from zoo.models.speech import (
     SpeechRecognizer,
     ctc_speech,
     make_speech_examples,
-    masked_instance_norm,
 )
 
 FSDD = pathlib.Path(__file__).parent / "data" / "fsdd"
@@ -120,18 +119,18 @@ def test_features_of_padded_frames_are_zero_and_normalised_over_real_frames():
 def test_instance_norm_uses_real_frames_only_and_removes_a_speaker_offset():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 7, 3)).astype("float32")
-    keep = np.arange(7)[None, :] < np.array([[7], [4]])
-    y = np.asarray(masked_instance_norm(x, keep))
+    lengths = np.array([7, 4])  # the model's instance norm: normalize_frames, epsilon 1e-3
+    y = np.asarray(normalize_frames(x, lengths, epsilon=1e-3))
     assert (y[1, 4:] == 0).all()
     for i, n in enumerate((7, 4)):
         np.testing.assert_allclose(y[i, :n].mean(0), 0, atol=1e-5)
         np.testing.assert_allclose(y[i, :n].std(0), 1, atol=1e-2)
     # a per-channel offset and scale over the utterance (a voice's constant colour) is removed
     shifted = x * np.array([2.0, 4.0, 3.0], "float32") + np.array([5.0, -1.0, 0.3], "float32")
-    np.testing.assert_allclose(masked_instance_norm(shifted, keep), y, atol=1e-2)
+    np.testing.assert_allclose(normalize_frames(shifted, lengths, epsilon=1e-3), y, atol=1e-2)
     # and what lies in the padding changes nothing
     x[1, 4:] = 99.0
-    np.testing.assert_allclose(masked_instance_norm(x, keep), y, atol=1e-5)
+    np.testing.assert_allclose(normalize_frames(x, lengths, epsilon=1e-3), y, atol=1e-5)
 
 
 def test_instance_norm_model_pads_like_its_items_and_saves(tmp_path):
@@ -292,7 +291,7 @@ def test_augment_waveform_edges_pad_with_silence_and_keep_the_noise_level():
     assert abs(snr - 10) < 0.5
     with pytest.raises(ValueError, match=r"edge_ms must not be negative, got \(-5.0, 10.0\)"):
         augment_waveform(edge_ms=(-5.0, 10.0))
-    with pytest.raises(ValueError, match=r"sample_rate must be a positive int .* got 0"):
+    with pytest.raises(ValueError, match=r"sample_rate must be a positive int, got 0"):
         augment_waveform(edge_ms=(0.0, 10.0), sample_rate=0)
 
 

@@ -325,6 +325,25 @@ def resample(wave, rate_in, rate_out):
         return resample_poly(wave, rate_out // g, rate_in // g).astype("float32")
 
 
+_HALF_STEP = 0.5 / 32768.0  # under half an int16 step: digital silence
+_ONE_STEP = 1.0 / 32768.0
+
+
+def _frame_levels(wave, hop, threshold_db):
+    """RMS of each `hop`-sample frame (DC removed), the background and the sound threshold.
+
+    The background is the 10th percentile of the RMS of the frames not digitally silent; a
+    frame is sound above both three times the background and `threshold_db` below the loudest.
+    """
+    n = len(wave) // hop
+    frames = wave[: n * hop].reshape(n, hop)
+    rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
+    heard = rms[rms > _HALF_STEP]
+    background = float(np.percentile(heard, 10)) if heard.size else 0.0
+    threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
+    return rms, background, threshold
+
+
 def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshold_db=40.0):
     """Trims a recording's leading and trailing quiet, then pads it with its own noise.
 
@@ -357,19 +376,14 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
         5600
     """
     wave = np.asarray(wave, dtype="float32")
-    sound = np.flatnonzero(np.abs(wave) > 0.5 / 32768.0)
+    sound = np.flatnonzero(np.abs(wave) > _HALF_STEP)
     if sound.size == 0:
         return wave
     wave = wave[sound[0] : sound[-1] + 1]
     hop = max(1, round(sample_rate / 100))
-    n = len(wave) // hop
     background = 0.0
-    if n >= 2:
-        frames = wave[: n * hop].reshape(n, hop)
-        rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
-        heard = rms[rms > 0.5 / 32768.0]  # (digital silence inside is no background)
-        background = float(np.percentile(heard, 10)) if heard.size else 0.0
-        threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
+    if len(wave) // hop >= 2:
+        rms, background, threshold = _frame_levels(wave, hop, threshold_db)
         loud = np.flatnonzero(rms > threshold)
         if loud.size:
             margin = round(margin_ms * sample_rate / 1000)
@@ -377,7 +391,7 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
             wave = wave[start : min(len(wave), (loud[-1] + 1) * hop + margin)]
     pad = round(pad_ms * sample_rate / 1000)
     rng = np.random.default_rng(0)
-    std = max(background, 1.0 / 32768.0)
+    std = max(background, _ONE_STEP)
     edges = [rng.normal(0.0, std, pad).astype("float32") for _ in range(2)]
     return np.concatenate([edges[0], wave, edges[1]])
 
@@ -413,16 +427,10 @@ def shorten_pauses(wave, sample_rate, max_pause_ms=300.0, threshold_db=40.0):
     """
     wave = np.array(wave, dtype="float32")
     hop = max(1, round(sample_rate / 100))
-    n = len(wave) // hop
-    silent = np.abs(wave) < 0.5 / 32768.0
-    rng = np.random.default_rng(0)
-    if n < 2 or silent.all():
+    silent = np.abs(wave) < _HALF_STEP
+    if len(wave) // hop < 2 or silent.all():
         return wave
-    frames = wave[: n * hop].reshape(n, hop)
-    rms = np.sqrt(np.mean(np.square(frames - frames.mean(axis=1, keepdims=True)), axis=1))
-    heard = rms[rms > 0.5 / 32768.0]
-    background = float(np.percentile(heard, 10)) if heard.size else 0.0
-    threshold = max(3.0 * background, rms.max() * 10.0 ** (-threshold_db / 20.0))
+    rms, background, threshold = _frame_levels(wave, hop, threshold_db)
     threshold = min(threshold, rms.max() * 0.1)  # within 20 dB of the loudest is always sound
     loud = np.flatnonzero(rms > threshold)
     keep = np.ones(len(wave), bool)
@@ -435,7 +443,8 @@ def shorten_pauses(wave, sample_rate, max_pause_ms=300.0, threshold_db=40.0):
     wave, silent = wave[keep], silent[keep]
     # runs of digital silence of 10 ms or more (not a lone zero crossing)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], silent.astype(np.int8), [0]])))
-    std = max(background, 1.0 / 32768.0)
+    std = max(background, _ONE_STEP)
+    rng = np.random.default_rng(0)
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         if end - start >= hop:
             wave[start:end] = rng.normal(0.0, std, end - start).astype("float32")
@@ -509,8 +518,7 @@ def augment_waveform(
     edge_ms = check_range("edge_ms", edge_ms, example=(0.0, 1000.0))
     if edge_ms is not None and edge_ms[0] < 0:
         raise ValueError(f"edge_ms must not be negative, got {edge_ms!r}.")
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive int (Hz), got {sample_rate!r}.")
+    check_positive_int("sample_rate", sample_rate)
     if edge_ms is not None:
         edges = [round(ms * sample_rate / 1000) for ms in edge_ms]
 

@@ -24,7 +24,13 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import activations, decoding
-from zoo.data.audio import resample, shorten_pauses, standardize_edges, waveform_to_float
+from zoo.data.audio import (
+    normalize_frames,
+    resample,
+    shorten_pauses,
+    standardize_edges,
+    waveform_to_float,
+)
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
@@ -51,35 +57,6 @@ def _check_vocabulary(vocabulary):
     if repeated:
         raise ValueError(f"vocabulary repeats characters {repeated!r}: each must appear once.")
     return vocabulary
-
-
-def masked_instance_norm(x, keep, epsilon=1e-3):
-    """Each utterance's features to zero mean and unit variance over its own real frames.
-
-    Statistics per utterance and per feature channel, over the frames where `keep` is true;
-    padded frames come out as zeros, so padding never changes an utterance's result. A constant
-    offset or scale of a channel over an utterance (much of what sets one speaker apart) is
-    removed.
-
-    Args:
-        x: features `(batch, frames, channels)`.
-        keep: `(batch, frames)` booleans, true on real frames.
-        epsilon: added to the variance.
-
-    Returns:
-        The normalised features, shaped like `x`.
-
-    Example:
-        >>> x = np.array([[[1.0], [3.0], [9.0]]], "float32")
-        >>> keep = np.array([[True, True, False]])
-        >>> np.round(np.asarray(masked_instance_norm(x, keep))[0, :, 0], 3).tolist()
-        [-1.0, 1.0, 0.0]
-    """
-    w = ops.cast(keep, x.dtype)[:, :, None]
-    n = ops.maximum(ops.sum(w, axis=1, keepdims=True), 1.0)
-    mean = ops.sum(x * w, axis=1, keepdims=True) / n
-    var = ops.sum(ops.square(x - mean) * w, axis=1, keepdims=True) / n
-    return (x - mean) * ops.rsqrt(var + epsilon) * w
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -240,8 +217,8 @@ class SpeechRecognizer(keras.Model):
         shape = ops.shape(x)
         x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))
         x = self.projection(x)
-        if self.instance_norm:
-            x = masked_instance_norm(x, keep)
+        if self.instance_norm:  # each channel over the utterance's real frames
+            x = normalize_frames(x, out_lengths, epsilon=1e-3)
         for rnn in self.rnns:
             x = rnn(x, mask=keep, training=training)
         return self.logits(x)
@@ -659,8 +636,8 @@ def ctc_speech(
             feeds that many MFCCs (the DCT of the log-mels) instead.
         instance_norm: normalise the convolutions' projected features per utterance (each
             channel to zero mean, unit variance over the utterance's real frames:
-            `masked_instance_norm`) before the recurrent layers, removing what stays constant
-            over an utterance, such as much of a speaker's voice.
+            `zoo.data.audio.normalize_frames`) before the recurrent layers, removing what stays
+            constant over an utterance, such as much of a speaker's voice.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
