@@ -57,6 +57,30 @@ def test_spoken_digit_strings_recipe_writes_error_rates(spoken_digits_run):
 
 
 @pytest.mark.slow
+def test_spoken_digit_strings_model_does_not_hear_above_3_khz(spoken_digits_run):
+    # The recipe's mel filters stop at 3 kHz: a loud 3.8 kHz tone leaves the saved model's
+    # features as they were, a 2.5 kHz tone of the same level changes them.
+    import keras
+
+    import zoo  # noqa: F401
+
+    out, _ = spoken_digits_run
+    model = keras.models.load_model(out / "model.keras", safe_mode=True)
+    _, samples = wavfile.read(FSDD / "3_theo_0.wav")
+    clip = samples.astype("float32") / 32768
+    t = np.arange(clip.size) / 8000
+
+    def features(wave):
+        x = np.asarray(wave, "float32")[None]
+        return np.asarray(model.front_end([x, np.array([x.shape[1]])], training=False))
+
+    plain = features(clip)
+    above = features(clip + 0.3 * np.sin(2 * np.pi * 3800 * t))
+    below = features(clip + 0.3 * np.sin(2 * np.pi * 2500 * t))
+    assert np.abs(above - plain).max() < 0.05 < 1.0 < np.abs(below - plain).max()
+
+
+@pytest.mark.slow
 def test_transcribe_command(spoken_digits_run, tmp_path, capsys):
     out, _ = spoken_digits_run
     wav = FSDD / "3_theo_0.wav"
