@@ -4,7 +4,9 @@
 pitches and speeds (test voices never heard in training), generated locally from the
 `espeakng-loader` wheel (`pip install "rnn-zoo[speech]"`). The model, augmentation, schedule and
 scores are those of `spoken_digit_strings_ctc` (test CER and WER, greedy and constrained to the
-ten digit words). No download and no manual folder needed.
+ten digit words), except that the mel filters reach 4 kHz: the 3 kHz limit that helps real
+speakers never heard (see that recipe) doubles the error on eSpeak's voices (test CER 1.51%
+against 0.73%, one run each). No download and no manual folder needed.
 """
 
 import dataclasses
@@ -16,6 +18,7 @@ RECIPE = dataclasses.replace(
     REAL_SPEECH,
     name="synthetic_speech_ctc",
     dataset="synthetic_speech/digits",
+    model_kwargs={**REAL_SPEECH.model_kwargs, "fmax": None},
     description="eSpeak NG digit strings (offline), waveform to text: conv, 3 x BiGRU, CTC",
 )
 
