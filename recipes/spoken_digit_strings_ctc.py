@@ -12,10 +12,10 @@ against 10.2%, and 0.33% against 0.96% on all five speakers), mel filters up to 
 (`fmax=3000.0`: the five folds' mean CER 7.5% against 9.2% with seed 0, 9.3% against 9.7%
 with seed 1, mostly on george, whose recordings hold a median 3.6% of their energy above 3 kHz
 against 0.2-0.7% for the others; on all five speakers 0.51% against 0.33%; see the README),
-two convolutions (time stride 3: one output
-every 30 ms), 3 × BiGRU(128), CTC. Training draws new speed (0.85-1.15), gain and noise
-perturbations every epoch, and SpecAugment masks inside the model; the learning rate warms up,
-then follows a cosine over the run (`--epochs` stretches it).
+two convolutions (time stride 3: one output every 30 ms), 3 × BiGRU(128), CTC. Training draws
+new speed (0.85-1.15), gain and noise perturbations every epoch, and SpecAugment masks inside
+the model; the learning rate warms up, then follows a cosine over the run (`--epochs`
+stretches it).
 The best epoch by validation CER is kept. Scores: test CER and WER of greedy decoding, and of a
 beam search restricted to the ten digit words (`lexicon_cer`).
 
