@@ -6,7 +6,8 @@ Transcribes every FSDD recording of one speaker (one digit each) with a trained
 de-emphasis (a first-order low-pass tilting the spectrum down), Butterworth low-pass filters and
 spectral subtraction of each recording's stationary noise floor. If a filter that brings the
 speaker's channel nearer the training speakers' (a brighter microphone, a hum) does not help, the
-errors come from the voice, not the recording:
+errors come from the voice, not the recording. It first prints every speaker's median share of
+energy above 3 kHz (Welch spectra of each recording), the band the recipe's mel filters leave out:
 
     python benchmarks/ctc_speaker_diagnosis.py MODEL.keras --speaker george --manual-dir DIR
 
@@ -39,6 +40,12 @@ def spectral_subtraction(audio, percentile=10.0, alpha=1.0, floor=0.05, rate=800
     return y[: len(audio)].astype("float32")
 
 
+def share_above(audio, hz=3000.0, rate=8000):
+    """The share of `audio`'s power above `hz` (Welch spectrum, 256-sample segments)."""
+    freqs, power = sg.welch(audio, rate, nperseg=256)
+    return float(power[freqs > hz].sum() / power.sum())
+
+
 def filters():
     """Name → function of a float32 recording: the test-time variants compared."""
     out = {"none": lambda a: a}
@@ -60,9 +67,17 @@ def main():
     args = p.parse_args()
 
     model = keras.models.load_model(args.model, safe_mode=True)
-    clips = [c for c in sorted(files.find_clips(args.manual_dir)) if c.speaker == args.speaker]
+    every = sorted(files.find_clips(args.manual_dir))
+    clips = [c for c in every if c.speaker == args.speaker]
     if not clips:
         raise SystemExit(f"--speaker {args.speaker!r} has no recordings in {args.manual_dir}")
+    shares = {}
+    for clip in every:
+        a = waveform_to_float(files.read_wav(clip.path)).astype("float64")
+        shares.setdefault(clip.speaker, []).append(share_above(a - a.mean()))
+    print("median share of energy above 3 kHz: " + ", ".join(
+        f"{s} {100 * np.median(v):.2f}%" for s, v in sorted(shares.items())
+    ))  # fmt: skip
     audio = []
     for clip in clips:
         a = waveform_to_float(files.read_wav(clip.path))
