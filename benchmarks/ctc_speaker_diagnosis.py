@@ -71,17 +71,15 @@ def main():
     clips = [c for c in every if c.speaker == args.speaker]
     if not clips:
         raise SystemExit(f"--speaker {args.speaker!r} has no recordings in {args.manual_dir}")
-    shares = {}
-    for clip in every:
-        a = waveform_to_float(files.read_wav(clip.path)).astype("float64")
-        shares.setdefault(clip.speaker, []).append(share_above(a - a.mean()))
+    waves, shares = {}, {}
+    for clip in every:  # each recording read once, its DC offset removed
+        a = waveform_to_float(files.read_wav(clip.path))
+        waves[clip] = a - a.mean()
+        shares.setdefault(clip.speaker, []).append(share_above(waves[clip].astype("float64")))
     print("median share of energy above 3 kHz: " + ", ".join(
         f"{s} {100 * np.median(v):.2f}%" for s, v in sorted(shares.items())
     ))  # fmt: skip
-    audio = []
-    for clip in clips:
-        a = waveform_to_float(files.read_wav(clip.path))
-        audio.append(a - a.mean())
+    audio = [waves[clip] for clip in clips]
     truth = [DIGITS[c.digit] for c in clips]
 
     for name, fn in filters().items():
