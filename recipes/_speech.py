@@ -13,6 +13,15 @@ from zoo.training import WarmupCosine
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+def with_speakers(split):
+    """The recipes' `examples` for a speaker adversary: `(audio, text, speaker)` triples.
+
+    Takes a TFDS split of feature dicts (`audio`, `text`, `speaker`), for
+    `make_speech_examples(speakers=...)`, which turns the speaker's name into its id.
+    """
+    return split.map(lambda f: (f["audio"], f["text"], f["speaker"]))
+
+
 def speech_callbacks(warmup_steps):
     """The recipes' `callbacks`: learning-rate warm-up and cosine decay, `val_cer`/`val_wer`.
 

@@ -22,7 +22,9 @@ def spoken_digits_run(tmp_path_factory, tfds_data_dir):
     from recipes.spoken_digit_strings_ctc import RECIPE
 
     out = tmp_path_factory.mktemp("spoken_digit_strings_ctc")
-    overrides = {"dataset": "spoken_digit_strings/tiny", **TINY_MODEL}
+    # the speaker adversary on (`--set speaker_adversary=1.0`): speaker ids travel through the
+    # recipe's pipeline, and the mixed synthetic voices (not FSDD speakers) count as unknown
+    overrides = {"dataset": "spoken_digit_strings/tiny", "speaker_adversary": 1.0, **TINY_MODEL}
     try:  # synthetic voices mixed into the real ones, as `--set mix=...` does
         import espeakng_loader  # noqa: F401
 
@@ -54,6 +56,7 @@ def test_spoken_digit_strings_recipe_writes_error_rates(spoken_digits_run):
     assert (out / "transcripts.png").exists() and (out / "model.keras").exists()
     config = json.loads((out / "config.json").read_text())
     assert config["mix"] in (None, {"synthetic_speech/tiny": 0.3})
+    assert config["model_kwargs"]["speaker_adversary"] == 1.0
 
 
 @pytest.mark.slow
@@ -105,6 +108,23 @@ def test_transcribe_command(spoken_digits_run, tmp_path, capsys):
     assert "cannot read" in capsys.readouterr().err
     assert cli(["transcribe", str(tmp_path / "none.keras"), str(wav)]) == 2
     assert "cannot load model" in capsys.readouterr().err
+
+
+def test_spoken_digit_strings_examples_carry_speaker_ids():
+    from recipes.spoken_digit_strings_ctc import RECIPE
+    from zoo.datasets.fsdd.files import SPEAKERS
+
+    records = tf.data.Dataset.from_tensor_slices(
+        {
+            "audio": tf.zeros([3, 800], tf.int16),
+            "text": ["one", "two", "three"],
+            "speaker": ["theo", "someone else", "george"],
+            "digits": tf.zeros([3, 1], tf.int32),
+        }
+    )
+    ids = [int(x["speaker"]) for x, _ in RECIPE.examples(records).map(RECIPE.preprocess)]
+    assert ids == [SPEAKERS.index("theo"), -1, SPEAKERS.index("george")]
+    assert RECIPE.model_kwargs["num_speakers"] == len(SPEAKERS)
 
 
 def test_synthetic_speech_recipe_is_the_real_speech_recipe_on_synthetic_voices():

@@ -149,6 +149,57 @@ def test_instance_norm_model_pads_like_its_items_and_saves(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), batched, atol=1e-6)
 
 
+def test_speaker_adversary_reverses_its_gradient_and_ignores_unknown_speakers():
+    lam = 0.5
+    m = ctc_speech(**TINY, speaker_adversary=lam, num_speakers=3)
+    rng = np.random.default_rng(0)
+    frames = tf.Variable(rng.normal(size=(2, 5, 16)).astype("float32"))
+    keep = tf.constant([[True] * 5, [True] * 3 + [False] * 2])
+    speakers = tf.constant([2, 0])
+
+    def plain_ce(x):  # the same cross-entropy without the reversal, by hand
+        logits = m.adversary[1](m.adversary[0](x))
+        logp = tf.nn.log_softmax(logits)
+        ce = -tf.gather(logp, [2, 0], axis=2, batch_dims=0)  # (2, 5, 2): both speakers' columns
+        ce = tf.stack([ce[0, :, 0], ce[1, :, 1]])
+        w = tf.cast(keep, ce.dtype)
+        return tf.reduce_sum(ce * w) / tf.reduce_sum(w)
+
+    with tf.GradientTape(persistent=True) as tape:
+        adv = m.adversary_loss(frames, speakers, keep)
+        ref = plain_ce(frames)
+    np.testing.assert_allclose(float(adv), float(ref), rtol=1e-5)
+    # the encoder side gets -lam times the gradient; the adversary learns as usual
+    g_adv, g_ref = tape.gradient(adv, frames), tape.gradient(ref, frames)
+    np.testing.assert_allclose(g_adv, -lam * g_ref, atol=1e-6)
+    assert float(tf.reduce_max(tf.abs(g_ref[1, 3:]))) == 0  # padded frames do not count
+    kernel = m.adversary[1].kernel
+    np.testing.assert_allclose(tape.gradient(adv, kernel), tape.gradient(ref, kernel), atol=1e-6)
+    # unknown speakers (-1) count for nothing
+    assert float(m.adversary_loss(frames, tf.constant([-1, -1]), keep)) == 0.0
+    one = m.adversary_loss(frames, tf.constant([2, -1]), keep)
+    np.testing.assert_allclose(float(one), float(m.adversary_loss(frames[:1], [2], keep[:1])))
+
+
+def test_speaker_adversary_adds_a_loss_in_training_only_and_saves(tmp_path):
+    m = ctc_speech(**TINY, speaker_adversary=1.0, num_speakers=3)
+    x = {**_batch([6000, 4000]), "speaker": np.array([0, 1])}
+    out = m(x, training=True)
+    assert len(m.losses) == 1 and float(m.losses[0]) > 0
+    m(x, training=False)
+    assert m.losses == []  # inference: no adversary, and the logits are the plain model's
+    np.testing.assert_allclose(np.asarray(m(x)), np.asarray(m(_batch([6000, 4000]))), atol=1e-6)
+    assert out.shape == m(x).shape
+    assert m.get_config()["speaker_adversary"] == 1.0
+    history = m.fit(x, m.encode_texts(["one", "two"]), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    path = tmp_path / "m.keras"
+    m.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(m(x)), atol=1e-6)
+    assert loaded.get_config()["num_speakers"] == 3
+
+
 def test_spec_augment_masks_real_frames_in_training_only():
     aug = SpecAugment(freq_masks=1, freq_width=5, time_masks=1, time_width=0.2, seed=0)
     f = np.ones((4, 60, 20), "float32")
@@ -225,6 +276,16 @@ def test_resampling_and_pcm_scaling():
     assert a.dtype == b.dtype == np.float32 and len(b) == 8000
     (c,) = m.prepare_waveforms([np.array([16384, -32768] * 200, "int16")])
     assert c.max() == 0.5 and c.min() == -1.0
+
+
+def test_make_speech_examples_adds_speaker_ids():
+    fn = make_speech_examples(speakers=["ann", "bob"])
+    x, _ = fn(tf.constant([1, 2], tf.int16), tf.constant("one"), tf.constant("bob"))
+    assert int(x["speaker"]) == 1
+    with pytest.raises(ValueError, match="maps \\(audio, text, speaker\\) triples"):
+        fn(tf.constant([1, 2], tf.int16), tf.constant("one"))
+    with pytest.raises(ValueError, match="speakers must be a list of distinct speaker names"):
+        make_speech_examples(speakers=["ann", "ann"])
 
 
 def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
@@ -508,6 +569,12 @@ def test_check_examples_names_the_short_example():
         (dict(num_mels=20, num_ceps=21), r"num_ceps must be None or an int <= num_mels=20, got 21"),
         (dict(preemphasis=1.0), r"preemphasis must be a number in \[0, 1\).* 1.0"),
         (dict(instance_norm="yes"), "instance_norm must be"),
+        (dict(speaker_adversary=-1.0), r"speaker_adversary must be a float >= 0 .* got -1.0"),
+        (dict(speaker_adversary=1.0), r"num_speakers must be an int >= 2 .* got None"),
+        (
+            dict(speaker_adversary=1.0, num_speakers=4, adversary_layer=1),
+            r"adversary_layer must be an int in \[0, num_layers=1\) .* got 1",
+        ),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

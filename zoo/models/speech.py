@@ -7,6 +7,8 @@ samples) float, "length": (batch,) int}`), so that zero padding is never mistake
              ─ 2 × Conv2D (time stride `time_stride`) ─ Dense projection
              ─ [per-utterance instance norm, `instance_norm=True`]
              ─ num_layers × Bidirectional GRU/LSTM ─ Dense → logits over [blank] + vocabulary
+                               └─ [gradient reversal ─ speaker classifier, training only,
+                                   `speaker_adversary > 0`]
 
 The CTC loss (`zoo.losses.ctc_loss` on logits: `keras.ops.ctc_loss`'s value, faster on a CPU)
 uses every utterance's own frame count, computed from its real length exactly as the front end
@@ -46,6 +48,35 @@ from zoo.validation import (
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "
 CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers):
+    """Checks the speaker adversary's arguments; returns their config items."""
+    if (
+        isinstance(speaker_adversary, bool)
+        or not isinstance(speaker_adversary, (int, float))
+        or not speaker_adversary >= 0
+    ):
+        raise ValueError(
+            "speaker_adversary must be a float >= 0 (the gradient reversal's weight; 0 turns "
+            f"the speaker adversary off), got {speaker_adversary!r}."
+        )
+    if speaker_adversary:
+        if isinstance(num_speakers, bool) or not isinstance(num_speakers, int) or num_speakers < 2:
+            raise ValueError(
+                "num_speakers must be an int >= 2 (the training speakers the adversary tells "
+                f"apart) when speaker_adversary > 0, got {num_speakers!r}."
+            )
+        if isinstance(adversary_layer, bool) or adversary_layer not in range(num_layers):
+            raise ValueError(
+                f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
+                f"layer whose outputs hide the speaker), got {adversary_layer!r}."
+            )
+    return (
+        ("speaker_adversary", float(speaker_adversary)),
+        ("num_speakers", num_speakers),
+        ("adversary_layer", adversary_layer),
+    )
 
 
 def _check_vocabulary(vocabulary):
@@ -92,6 +123,9 @@ class SpeechRecognizer(keras.Model):
         preemphasis=0.0,
         num_ceps=None,
         instance_norm=False,
+        speaker_adversary=0.0,
+        num_speakers=None,
+        adversary_layer=0,
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -122,10 +156,12 @@ class SpeechRecognizer(keras.Model):
             ("preemphasis", check_preemphasis(preemphasis)),
             ("num_ceps", num_ceps),
             ("instance_norm", check_bool("instance_norm", instance_norm)),
+            *_check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         self.instance_norm = instance_norm
+        self.speaker_adversary, self.adversary_layer = float(speaker_adversary), adversary_layer
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         self.front_end = LogMel(
@@ -173,6 +209,21 @@ class SpeechRecognizer(keras.Model):
             len(vocabulary) + 1, dtype="float32", name="logits",
             kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 30)),
         )  # fmt: skip
+        self.adversary = []
+        if self.speaker_adversary:  # a speaker classifier on one recurrent layer's frames
+            self.adversary = [
+                keras.layers.Dense(
+                    units, activation="relu", name="adversary_hidden",
+                    kernel_initializer=keras.initializers.HeUniform(seed=seeded(seed, 40)),
+                ),
+                keras.layers.Dense(
+                    num_speakers, dtype="float32", name="adversary_logits",
+                    kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 41)),
+                ),
+            ]  # fmt: skip
+            width = units * 2 if merge_mode == "concat" else units
+            self.adversary[0].build((None, None, width))
+            self.adversary[1].build((None, None, units))
         # Create every weight now, so that a loaded model has them before its weights are read.
         n = self.front_end.span * 4
         self({"waveform": np.zeros((1, n), "float32"), "length": np.array([n])})
@@ -219,9 +270,37 @@ class SpeechRecognizer(keras.Model):
         x = self.projection(x)
         if self.instance_norm:  # each channel over the utterance's real frames
             x = normalize_frames(x, out_lengths, epsilon=1e-3)
-        for rnn in self.rnns:
+        for i, rnn in enumerate(self.rnns):
             x = rnn(x, mask=keep, training=training)
+            if i == self.adversary_layer and self.adversary and training and "speaker" in inputs:
+                self.add_loss(self.adversary_loss(x, inputs["speaker"], keep))
         return self.logits(x)
+
+    def adversary_loss(self, frames, speakers, keep):
+        """Speaker cross-entropy of the adversary on `frames`, through a gradient reversal.
+
+        The adversary (two Dense layers) learns to name each frame's speaker; the gradient that
+        reaches `frames`, and so the encoder below them, is that of the cross-entropy times
+        `-speaker_adversary`: the encoder learns to hide the speaker (domain-adversarial
+        training, Ganin & Lempitsky 2015). Speakers < 0 (unknown) and padded frames do not count.
+
+        Args:
+            frames: `(batch, frames, width)` outputs of recurrent layer `adversary_layer`.
+            speakers: `(batch,)` int speaker ids in `[0, num_speakers)`, or -1.
+            keep: `(batch, frames)` bool, the real frames.
+
+        Returns:
+            The mean cross-entropy over known speakers' real frames (0 when there are none).
+        """
+        lam = self.speaker_adversary
+        # The value of `frames`, with the gradient -lam (a gradient reversal layer in keras.ops).
+        reversed_ = ops.stop_gradient(frames) * (1.0 + lam) - frames * lam
+        logits = self.adversary[1](self.adversary[0](reversed_))
+        speakers = ops.cast(ops.reshape(speakers, (-1,)), "int32")
+        labels = ops.broadcast_to(ops.maximum(speakers, 0)[:, None], ops.shape(keep))
+        ce = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        weight = ops.cast(ops.logical_and(keep, (speakers >= 0)[:, None]), ce.dtype)
+        return ops.sum(ce * weight) / ops.maximum(ops.sum(weight), 1.0)
 
     # ---- training -----------------------------------------------------------------------------
 
@@ -538,27 +617,46 @@ def _stack(arrays):
     return out
 
 
-def make_speech_examples(vocabulary=VOCABULARY, lowercase=True):
+def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
     `audio` is int16 PCM (as TFDS's `Audio` feature gives it) or float; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
     character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
-    with an error naming it.
+    with an error naming it. With `speakers` (a list of names), the map takes
+    `(audio, text, speaker)` and adds `x["speaker"]`: the speaker's index in `speakers`, or -1
+    for a speaker not in it (the ids a `speaker_adversary` learns from).
 
     Example:
         >>> fn = make_speech_examples("ab ")
         >>> x, y = fn(tf.constant([0, 16384], tf.int16), tf.constant("Ab a"))
         >>> x["waveform"].numpy().tolist(), int(x["length"]), y.numpy().tolist()
         ([0.0, 0.5], 2, [1, 2, 3, 1])
+        >>> fn = make_speech_examples("ab ", speakers=["ann", "bob"])
+        >>> [int(fn(tf.constant([1], tf.int16), tf.constant("a"), tf.constant(s))[0]["speaker"])
+        ...  for s in ("bob", "eve")]
+        [1, -1]
     """
     _check_vocabulary(vocabulary)
     codes = tf.constant([ord(c) for c in vocabulary], tf.int32)
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(codes, tf.range(1, len(vocabulary) + 1)), -1
     )
+    if speakers is not None:
+        if isinstance(speakers, str) or not speakers or not all(
+            isinstance(n, str) and n for n in speakers
+        ) or len(set(speakers)) != len(speakers):  # fmt: skip
+            raise ValueError(
+                f"speakers must be a list of distinct speaker names, got {speakers!r}."
+            )
+        speaker_ids = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(speakers)), tf.range(len(speakers), dtype=tf.int32)
+            ),
+            -1,
+        )
 
-    def fn(audio, text):
+    def fn(audio, text, speaker=None):
         wave = waveform_to_float(tf.convert_to_tensor(audio))
         if lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
@@ -569,6 +667,13 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True):
             message=f"a transcript holds a character outside the vocabulary {vocabulary!r}",
         )
         x = {"waveform": wave, "length": tf.shape(wave)[0]}
+        if speakers is not None:
+            if speaker is None:
+                raise ValueError(
+                    "make_speech_examples(speakers=...) maps (audio, text, speaker) triples; "
+                    "it got no speaker (load the dataset's speaker feature too)."
+                )
+            x["speaker"] = speaker_ids.lookup(speaker)
         return x, ids
 
     return fn
@@ -598,6 +703,9 @@ def ctc_speech(
     preemphasis=0.0,
     num_ceps=None,
     instance_norm=False,
+    speaker_adversary=0.0,
+    num_speakers=None,
+    adversary_layer=0,
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -638,6 +746,13 @@ def ctc_speech(
             channel to zero mean, unit variance over the utterance's real frames:
             `zoo.data.audio.normalize_frames`) before the recurrent layers, removing what stays
             constant over an utterance, such as much of a speaker's voice.
+        speaker_adversary: weight of a speaker adversary's reversed gradient (0, the default,
+            turns it off): in training, a small classifier learns to name the speaker of each
+            frame of recurrent layer `adversary_layer` while that layer and those below learn
+            to hide it (`SpeechRecognizer.adversary_loss`). Needs `x["speaker"]`, an int id per
+            utterance (-1: unknown, ignored); without it the adversary does nothing.
+        num_speakers: the speaker ids the adversary tells apart (needed when it is on).
+        adversary_layer: the recurrent layer (0 = the first) whose outputs the adversary reads.
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -678,6 +793,9 @@ def ctc_speech(
         preemphasis=preemphasis,
         num_ceps=num_ceps,
         instance_norm=instance_norm,
+        speaker_adversary=speaker_adversary,
+        num_speakers=num_speakers,
+        adversary_layer=adversary_layer,
         seed=seed,
     )
     if compile:
