@@ -569,7 +569,7 @@ def test_check_examples_names_the_short_example():
         (dict(num_mels=20, num_ceps=21), r"num_ceps must be None or an int <= num_mels=20, got 21"),
         (dict(preemphasis=1.0), r"preemphasis must be a number in \[0, 1\).* 1.0"),
         (dict(instance_norm="yes"), "instance_norm must be"),
-        (dict(speaker_adversary=-1.0), r"speaker_adversary must be a float >= 0 .* got -1.0"),
+        (dict(speaker_adversary=-1.0), r"speaker_adversary must be a finite float >= 0, got -1.0"),
         (dict(speaker_adversary=1.0), r"num_speakers must be an int >= 2 .* got None"),
         (
             dict(speaker_adversary=1.0, num_speakers=4, adversary_layer=1),

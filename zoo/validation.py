@@ -1,6 +1,7 @@
 """Argument checks shared by every factory: errors name the argument, value and what is allowed."""
 
 import difflib
+import math
 import numbers
 
 
@@ -73,6 +74,20 @@ def check_positive_float(name, value):
         raise TypeError(f"{name} must be a positive float, got {value!r}.")
     if not value > 0:
         raise ValueError(f"{name} must be a positive float, got {value!r}.")
+    return float(value)
+
+
+def check_nonnegative_float(name, value):
+    """Raises unless `value` is a finite real number >= 0 (a scaling, a penalty, a weight).
+
+    Example:
+        >>> check_nonnegative_float("ridge", 0)
+        0.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
     return float(value)
 
 

@@ -27,7 +27,7 @@ try:  # SciPy's compiled CSR kernels (y += A x), behind `A @ x`; see `_add_produ
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - a SciPy without them: `A @ x`
     _csr_matvec = _csr_matvecs = None
-from zoo.validation import check_choice, check_positive_int, check_seed
+from zoo.validation import check_choice, check_nonnegative_float, check_positive_int, check_seed
 
 
 # Activations the cell computes in keras.ops and the fast path in NumPy, identically. The NumPy
@@ -72,21 +72,13 @@ def _check_unit_interval(name, value, allow_none=False):
     return float(value)
 
 
-def _check_nonnegative(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
-    return float(value)
-
-
 def _check_input_scaling(value):
     """A float >= 0, or a list of them (one per input feature)."""
     if isinstance(value, list | tuple):
         if not value:
             raise ValueError("input_scaling as a list needs one float per input feature, got [].")
-        return [_check_nonnegative(f"input_scaling[{i}]", v) for i, v in enumerate(value)]
-    return _check_nonnegative("input_scaling", value)
+        return [check_nonnegative_float(f"input_scaling[{i}]", v) for i, v in enumerate(value)]
+    return check_nonnegative_float("input_scaling", value)
 
 
 def spectral_radius_of(matrix, v0_seed=0):
@@ -251,7 +243,7 @@ class ReservoirCell(keras.layers.Layer):
         self.spectral_radius = float(spectral_radius)
         self.leak_rate = _check_unit_interval("leak_rate", leak_rate)
         self.input_scaling = _check_input_scaling(input_scaling)
-        self.bias_scaling = _check_nonnegative("bias_scaling", bias_scaling)
+        self.bias_scaling = check_nonnegative_float("bias_scaling", bias_scaling)
         self.connectivity = _check_unit_interval("connectivity", connectivity, allow_none=True)
         self.input_connectivity = _check_unit_interval("input_connectivity", input_connectivity)
         self.activation = check_choice("activation", activation, ACTIVATIONS)

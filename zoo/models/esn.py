@@ -23,6 +23,7 @@ from zoo.validation import (
     check_bool,
     check_choice,
     check_fraction,
+    check_nonnegative_float,
     check_positive_int,
     check_seed,
 )
@@ -31,14 +32,6 @@ TASKS = ("sequence_regression", "regression", "classification")
 POOLINGS = ("last", "mean")
 DTYPES = ("float64", "float32")
 _TIME_CHUNK = 2048  # steps harvested at once: long series fit in constant memory
-
-
-def _check_ridge(value, name="ridge"):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
-    return float(value)
 
 
 def _check_finite(name, array):
@@ -244,7 +237,7 @@ class EchoStateNetwork(keras.Model):
         check_choice("pooling", pooling, POOLINGS)
         check_choice("dtype", dtype, DTYPES)
         check_bool("input_to_readout", input_to_readout)
-        _check_ridge(ridge)
+        check_nonnegative_float("ridge", ridge)
         if mask_value is not None and (
             isinstance(mask_value, bool)
             or not isinstance(mask_value, numbers.Real)
@@ -607,11 +600,11 @@ class EchoStateNetwork(keras.Model):
             )
         ridge = self._args["ridge"] if ridge is None else ridge
         if isinstance(ridge, list | tuple | np.ndarray):
-            ridges = [_check_ridge(r, f"ridge[{i}]") for i, r in enumerate(ridge)]
+            ridges = [check_nonnegative_float(f"ridge[{i}]", r) for i, r in enumerate(ridge)]
             if not ridges:
                 raise ValueError("ridge as a list needs at least one value, got [].")
         else:
-            ridges = [_check_ridge(ridge)]
+            ridges = [check_nonnegative_float("ridge", ridge)]
         search = len(ridges) > 1
         check_positive_int("batch_size", batch_size)
         split = 0.0

@@ -40,6 +40,7 @@ from zoo.validation import (
     check_bool,
     check_choice,
     check_fraction,
+    check_nonnegative_float,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -52,15 +53,7 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers):
     """Checks the speaker adversary's arguments; returns their config items."""
-    if (
-        isinstance(speaker_adversary, bool)
-        or not isinstance(speaker_adversary, (int, float))
-        or not speaker_adversary >= 0
-    ):
-        raise ValueError(
-            "speaker_adversary must be a float >= 0 (the gradient reversal's weight; 0 turns "
-            f"the speaker adversary off), got {speaker_adversary!r}."
-        )
+    speaker_adversary = check_nonnegative_float("speaker_adversary", speaker_adversary)
     if speaker_adversary:
         if isinstance(num_speakers, bool) or not isinstance(num_speakers, int) or num_speakers < 2:
             raise ValueError(
@@ -73,7 +66,7 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
                 f"layer whose outputs hide the speaker), got {adversary_layer!r}."
             )
     return (
-        ("speaker_adversary", float(speaker_adversary)),
+        ("speaker_adversary", speaker_adversary),
         ("num_speakers", num_speakers),
         ("adversary_layer", adversary_layer),
     )
