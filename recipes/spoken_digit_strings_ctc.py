@@ -18,8 +18,8 @@ the model; the learning rate warms up, then follows a cosine over the run (`--ep
 stretches it).
 Every example carries its speaker's id (`with_speakers`), so that `--set speaker_adversary=1.0`
 trains a speaker adversary through a gradient reversal on the first recurrent layer (off by
-default for now: over the five folds and two seeds, 7.63% mean CER against 8.41% without,
-better in 7 of 10 fold-seed pairs, worse on both of theo's; see docs/speech_experiments.md).
+default: over the five folds and two seeds, 7.88% mean CER against 8.41% without, but better in
+only 5 of the 10 fold-seed pairs; see docs/speech_experiments.md).
 The best epoch by validation CER is kept. Scores: test CER and WER of greedy decoding, and of a
 beam search restricted to the ten digit words (`lexicon_cer`).
 
