@@ -119,5 +119,9 @@ def test_search_bad_inputs():
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, beam_width=0)
     with pytest.raises(ValueError, match="max_length must be a positive int, got 0"):
         decoding.greedy_search(step, np.zeros(1), 0, 1, 0)
-    with pytest.raises(ValueError, match="length_penalty must be a float >= 0, got -1"):
+    with pytest.raises(ValueError, match="length_penalty must be a finite float >= 0, got -1"):
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=-1)
+    with pytest.raises(ValueError, match="length_penalty must be a finite float >= 0, got inf"):
+        decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=float("inf"))
+    with pytest.raises(TypeError, match="length_penalty must be a float >= 0, got '1'"):
+        decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty="1")

@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from zoo.validation import check_positive_float, check_positive_int
+from zoo.validation import check_nonnegative_float, check_positive_float, check_positive_int
 
 
 def _take(state, index):
@@ -104,10 +104,7 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     """
     check_positive_int("max_length", max_length)
     check_positive_int("beam_width", beam_width)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, int | float):
-        raise TypeError(f"length_penalty must be a float >= 0, got {length_penalty!r}.")
-    if length_penalty < 0:
-        raise ValueError(f"length_penalty must be a float >= 0, got {length_penalty!r}.")
+    length_penalty = check_nonnegative_float("length_penalty", length_penalty)
     n = len(np.asarray(_first_leaf(state)))
     k = beam_width
     state = _take(state, np.repeat(np.arange(n), k))
