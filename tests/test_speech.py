@@ -575,6 +575,10 @@ def test_check_examples_names_the_short_example():
             dict(speaker_adversary=1.0, num_speakers=4, adversary_layer=1),
             r"adversary_layer must be an int in \[0, num_layers=1\) .* got 1",
         ),
+        (
+            dict(speaker_adversary=1.0, num_speakers=4, adversary_layer=0.0),
+            r"adversary_layer must be an int in \[0, num_layers=1\) .* got 0.0",
+        ),
     ],
 )
 def test_bad_factory_arguments(kwargs, match):

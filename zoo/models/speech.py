@@ -60,7 +60,11 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
                 "num_speakers must be an int >= 2 (the training speakers the adversary tells "
                 f"apart) when speaker_adversary > 0, got {num_speakers!r}."
             )
-        if isinstance(adversary_layer, bool) or adversary_layer not in range(num_layers):
+        if (
+            isinstance(adversary_layer, bool)
+            or not isinstance(adversary_layer, int)
+            or adversary_layer not in range(num_layers)
+        ):
             raise ValueError(
                 f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
                 f"layer whose outputs hide the speaker), got {adversary_layer!r}."
