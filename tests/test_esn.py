@@ -282,6 +282,43 @@ def test_padded_steps_are_left_out_of_a_per_step_fit():
     )
 
 
+def test_padded_steps_give_the_readout_zero_inputs_as_keras_masking_does():
+    model = _esn(units=20, mask_value=-5.0)
+    model.fit_readout(X, Y, washout=10)
+    padded = np.concatenate([X[:, :50], np.full((1, 3, 1), -5.0)], axis=1)
+    kernel, bias = _readout(model)[:-1], _readout(model)[-1]
+    np.testing.assert_allclose(
+        model.harvest(padded) @ kernel + bias, model.predict(padded, verbose=0), atol=1e-12
+    )
+    # A warm-up padded at the end generates from its last real step.
+    np.testing.assert_allclose(
+        model.generate(3, warmup=padded), model.generate(3, warmup=X[:, :50]), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="warmup holds a sequence with every step equal"):
+        model.generate(3, warmup=np.full((1, 4, 1), -5.0))
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 32])
+def test_ridge_search_splits_sequences_over_the_run_whatever_the_batch(batch_size):
+    rng = np.random.default_rng(0)
+    x, labels = rng.normal(size=(20, 12, 2)), np.arange(20) % 2
+    model = _esn(units=20, input_shape=(None, 2), task="classification", num_classes=2)
+    report = model.fit_readout(x, labels, ridge=[1e-6, 1e-2], batch_size=batch_size)
+    assert report["rows"] == 20  # the final fit uses every sequence
+    # Every fifth sequence validated, whatever the batch: the same scores.
+    ref = _esn(units=20, input_shape=(None, 2), task="classification", num_classes=2)
+    keep = np.arange(20) % 5 != 4
+    ref_report = ref.fit_readout(
+        x[keep], labels[keep], ridge=[1e-6, 1e-2], validation_data=(x[~keep], labels[~keep])
+    )
+    for r, mse in report["validation_mse"].items():
+        assert mse == pytest.approx(ref_report["validation_mse"][r], rel=1e-9)
+    unbatched = tf.data.Dataset.from_tensor_slices((x, labels))
+    assert model.fit_readout(unbatched, ridge=[1e-6, 1e-2])["validation_mse"] == pytest.approx(
+        report["validation_mse"]
+    )
+
+
 def test_save_and_load_give_identical_predictions_and_generations(tmp_path):
     model = _esn(units=50, num_reservoirs=2, leak_rate=0.7)
     model.fit_readout(X, Y, washout=50)
@@ -367,7 +404,25 @@ FACTORY_ERRORS = [
     ({"input_shape": (None, 0)}, ValueError, "input_shape"),
     ({"input_scaling": [1.0, 2.0]}, ValueError, "input_scaling has 2 entries"),
     ({"compile": "yes"}, TypeError, "compile must be True or False"),
+    ({"num_classes": 3}, ValueError, "num_classes is for task='classification'"),
+    (
+        {"task": "classification", "num_classes": 2, "output_dim": 3},
+        ValueError,
+        "output_dim is for regression tasks",
+    ),
 ]
+
+
+def test_numpy_ints_are_accepted_where_ints_are():
+    model = zoo.models.esn(
+        units=np.int64(10),
+        seed=0,
+        input_shape=(None, np.int64(2)),
+        task="classification",
+        num_classes=np.int64(3),
+    )
+    assert model.output_shape == (None, 3)
+    assert type(model.get_config()["num_classes"]) is int
 
 
 @pytest.mark.parametrize("kwargs, error, message", FACTORY_ERRORS)
@@ -402,6 +457,10 @@ CALL_ERRORS = [
     ("fit", dict(x=X[0], y=Y[0]), ValueError, r"x must be \(batch, timesteps, 1\)"),
     ("fit", dict(x=X, y=Y, ridge=[1.0, 2.0], validation_split=0), ValueError, "needs validation"),
     ("fit", dict(x=X, y=Y, batch_size=0), ValueError, "batch_size must be a positive int"),
+    ("fit", dict(x=X, y=Y, ridge=np.array(-1.0)), ValueError, "ridge must be a finite float"),
+    ("fit", dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=(X, Y, None)), ValueError, "3 items"),
+    ("fit", dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=X), TypeError, "validation_data"),
+    ("fit", dict(x=tf.data.Dataset.from_tensors((X, Y)), y=Y), ValueError, "y must be None"),
     ("gen", dict(steps=0, warmup=X), ValueError, "steps must be a positive int, got 0"),
     ("gen", dict(steps=5, warmup=np.zeros((1, 10, 2))), ValueError, "feature size must equal"),
     ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup contains NaN or inf"),
@@ -430,6 +489,15 @@ def test_generate_needs_a_fitted_readout_and_matching_sizes():
         _esn(task="classification", num_classes=2).fit_readout(X, [1], washout=3)
     with pytest.raises(ValueError, match=r"class ids in \[0, 2\)"):
         _esn(task="classification", num_classes=2).fit_readout(X, [2])
+    classifier = _esn(task="classification", num_classes=2)
+    x2 = np.repeat(X[:, :50], 3, axis=0)
+    with pytest.raises(ValueError, match="y contains NaN or inf"):
+        classifier.fit_readout(x2, [[1.0, 0.0], [0.0, np.nan], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="must be one-hot: every row 0/1 with exactly one 1"):
+        classifier.fit_readout(x2, [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    with pytest.raises(TypeError, match="y must hold class ids .* got dtype <U3"):
+        classifier.fit_readout(x2, ["cat", "dog", "cat"])
+    assert not classifier.readout_fitted
 
 
 def test_docstring_examples():

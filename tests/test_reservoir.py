@@ -6,11 +6,13 @@ import importlib
 import keras
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse
 
 import zoo
 from zoo.layers import Reservoir, ReservoirCell
 from zoo.layers import reservoir as res
+from zoo.layers.reservoir import spectral_radius_of
 
 
 def _built(units=30, features=2, **kwargs):
@@ -54,6 +56,34 @@ def test_spectral_radius_where_a_one_eigenvalue_arpack_misses():
     layer = _built(1000, features=1, connectivity=0.1, spectral_radius=1.1, seed=2)
     got = np.abs(np.linalg.eigvals(keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)))
     assert abs(got.max() - 1.1) < 1e-3
+
+
+def test_nilpotent_sparse_draws_are_redrawn_not_blown_up():
+    # At about one connection per unit many sparse draws have no cycle: every eigenvalue is 0,
+    # where ARPACK reports a few hundredths (and the rescale would multiply W by ~20).
+    nilpotent = scipy.sparse.random(
+        100, 100, density=0.01, format="csr", random_state=3, data_rvs=np.ones
+    )
+    nilpotent = scipy.sparse.triu(nilpotent, k=1, format="csr")
+    assert spectral_radius_of(nilpotent) == 0.0
+    for seed in range(20):
+        r = Reservoir(100, connectivity=0.01, spectral_radius=0.9, seed=seed)
+        r.build((None, None, 1))
+        w = keras.ops.convert_to_numpy(r.cell.recurrent_kernel).astype(np.float64)
+        assert abs(np.abs(scipy.linalg.eigvals(w)).max() - 0.9) < 1e-3, seed
+    # A reducible draw: its radius is the largest of its strongly connected blocks'.
+    dense = scipy.sparse.block_diag(
+        [scipy.sparse.random(80, 80, density=0.1, random_state=s) for s in (1, 2)]
+    ).toarray()
+    dense[0, 100] = 5.0  # one edge between the blocks: still two components
+    block = scipy.sparse.csr_matrix(dense)
+    expected = np.abs(scipy.linalg.eigvals(block.toarray())).max()
+    assert spectral_radius_of(block) == pytest.approx(expected, rel=1e-4)
+
+
+def test_too_sparse_to_draw_names_connectivity():
+    with pytest.raises(ValueError, match="connectivity=0.01 is too sparse for units=5"):
+        Reservoir(5, connectivity=0.01, seed=0).build((None, None, 1))
 
 
 def test_connectivity_sets_the_density():
@@ -256,6 +286,14 @@ def test_bad_arguments(kwargs, error, message):
     kwargs = {"units": 10, **kwargs}
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         Reservoir(**kwargs)
+
+
+@pytest.mark.parametrize("key", ["go_backwards", "zero_output_for_mask"])
+def test_rnn_options_the_fast_path_does_not_follow_are_refused(key):
+    with pytest.raises(ValueError, match=f"Reservoir does not take {key}=True"):
+        Reservoir(10, seed=0, **{key: True})
+    unrolled = Reservoir(10, seed=0, unroll=True)
+    assert Reservoir.from_config(unrolled.get_config()).unroll
 
 
 def test_input_scaling_list_must_match_the_features():

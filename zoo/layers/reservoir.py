@@ -20,6 +20,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
 import scipy.sparse
+import scipy.sparse.csgraph
 import scipy.sparse.linalg
 
 try:  # SciPy's compiled CSR kernels (y += A x), behind `A @ x`; see `_add_product`
@@ -84,8 +85,13 @@ def _check_input_scaling(value):
 def spectral_radius_of(matrix, v0_seed=0):
     """The spectral radius (largest eigenvalue modulus) of a square matrix, exactly.
 
-    Dense matrices and small sparse ones use LAPACK (`eigvals`); large sparse ones ARPACK (`eigs`)
-    with a start vector drawn from `v0_seed`, so the result is reproducible. ARPACK raises
+    Dense matrices and small sparse ones use LAPACK (`eigvals`). A large sparse one is split into
+    the strongly connected components of its graph of nonzeros: its eigenvalues are those of the
+    components' diagonal blocks (the matrix is block triangular in their order), so a component
+    of one unit contributes its diagonal entry and a nilpotent draw (no cycle at all) gives
+    exactly 0, where ARPACK, asked for the largest eigenvalue of a defective matrix, returns a
+    few hundredths. Blocks of more than `_DENSE_EIG_MAX_UNITS` units use ARPACK (`eigs`) with a
+    start vector drawn from `v0_seed`, so the result is reproducible; ARPACK raises
     `scipy.sparse.linalg.ArpackNoConvergence` when it does not converge.
 
     Args:
@@ -98,9 +104,26 @@ def spectral_radius_of(matrix, v0_seed=0):
     Example:
         >>> round(spectral_radius_of(np.array([[0.0, 2.0], [0.5, 0.0]])), 6)
         1.0
+        >>> spectral_radius_of(scipy.sparse.eye(100, k=1, format="csr"))  # nilpotent
+        0.0
     """
     n = matrix.shape[0]
     if scipy.sparse.issparse(matrix) and n > _DENSE_EIG_MAX_UNITS:
+        matrix = scipy.sparse.csr_matrix(matrix)
+        matrix.eliminate_zeros()
+        count, labels = scipy.sparse.csgraph.connected_components(
+            matrix, directed=True, connection="strong"
+        )
+        if count > 1:
+            sizes = np.bincount(labels, minlength=count)
+            single = sizes[labels] == 1
+            rho = float(np.abs(matrix.diagonal()[single]).max(initial=0.0))
+            order = np.argsort(labels, kind="stable")
+            starts = np.concatenate([[0], np.cumsum(sizes)])
+            for c in np.flatnonzero(sizes > 1):
+                idx = order[starts[c] : starts[c + 1]]
+                rho = max(rho, spectral_radius_of(matrix[idx][:, idx], v0_seed))
+            return rho
         v0 = np.random.default_rng(v0_seed).uniform(-1, 1, n)
         # The eigenvalues of a random matrix fill a disc: many share nearly the largest modulus,
         # and ARPACK asked for one with its default subspace can settle on a smaller one (1e-2
@@ -164,9 +187,11 @@ def draw_recurrent(units, spectral_radius, connectivity, seed):
             continue
         if rho > 1e-12:
             return w * (spectral_radius / rho)
-    raise RuntimeError(
-        f"could not draw a {units}x{units} reservoir at connectivity {connectivity} with a "
-        f"nonzero spectral radius in {_MAX_REDRAWS} tries; raise connectivity."
+    raise ValueError(
+        f"connectivity={connectivity} is too sparse for units={units}: {_MAX_REDRAWS} draws of "
+        f"the recurrent matrix had no cycle (spectral radius 0) or no converged eigen-solve; "
+        f"raise connectivity (about 1/units gives each unit one connection; the default None "
+        f"gives 10/units)."
     )
 
 
@@ -408,6 +433,15 @@ class Reservoir(keras.layers.RNN):
         **kwargs,
     ):
         kwargs.pop("cell", None)
+        refused = {
+            "go_backwards": "the ESN's fast harvest runs forwards: reverse the sequences "
+            "(x[:, ::-1]) instead",
+            "zero_output_for_mask": "a padded step holds the state, in the layer and in the "
+            "ESN's fast harvest alike",
+        }
+        for key, why in refused.items():
+            if kwargs.pop(key, False):
+                raise ValueError(f"Reservoir does not take {key}=True: {why}.")
         cell = ReservoirCell(
             units,
             spectral_radius=spectral_radius,
@@ -447,7 +481,7 @@ class Reservoir(keras.layers.RNN):
         """Every constructor argument, for saving."""
         config = super().get_config()
         config.pop("cell", None)
-        for key in ("go_backwards", "unroll", "zero_output_for_mask"):
+        for key in ("go_backwards", "zero_output_for_mask"):  # refused: always False
             config.pop(key, None)
         cell_config = self.cell.get_config()
         config.update({key: cell_config[key] for key in _CELL_ARGS})

@@ -135,8 +135,8 @@ def check_input_shape(input_shape):
             f"got {input_shape!r}."
         )
     timesteps, features = input_shape
-    check_positive_int("input_shape[0] (timesteps)", timesteps, allow_none=True)
-    check_positive_int("input_shape[1] (features)", features)
+    timesteps = check_positive_int("input_shape[0] (timesteps)", timesteps, allow_none=True)
+    features = check_positive_int("input_shape[1] (features)", features)
     return (timesteps, features)
 
 

@@ -75,7 +75,7 @@ def _solve(stats, ridge):
     return w, stats.my - stats.mx @ w
 
 
-def _pool(feats, mask, pooling):
+def _pool(feats, mask, pooling, name="x"):
     """Per-sequence features: the `last` unmasked step's, or the `mean` over unmasked steps."""
     if mask is None:
         return feats[:, -1] if pooling == "last" else feats.mean(axis=1)
@@ -83,7 +83,7 @@ def _pool(feats, mask, pooling):
     if np.any(counts == 0):
         i = int(np.argmin(counts))
         raise ValueError(
-            f"x holds a sequence with every step equal to mask_value (sequence {i} of its "
+            f"{name} holds a sequence with every step equal to mask_value (sequence {i} of its "
             "batch): it has nothing to read; drop empty sequences."
         )
     if pooling == "mean":
@@ -247,11 +247,21 @@ class EchoStateNetwork(keras.Model):
         if task == "classification":
             if num_classes is None:
                 raise ValueError("task='classification' needs num_classes (an int >= 2), got None.")
-            check_positive_int("num_classes", num_classes)
+            num_classes = check_positive_int("num_classes", num_classes)
             if num_classes < 2:
                 raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+            if output_dim is not None:
+                raise ValueError(
+                    f"output_dim is for regression tasks; a classification readout has "
+                    f"num_classes outputs. Got output_dim={output_dim!r}: leave it None."
+                )
             outputs_n = num_classes
         else:
+            if num_classes is not None:
+                raise ValueError(
+                    f"num_classes is for task='classification', got num_classes={num_classes!r} "
+                    f"with task={task!r}: set output_dim for a regression readout's size."
+                )
             output_dim = check_positive_int("output_dim", output_dim, allow_none=True)
             outputs_n = output_dim or input_shape[1]
         if isinstance(units, list | tuple):
@@ -396,6 +406,8 @@ class EchoStateNetwork(keras.Model):
         widths = [r.units for r in self.reservoirs]
         feats = np.empty((*x.shape[:2], first + sum(widths)))
         feats[..., :first] = x[..., :first]
+        if mask is not None and first:
+            feats[~mask, :first] = 0.0  # as `keras.layers.Masking` gives the readout
         last, h, lo = [], x, first
         for i, r in enumerate(self.reservoirs):
             h0 = None if states is None else states[i]
@@ -439,6 +451,11 @@ class EchoStateNetwork(keras.Model):
                     xb, yb = np.asarray(xb)[None], np.asarray(yb)[None]
                 yield xb, yb
             return
+        if hasattr(x, "as_numpy_iterator"):
+            raise ValueError(
+                "x is a dataset, which yields its own targets: it must yield (x, y) pairs and y "
+                f"must be None, got y of type {type(y).__name__}."
+            )
         if y is None:
             raise ValueError("fit_readout needs y (the targets) with array x, got y=None.")
         x_len, y_len = len(x), len(y)
@@ -455,7 +472,18 @@ class EchoStateNetwork(keras.Model):
         if task == "classification":
             y = np.asarray(y)
             classes = self._args["num_classes"]
-            if y.ndim == 2 and y.shape[1] == classes:
+            if y.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"y must hold class ids (ints) or one-hot rows, got dtype {y.dtype} (map "
+                    f"labels such as strings to ids 0..{classes - 1} first)."
+                )
+            if y.ndim == 2 and y.shape[1] == classes and classes > 1:
+                _check_finite("y", y.astype(np.float64))
+                if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
+                    raise ValueError(
+                        f"y as (batch, {classes}) must be one-hot: every row 0/1 with exactly "
+                        "one 1 (soft labels are not class ids); pass class ids instead."
+                    )
                 labels = np.argmax(y, axis=1)
             elif y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
                 labels = y.reshape(-1)
@@ -490,7 +518,8 @@ class EchoStateNetwork(keras.Model):
             raise ValueError(f"y must be (batch, {out}) with batch {batch}, got shape {y.shape}.")
         return y
 
-    def _accumulate(self, xb, yb, washout, split, train, val, weights):
+    def _accumulate(self, xb, yb, washout, split, train, val, weights, seen):
+        """Adds a batch's rows to `train` and `val`; `seen[0]` counts the sequences so far."""
         xb = self._check_x(xb)
         batch, steps, _ = xb.shape
         yb = self._targets(yb, batch, steps)
@@ -502,9 +531,13 @@ class EchoStateNetwork(keras.Model):
         if self.task != "sequence_regression":
             feats, _ = self._run(xb, weights=weights, mask=mask)
             pooled = _pool(feats, mask, self._args["pooling"])
-            cut = batch - int(round(batch * split)) if split else batch
-            train.add(pooled[:cut], yb[:cut])
-            val.add(pooled[cut:], yb[cut:])
+            # Sequence i of the whole run validates when floor((i + 1) split) steps up: a
+            # share `split` of the sequences, spread evenly, whatever the batch size.
+            i = seen[0] + np.arange(batch)
+            to_val = np.floor((i + 1) * split) > np.floor(i * split)
+            seen[0] += batch
+            train.add(pooled[~to_val], yb[~to_val])
+            val.add(pooled[to_val], yb[to_val])
             return
         if mask is not None:
             self._accumulate_masked(xb, yb, mask, washout, split, train, val, weights)
@@ -564,8 +597,8 @@ class EchoStateNetwork(keras.Model):
                 `(x, y)` batches (each batch's sequences start from a zero state).
             y: targets: `(batch, timesteps, output_dim)` per step for `sequence_regression`
                 (teacher forcing: for one-step forecasting, `y` is `x` shifted by one step),
-                `(batch,)` class ids or one-hot for `classification`, `(batch, output_dim)`
-                for `regression`.
+                `(batch,)` class ids or one-hot rows (exactly one 1) for `classification`,
+                `(batch, output_dim)` for `regression`.
             washout: initial steps of each sequence left out of the fit (the reservoir's
                 transient); per-step tasks only. With `mask_value`, padded steps are left out
                 too and `washout` counts each sequence's unpadded steps.
@@ -573,8 +606,9 @@ class EchoStateNetwork(keras.Model):
                 each value is scored on validation data (from the same harvest: the reservoir
                 runs once) and the best one is used and kept as the model's ridge.
             validation_split: with a list of ridges and no `validation_data`: the share of the
-                data that scores them (the last steps of each sequence for per-step tasks, the
-                last sequences of each batch otherwise); the final fit uses all of it.
+                data that scores them (the last steps of each sequence for per-step tasks;
+                otherwise that share of the sequences, every `1/validation_split`-th one over the
+                whole run, whatever the batch size); the final fit uses all of it.
             validation_data: `(x_val, y_val)` arrays or a dataset, to score a list of ridges.
             batch_size: sequences harvested at once from array inputs.
 
@@ -599,6 +633,8 @@ class EchoStateNetwork(keras.Model):
                 f"pools over the whole sequence, as predict does. Got washout={washout}."
             )
         ridge = self._args["ridge"] if ridge is None else ridge
+        if isinstance(ridge, np.ndarray) and ridge.ndim == 0:
+            ridge = ridge.item()
         if isinstance(ridge, list | tuple | np.ndarray):
             ridges = [check_nonnegative_float(f"ridge[{i}]", r) for i, r in enumerate(ridge)]
             if not ridges:
@@ -615,23 +651,39 @@ class EchoStateNetwork(keras.Model):
                     "a list of ridges needs validation data: validation_split in (0, 1) or "
                     "validation_data, got validation_split=0."
                 )
-        weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
-        train, val = _Stats(), _Stats()
-        for xb, yb in self._batches(x, y, batch_size):
-            self._accumulate(xb, yb, washout, split, train, val, weights)
         if search and validation_data is not None:
             if isinstance(validation_data, tuple | list):
+                if len(validation_data) != 2:
+                    raise ValueError(
+                        "validation_data must be (x_val, y_val) or a dataset of (x, y) batches, "
+                        f"got a {type(validation_data).__name__} of {len(validation_data)} items."
+                    )
                 vx, vy = validation_data
-            else:
+            elif hasattr(validation_data, "as_numpy_iterator"):
                 vx, vy = validation_data, None
+            else:
+                raise TypeError(
+                    "validation_data must be (x_val, y_val) or a dataset of (x, y) batches, got "
+                    f"{type(validation_data).__name__}."
+                )
+        weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
+        train, val = _Stats(), _Stats()
+        seen = [0]
+        for xb, yb in self._batches(x, y, batch_size):
+            self._accumulate(xb, yb, washout, split, train, val, weights, seen)
+        if search and validation_data is not None:
             for xb, yb in self._batches(vx, vy, batch_size):
-                self._accumulate(xb, yb, washout, 0.0, val, _Stats(), weights)
+                self._accumulate(xb, yb, washout, 0.0, val, _Stats(), weights, [0])
         if train.rows == 0:
             raise ValueError("fit_readout got no training rows (empty x, or all washed out).")
         report = {}
         if search:
             if val.rows == 0:
-                raise ValueError("the validation split is empty: raise validation_split.")
+                raise ValueError(
+                    f"the validation split is empty (validation_split={split} of "
+                    f"{seen[0] or train.rows} {'sequences' if seen[0] else 'rows'}): raise "
+                    "validation_split or pass validation_data."
+                )
             scores = {r: val.mse(*_solve(train, r)) for r in ridges}
             best = min(scores, key=scores.get)
             report["validation_mse"] = scores
@@ -691,10 +743,11 @@ class EchoStateNetwork(keras.Model):
         weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
         w = keras.ops.convert_to_numpy(self.readout.kernel).astype(np.float64)
         b = keras.ops.convert_to_numpy(self.readout.bias).astype(np.float64)
-        # Padded warm-up steps (mask_value) hold the state: warm-ups of several lengths can
-        # share a batch, padded at the front so that each one's last step is the last.
-        feats, states = self._run(warmup, weights=weights, mask=self._mask(warmup))
-        y = feats[:, -1] @ w + b
+        # Padded warm-up steps (mask_value) hold the state, so warm-ups of several lengths can
+        # share a batch, padded at either end: each one's prediction is read at its last real step.
+        mask = self._mask(warmup)
+        feats, states = self._run(warmup, weights=weights, mask=mask)
+        y = _pool(feats, mask, "last", name="warmup") @ w + b
         out = np.empty((warmup.shape[0], steps, w.shape[1]))
         out[:, 0] = y
         for t in range(1, steps):
