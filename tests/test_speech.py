@@ -276,6 +276,13 @@ def test_resampling_and_pcm_scaling():
     assert a.dtype == b.dtype == np.float32 and len(b) == 8000
     (c,) = m.prepare_waveforms([np.array([16384, -32768] * 200, "int16")])
     assert c.max() == 0.5 and c.min() == -1.0
+    # One utterance as a 1-D tensor or a list of samples, as well as a 1-D array.
+    samples = [0.25, -0.5] * 200
+    for one in (tf.constant(samples), samples, np.array(samples)):
+        (d,) = m.prepare_waveforms(one)
+        np.testing.assert_array_equal(d, np.array(samples, "float32"))
+    (e,) = m.prepare_waveforms([16384, -32768] * 200)  # ints: 16-bit PCM
+    np.testing.assert_array_equal(e, c)
 
 
 def test_make_speech_examples_adds_speaker_ids():
@@ -295,6 +302,14 @@ def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
     assert y.numpy().tolist() == [9, 20, 27, 19, 28, 1]
     with pytest.raises(tf.errors.InvalidArgumentError, match="outside the vocabulary"):
         fn(tf.constant([1, 2], tf.int16), tf.constant("route 66"))
+    with pytest.raises(ValueError, match=r"audio must be mono.*got shape \(3, 2\)"):
+        fn(tf.zeros([3, 2], tf.int16), tf.constant("one"))
+    # TFDS's Audio feature gives int64 by default: 16-bit samples in a wider type.
+    for audio in (tf.constant([16384], tf.int64), tf.constant([2**30], tf.int32)):
+        np.testing.assert_allclose(fn(audio, tf.constant("a"))[0]["waveform"].numpy(), [0.5])
+    np.testing.assert_allclose(
+        fn(tf.constant([192], tf.uint8), tf.constant("a"))[0]["waveform"].numpy(), [0.5]
+    )
 
 
 def test_augment_waveform():
@@ -549,6 +564,36 @@ def test_check_examples_names_the_short_example():
 
 
 @pytest.mark.parametrize(
+    "labels, match",
+    [
+        ([[1, 2, 0], [1, 29, 0]], r"example 1 has label id 29 at position 1, outside \[0, 28\]"),
+        ([[1, -1, 0], [1, 2, 0]], r"example 0 has label id -1 at position 1"),
+        ([[1.5, 2.0], [1.0, 2.0]], "labels must be integer character ids"),
+        ([[1, 2, 0]], "x holds 2 utterances but y holds 1 labels"),
+    ],
+)
+def test_check_examples_refuses_labels_ctc_would_misread(labels, match):
+    # TensorFlow's CTC moves the blank last: id 29 would silently become the blank, larger ids
+    # would be dropped, and a negative one fails deep in the loss.
+    m = ctc_speech(**TINY)
+    with pytest.raises(ValueError, match=match):
+        m.check_examples({"length": np.array([8000, 8000])}, np.array(labels))
+
+
+def test_fit_checks_datasets_that_carry_sample_weights():
+    m = ctc_speech(**TINY)
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    labels = m.encode_texts(["ab", "c"])
+    ds = tf.data.Dataset.from_tensor_slices((x, labels, np.ones(2, "float32"))).batch(2)
+    m.check_examples(ds)  # (x, y, sample_weight) elements are read, not refused
+    short = tf.data.Dataset.from_tensor_slices(
+        ({"length": np.array([100])}, m.encode_texts(["hello world"]), np.ones(1))
+    ).batch(1)
+    with pytest.raises(ValueError, match="example 0 "):
+        m.check_examples(short)
+
+
+@pytest.mark.parametrize(
     "kwargs, match",
     [
         (dict(vocabulary=""), "vocabulary must be a non-empty string"),
@@ -596,7 +641,7 @@ def test_bad_transcription_inputs():
         m.transcribe([np.zeros((4000, 2), "int16")])
     with pytest.raises(ValueError, match="2-D array"):
         m.transcribe(np.zeros((2, 4000), "float32"))
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="must hold int16, int32, int64"):
         m.transcribe([np.array(["a"] * 400)])
     with pytest.raises(ValueError, match="sample_rate must be a positive int, got 0"):
         m.transcribe([np.zeros(4000)], sample_rate=0)
@@ -608,6 +653,12 @@ def test_bad_transcription_inputs():
         m.transcribe([np.full(4000, np.nan)])
     with pytest.raises(ValueError, match="beam_width"):
         m.transcribe([np.zeros(4000)], beam_width=0)
+    with pytest.raises(TypeError, match=r"lexicon must be a list of words, got one string 'one'"):
+        m.transcribe([np.zeros(4000)], lexicon="one")
+    with pytest.raises(TypeError, match="texts must be a list of strings, got one string 'one'"):
+        m.encode_texts("one")
+    with pytest.raises(ValueError, match="int64 audio is read as 16-bit PCM"):
+        m.transcribe([np.full(4000, 40000, "int64")])
 
 
 def test_trains_under_mixed_precision():

@@ -265,30 +265,53 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
 def waveform_to_float(audio):
     """Scales integer PCM to float32 in [-1, 1) (`int16 / 32768`); floats pass through.
 
+    int16 is 16-bit PCM, int32 32-bit PCM (`/ 2**31`), uint8 8-bit offset binary. int64 is
+    16-bit PCM held in a wider type, as TFDS's `Audio` feature gives it by default (and as a
+    Python list of ints becomes): `/ 32768`; a NumPy int64 array outside the int16 range is
+    refused.
+
     Args:
-        audio: a NumPy array (or tensor) of int16, int32, uint8 (offset binary) or float samples.
+        audio: a NumPy array (or tensor) of int16, int32, int64, uint8 or float samples.
 
     Example:
         >>> waveform_to_float(np.array([-32768, 16384], dtype="int16")).tolist()
         [-1.0, 0.5]
+        >>> waveform_to_float(np.array([16384], dtype="int64")).tolist()
+        [0.5]
     """
     if tf.is_tensor(audio):
-        if audio.dtype == tf.int16:
+        if audio.dtype in (tf.int16, tf.int64):
             return tf.cast(audio, tf.float32) / 32768.0
+        if audio.dtype == tf.int32:
+            return tf.cast(tf.cast(audio, tf.float64) / 2147483648.0, tf.float32)
+        if audio.dtype == tf.uint8:
+            return (tf.cast(audio, tf.float32) - 128.0) / 128.0
         if audio.dtype.is_floating:
             return tf.cast(audio, tf.float32)
-        raise TypeError(f"audio must be int16 or float, got a {audio.dtype.name} tensor.")
+        raise TypeError(
+            "audio must be int16, int32, int64, uint8 or float samples, got a "
+            f"{audio.dtype.name} tensor."
+        )
     a = np.asarray(audio)
     if a.dtype == np.int16:
         return a.astype("float32") / 32768.0
     if a.dtype == np.int32:
         return (a / 2147483648.0).astype("float32")
+    if a.dtype == np.int64:
+        if a.size and (a.min() < -32768 or a.max() > 32767):
+            raise ValueError(
+                f"int64 audio is read as 16-bit PCM (TFDS's Audio feature), but it holds "
+                f"values from {a.min()} to {a.max()}, outside [-32768, 32767]: pass int16, "
+                "int32 (32-bit PCM) or floats in [-1, 1]."
+            )
+        return a.astype("float32") / 32768.0
     if a.dtype == np.uint8:
         return (a.astype("float32") - 128.0) / 128.0
     if np.issubdtype(a.dtype, np.floating):
         return a.astype("float32")
     raise TypeError(
-        f"audio must hold numbers (int16, int32, uint8 or float samples), got dtype {a.dtype}."
+        "audio must hold int16, int32, int64 (16-bit PCM), uint8 or float samples, got dtype "
+        f"{a.dtype}."
     )
 
 

@@ -20,6 +20,8 @@ Labels are character ids: 0 is the CTC blank (and the labels' padding), characte
 vocabulary is id `i + 1`.
 """
 
+import numbers
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -346,7 +348,13 @@ class SpeechRecognizer(keras.Model):
             if x.cardinality() == tf.data.INFINITE_CARDINALITY:
                 return
             index = 0
-            for xb, yb in x.as_numpy_iterator():
+            for element in x.as_numpy_iterator():
+                if not isinstance(element, tuple | list) or len(element) < 2:
+                    raise ValueError(
+                        "a training dataset must yield (x, y) or (x, y, sample_weight), got an "
+                        f"element of type {type(element).__name__}."
+                    )
+                xb, yb = element[0], element[1]
                 lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
                 labels = labels if labels.ndim == 2 else labels[None]
                 self._check_lengths(lengths, labels, offset=index)
@@ -358,6 +366,26 @@ class SpeechRecognizer(keras.Model):
         self._check_lengths(lengths, np.atleast_2d(np.asarray(y)), offset=0)
 
     def _check_lengths(self, lengths, labels, offset):
+        if len(lengths) != len(labels):
+            raise ValueError(
+                f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
+                f"example {offset}): give one label row per utterance."
+            )
+        size = len(self.vocabulary)
+        if labels.dtype.kind not in "biu":
+            if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
+                raise ValueError(
+                    f"labels must be integer character ids, got dtype {labels.dtype} (from "
+                    f"example {offset}): use model.encode_texts(texts)."
+                )
+        bad = np.argwhere((labels < 0) | (labels > size))
+        if bad.size:
+            i, j = bad[0]
+            raise ValueError(
+                f"example {offset + i} has label id {labels[i, j]} at position {j}, outside "
+                f"[0, {size}]: ids are 1 + a character's index in the vocabulary of {size} "
+                "(0 pads); use model.encode_texts(texts)."
+            )
         frames = self.output_lengths(lengths.astype("int64"))
         nonzero = labels > 0
         label_lengths = nonzero.sum(axis=1)
@@ -386,6 +414,10 @@ class SpeechRecognizer(keras.Model):
             >>> m.encode_texts(["ab", "c"]).tolist()
             [[1, 2], [3, 0]]
         """
+        if isinstance(texts, str):
+            raise TypeError(
+                f"texts must be a list of strings, got one string {texts!r}: pass [{texts!r}]."
+            )
         index = {c: i + 1 for i, c in enumerate(self.vocabulary)}
         rows = []
         for i, text in enumerate(texts):
@@ -420,8 +452,14 @@ class SpeechRecognizer(keras.Model):
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
         sample_rate = check_positive_int("sample_rate", sample_rate)
-        if isinstance(waveforms, np.ndarray) and waveforms.ndim == 1:
+        if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 1:
             waveforms = [waveforms]
+        elif (
+            isinstance(waveforms, list | tuple)
+            and waveforms
+            and all(isinstance(v, numbers.Real) for v in waveforms)
+        ):
+            waveforms = [np.asarray(waveforms)]  # one utterance as a list of samples
         if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 2:
             raise ValueError(
                 f"waveforms must be a list of 1-D arrays (mono, any lengths), got a 2-D array of "
@@ -529,6 +567,11 @@ class SpeechRecognizer(keras.Model):
         """
         if beam_width is not None:
             check_positive_int("beam_width", beam_width)
+        if isinstance(lexicon, str):
+            raise TypeError(
+                f"lexicon must be a list of words, got one string {lexicon!r}: pass "
+                f"{lexicon.split()!r}."
+            )
         if not logits:
             return []
         if beam_width is None and lexicon is None:
@@ -617,7 +660,8 @@ def _stack(arrays):
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
-    `audio` is int16 PCM (as TFDS's `Audio` feature gives it) or float; `x` is
+    `audio` is mono PCM (int16, int32 or uint8; int64 holding 16-bit samples, as TFDS's
+    `Audio` feature gives them by default) or float; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
     character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
     with an error naming it. With `speakers` (a list of names), the map takes
@@ -654,7 +698,13 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
         )
 
     def fn(audio, text, speaker=None):
-        wave = waveform_to_float(tf.convert_to_tensor(audio))
+        audio = tf.convert_to_tensor(audio)
+        if audio.shape.rank is not None and audio.shape.rank != 1:
+            raise ValueError(
+                f"audio must be mono, one sample per step (rank 1), got shape {audio.shape}: "
+                "mix multi-channel audio to mono first (e.g. tf.reduce_mean(audio, axis=-1))."
+            )
+        wave = waveform_to_float(audio)
         if lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
         chars = tf.strings.unicode_decode(text, "UTF-8")
