@@ -423,10 +423,10 @@ def test_export_serves_like_predict(kind, tmp_path):
 # --- stateful truncated BPTT -------------------------------------------------------------------
 
 
-def _stateful(task, cell="lstm", **kwargs):
+def _stateful(task, cell="lstm", input_shape=(None, 1), **kwargs):
     return zoo.build(
         cell,
-        input_shape=(None, 1),
+        input_shape=input_shape,
         task=task,
         units=4,
         stateful=True,
@@ -455,6 +455,47 @@ def test_tbptt_predict_equals_one_pass(window):
         zoo.tbptt.reset_states(model)
         cut.append(keras.ops.convert_to_numpy(model(x[:, s : s + window])))
     assert not np.allclose(np.concatenate(cut, axis=1), windowed, atol=1e-4)
+
+
+def test_tbptt_predict_joins_the_windows_of_a_fixed_length_model():
+    # input_shape=(4, 1) fixes the time axis of the output; every window is still a piece of
+    # the series (not only the last).
+    model = _stateful("sequence_regression", input_shape=(4, 1))
+    x = np.random.default_rng(0).normal(size=(2, 12, 1)).astype("float32")
+    windowed = zoo.tbptt.predict(model, x, 4)
+    plain = zoo.models.lstm(input_shape=(None, 1), task="sequence_regression", units=4)
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(windowed, plain.predict(x, verbose=0), atol=1e-6)
+
+
+def test_numpy_ints_build_like_ints():
+    i = np.int64
+    model = zoo.models.lstm(
+        input_shape=(None, i(2)), task="classification", num_classes=i(3), units=i(4), seed=i(0)
+    )
+    assert model.output_shape == (None, 3)
+    forecast = zoo.models.gru(input_shape=(None, 2), task="forecast", horizon=i(2), units=4)
+    assert forecast.output_shape == (None, 2, 1)
+    tokens = zoo.models.lstm(vocab_size=i(9), embedding_dim=i(4), task="binary", units=4)
+    assert tokens.output_shape == (None, 1)
+    assert zoo.losses.MaskedSequenceCrossentropy(pad_id=i(0)).pad_id == 0
+    assert zoo.activations.LeakyReLU(np.float32(0.1)).negative_slope == pytest.approx(0.1)
+    s2s = zoo.models.seq2seq("ab", "cd", units=i(4), embedding_dim=i(4), max_target_length=i(5))
+    assert s2s.get_config()["units"] == 4 and type(s2s.get_config()["units"]) is int
+    lm = zoo.models.char_lm("abc", units=i(4), num_layers=i(1), embedding_dim=i(4), seed=i(0))
+    assert lm.output_shape[-1] == lm.vocab.size
+
+
+def test_forecast_head_outputs_float32_under_mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = zoo.models.lstm(input_shape=(None, 2), units=4, task="forecast", horizon=2)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    head = model.get_layer("head")
+    head.bias.assign(head.bias + 70000.0)  # beyond float16's largest value, 65504
+    out = model.predict(np.zeros((1, 3, 2), "float32"), verbose=0)
+    assert out.dtype == np.float32 and np.all(np.isfinite(out))
 
 
 def test_tbptt_predict_sequence_level():

@@ -5,6 +5,8 @@ slope cannot be saved. `LeakyReLU` is a small registered callable that stores it
 `get_config()`, so a model using it saves and loads with `safe_mode=True`.
 """
 
+import numbers
+
 import keras
 
 from zoo.validation import check_choice
@@ -27,7 +29,7 @@ class LeakyReLU:
     """
 
     def __init__(self, negative_slope=0.2):
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, int | float):
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
             raise TypeError(f"negative_slope must be a float, got {negative_slope!r}.")
         if not 0 <= negative_slope < 1:
             raise ValueError(f"negative_slope must be in [0, 1), got {negative_slope!r}.")

@@ -69,23 +69,55 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
         loss: `None` for the task's natural loss, one of the task's loss names, or a
             `keras.losses.Loss` instance.
 
+    Returns:
+        `(num_classes, output_dim, horizon)`, NumPy ints turned into ints.
+
     Example:
         >>> validate(get_task("classification"), num_classes=3)
+        (3, 1, None)
     """
     if task.name in ("classification", "tagging"):
         if num_classes is None:
             raise ValueError(f"task={task.name!r} needs num_classes (an int >= 2), got None.")
-        check_positive_int("num_classes", num_classes)
+        num_classes = check_positive_int("num_classes", num_classes)
         if num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+    elif num_classes is not None:
+        hint = " (a binary head has one sigmoid output)" if task.name == "binary" else ""
+        raise ValueError(
+            f"num_classes is for task='classification' or 'tagging', got num_classes="
+            f"{num_classes!r} with task={task.name!r}{hint}: leave it None."
+        )
     if not task.categorical:
-        check_positive_int("output_dim", output_dim)
+        output_dim = check_positive_int("output_dim", output_dim)
     if task.name == "forecast":
         if horizon is None:
             raise ValueError("task='forecast' needs horizon (a positive int), got None.")
-        check_positive_int("horizon", horizon)
+        horizon = check_positive_int("horizon", horizon)
+    elif horizon is not None:
+        raise ValueError(
+            f"horizon is for task='forecast', got horizon={horizon!r} with task={task.name!r}: "
+            "leave it None."
+        )
     if loss is not None and not isinstance(loss, keras.losses.Loss):
         check_choice(f"loss (for task={task.name!r})", loss, task.losses)
+    if isinstance(loss, keras.losses.Loss) and task.categorical and _from_logits(loss):
+        raise ValueError(
+            f"loss={type(loss).__name__}(from_logits=True) would apply a second softmax: the "
+            f"{task.name!r} head already outputs probabilities (softmax or sigmoid). Pass the "
+            "loss with from_logits=False."
+        )
+    return num_classes, output_dim, horizon
+
+
+def _from_logits(loss):
+    """Whether a Keras loss takes logits (its own attribute, or in its config)."""
+    if getattr(loss, "from_logits", False):
+        return True
+    try:
+        return bool(loss.get_config().get("from_logits", False))
+    except (NotImplementedError, AttributeError, TypeError):
+        return False
 
 
 def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):
@@ -117,7 +149,7 @@ def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):
         return keras.layers.Dense(num_classes, activation="softmax", **dense)(x)
     if task.name == "forecast":
         y = keras.layers.Dense(horizon * output_dim, **dense)(x)
-        return keras.layers.Reshape((horizon, output_dim), name="forecast")(y)
+        return keras.layers.Reshape((horizon, output_dim), dtype="float32", name="forecast")(y)
     return keras.layers.Dense(output_dim, **dense)(x)
 
 

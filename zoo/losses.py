@@ -1,5 +1,7 @@
 """Losses of the sequence models: a token-averaged cross-entropy that ignores padding, and CTC."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -50,9 +52,9 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
         # "sum": the token average is computed in `call`; Keras's own mask handling (from a
         # mask on the predictions) then only multiplies by the same 0/1 mask again.
         super().__init__(name=name, reduction="sum")
-        if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
+        if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral) or pad_id < 0:
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
-        self.pad_id = pad_id
+        self.pad_id = int(pad_id)
         self.from_logits = check_bool("from_logits", from_logits)
 
     def call(self, y_true, y_pred):

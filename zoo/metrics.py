@@ -5,9 +5,12 @@ batch to another length changes none of them.
 """
 
 import math
+import numbers
 
 import keras
 from keras import ops
+
+from zoo.validation import check_bool
 
 
 class _MaskedTokenMetric(keras.metrics.Metric):
@@ -15,10 +18,10 @@ class _MaskedTokenMetric(keras.metrics.Metric):
 
     def __init__(self, pad_id=0, from_logits=True, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
+        if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral) or pad_id < 0:
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
-        self.pad_id = pad_id
-        self.from_logits = from_logits
+        self.pad_id = int(pad_id)
+        self.from_logits = check_bool("from_logits", from_logits)
         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
 

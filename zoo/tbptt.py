@@ -26,6 +26,28 @@ def reset_states(model):
             layer.reset_states()
 
 
+def _check_stateful(model):
+    """Raises unless some recurrent layer of `model` carries its state (`stateful=True`)."""
+    if not any(
+        isinstance(layer, keras.layers.RNN) and layer.stateful
+        for layer in model._flatten_layers(include_self=False)
+    ):
+        raise ValueError(
+            f"model {model.name!r} has no stateful recurrent layer: windows would each start "
+            "from a zero state. Build it with stateful=True and batch_size=..."
+        )
+
+
+def _per_step(model):
+    """Whether `model` predicts one output per input step (not a forecast's horizon)."""
+    shape = model.output_shape
+    return (
+        isinstance(shape, tuple)
+        and len(shape) >= 3
+        and not any(layer.name == "forecast" for layer in model.layers)
+    )
+
+
 def _windows(x, window):
     check_positive_int("window", window)
     x = np.asarray(x)
@@ -56,6 +78,18 @@ def fit(model, x, y, window, epochs=1, verbose=0):
         >>> len(fit(m, x, x, window=5, epochs=2))
         2
     """
+    _check_stateful(model)
+    if not _per_step(model):
+        raise ValueError(
+            f"fit trains per-step models (tagging, sequence_regression) window by window; model "
+            f"{model.name!r} gives one output per sequence (output shape {model.output_shape})."
+        )
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim < 2 or y.ndim < 2 or x.shape[:2] != y.shape[:2]:
+        raise ValueError(
+            f"x and y must be (batch_size, T, ...) with the same batch and steps, got x of shape "
+            f"{x.shape} and y of shape {y.shape}."
+        )
     losses = []
     for epoch in range(check_positive_int("epochs", epochs)):
         reset_states(model)
@@ -91,9 +125,11 @@ def predict(model, x, window):
         >>> predict(m, np.zeros((2, 12, 1), "float32"), window=4).shape
         (2, 12, 1)
     """
+    _check_stateful(model)
+    x = np.asarray(x)
     reset_states(model)
     outs = [keras.ops.convert_to_numpy(model(x[:, s], training=False)) for s in _windows(x, window)]
     reset_states(model)
-    if outs[0].ndim >= 3 and len(model.output_shape) >= 3 and model.output_shape[1] is None:
+    if _per_step(model):
         return np.concatenate(outs, axis=1)
     return outs[-1]

@@ -309,24 +309,34 @@ def build_rnn(
     """
     check_choice("cell", cell, tuple(CELLS))
     task_ = heads.get_task(task)
-    heads.validate(task_, num_classes, output_dim, horizon, loss)
+    num_classes, output_dim, horizon = heads.validate(task_, num_classes, output_dim, horizon, loss)
     layer_units = check_units(units, num_layers)
     check_fraction("dropout", dropout)
     check_fraction("recurrent_dropout", recurrent_dropout)
     activation = activations.get(activation, "activation")
     recurrent_activation = activations.get(recurrent_activation, "recurrent_activation")
     check_bool("bidirectional", bidirectional)
-    if bidirectional:
-        check_choice("merge_mode", merge_mode, MERGE_MODES)
+    check_choice("merge_mode", merge_mode, MERGE_MODES)
+    if not bidirectional and merge_mode != "concat":
+        raise ValueError(
+            f"merge_mode={merge_mode!r} combines the two directions of a bidirectional model; "
+            "this one is unidirectional (bidirectional=False): leave merge_mode as 'concat'."
+        )
+    if cell == "simple_rnn" and recurrent_activation != "sigmoid":
+        raise ValueError(
+            f"recurrent_activation is the gate activation of LSTM and GRU; simple_rnn has no "
+            f"gates. Got recurrent_activation={recurrent_activation!r}: leave it 'sigmoid'."
+        )
     for flag in ("residual", "layer_norm", "stateful", "text", "mask_zero", "compile"):
         check_bool(flag, locals()[flag])
     if residual and len(set(layer_units)) > 1:
         raise ValueError(f"residual=True needs the same units in every layer, got {units!r}.")
-    check_seed(seed)
+    seed = check_seed(seed)
     text = text or vectorizer is not None
-    check_positive_int("num_mels", num_mels)
+    num_mels = check_positive_int("num_mels", num_mels)
+    embedding_dim = check_positive_int("embedding_dim", embedding_dim)
     if sample_rate is not None:
-        check_positive_int("sample_rate", sample_rate)
+        sample_rate = check_positive_int("sample_rate", sample_rate)
         given = {
             "vocab_size": vocab_size,
             "text": text or None,
@@ -347,10 +357,22 @@ def build_rnn(
             vocab_size = vectorizer.vocabulary_size()
         if vocab_size is None:
             raise ValueError("text=True needs vocab_size (the vectorizer's max_tokens), got None.")
-        check_positive_int("vocab_size", vocab_size)
-        check_positive_int("embedding_dim", embedding_dim)
+        vocab_size = check_positive_int("vocab_size", vocab_size)
+        if mask_value is not None:
+            raise ValueError(
+                f"mask_value marks padded steps of real-valued inputs; token ids are padded "
+                f"with id 0 (mask_zero). Got mask_value={mask_value!r} with vocab_size="
+                f"{vocab_size}: leave it None."
+            )
         if input_shape is not None and not text:
-            check_positive_int("input_shape[0] (timesteps)", input_shape[0], allow_none=True)
+            if not isinstance(input_shape, tuple | list) or len(input_shape) != 1:
+                raise ValueError(
+                    f"with vocab_size (token ids) input_shape is (timesteps or None,), got "
+                    f"{input_shape!r}: token ids have no feature axis."
+                )
+            input_shape = (
+                check_positive_int("input_shape[0] (timesteps)", input_shape[0], allow_none=True),
+            )
     elif input_shape is None:
         raise ValueError(
             "give input_shape=(timesteps or None, features) for real-valued sequences, "
@@ -361,7 +383,12 @@ def build_rnn(
         input_shape = check_input_shape(input_shape)
     if mask_value is not None and not isinstance(mask_value, numbers.Real):
         raise TypeError(f"mask_value must be a number or None, got {mask_value!r}.")
-    check_positive_int("sequence_length", sequence_length, allow_none=True)
+    sequence_length = check_positive_int("sequence_length", sequence_length, allow_none=True)
+    if sequence_length is not None and not text:
+        raise ValueError(
+            f"sequence_length pads or cuts raw text (text=True); got sequence_length="
+            f"{sequence_length} without text=True: give input_shape=(timesteps, ...) instead."
+        )
     if stateful:
         if bidirectional:
             raise ValueError(
@@ -370,7 +397,7 @@ def build_rnn(
             )
         if batch_size is None:
             raise ValueError("stateful=True needs batch_size (the fixed batch size), got None.")
-        check_positive_int("batch_size", batch_size)
+        batch_size = check_positive_int("batch_size", batch_size)
         if text:
             raise ValueError("stateful=True takes sequences or token ids, not text=True.")
     if clipnorm is not None:

@@ -57,9 +57,9 @@ class CharLM(keras.Model):
     ):
         vocab = Vocabulary(vocabulary, split=split, name="vocabulary")
         check_choice("cell", cell, tuple(CELLS))
-        check_positive_int("units", units)
-        check_positive_int("num_layers", num_layers)
-        check_positive_int("embedding_dim", embedding_dim)
+        units = check_positive_int("units", units)
+        num_layers = check_positive_int("num_layers", num_layers)
+        embedding_dim = check_positive_int("embedding_dim", embedding_dim)
         check_fraction("dropout", dropout)
         check_choice("activation", activation, ("tanh", "relu", "softsign", "sigmoid"))
         if activation != "tanh":
@@ -67,7 +67,7 @@ class CharLM(keras.Model):
                 ("char_lm", activation),
                 f"char_lm: activation={activation!r} leaves the fast cuDNN kernel (needs 'tanh').",
             )
-        check_seed(seed)
+        seed = check_seed(seed)
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         x = keras.layers.Embedding(
             vocab.size, embedding_dim, mask_zero=True, name="embedding",

@@ -57,9 +57,8 @@ def _check_args(a):
         a["target_vocabulary"], TARGET_SPECIALS, split=a["split"], name="target_vocabulary"
     )
     check_choice("cell", a["cell"], tuple(CELLS))
-    check_positive_int("units", a["units"])
-    check_positive_int("num_layers", a["num_layers"])
-    check_positive_int("embedding_dim", a["embedding_dim"])
+    for key in ("units", "num_layers", "embedding_dim", "max_target_length"):
+        a[key] = check_positive_int(key, a[key])  # NumPy ints become ints
     check_bool("bidirectional_encoder", a["bidirectional_encoder"])
     check_choice("attention", a["attention"], ATTENTIONS)
     check_fraction("dropout", a["dropout"])
@@ -69,8 +68,7 @@ def _check_args(a):
             ("seq2seq", a["activation"]),
             f"seq2seq: activation={a['activation']!r} leaves the fast cuDNN kernel (needs 'tanh').",
         )
-    check_positive_int("max_target_length", a["max_target_length"])
-    check_seed(a["seed"])
+    a["seed"] = check_seed(a["seed"])
     return source, target
 
 
@@ -128,7 +126,7 @@ class Seq2Seq(keras.Model):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         self._config_items = tuple(args.items())
         self.source_vocab, self.target_vocab = src_vocab, tgt_vocab
-        self.max_target_length = max_target_length
+        self.max_target_length = args["max_target_length"]
 
     @staticmethod
     def _graph(src_vocab, tgt_vocab, a):

@@ -6,6 +6,8 @@ Python (`Vocabulary.encode`, for `translate`/`generate`) and in tf.data (`Vocabu
 Keras `StringLookup`), so training and inference agree.
 """
 
+import collections
+
 import keras
 import tensorflow as tf
 
@@ -36,7 +38,7 @@ def check_vocabulary(name, tokens, reserved=()):
     bad = [t for t in tokens if not isinstance(t, str) or not t]
     if bad:
         raise ValueError(f"{name} must hold non-empty strings, got {bad[:5]!r}.")
-    dupes = sorted({t for t in tokens if list(tokens).count(t) > 1})
+    dupes = sorted(t for t, n in collections.Counter(tokens).items() if n > 1)
     if dupes:
         raise ValueError(f"{name} must hold distinct tokens, got duplicates {dupes[:5]!r}.")
     clash = [t for t in tokens if t in reserved]
@@ -64,6 +66,22 @@ class Vocabulary:
         check_choice("split", split, SPLITS)
         self.specials = tuple(specials)
         self.tokens = check_vocabulary(name, tokens, reserved=("[UNK]", *self.specials))
+        if split == "char":
+            long = [t for t in self.tokens if len(t) != 1]
+            if long:
+                raise ValueError(
+                    f"{name} with split='char' must hold single characters (text is split into "
+                    f"characters, so {long[0]!r} could never match), got {long[:5]!r}: use "
+                    "split='whitespace' for words."
+                )
+        else:
+            spaced = [t for t in self.tokens if len(t.split()) != 1]
+            if spaced:
+                raise ValueError(
+                    f"{name} with split='whitespace' must hold words without whitespace (text is "
+                    f"split at whitespace, so {spaced[0]!r} could never match), got "
+                    f"{spaced[:5]!r}."
+                )
         self.split = split
         self.name = name
         self.offset = 2 + len(self.specials)
