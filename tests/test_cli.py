@@ -1,9 +1,11 @@
 """The `rnnzoo` command line and `python -m recipes.NAME`."""
 
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from zoo import cli
@@ -15,13 +17,24 @@ def test_list_shows_every_recipe_with_offline_flag(capsys):
     lines = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
     assert set(lines) == set(cli.recipe_names())
     assert lines["adding_gru"][-1] == "yes" and lines["mnist_gru"][-1] == "no"
+    # FSDD-based datasets build offline only from --manual-dir, else they download
+    assert lines["spoken_digit_esn"][-1] == lines["spoken_digit_strings_ctc"][-1] == "manual"
+    assert lines["synthetic_speech_ctc"][-1] == "yes"
     assert lines["imdb_bilstm"][1:4] == ["bidirectional", "imdb_reviews", "binary"]
 
 
-def test_info(capsys):
-    assert cli.main(["info", "adding_lstm"]) == 0
+@pytest.mark.parametrize(
+    "name, says",
+    [
+        ("adding_lstm", "adding_problem/t200 (offline)"),
+        ("spoken_digit_esn", "(offline with --manual-dir DIR holding its files, else downloads)"),
+        ("mnist_gru", "mnist (downloads)"),
+    ],
+)
+def test_info(name, says, capsys):
+    assert cli.main(["info", name]) == 0
     out = capsys.readouterr().out
-    assert "adding_problem/t200" in out and "lstm" in out and "rnnzoo run adding_lstm" in out
+    assert says in out and f"rnnzoo run {name}" in out
 
 
 @pytest.mark.parametrize("name", ["addng_gru", "../etc", "os"])
@@ -33,7 +46,7 @@ def test_unknown_recipe_is_one_line_and_nonzero(name, capsys):
         assert "Did you mean 'adding_gru'" in err
 
 
-def test_run_through_cli_and_python_m(tfds_data_dir, tmp_path):
+def test_run_through_cli_and_python_m(tfds_data_dir, tmp_path, capsys):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     common = [
         "--epochs",
@@ -64,6 +77,18 @@ def test_run_through_cli_and_python_m(tfds_data_dir, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         assert (out / "model.keras").exists() and f"results in {out}" in done.stdout
 
+    # the same folder again: refused in one line, the finished run kept; --overwrite replaces it
+    out = tmp_path / "0"
+    metrics = (out / "metrics.json").read_bytes()
+    again = ["run", "adding_simple_rnn", *common, "--output", str(out)]
+    assert cli.main(again) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rnnzoo run: error: --output") and "holds a finished run" in err
+    assert "\n" not in err and (out / "metrics.json").read_bytes() == metrics
+    assert cli.main([*again, "--overwrite", "--set", "units=3"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model_kwargs"]["units"] == 3 and (out / "metrics.json").read_bytes() != metrics
+
 
 def test_bad_value_exits_nonzero_with_argument_named(tmp_path, capsys):
     code = cli.main(["run", "adding_gru", "--output", str(tmp_path), "--set", "dropout=1.5"])
@@ -78,3 +103,50 @@ def test_multiworker_strategy_says_why_it_is_not_offered(tmp_path, capsys):
     assert exit_.value.code == 2
     assert "'multiworker' is not offered" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        (["run", "adding_gru", "--epochs", "0"], "epochs must be a positive int, got 0"),
+        (["run", "adding_gru", "--batch-size", "0"], "batch_size must be a positive int, got 0"),
+        (["run", "adding_gru", "--seed", "-1"], "--seed must be an int in [0, 2**32 - 1], got -1"),
+        (["tune", "adding_gru", "--set", "batch_size=0"], "batch_size must be a positive int"),
+        (["tune", "adding_gru", "--epochs", "0"], "epochs must be a positive int, got 0"),
+        (["tune", "adding_gru", "--verbose", "7"], "--verbose must be one of 0, 1, 2, got 7"),
+        (["tune", "adding_gru", "--seed", "-1"], "--seed must be an int in [0, 2**32 - 1]"),
+    ],
+)
+def test_bad_numbers_are_one_line_errors(args, error, tmp_path, capsys):
+    assert cli.main([*args, "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"rnnzoo {args[0]}: error: ") and error in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_os_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "config.json").write_text("{}")
+    assert cli.main(["run", "adding_gru", "--output", str(tmp_path / "config.json")]) == 2
+    assert "config.json is a file, not a folder" in capsys.readouterr().err
+
+    def full_disk(args):
+        raise OSError(28, "No space left on device", "runs/x/model.keras")
+
+    monkeypatch.setattr(cli, "_run", full_disk)
+    assert cli.main(["run", "adding_gru"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "rnnzoo run: error: No space left on device: 'runs/x/model.keras'"
+
+
+@pytest.mark.parametrize("model", ["folder", "missing.keras", "notes.keras"])
+def test_transcribe_with_a_bad_model_path_is_one_line(model, tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "notes.keras").write_text("not a zip")
+    wav = tmp_path / "a.wav"
+    from scipy.io import wavfile
+
+    wavfile.write(wav, 8000, np.zeros(800, np.int16))
+    assert cli.main(["transcribe", str(tmp_path / model), str(wav)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"rnnzoo transcribe: error: cannot load model '{tmp_path / model}'")
+    assert "\n" not in err

@@ -151,6 +151,30 @@ def test_manual_dir_without_fsdd_files(tmp_path):
         _prepare("fsdd/all", tmp_path / "data", manual)
 
 
+def test_manual_dir_missing_a_split_says_which(tmp_path):
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    for path in DATA.glob("*_0.wav"):  # only FSDD's test indices
+        (manual / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(ValueError, match=r"'all' config's train and validation split would be"):
+        _prepare("fsdd/all", tmp_path / "data", manual)
+
+
+def test_missing_manual_dir_and_failed_download_name_both(tmp_path):
+    class Offline:
+        _manual_dir = tmp_path / "typo"
+
+        @property
+        def manual_dir(self):
+            raise AssertionError("Manual directory does not exist or is empty.")
+
+        def download_and_extract(self, url):
+            raise ConnectionError("no network")
+
+    with pytest.raises(ValueError, match=r"manual_dir .*typo is missing or empty.*no network"):
+        files.locate_clips(Offline())
+
+
 def test_locate_clips_in_subfolder_or_download(tmp_path):
     recordings = tmp_path / "manual" / "fsdd" / "recordings"
     recordings.mkdir(parents=True)
@@ -190,6 +214,14 @@ def test_read_wav_rejects_other_formats(tmp_path, rate, samples, message):
     path = tmp_path / "0_theo_0.wav"
     scipy.io.wavfile.write(path, rate, samples)
     with pytest.raises(ValueError, match=message):
+        files.read_wav(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"junk"])
+def test_read_wav_names_an_unreadable_file(tmp_path, content):
+    path = tmp_path / "3_theo_7.wav"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"3_theo_7.wav: not a readable WAV file"):
         files.read_wav(path)
 
 

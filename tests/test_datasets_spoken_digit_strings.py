@@ -199,6 +199,8 @@ def test_manual_dir_without_fsdd_files(tmp_path):
     "kwargs, message",
     [
         ({"num_train": 0}, "num_train must be a positive int, got 0"),
+        ({"num_train": True}, "num_train must be a positive int, got True"),
+        ({"seed": -1}, "seed must be a non-negative int, got -1"),
         ({"min_digits": 3, "max_digits": 2}, "max_digits must be an int >= min_digits"),
         ({"pause_ms": (300, 50)}, "pause_ms must satisfy"),
         ({"edge_ms": (0,)}, "edge_ms must be two ints"),

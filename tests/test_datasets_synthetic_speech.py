@@ -105,6 +105,8 @@ def test_voices_list_accents_and_variants_that_all_speak():
     [
         ({"text": ""}, "text must be a non-empty string, got ''"),
         ({"text": "  "}, "text must be a non-empty string"),
+        ({"text": "four\x00 two"}, "text must not hold NUL characters"),
+        ({"text": "four \ud800"}, "text must be encodable as UTF-8"),
         ({"pitch": 100}, "pitch must be an int from 0 to 99, got 100"),
         ({"pitch": -1}, "pitch must be an int from 0 to 99, got -1"),
         ({"pitch": 50.5}, "pitch must be an int"),

@@ -89,9 +89,9 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
     assert config["model_kwargs"]["units"] == best["model_kwargs"]["units"]
     trial0 = (out / "search" / "trial_0" / "trial.json").read_bytes()
 
-    # the same command again: a finished search runs no new trial
-    recipe_tuning.tune(TINY, max_trials=2, **common)
-    assert len(_rows(out)) == 2
+    # the same command again: a finished search runs no new trial; best/ is retrained afresh
+    again = recipe_tuning.tune(TINY, max_trials=2, retrain_best=True, **common)
+    assert len(_rows(out)) == 2 and again["retrained"]["epochs_run"] == retrained["epochs_run"]
     assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
     # another space in the same folder: refused, nothing lost
     with pytest.raises(
@@ -102,6 +102,11 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
     with pytest.raises(RecipeError, match=r"tuner \(stored 'random', now 'bayesian'\)"):
         recipe_tuning.tune(TINY, tuner="bayesian", max_trials=2, **common)
     assert len(_rows(out)) == 2
+    # --overwrite with a bad argument: refused before the old search is deleted
+    with pytest.raises(ValueError, match=r"--objective must be a metric .*got 'val_mea'"):
+        recipe_tuning.tune(TINY, max_trials=2, objective="val_mea", overwrite=True, **common)
+    assert len(_rows(out)) == 2 and (out / "tuning.json").exists()
+    assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
 
 
 def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
@@ -255,6 +260,11 @@ def test_bayesian_and_hyperband(tfds_data_dir, tmp_path):
         (dict(chief="h:1", worker_id="chief2"), r"without 'chief'.*got 'chief2'"),
         (dict(chief="h:1", worker_id="t0", overwrite=True), r"--overwrite is for the chief"),
         (dict(chief_timeout=0), r"chief_timeout must be seconds > 0, got 0"),
+        (dict(overrides={"batch_size": 0}), r"batch_size must be a positive int, got 0"),
+        (dict(epochs=0), r"epochs must be a positive int, got 0"),
+        (dict(tuner="hyperband", max_epochs=0), r"max_epochs must be a positive int, got 0"),
+        (dict(verbose=7), r"--verbose must be one of 0, 1, 2, got 7"),
+        (dict(seed=-1), r"--seed must be an int in \[0, 2\*\*32 - 1\], got -1"),
     ],
 )
 def test_bad_options_fail_before_any_work(kwargs, error, tmp_path):
@@ -270,6 +280,47 @@ def test_bad_objective_and_override_name_the_choices(tfds_data_dir, tmp_path):
     with pytest.raises(RecipeError, match=r"--set unitz: not an argument of model 'gru'"):
         recipe_tuning.tune(TINY, overrides={"unitz": 3}, **common)
     assert not (tmp_path / "o" / "search").exists()
+
+
+@pytest.mark.parametrize(
+    "trials, error",
+    [
+        (2, r"no trial .*completed .*2 FAILED.*callbacks broke"),  # the search ran out
+        (3, r"search stopped: Number of consecutive failures .*3 FAILED.*callbacks broke"),
+    ],
+)
+def test_search_where_every_trial_failed_has_no_best(trials, error, tfds_data_dir, tmp_path):
+    def broken(model, validation_batches):
+        raise ValueError("the recipe's callbacks broke")
+
+    out = tmp_path / "f"
+    with pytest.raises(RecipeError, match=error):
+        recipe_tuning.tune(
+            dataclasses.replace(TINY, callbacks=broken),
+            max_trials=trials,
+            epochs=1,
+            output=out,
+            data_dir=tfds_data_dir,
+            verbose=0,
+        )
+    assert [r["status"] for r in _rows(out)] == ["FAILED"] * trials
+    assert not (out / "best_hyperparameters.json").exists()
+
+
+def test_best_trial_is_a_completed_one_with_a_finite_score():
+    import keras_tuner
+
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss")
+    for i, (status, score) in enumerate(
+        [("FAILED", None), ("COMPLETED", float("nan")), ("COMPLETED", 0.5), ("COMPLETED", 0.3)]
+    ):
+        trial = keras_tuner.engine.trial.Trial(oracle.get_space(), trial_id=str(i), status=status)
+        trial.score = score
+        oracle.trials[str(i)] = trial
+    assert [t.trial_id for t in recipe_tuning._best_trials(oracle, "min")] == ["3"]
+    assert [t.trial_id for t in recipe_tuning._best_trials(oracle, "max")] == ["2"]
+    del oracle.trials["2"], oracle.trials["3"]
+    assert recipe_tuning._best_trials(oracle, "min") == []
 
 
 def test_cli_tune_errors_are_one_line(capsys):

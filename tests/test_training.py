@@ -1,6 +1,9 @@
 """The recipe runner: outputs, resume, overrides, errors, and the catalogue recipes on mock data."""
 
+import dataclasses
 import json
+import os
+import stat
 
 import keras
 import numpy as np
@@ -49,6 +52,34 @@ def test_run_writes_every_result(tfds_data_dir, tmp_path, capsys):
     # the saved model holds the best epoch's weights, whose validation loss was recorded
     assert metrics["best_val_loss"] == pytest.approx(min(history["val_loss"]))
     assert str(out) in capsys.readouterr().out
+    # model.keras gets the mode of the other outputs, not mkstemp's 0600
+    mode = stat.S_IMODE((out / "model.keras").stat().st_mode)
+    assert mode == stat.S_IMODE((out / "metrics.json").stat().st_mode) == 0o666 & ~_umask()
+
+    # a finished run is never overwritten silently: refused before anything is touched
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    with pytest.raises(training.RecipeError, match=r"holds a finished run .*--overwrite"):
+        training.run(ADDING, epochs=1, batch_size=256, output=out, overrides=TINY)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    # --overwrite replaces it
+    again = training.run(
+        ADDING,
+        epochs=1,
+        batch_size=256,
+        output=out,
+        data_dir=tfds_data_dir,
+        overrides=TINY,
+        verbose=0,
+        overwrite=True,
+    )
+    assert again["epochs_run"] == 1
+    assert len(json.loads((out / "history.json").read_text())["loss"]) == 1
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -72,6 +103,16 @@ def test_interrupted_run_resumes(tfds_data_dir, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         training.run(ADDING, callbacks=[_Interrupt(at_epoch=1)], **kwargs)
     assert (out / "backup").exists() and not (out / "model.keras").exists()
+    config = (out / "config.json").read_bytes()
+    # another command in the same folder: refused before anything is written
+    for other, keys in (
+        ({**TINY, "units": 8}, r"model_kwargs \(stored"),
+        ({**TINY, "learning_rate": 0.5}, r"model_kwargs"),
+        ({"units": 4}, r"dataset \(stored 'adding_problem/t50', now 'adding_problem/t200'\)"),
+    ):
+        with pytest.raises(training.RecipeError, match=r"interrupted run that differs .*" + keys):
+            training.run(ADDING, **{**kwargs, "overrides": other})
+    assert (out / "config.json").read_bytes() == config
     again = _Interrupt(at_epoch=-1)
     metrics = training.run(ADDING, callbacks=[again], **kwargs)
     assert again.begun == [2]  # epochs 0 and 1 were not run again
@@ -92,6 +133,90 @@ def test_overrides_reach_model_and_recipe():
         training.configure(ADDING, {"task": "binary"})
     with pytest.raises(training.RecipeError, match="key=value"):
         training.parse_overrides(["units"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (dict(epochs=0), r"epochs must be a positive int, got 0"),
+        (dict(batch_size=-2), r"batch_size must be a positive int, got -2"),
+        (dict(overrides={"batch_size": 0}), r"batch_size must be a positive int, got 0"),
+        (dict(seed=-1), r"--seed must be an int in \[0, 2\*\*32 - 1\], got -1"),
+        (dict(overrides={"early_stopping": "abc"}), r"early_stopping must be a positive int"),
+        (dict(overrides={"validation_fraction": 7}), r"validation_fraction must be in \(0, 1\)"),
+        (dict(overrides={"validation_fraction": 0.2}), r"validates on dataset .*own 'validation'"),
+        (dict(overrides={"monitor": "val_los"}), r"monitor must be a metric .*Did you mean"),
+        (
+            dict(overrides={"dataset": "adding_problem/t999"}),
+            r"no config .t999.; its configs are t200, t50, t400",
+        ),
+    ],
+)
+def test_bad_settings_fail_before_writing(kwargs, error, tfds_data_dir, tmp_path):
+    overrides = {**TINY, **kwargs.pop("overrides", {})}
+    with pytest.raises((ValueError, TypeError, training.RecipeError), match=error):
+        training.run(
+            ADDING, output=tmp_path / "r", data_dir=tfds_data_dir, overrides=overrides, **kwargs
+        )
+    assert not (tmp_path / "r").exists()
+
+
+def test_validation_fraction_carves_the_training_split():
+    no_split = dataclasses.replace(ADDING, validation_split=None)
+    recipe, _ = training.configure(no_split, {"validation_fraction": 0.25})
+    assert recipe.validation_fraction == 0.25
+    with pytest.raises(ValueError, match=r"validation_fraction must be in \(0, 1\), got 0"):
+        training.configure(no_split, {"validation_fraction": 0})
+
+
+class _NaNMonitor(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        logs["val_loss"] = float("nan")
+
+
+def test_diverged_run_still_writes_strict_json(tfds_data_dir, tmp_path, capsys):
+    recipe = dataclasses.replace(ADDING, plot=None, callbacks=lambda model, val: [_NaNMonitor()])
+    out = tmp_path / "run"
+    metrics = training.run(
+        recipe,
+        epochs=2,
+        batch_size=256,
+        output=out,
+        data_dir=tfds_data_dir,
+        overrides=TINY,
+        verbose=0,
+    )
+
+    def refuse(constant):
+        raise ValueError(f"{constant} in strict JSON")
+
+    history = json.loads((out / "history.json").read_text(), parse_constant=refuse)
+    stored = json.loads((out / "metrics.json").read_text(), parse_constant=refuse)
+    assert history["val_loss"] == [None, None] and stored == metrics
+    assert metrics["best_epoch"] is None and metrics["best_val_loss"] is None
+    assert "training diverged" in capsys.readouterr().out
+
+
+def test_unknown_monitor_of_a_hooked_recipe_stops_at_the_first_epoch(tfds_data_dir, tmp_path):
+    recipe = dataclasses.replace(ADDING, plot=None, callbacks=lambda model, val: [])
+    with pytest.raises(training.RecipeError, match=r"its training reports .*got 'val_los'"):
+        training.run(
+            recipe,
+            epochs=3,
+            batch_size=256,
+            output=tmp_path,
+            data_dir=tfds_data_dir,
+            overrides={**TINY, "monitor": "val_los"},
+            verbose=0,
+        )
+    assert not (tmp_path / "model.keras").exists()
+
+
+def test_output_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(training.RecipeError, match=r"config.json is a file, not a folder"):
+        training.run(ADDING, output=tmp_path / "config.json", overrides=TINY)
+    assert (tmp_path / "config.json").read_text() == "{}"
 
 
 def test_bad_model_argument_fails_before_loading_data(tmp_path):

@@ -6,6 +6,7 @@ until asked to.
 
 import argparse
 import importlib
+import os
 import pkgutil
 import re
 import sys
@@ -49,10 +50,18 @@ def _list(args):
     rows = [("recipe", "model", "dataset", "task", "offline")]
     for name in recipe_names():
         r = load_recipe(name)
-        rows.append((r.name, r.model, r.dataset, r.task, "yes" if r.offline else "no"))
+        rows.append((r.name, r.model, r.dataset, r.task, r.offline_status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+# `rnnzoo info`'s words for `Recipe.offline_status` (`rnnzoo list`'s offline column).
+_OFFLINE = {
+    "yes": "offline",
+    "manual": "offline with --manual-dir DIR holding its files, else downloads",
+    "no": "downloads",
+}
 
 
 def _info(args):
@@ -62,7 +71,7 @@ def _info(args):
     spec = registry.get(r.model)
     print(f"{r.name}: {r.description}")
     print(f"  model     {r.model} ({spec.description})")
-    print(f"  dataset   {r.dataset} ({'offline' if r.offline else 'downloads'})")
+    print(f"  dataset   {r.dataset} ({_OFFLINE.get(r.offline_status, r.offline_status)})")
     print(f"  task      {r.task}")
     print(f"  epochs    {r.epochs}, batch size {r.batch_size}, best epoch by {r.monitor}")
     for k, v in r.model_kwargs.items():
@@ -113,11 +122,18 @@ def _transcribe(args):
 
     if args.beam_width is not None and args.beam_width < 1:
         raise ValueError(f"--beam-width must be a positive int, got {args.beam_width}.")
+    if not os.path.isfile(args.model):
+        what = "a folder" if os.path.isdir(args.model) else "no such file"
+        raise ValueError(
+            f"cannot load model {args.model!r}: {what}; give the model.keras file a speech "
+            "recipe wrote (e.g. runs/NAME/model.keras)."
+        )
     waves = [read_wav(path) for path in args.files]
     try:
         model = keras.models.load_model(args.model, safe_mode=True)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"cannot load model {args.model!r}: {e}") from None
+    except Exception as e:  # Keras raises many types for a file it cannot read
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise ValueError(f"cannot load model {args.model!r}: {reason}") from None
     if not hasattr(model, "transcribe"):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a speech recogniser.")
     lexicon = None
@@ -165,13 +181,13 @@ def parser():
 
 def main(argv=None):
     """Entry point of the `rnnzoo` console script; returns the exit code."""
-    from zoo.training import RecipeError
+    from zoo.training import RecipeError, os_error_message
 
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (RecipeError, ValueError, TypeError) as e:
-        print(f"rnnzoo {args.command}: error: {e}", file=sys.stderr)
+    except (RecipeError, ValueError, TypeError, OSError) as e:
+        print(f"rnnzoo {args.command}: error: {os_error_message(e)}", file=sys.stderr)
         return 2
     return 0
 

@@ -9,6 +9,7 @@ above it, beside the CLI.
 
 import dataclasses
 import json
+import math
 import pathlib
 import shutil
 import time
@@ -18,11 +19,12 @@ import keras_tuner
 
 from zoo import training, tuning
 from zoo.data import batches
-from zoo.validation import check_positive_int, suggest
+from zoo.validation import check_choice, check_positive_int, suggest
 
 # Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass, so
 # Hyperband, which shares out epochs and continues trials from checkpoints, does not apply.
 CLOSED_FORM = ("esn",)
+VERBOSITY = (0, 1, 2)
 
 
 class RecipeHyperModel(tuning.ZooHyperModel):
@@ -145,6 +147,31 @@ def _check_same_search(stored, now, out):
         )
 
 
+def _best_trials(oracle, direction):
+    """The best COMPLETED trial with a finite score, as a list of one (or none).
+
+    keras-tuner's own `get_best_trials` fills its list with unfinished or failed trials when
+    too few completed, so a failed trial could pass for the best.
+    """
+    done = [
+        t
+        for t in oracle.trials.values()
+        if t.status == "COMPLETED" and t.score is not None and math.isfinite(t.score)
+    ]
+    return sorted(done, key=lambda t: t.score, reverse=direction == "max")[:1]
+
+
+def _failures(oracle):
+    """What the trials ended as, e.g. `2 FAILED: ValueError: ...` (the first failure's reason)."""
+    statuses = [t.status for t in oracle.trials.values()]
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+    for trial in oracle.trials.values():
+        message = (getattr(trial, "message", None) or "").strip()
+        if message:
+            return f"{counts or 'no trial'}; the first failure: {message.splitlines()[-1]}"
+    return counts or "no trial ran"
+
+
 def _remove_outputs(out):
     for name in ("search", "best"):
         shutil.rmtree(out / name, ignore_errors=True)
@@ -192,8 +219,10 @@ def tune(
         factor: Hyperband's reduction factor (default 3).
         objective: the metric to optimise (default the recipe's `monitor`).
         output: the output folder (default `runs/<recipe>_tune`).
-        overwrite: delete an earlier search in `output` and start afresh.
-        retrain_best: retrain the best configuration with `zoo.training.run` into `output/best`.
+        overwrite: delete an earlier search in `output` and start afresh (once every check
+            has passed and the data has loaded).
+        retrain_best: retrain the best configuration with `zoo.training.run` into `output/best`
+            (replacing an earlier retraining there).
         overrides: `{key: value}` like `--set`: a model argument set here is fixed, not tuned;
             `batch_size` fixes the batch size.
         data_dir: TFDS data folder.
@@ -213,11 +242,17 @@ def tune(
         metrics of `best/`) with `retrain_best`; a worker, which writes no results, returns
         `None` for the first three.
 
+    Raises:
+        RecipeError: `output` holds another search, or no trial completed with a finite
+            objective (then no `best_hyperparameters.json` is written).
+
     Example:
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
         >>> tune(RECIPE, max_trials=3, epochs=1, output="/tmp/adding_tune")  # doctest: +SKIP
     """
     max_trials, factor = tuning.check_tuner_options(tuner, max_trials, epochs, max_epochs, factor)
+    seed = training.check_seed(seed)
+    check_choice("--verbose", verbose, VERBOSITY)
     if isinstance(chief_timeout, bool) or not isinstance(chief_timeout, int | float):
         raise TypeError(f"chief_timeout must be seconds > 0, got {chief_timeout!r}.")
     if not chief_timeout > 0:
@@ -237,9 +272,10 @@ def tune(
     configured, model_kwargs = training.configure(recipe, overrides)
     _, fixed_by_user = training.configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
     if tuner == "hyperband":
-        max_epochs = check_positive_int("max_epochs", max_epochs or configured.epochs)
+        max_epochs = configured.epochs if max_epochs is None else max_epochs
+        max_epochs = check_positive_int("max_epochs", max_epochs)
     else:
-        epochs = check_positive_int("epochs", epochs or configured.epochs)
+        epochs = check_positive_int("epochs", configured.epochs if epochs is None else epochs)
     space = getattr(configured, "search_space", None)
     tunable = tuning.ZooHyperModel(recipe.model, {}, space=space, batch_sizes=None)
     tunable = set(tunable.tuned_kwargs(keras_tuner.HyperParameters()))
@@ -256,8 +292,8 @@ def tune(
     hm = RecipeHyperModel(configured, fixed, batch_sizes=batch_sizes)
 
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
-    if overwrite:
-        _remove_outputs(out)
+    if out.exists() and not out.is_dir():
+        raise training.RecipeError(f"--output {out} is a file, not a folder; choose another.")
     with tuning.tuner_env(tuner_id, host, port):
         if role == "worker":
             try:
@@ -292,8 +328,10 @@ def tune(
             buckets=configured.buckets,
         )
         sig_path = out / "tuning.json"
-        fresh = not sig_path.exists()
-        if sig_path.exists():
+        fresh = overwrite or not sig_path.exists()
+        if overwrite:  # every check has passed and the data loaded: the old search can go
+            _remove_outputs(out)
+        elif sig_path.exists():
             _check_same_search(json.loads(sig_path.read_text()), sig, out)
         elif (out / "search" / "oracle.json").exists() and role != "worker":
             raise training.RecipeError(
@@ -319,42 +357,59 @@ def tune(
             if fresh and role != "worker":  # nothing worth resuming: leave no half search
                 _remove_outputs(out)
             raise ValueError(str(e)) from None
+        except RuntimeError as e:  # keras-tuner's limit of consecutive failed trials
+            if "consecutive failures" not in str(e) or role == "worker":
+                raise
+            tuning.write_csv(tuning.trial_rows(search.oracle, objective), out / "trials.csv")
+            raise training.RecipeError(
+                f"the search stopped: {str(e).splitlines()[0]} ({_failures(search.oracle)}); "
+                f"see {out}/trials.csv, fix the cause and re-run with --overwrite."
+            ) from None
         if role == "worker":
             print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
         oracle = search.oracle
         rows = tuning.trial_rows(oracle, objective)
-        best = oracle.get_best_trials(1)
+        best = _best_trials(oracle, direction)
     written = [tuning.write_csv(rows, out / "trials.csv")]
     title = f"{recipe.name}: {tuner} search"
     plot = tuning.plot_objective(rows, objective, direction, out / "objective.png", title)
     written.append(pathlib.Path(plot))
     result = {"best_hyperparameters": None, "best_score": None, "trials": len(rows), "output": out}
-    if best:
-        hp = best[0].hyperparameters.copy()
-        model_values, fit_values = hm.tuned_kwargs(hp.copy()), hm.fit_values(hp.copy())
-        run_epochs = fit_values.get("epochs") or hp.values.get("tuner/epochs") or epochs
-        summary = {
-            "trial": best[0].trial_id,
-            "objective": objective,
-            "direction": direction,
-            "score": best[0].score,
-            "hyperparameters": hp.values,
-            "model_kwargs": model_values,
-            "batch_size": fit_values.get("batch_size", configured.batch_size),
-            "epochs": run_epochs,
-        }
-        training._write_json(out / "best_hyperparameters.json", summary)
-        written.append(out / "best_hyperparameters.json")
-        result.update(best_hyperparameters=hp.values, best_score=best[0].score)
+    if not best:
+        (out / "best_hyperparameters.json").unlink(missing_ok=True)
+        print(f"\n{recipe.name}: no trial of {len(rows)} completed with a finite {objective}.")
+        raise training.RecipeError(
+            f"no trial of the search in {out} completed with a finite {objective} "
+            f"({_failures(oracle)}), so there is no best configuration; see {out}/trials.csv, "
+            "fix the cause and re-run with --overwrite."
+        )
+    hp = best[0].hyperparameters.copy()
+    model_values, fit_values = hm.tuned_kwargs(hp.copy()), hm.fit_values(hp.copy())
+    run_epochs = fit_values.get("epochs") or hp.values.get("tuner/epochs") or epochs
+    summary = {
+        "trial": best[0].trial_id,
+        "objective": objective,
+        "direction": direction,
+        "score": best[0].score,
+        "hyperparameters": hp.values,
+        "model_kwargs": model_values,
+        "batch_size": fit_values.get("batch_size", configured.batch_size),
+        "epochs": run_epochs,
+    }
+    training._write_json(out / "best_hyperparameters.json", summary)
+    written.append(out / "best_hyperparameters.json")
+    result.update(best_hyperparameters=hp.values, best_score=best[0].score)
     done = sum(r["status"] == "COMPLETED" for r in rows)
     print(f"\n{recipe.name}: {done} of {len(rows)} trials completed", end="")
-    print(f", best {objective} {result['best_score']:.4g}" if best else "; no trial completed")
+    print(f", best {objective} {result['best_score']:.4g}")
     print(f"results in {out}/:")
     for path in written:
         print(f"  {path.name}")
-    if retrain_best and best:
+    if retrain_best:
         run_overrides = {**overrides, **model_values, "batch_size": summary["batch_size"]}
+        # best/ is this search's own output: an earlier retraining is replaced, not refused
+        retrained = any((out / "best" / n).exists() for n in ("metrics.json", "model.keras"))
         result["retrained"] = training.run(
             recipe,
             epochs=run_epochs,
@@ -364,6 +419,7 @@ def tune(
             seed=seed,
             overrides=run_overrides,
             verbose=verbose,
+            overwrite=retrained,
         )
     return result
 

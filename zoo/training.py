@@ -12,8 +12,11 @@ import dataclasses
 import datetime
 import inspect
 import json
+import math
+import numbers
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -29,7 +32,6 @@ from zoo import plots, registry
 from zoo.data import batches, quantile_boundaries, sequence_length
 from zoo.validation import (
     check_choice,
-    check_fraction,
     check_positive_float,
     check_positive_int,
     suggest,
@@ -116,12 +118,28 @@ class Recipe:
 
     @property
     def offline(self):
-        """Whether the dataset is generated locally by one of rnn-zoo's own builders."""
+        """Whether the dataset builds offline by itself (`offline_status == "yes"`)."""
+        return self.offline_status == "yes"
+
+    @property
+    def offline_status(self):
+        """How the dataset builds: `"yes"` offline, `"manual"` offline with `--manual-dir`, `"no"`.
+
+        `"yes"`: it builds offline by itself; `"manual"`: offline only with `--manual-dir`
+        holding its files, else it downloads; `"no"`: it downloads. rnn-zoo's own builders say
+        which in their `OFFLINE` attribute; any other TFDS dataset downloads.
+
+        Example:
+            >>> Recipe(name="r", model="gru", dataset="fsdd/all", task="sequence").offline_status
+            'manual'
+        """
         try:
             cls = tfds.builder_cls(self.dataset.split("/")[0])
         except Exception:  # an unknown name: certainly not one of ours
-            return False
-        return cls.__module__.startswith("zoo.datasets")
+            return "no"
+        if not cls.__module__.startswith("zoo.datasets"):
+            return "no"
+        return getattr(cls, "OFFLINE", "no")
 
 
 class WarmupCosine(keras.callbacks.Callback):
@@ -239,7 +257,56 @@ def configure(recipe, overrides):
                 f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
                 + suggest(key, allowed)
             )
-    return dataclasses.replace(recipe, **recipe_changes), model_kwargs
+    configured = dataclasses.replace(recipe, **recipe_changes)
+    _check_settings(configured, recipe_changes)
+    return configured, model_kwargs
+
+
+def _check_settings(recipe, changed):
+    """Checks the recipe settings `--set` changed (`changed`), before anything runs."""
+    for key in ("epochs", "batch_size"):
+        if key in changed:
+            check_positive_int(key, changed[key])
+    if "early_stopping" in changed:
+        check_positive_int("early_stopping", changed["early_stopping"], allow_none=True)
+    if "buckets" in changed:
+        check_positive_int("buckets", changed["buckets"], allow_none=True)
+    if "monitor" in changed and not isinstance(changed["monitor"], str):
+        raise TypeError(f"monitor must be a metric name, got {changed['monitor']!r}.")
+    if "validation_fraction" in changed:
+        check_validation_fraction(changed["validation_fraction"])
+        if recipe.validation_split is not None:
+            raise RecipeError(
+                f"--set validation_fraction: recipe {recipe.name!r} validates on dataset "
+                f"{recipe.dataset!r}'s own {recipe.validation_split!r} split, so no share of "
+                f"the training split is carved for validation; leave validation_fraction out."
+            )
+
+
+def check_validation_fraction(value):
+    """Raises unless `0 < value < 1`: the share of the training split carved for validation.
+
+    Example:
+        >>> check_validation_fraction(0.1)
+        0.1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"validation_fraction must be a float in (0, 1), got {value!r}.")
+    if not 0 < value < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {value!r}.")
+    return float(value)
+
+
+def check_seed(seed):
+    """Raises unless `seed` is an int in `[0, 2**32 - 1]` (what NumPy's generator takes).
+
+    Example:
+        >>> check_seed(0)
+        0
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"--seed must be an int in [0, 2**32 - 1], got {seed!r}.")
+    return int(seed)
 
 
 def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
@@ -250,7 +317,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     """
     train, val = recipe.train_split, recipe.validation_split
     if val is None:
-        cut = round(100 * (1 - check_fraction("validation_fraction", recipe.validation_fraction)))
+        cut = round(100 * (1 - check_validation_fraction(recipe.validation_fraction)))
         train, val = f"{train}[:{cut}%]", f"{train}[{cut}%:]"
     splits = _load(
         recipe, recipe.dataset, [train, val, recipe.test_split], data_dir, manual_dir, seed
@@ -267,6 +334,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
 
 def _load(recipe, name, split, data_dir, manual_dir, seed):
     """`tfds.load` of `name`'s splits, with the recipe's examples and preprocess maps applied."""
+    _check_config_name(name)
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
     try:
         splits = tfds.load(
@@ -279,7 +347,7 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
             download_and_prepare_kwargs={"download_config": download_config},
         )
     except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
-        reason = " ".join(str(e).split())[:300]
+        reason = " ".join(str(e).split())  # one line, whole: its end says what is valid
         raise RecipeError(
             f"could not load dataset {name!r} ({type(e).__name__}: {reason}). "
             "Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir DIR holding "
@@ -290,6 +358,21 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
     if recipe.preprocess is not None:
         splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
     return splits
+
+
+def _check_config_name(name):
+    """Raises `RecipeError` listing the configs when `name`'s config is not its builder's."""
+    builder, _, config = str(name).partition("/")
+    config = config.split(":")[0]
+    try:
+        configs = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS]
+    except Exception:  # an unknown builder: tfds.load says what is wrong
+        return
+    if config and configs and config not in configs:
+        raise RecipeError(
+            f"dataset {name!r}: {builder} has no config {config!r}; its configs are "
+            f"{', '.join(configs)}." + suggest(config, configs)
+        )
 
 
 def _check_mix(mix):
@@ -503,9 +586,32 @@ def _versions():
 
 
 def _write_json(path, obj):
+    """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically."""
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    tmp.write_text(json.dumps(_finite(obj), indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
+
+
+def _finite(obj):
+    """`obj` as strict JSON can hold it: a non-finite float as `None`, NumPy scalars as Python's.
+
+    What JSON has no type for goes through `_json_default`.
+
+    Example:
+        >>> _finite({"loss": [0.5, float("nan")], "best": np.float32("inf")})
+        {'loss': [0.5, None], 'best': None}
+    """
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, str) else k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return _finite(_json_default(obj))
 
 
 def _json_default(value):
@@ -523,11 +629,99 @@ def save_model(model, path):
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 → the mode of the other outputs
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# What a run writes into its output folder besides config.json (removed by `overwrite`).
+_RUN_OUTPUTS = (
+    "history.json",
+    "metrics.json",
+    "model.keras",
+    "history.csv",
+    "best.weights.h5",
+    "learning_curves.png",
+)
+# The config.json keys a resumed run may change: where the data is, how it was started.
+_RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir")
+
+
+def _output_state(out, overwrite):
+    """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run."""
+    if out.exists() and not out.is_dir():
+        raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
+    finished = [n for n in ("metrics.json", "model.keras") if (out / n).exists()]
+    if overwrite and (finished or (out / "backup").exists()):
+        return "overwrite"
+    if finished:
+        raise RecipeError(
+            f"--output {out} holds a finished run ({' and '.join(finished)}); pass --overwrite "
+            "to replace it, or choose another --output."
+        )
+    return "resume" if (out / "backup").exists() else "fresh"
+
+
+def _check_same_run(out, config):
+    """Raises `RecipeError` naming the keys where an interrupted run's config.json differs."""
+    try:
+        stored = json.loads((out / "config.json").read_text())
+        if not isinstance(stored, dict):
+            raise ValueError(f"not a JSON object but {type(stored).__name__}")
+    except (OSError, ValueError) as e:
+        raise RecipeError(
+            f"--output {out} holds an interrupted run whose config.json cannot be read ({e}), "
+            "so it cannot be checked against this command; pass --overwrite to start afresh, "
+            "or choose another --output."
+        ) from None
+    now = json.loads(json.dumps(_finite(config)))
+    keys = sorted((stored.keys() | now.keys()) - set(_RESUME_MAY_DIFFER))
+    diffs = [f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})" for k in keys
+             if stored.get(k) != now.get(k)]  # fmt: skip
+    if diffs:
+        raise RecipeError(
+            f"--output {out} holds an interrupted run that differs from this command in "
+            + "; ".join(diffs)
+            + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
+            "start afresh, or choose another --output."
+        )
+
+
+def _metric_names(model, recipe, val):
+    """What `model.fit` reports for `model`: its metrics, plain and `val_`."""
+    sample = batched(recipe, val.take(2), 2, cache=False)
+    scores = model.evaluate(sample, return_dict=True, verbose=0)
+    return [*scores, *(f"val_{name}" for name in scores)]
+
+
+def _unknown_monitor(recipe, reported, what):
+    return RecipeError(
+        f"monitor must be a metric recipe {recipe.name!r} reports; {what} reports "
+        f"{', '.join(reported) or 'nothing'}, got {recipe.monitor!r}."
+        + suggest(recipe.monitor, list(reported))
+    )
+
+
+class _CheckMonitor(keras.callbacks.Callback):
+    """Stops a run at its first epoch's end when the logs lack the monitored metric."""
+
+    def __init__(self, recipe):
+        super().__init__()
+        self.recipe = recipe
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Raises `RecipeError` unless the logs hold the recipe's monitor."""
+        if logs is not None and self.recipe.monitor not in logs:
+            raise _unknown_monitor(self.recipe, list(logs), "its training")
 
 
 def run(
@@ -543,6 +737,7 @@ def run(
     callbacks=None,
     strategy=None,
     verbose="auto",
+    overwrite=False,
 ):
     """Trains and evaluates `recipe`, writing every result into `output`.
 
@@ -551,7 +746,8 @@ def run(
         epochs: overrides the recipe's epochs.
         batch_size: overrides the recipe's batch size.
         output: the output folder (default `runs/<recipe name>`); re-running an interrupted
-            run with the same folder resumes it.
+            run with the same folder (and the same settings) resumes it. A folder holding a
+            finished run is refused unless `overwrite`.
         data_dir: TFDS data folder (default TFDS's own, `~/tensorflow_datasets`).
         manual_dir: folder of manually downloaded dataset files.
         seed: seeds the model, the shuffling and Keras's global generators.
@@ -560,52 +756,36 @@ def run(
         strategy: `None` (one device) or `"mirrored"`: data-parallel training over all the
             machine's devices with `tf.distribute.MirroredStrategy` (`batch_size` is global).
         verbose: Keras's `fit` verbosity.
+        overwrite: replace a run (finished or interrupted) already in `output`.
 
     Returns:
-        The metrics dict also written to `metrics.json`.
+        The metrics dict also written to `metrics.json` (a non-finite value as `None`).
+
+    Raises:
+        RecipeError: `output` holds a finished run (without `overwrite`) or an interrupted run
+            of other settings, the monitor is not a metric the model reports, or the data
+            cannot be loaded; nothing in `output` has changed then. (A recipe with a `fit` or
+            `callbacks` hook reports metrics only while it trains: its monitor is checked at
+            the first epoch's end.)
 
     Example:
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
         >>> run(RECIPE, epochs=1, output="/tmp/adding_gru")  # doctest: +SKIP
     """
     recipe, model_kwargs = configure(recipe, overrides or {})
-    epochs = check_positive_int("epochs", epochs or recipe.epochs)
-    batch_size = check_positive_int("batch_size", batch_size or recipe.batch_size)
+    epochs = check_positive_int("epochs", recipe.epochs if epochs is None else epochs)
+    batch_size = check_positive_int(
+        "batch_size", recipe.batch_size if batch_size is None else batch_size
+    )
+    seed = check_seed(seed)
     out = pathlib.Path(output or pathlib.Path("runs") / recipe.name)
-    out.mkdir(parents=True, exist_ok=True)
+    state = _output_state(out, overwrite)
     keras.utils.set_random_seed(seed)
 
     model_kwargs = {"seed": seed, **model_kwargs}
     strategy = distribution_strategy(strategy)
     with strategy.scope():  # the model's and the optimizer's variables live on every replica
         model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
-    train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
-    if model_kwargs.get("text"):
-        adapt_vectorizer(model, train)
-    bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
-    train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
-    val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
-
-    mode = _mode(recipe.monitor)
-    best_path = out / "best.weights.h5"
-    if not (out / "backup").exists():  # a fresh run, not the resumption of an interrupted one
-        for stale in (out / "history.csv", best_path):
-            stale.unlink(missing_ok=True)
-    standard = [
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-        keras.callbacks.TensorBoard(str(out / "tensorboard")),
-        keras.callbacks.ModelCheckpoint(
-            str(best_path),
-            monitor=recipe.monitor,
-            mode=mode,
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
-        ),
-    ]
-    callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or ())
     config = {
         "recipe": recipe.name,
         "model": recipe.model,
@@ -627,20 +807,65 @@ def run(
         "versions": _versions(),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
     }
+    if state == "resume":
+        _check_same_run(out, config)
+    train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
+    if model_kwargs.get("text"):
+        adapt_vectorizer(model, train)
+    # A fit or callbacks hook may report more than `evaluate` (e.g. `val_cer`): then the first
+    # epoch's logs (or, for a fit hook calling no callback, its history) are checked.
+    hooked = recipe.fit is not None or recipe.callbacks is not None
+    if not hooked:
+        names = _metric_names(model, recipe, val)
+        if recipe.monitor not in names:
+            raise _unknown_monitor(recipe, names, "its model")
+    bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
+    train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
+    val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
+
+    mode = _mode(recipe.monitor)
+    best_path = out / "best.weights.h5"
+    if state == "overwrite":
+        shutil.rmtree(out / "backup", ignore_errors=True)
+        shutil.rmtree(out / "tensorboard", ignore_errors=True)
+        for name in (*_RUN_OUTPUTS, recipe.plot_name):
+            (out / name).unlink(missing_ok=True)
+    elif state == "fresh":  # not the resumption of an interrupted run
+        for stale in (out / "history.csv", best_path):
+            stale.unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    standard = [
+        _CheckMonitor(recipe),
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.TensorBoard(str(out / "tensorboard")),
+        keras.callbacks.ModelCheckpoint(
+            str(best_path),
+            monitor=recipe.monitor,
+            mode=mode,
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
+        ),
+    ]
+    callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or ())
     _write_json(out / "config.json", config)
 
     start, cpu_start = time.perf_counter(), time.process_time()
     history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     history = _full_history(out / "history.csv", history)
+    if history and recipe.monitor not in history:  # a fit hook that called no callback
+        raise _unknown_monitor(recipe, list(history), "its fit hook")
     if best_path.exists():
         model.load_weights(str(best_path))
     scores = model.evaluate(test_b, return_dict=True, verbose=0)
     monitored = history.get(recipe.monitor, [])
     best_epoch = None
-    if monitored:
+    if any(math.isfinite(v) for v in monitored):  # else training diverged: no best epoch
         pick = np.nanargmin if mode == "min" else np.nanargmax
-        best_epoch = int(pick(monitored)) + 1
+        best_epoch = int(pick(np.where(np.isfinite(monitored), monitored, np.nan))) + 1
     metrics = {
         **{f"test_{k}": float(v) for k, v in scores.items()},
         "best_epoch": best_epoch,
@@ -656,6 +881,7 @@ def run(
         extra = recipe.evaluate(model, test_b)
         metrics.update({f"test_{k}": v for k, v in extra.items()})
         metrics["evaluate_seconds"] = round(time.perf_counter() - start, 2)
+    metrics = _finite(metrics)
     _write_json(out / "history.json", history)
     _write_json(out / "metrics.json", metrics)
     model_path = save_model(model, out / "model.keras")
@@ -665,6 +891,11 @@ def run(
         written.append(recipe.plot(model, test_b, out / recipe.plot_name))
     written.append(out / "tensorboard")
     print(f"\n{recipe.name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+    if best_epoch is None:
+        print(
+            f"training diverged: {recipe.monitor} was never finite, so no epoch is best; "
+            "the model holds the last weights (try a lower learning rate)."
+        )
     print(f"results in {out}/:")
     for path in written:
         print(f"  {pathlib.Path(path).name}")
@@ -691,6 +922,11 @@ def add_run_arguments(parser):
     parser.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     parser.add_argument("--output", help="output folder (default: runs/NAME); re-run to resume")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a run (finished or interrupted) already in the output folder",
+    )
     parser.add_argument("--data-dir", help="TFDS data folder (default: ~/tensorflow_datasets)")
     parser.add_argument("--manual-dir", help="folder of manually downloaded dataset files")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -719,6 +955,7 @@ def run_from_args(recipe, args):
         seed=args.seed,
         overrides=parse_overrides(args.set),
         strategy=args.strategy,
+        overwrite=args.overwrite,
     )
 
 
@@ -738,6 +975,19 @@ def main(recipe, argv=None):
     args = parser.parse_args(argv)
     try:
         run_from_args(recipe, args)
-    except (RecipeError, ValueError, TypeError) as e:
-        print(f"{recipe.name}: error: {e}", file=sys.stderr)
+    except (RecipeError, ValueError, TypeError, OSError) as e:
+        print(f"{recipe.name}: error: {os_error_message(e)}", file=sys.stderr)
         sys.exit(2)
+
+
+def os_error_message(error):
+    """One line for `error`: an `OSError` as `reason: 'path'`, anything else as `str(error)`.
+
+    Example:
+        >>> os_error_message(FileExistsError(17, "File exists", "r1/config.json"))
+        "File exists: 'r1/config.json'"
+    """
+    if isinstance(error, OSError) and error.strerror:
+        paths = [p for p in (error.filename, error.filename2) if p is not None]
+        return error.strerror + "".join(f": {str(p)!r}" for p in paths)
+    return str(error)

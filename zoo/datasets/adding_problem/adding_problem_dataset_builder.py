@@ -117,6 +117,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         AddingProblemConfig(name="t200", length=200, description="Sequences of 200 steps."),

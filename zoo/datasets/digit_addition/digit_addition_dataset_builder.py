@@ -76,6 +76,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for digit addition (split sizes are class attributes)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         DigitAdditionConfig(name="d3", digits=3, description="Operands of 1 to 3 digits."),

@@ -169,7 +169,13 @@ def read_wav(path) -> np.ndarray:
         array([ 0,  5, -7], dtype=int16)
     """
     data = epath.Path(path).read_bytes()
-    rate, samples = scipy.io.wavfile.read(io.BytesIO(data))
+    try:
+        rate, samples = scipy.io.wavfile.read(io.BytesIO(data))
+    except (ValueError, EOFError) as e:
+        raise ValueError(
+            f"{path}: not a readable WAV file (expected mono 8 kHz 16-bit PCM, as FSDD's "
+            f"recordings are): {e}"
+        ) from None
     if rate != SAMPLE_RATE:
         raise ValueError(
             f"{path}: sample rate must be {SAMPLE_RATE} Hz (FSDD's rate), got {rate} Hz; "
@@ -209,6 +215,7 @@ def locate_clips(dl_manager) -> list[Clip]:
         >>> [clip.key for clip in locate_clips(types.SimpleNamespace(manual_dir=folder))]
         ['3_theo_0']
     """
+    checked = getattr(dl_manager, "_manual_dir", None)  # the path, whether or not it exists
     try:
         manual_dir = epath.Path(dl_manager.manual_dir)
     except AssertionError:  # TFDS's way to say: the manual dir is missing or empty
@@ -224,7 +231,16 @@ def locate_clips(dl_manager) -> list[Clip]:
             "fsdd/recordings/ below it, such as ../shared/data/fsdd/recordings. Point manual_dir "
             f"at such a folder, or use no manual dir (or an empty one) to download {ARCHIVE_URL}"
         )
-    extracted = epath.Path(dl_manager.download_and_extract(ARCHIVE_URL))
+    try:
+        extracted = epath.Path(dl_manager.download_and_extract(ARCHIVE_URL))
+    except Exception as e:  # offline, or the archive moved: say where recordings were looked for
+        where = f"manual_dir {checked} is missing or empty" if checked else "there is no manual_dir"
+        raise ValueError(
+            f"found no FSDD recordings: {where}, and downloading {ARCHIVE_URL} failed "
+            f"({type(e).__name__}: {str(e)[:200]}). Offline, point manual_dir (--manual-dir) at "
+            f"a folder of WAV files named {FILENAME_PATTERN}, such as "
+            "../shared/data/fsdd/recordings."
+        ) from e
     for folder in [extracted / "recordings", *sorted(extracted.glob("*/recordings"))]:
         clips = find_clips(folder)
         if clips:

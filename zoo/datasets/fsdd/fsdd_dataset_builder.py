@@ -166,6 +166,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for FSDD, one example per recording, split by speaker (see the configs)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "manual"  # offline only with --manual-dir (the FSDD recordings), else downloads
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = speaker_configs()
     DEFAULT_CONFIG_NAME = "all"
@@ -194,6 +195,19 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         """Finds the recordings (manual dir or download) and splits them by the config's rules."""
         clips = files.locate_clips(dl_manager)
         splits = split_clips(clips, self.builder_config.test_speakers)
+        empty = [name for name, part in splits.items() if not part]
+        if empty:
+            rule = (
+                "test holds the held-out speakers' clips, train and validation the others' "
+                "with index 5-49 and 0-4"
+                if self.builder_config.test_speakers
+                else "train holds recordings with index 10-49, validation 5-9, test 0-4"
+            )
+            raise ValueError(
+                f"the {self.builder_config.name!r} config's {' and '.join(empty)} split would "
+                f"be empty with the {len(clips)} recordings found ({rule}): the manual dir "
+                "must hold every recording index of FSDD (0-49), as FSDD's recordings/ does."
+            )
         return {name: self._generate_examples(part) for name, part in splits.items()}
 
     def _generate_examples(self, clips) -> Iterator[tuple[str, dict]]:

@@ -74,7 +74,9 @@ def mackey_glass(length, tau=17, seed=0, a=0.2, b=0.1, n=10, dt=0.1, subsample=1
         subsample: keep every `subsample`-th Euler point.
 
     Returns:
-        A float64 array of shape `(length,)`: `tanh(y - 1)` at one sample per `dt * subsample`.
+        A float64 array of shape `(length,)`: `tanh(y - 1)` at one sample per `dt * subsample`,
+        from the first Euler step on (t = dt, dt + dt * subsample, ...: with the defaults,
+        t = k + 0.1 after the transient; the phase of the sampling grid is a convention).
 
     Example:
         >>> s = mackey_glass(500, tau=17, seed=0)
@@ -102,6 +104,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for the Mackey-Glass series (offline, seeded)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         MackeyGlassConfig(name="tau17", tau=17, description="tau = 17 (mildly chaotic)."),

@@ -68,6 +68,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for sequence reversal (split sizes are class attributes)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         SequenceReversalConfig(name="l10", max_length=10, description="Up to 10 letters."),

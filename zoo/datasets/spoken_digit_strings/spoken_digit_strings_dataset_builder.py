@@ -81,22 +81,28 @@ class SpokenDigitStringsConfig(FsddConfig):
         super().__post_init__()
         for name in ("num_train", "num_validation", "num_test", "min_digits"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(self.max_digits, int) or self.max_digits < self.min_digits:
+        if (
+            isinstance(self.max_digits, bool)
+            or not isinstance(self.max_digits, int)
+            or self.max_digits < self.min_digits
+        ):
             raise ValueError(
                 f"max_digits must be an int >= min_digits ({self.min_digits}), "
                 f"got {self.max_digits!r}"
             )
         for name in ("pause_ms", "edge_ms"):
             value = tuple(getattr(self, name))
-            if len(value) != 2 or not all(isinstance(v, int) for v in value):
+            if len(value) != 2 or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
                 raise ValueError(f"{name} must be two ints (shortest, longest), got {value!r}")
             if not 0 <= value[0] <= value[1]:
                 raise ValueError(f"{name} must satisfy 0 <= shortest <= longest, got {value!r}")
             setattr(self, name, value)
-        if not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an int, got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {self.seed!r}")
 
 
 def background(samples: np.ndarray) -> tuple[float, float]:
@@ -201,6 +207,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for spoken digit strings made of FSDD recordings (see the module doc)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "manual"  # offline only with --manual-dir (the FSDD recordings), else downloads
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         *speaker_configs(SpokenDigitStringsConfig),

@@ -125,6 +125,14 @@ def speak(
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text must be a non-empty string, got {text!r}.")
+    if "\0" in text:
+        raise ValueError(
+            f"text must not hold NUL characters (eSpeak stops reading at the first), got {text!r}."
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"text must be encodable as UTF-8, got {text!r}: {e}") from None
     _check_voice(voice)
     _check_int("pitch", pitch, 0, 99)
     _check_int("rate", rate, RATE_MIN, RATE_MAX)

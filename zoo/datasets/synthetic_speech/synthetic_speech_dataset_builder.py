@@ -207,6 +207,7 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for synthetic speech (offline, seeded, split by voice)."""
 
     VERSION = tfds.core.Version("1.0.0")
+    OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS = [
         SyntheticSpeechConfig(
