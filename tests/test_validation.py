@@ -200,7 +200,7 @@ def test_case_ids_are_unique():
     assert len(ids) == len(set(ids))
 
 
-def _import_zoo(backend=None, keras_home=None):
+def _import_zoo(backend=None, keras_home=None, code="import zoo"):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
     env.update(PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="3")
     if backend:
@@ -208,13 +208,29 @@ def _import_zoo(backend=None, keras_home=None):
     if keras_home:
         env["KERAS_HOME"] = str(keras_home)
     return subprocess.run(
-        [sys.executable, "-c", "import zoo"],
+        [sys.executable, "-c", code],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_modules_load_on_first_use_after_import_zoo():
+    code = (
+        "import sys, zoo\n"
+        "assert 'zoo.tuning' not in sys.modules\n"
+        "import keras_tuner\n"
+        "hm = zoo.tuning.hypermodel('gru', task='binary', vocab_size=20)\n"
+        "print(isinstance(hm, keras_tuner.HyperModel))\n"
+        "print(zoo.decoding.ctc_beam_search.__name__, zoo.data.audio.__name__)\n"
+        "print('tuning' in dir(zoo))\n"
+        "zoo.tunning\n"
+    )
+    result = _import_zoo(code=code)
+    assert result.stdout.split() == ["True", "ctc_beam_search", "zoo.data.audio", "True"]
+    assert "module 'zoo' has no attribute 'tunning'" in result.stderr
 
 
 @pytest.mark.parametrize("backend", ["numpy", "jax"])

@@ -43,6 +43,35 @@ if keras.backend.backend() != "tensorflow":  # Keras was imported earlier with a
 from zoo import activations, heads, inspect, layers, models, tbptt  # noqa: E402
 from zoo.registry import ModelSpec, build, list_models  # noqa: E402
 
+# Modules loaded on first use (PEP 562), so that `import zoo` then `zoo.tuning.hypermodel(...)`
+# works without paying for keras-tuner, TFDS or the speech code at import time.
+_LAZY = (
+    "data",
+    "datasets",
+    "decoding",
+    "losses",
+    "metrics",
+    "plots",
+    "recipe_tuning",
+    "registry",
+    "training",
+    "tuning",
+    "validation",
+)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"zoo.{name}")
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})
+
+
 __version__ = "0.1.0"
 __all__ = [
     "ModelSpec",
