@@ -326,8 +326,9 @@ def word_error_rate(references, hypotheses):
     """Corpus word error rate: (substitutions + deletions + insertions) / reference words.
 
     Edits and reference lengths are summed over the corpus before dividing, so long utterances
-    weigh more (not a mean of per-utterance rates). Words are split on whitespace (jiwer's
-    defaults). Needs the `speech` extra (jiwer).
+    weigh more (not a mean of per-utterance rates). Words are split on any whitespace (tabs and
+    newlines too: each run of whitespace is made one space before jiwer, which splits on spaces).
+    Needs the `speech` extra (jiwer).
 
     Args:
         references: the true transcripts (strings, each with at least one word).
@@ -341,6 +342,9 @@ def word_error_rate(references, hypotheses):
         0.25
         >>> word_error_rate(["one two three", "four"], ["one two three", ""])  # 1 deletion / 4
         0.25
+        >>> word_error_rate(["one" + chr(9) + "two"], ["one two"])  # a tab splits words too
+        0.0
     """
     references, hypotheses = _check_transcripts(references, hypotheses, "word")
+    references, hypotheses = ([" ".join(t.split()) for t in ts] for ts in (references, hypotheses))
     return float(_jiwer().wer(references, hypotheses))
