@@ -305,9 +305,9 @@ def test_ridge_search_splits_sequences_over_the_run_whatever_the_batch(batch_siz
     model = _esn(units=20, input_shape=(None, 2), task="classification", num_classes=2)
     report = model.fit_readout(x, labels, ridge=[1e-6, 1e-2], batch_size=batch_size)
     assert report["rows"] == 20  # the final fit uses every sequence
-    # Every fifth sequence validated, whatever the batch: the same scores.
+    # One sequence in five validated (the 3rd, 8th, ...), whatever the batch: the same scores.
     ref = _esn(units=20, input_shape=(None, 2), task="classification", num_classes=2)
-    keep = np.arange(20) % 5 != 4
+    keep = np.arange(20) % 5 != 2
     ref_report = ref.fit_readout(
         x[keep], labels[keep], ridge=[1e-6, 1e-2], validation_data=(x[~keep], labels[~keep])
     )
@@ -317,6 +317,14 @@ def test_ridge_search_splits_sequences_over_the_run_whatever_the_batch(batch_siz
     assert model.fit_readout(unbatched, ridge=[1e-6, 1e-2])["validation_mse"] == pytest.approx(
         report["validation_mse"]
     )
+    # A share is rounded, not cut: 0.2 of 4 sequences validates one of them.
+    assert model.fit_readout(x[:4], labels[:4], ridge=[1e-6, 1e-2])["rows"] == 4
+
+
+def test_a_classifier_saved_with_an_ignored_output_dim_still_loads():
+    config = _esn(task="classification", num_classes=3).get_config()
+    config["output_dim"] = 2  # what older versions stored (and ignored)
+    assert EchoStateNetwork.from_config(config).output_shape == (None, 3)
 
 
 def test_save_and_load_give_identical_predictions_and_generations(tmp_path):

@@ -288,12 +288,12 @@ def test_bad_arguments(kwargs, error, message):
         Reservoir(**kwargs)
 
 
-@pytest.mark.parametrize("key", ["go_backwards", "zero_output_for_mask"])
-def test_rnn_options_the_fast_path_does_not_follow_are_refused(key):
-    with pytest.raises(ValueError, match=f"Reservoir does not take {key}=True"):
-        Reservoir(10, seed=0, **{key: True})
-    unrolled = Reservoir(10, seed=0, unroll=True)
-    assert Reservoir.from_config(unrolled.get_config()).unroll
+def test_keras_rnn_options_round_trip_and_bidirectional_works():
+    for key in ("go_backwards", "zero_output_for_mask", "unroll"):
+        layer = Reservoir(10, seed=0, **{key: True})
+        assert getattr(Reservoir.from_config(layer.get_config()), key)
+    both = keras.layers.Bidirectional(Reservoir(8, seed=0))  # its backward copy: go_backwards
+    assert both(np.zeros((1, 5, 2), "float32")).shape == (1, 5, 16)
 
 
 def test_input_scaling_list_must_match_the_features():

@@ -304,9 +304,12 @@ def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
         fn(tf.constant([1, 2], tf.int16), tf.constant("route 66"))
     with pytest.raises(ValueError, match=r"audio must be mono.*got shape \(3, 2\)"):
         fn(tf.zeros([3, 2], tf.int16), tf.constant("one"))
-    # TFDS's Audio feature gives int64 by default: 16-bit samples in a wider type.
-    for audio in (tf.constant([16384], tf.int64), tf.constant([2**30], tf.int32)):
+    # TFDS's Audio feature gives int64 by default: 16-bit samples in a wider type; Python ints
+    # are read as NumPy reads them (int64); an int32 tensor (16 or 32 bits?) is refused.
+    for audio in (tf.constant([16384], tf.int64), [16384]):
         np.testing.assert_allclose(fn(audio, tf.constant("a"))[0]["waveform"].numpy(), [0.5])
+    with pytest.raises(TypeError, match="int32 tensor is ambiguous"):
+        fn(tf.constant([16384], tf.int32), tf.constant("a"))
     np.testing.assert_allclose(
         fn(tf.constant([192], tf.uint8), tf.constant("a"))[0]["waveform"].numpy(), [0.5]
     )

@@ -30,6 +30,26 @@ def test_fixed_arguments_are_not_tuned():
     assert grus and all(la.units == 3 for la in grus)
 
 
+def test_a_fixed_argument_a_drawn_value_makes_moot_is_left_out():
+    # stacked draws bidirectional and the cell: merge_mode and recurrent_activation, fixed by the
+    # user, apply only to some trials, and the others must still build.
+    hm = tuning.hypermodel(
+        "stacked",
+        input_shape=(None, 2),
+        task="regression",
+        units=4,
+        merge_mode="sum",
+        recurrent_activation="hard_sigmoid",
+    )
+    hp = keras_tuner.HyperParameters()
+    hm.declare_hyperparameters(hp)
+    for bidirectional, cell in ((False, "simple_rnn"), (True, "gru")):
+        hp.values.update(bidirectional=bidirectional, cell=cell)
+        model = hm.build(hp)
+        merges = [la.merge_mode for la in model.layers if hasattr(la, "merge_mode")]
+        assert merges == ([] if not bidirectional else ["sum"] * len(merges)) and model.built
+
+
 def test_space_hook_narrows_and_extends_without_copying():
     def space(hp):
         return {"units": hp.Choice("units", [5]), "clipnorm": hp.Float("clipnorm", 0.5, 2.0)}

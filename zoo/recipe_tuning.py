@@ -408,8 +408,9 @@ def tune(
         print(f"  {path.name}")
     if retrain_best:
         run_overrides = {**overrides, **model_values, "batch_size": summary["batch_size"]}
-        # best/ is this search's own output: an earlier retraining is replaced, not refused
-        retrained = any((out / "best" / n).exists() for n in ("metrics.json", "model.keras"))
+        # best/ is this search's own output: an earlier retraining there, finished or
+        # interrupted (perhaps of another best), is replaced, not refused or resumed
+        retrained = (out / "best").exists()
         result["retrained"] = training.run(
             recipe,
             epochs=run_epochs,

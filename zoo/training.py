@@ -61,11 +61,11 @@ class Recipe:
         epochs: training epochs.
         batch_size: examples per batch.
         monitor: the validation metric whose best epoch is kept, e.g. `"val_loss"`.
-        early_stopping: patience in epochs, or `None` for no early stopping.
+        early_stopping: patience in epochs, or `None` (or 0) for no early stopping.
         plot: `f(model, test_batches, path)` writing the recipe's own PNG, or `None`.
         plot_name: file name of that plot.
         buckets: batch by length into about this many buckets (boundaries at the training
-            lengths' quantiles, see `zoo.data.bucketing`), or `None` to pad random batches.
+            lengths' quantiles, see `zoo.data.bucketing`), or `None` (or 0) to pad random batches.
         search_space: `f(hp) -> {factory argument: value}` narrowing or extending the model's
             registered search space for `rnnzoo tune` (see `zoo.tuning.hypermodel`), or `None`.
         evaluate: `f(model, test_batches) -> {name: value}`, extra test metrics beyond
@@ -257,6 +257,10 @@ def configure(recipe, overrides):
                 f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
                 + suggest(key, allowed)
             )
+    for key in ("early_stopping", "buckets"):  # 0 turns them off, as None does
+        value = recipe_changes.get(key)
+        if value is not None and not isinstance(value, bool) and value == 0:
+            recipe_changes[key] = None
     configured = dataclasses.replace(recipe, **recipe_changes)
     _check_settings(configured, recipe_changes)
     return configured, model_kwargs

@@ -214,7 +214,15 @@ class ZooHyperModel(keras_tuner.HyperModel):
         else:
             release_custom_gradients(self._kept_gradients)
         self.fit_values(hp)  # keras-tuner discovers the space by building
-        return registry.build(self.model, **{**self.fixed, **self.tuned_kwargs(hp)})
+        kwargs = {**self.fixed, **self.tuned_kwargs(hp)}
+        # A fixed argument that a drawn value makes moot (merge_mode when the trial is
+        # unidirectional, recurrent_activation for a gateless simple_rnn) is left out, where a
+        # direct factory call is refused.
+        if not kwargs.get("bidirectional", self.model == "bidirectional"):
+            kwargs.pop("merge_mode", None)
+        if kwargs.get("cell") == "simple_rnn" or self.model == "simple_rnn":
+            kwargs.pop("recurrent_activation", None)
+        return registry.build(self.model, **kwargs)
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
         """Trains `model` with the tuned batch size and epochs.

@@ -267,11 +267,13 @@ def waveform_to_float(audio):
 
     int16 is 16-bit PCM, int32 32-bit PCM (`/ 2**31`), uint8 8-bit offset binary. int64 is
     16-bit PCM held in a wider type, as TFDS's `Audio` feature gives it by default (and as a
-    Python list of ints becomes): `/ 32768`; a NumPy int64 array outside the int16 range is
-    refused.
+    Python list of ints becomes in NumPy): `/ 32768`; a NumPy int64 array outside the int16
+    range is refused. An int32 tensor is refused (TensorFlow makes Python ints int32, so 16 and
+    32 bits cannot be told apart).
 
     Args:
-        audio: a NumPy array (or tensor) of int16, int32, int64, uint8 or float samples.
+        audio: a NumPy array of int16, int32, int64, uint8 or float samples, or a tensor of
+            int16, int64, uint8 or float samples.
 
     Example:
         >>> waveform_to_float(np.array([-32768, 16384], dtype="int16")).tolist()
@@ -282,15 +284,17 @@ def waveform_to_float(audio):
     if tf.is_tensor(audio):
         if audio.dtype in (tf.int16, tf.int64):
             return tf.cast(audio, tf.float32) / 32768.0
-        if audio.dtype == tf.int32:
-            return tf.cast(tf.cast(audio, tf.float64) / 2147483648.0, tf.float32)
+        if audio.dtype == tf.int32:  # Python ints become int32 tensors: 16 or 32 bits?
+            raise TypeError(
+                "audio as an int32 tensor is ambiguous (TensorFlow makes Python ints int32): "
+                "cast 16-bit samples to int16 or int64, 32-bit ones to float (x / 2**31)."
+            )
         if audio.dtype == tf.uint8:
             return (tf.cast(audio, tf.float32) - 128.0) / 128.0
         if audio.dtype.is_floating:
             return tf.cast(audio, tf.float32)
         raise TypeError(
-            "audio must be int16, int32, int64, uint8 or float samples, got a "
-            f"{audio.dtype.name} tensor."
+            f"audio must be int16, int64, uint8 or float samples, got a {audio.dtype.name} tensor."
         )
     a = np.asarray(audio)
     if a.dtype == np.int16:

@@ -433,15 +433,6 @@ class Reservoir(keras.layers.RNN):
         **kwargs,
     ):
         kwargs.pop("cell", None)
-        refused = {
-            "go_backwards": "the ESN's fast harvest runs forwards: reverse the sequences "
-            "(x[:, ::-1]) instead",
-            "zero_output_for_mask": "a padded step holds the state, in the layer and in the "
-            "ESN's fast harvest alike",
-        }
-        for key, why in refused.items():
-            if kwargs.pop(key, False):
-                raise ValueError(f"Reservoir does not take {key}=True: {why}.")
         cell = ReservoirCell(
             units,
             spectral_radius=spectral_radius,
@@ -481,8 +472,6 @@ class Reservoir(keras.layers.RNN):
         """Every constructor argument, for saving."""
         config = super().get_config()
         config.pop("cell", None)
-        for key in ("go_backwards", "zero_output_for_mask"):  # refused: always False
-            config.pop(key, None)
         cell_config = self.cell.get_config()
         config.update({key: cell_config[key] for key in _CELL_ARGS})
         return config

@@ -359,6 +359,8 @@ class EchoStateNetwork(keras.Model):
         """Rebuilds the model from `get_config()` (the weights come from the saved file)."""
         config = dict(config)
         config["input_shape"] = tuple(config["input_shape"])
+        if config.get("task") == "classification" and config.get("output_dim") is not None:
+            config["output_dim"] = None  # saved before it was refused: it was ignored then
         return cls(**config)
 
     @property
@@ -531,10 +533,10 @@ class EchoStateNetwork(keras.Model):
         if self.task != "sequence_regression":
             feats, _ = self._run(xb, weights=weights, mask=mask)
             pooled = _pool(feats, mask, self._args["pooling"])
-            # Sequence i of the whole run validates when floor((i + 1) split) steps up: a
-            # share `split` of the sequences, spread evenly, whatever the batch size.
+            # Sequence i of the whole run validates when round((i + 1) split) steps up: a
+            # share `split` of the sequences (rounded), spread evenly, whatever the batch size.
             i = seen[0] + np.arange(batch)
-            to_val = np.floor((i + 1) * split) > np.floor(i * split)
+            to_val = np.floor((i + 1) * split + 0.5) > np.floor(i * split + 0.5)
             seen[0] += batch
             train.add(pooled[~to_val], yb[~to_val])
             val.add(pooled[to_val], yb[to_val])
@@ -607,8 +609,8 @@ class EchoStateNetwork(keras.Model):
                 runs once) and the best one is used and kept as the model's ridge.
             validation_split: with a list of ridges and no `validation_data`: the share of the
                 data that scores them (the last steps of each sequence for per-step tasks;
-                otherwise that share of the sequences, every `1/validation_split`-th one over the
-                whole run, whatever the batch size); the final fit uses all of it.
+                otherwise that share of the sequences, rounded, spread evenly over the whole run
+                whatever the batch size); the final fit uses all of it.
             validation_data: `(x_val, y_val)` arrays or a dataset, to score a list of ridges.
             batch_size: sequences harvested at once from array inputs.
 

@@ -660,8 +660,8 @@ def _stack(arrays):
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
-    `audio` is mono PCM (int16, int32 or uint8; int64 holding 16-bit samples, as TFDS's
-    `Audio` feature gives them by default) or float; `x` is
+    `audio` is mono PCM (int16 or uint8; int64 holding 16-bit samples, as TFDS's `Audio`
+    feature gives them by default) or float; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
     character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
     with an error naming it. With `speakers` (a list of names), the map takes
@@ -698,6 +698,8 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
         )
 
     def fn(audio, text, speaker=None):
+        if isinstance(audio, list | tuple):
+            audio = np.asarray(audio)  # Python ints as int64 (16-bit PCM), as in NumPy
         audio = tf.convert_to_tensor(audio)
         if audio.shape.rank is not None and audio.shape.rank != 1:
             raise ValueError(
