@@ -43,6 +43,7 @@ reservoirpy is not a dependency of rnn-zoo: `pip install reservoirpy` to run thi
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import resource
@@ -513,10 +514,18 @@ def main():
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
     parser.add_argument("--child-setting", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {args.seeds}")
     warnings.filterwarnings("ignore", message=".*ill-conditioned")  # ridge 1e-10, by design
     if args.child_lib:
         return _child(args)
     sys.path.insert(0, ROOT)
+    needs_reservoirpy = not (args.factory_defaults or args.tuned or args.tuned_from)
+    if needs_reservoirpy and importlib.util.find_spec("reservoirpy") is None:
+        parser.error(
+            "the comparison needs reservoirpy (not an rnn-zoo dependency): pip install "
+            "reservoirpy==0.4.2; --factory-defaults, --tuned and --tuned-from run without it"
+        )
     if args.factory_defaults:
         return factory_defaults(args.seeds)
     if args.tuned:

@@ -51,3 +51,32 @@ def test_batches_with_boundaries_and_string_lengths():
     for x, _ in out:  # short and long texts are not mixed
         n = [len(s.split()) for s in x.numpy().astype(str)]
         assert max(n) < 3 or min(n) >= 3
+
+
+def _epochs(pipeline, n=2):
+    """Each epoch's batches, as arrays."""
+    return [[(xb["waveform"].numpy(), yb.numpy()) for xb, yb in pipeline] for _ in range(n)]
+
+
+def test_seeded_augmentation_draws_the_same_every_run_though_mapped_in_parallel():
+    from zoo.data.audio import augment_waveform
+
+    waves = tf.random.stateless_normal([48, 800], [1, 2])
+    ds = tf.data.Dataset.from_tensor_slices(({"waveform": waves, "length": tf.fill([48], 800)},
+                                             tf.range(48)))  # fmt: skip
+    augment = augment_waveform(speed=(0.8, 1.2), eq_db=(-6.0, 6.0), edge_ms=(0.0, 20.0))
+
+    def run(seed):
+        return _epochs(batches(ds, 8, shuffle=True, seed=seed, augment=augment))
+
+    first, again, other = run(0), run(0), run(1)
+    for epoch_a, epoch_b in zip(first, again, strict=True):
+        for (wa, ya), (wb, yb) in zip(epoch_a, epoch_b, strict=True):
+            np.testing.assert_array_equal(wa, wb)
+            np.testing.assert_array_equal(ya, yb)
+    # New draws every epoch, and another seed draws others.
+    assert not np.array_equal(first[0][0][0], first[1][0][0])
+    assert not np.array_equal(first[0][0][0], other[0][0][0])
+    # A map without a seed keyword is applied as it is.
+    plain = batches(ds, 8, seed=0, augment=lambda x, y: ({**x, "waveform": -x["waveform"]}, y))
+    np.testing.assert_array_equal(next(iter(plain))[0]["waveform"].numpy(), -waves[:8].numpy())

@@ -23,6 +23,10 @@ SCRIPT = textwrap.dedent(
     metrics = training.run(RECIPE, epochs=2, batch_size=256, output=sys.argv[1],
                            data_dir=sys.argv[2], strategy="mirrored", verbose=0,
                            overrides={"dataset": "adding_problem/t50", "units": 8})
+    try:
+        training.run(RECIPE, batch_size=1, output=sys.argv[1] + "_b1", strategy="mirrored")
+    except training.RecipeError as e:
+        print("refused:", e)
     """
 )
 
@@ -39,6 +43,7 @@ def test_mirrored_strategy_over_two_cpu_devices(tfds_data_dir, tmp_path):
         timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "refused: batch_size=1 is smaller than the 2 replicas" in done.stdout
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["strategy"] == "MirroredStrategy" and config["replicas"] == 2
     history = json.loads((tmp_path / "history.json").read_text())

@@ -51,3 +51,11 @@ def test_lstm_recipe_runs(tfds_data_dir, tmp_path):
         verbose=0,
     )
     assert np.isfinite(metrics["test_nrmse84"]) and (tmp_path / "free_run.png").exists()
+
+
+def test_a_split_that_is_not_one_series_is_named():
+    from recipes._mackey_glass import series_of
+
+    batch = [(np.zeros((4, 50, 2), "float32"), np.zeros((4, 1), "float32"))]
+    with pytest.raises(ValueError, match=r"one series per split.*\(4, 50, 2\)"):
+        series_of(batch)

@@ -140,6 +140,42 @@ def test_attention_scores_are_distributions_over_the_source():
     (scores,) = model.attention_scores(["30+4"], ["34"])
     assert scores.shape == (3, 4)
     np.testing.assert_allclose(scores.sum(-1), 1.0, atol=1e-5)
+    # From ids, an unknown source token (id 1) keeps its column: what the model read.
+    ids = model.encode_sources(["3x0+4"])
+    assert 1 in ids[0].tolist()
+    (from_ids,) = model.attention_scores(ids, ["34"])
+    assert from_ids.shape == (3, 5)
+
+
+def test_attention_heatmaps_label_unknown_source_tokens(tmp_path, monkeypatch):
+    from zoo import plots
+
+    model = _model(attention="luong")
+    fn = make_seq2seq_examples(SRC, TGT)
+    ds = tf.data.Dataset.from_tensor_slices((["3x0+4"], ["34"])).map(fn).padded_batch(1)
+    ticks = []
+    real = plots.plt.Axes.set_xticks
+    monkeypatch.setattr(
+        plots.plt.Axes,
+        "set_xticks",
+        lambda ax, t, labels=None, **k: ticks.append(labels) or real(ax, t, labels, **k),
+    )
+    plots.attention_heatmaps(model, ds, tmp_path / "a.png", count=1)
+    assert ticks == [["3", "?", "0", "+", "4"]]
+
+
+def test_learning_curves_plot_validation_only_metrics_and_survive_an_empty_history(
+    tmp_path, monkeypatch
+):
+    from zoo import plots
+
+    panels = []
+    real = plots.plt.subplots
+    monkeypatch.setattr(plots.plt, "subplots", lambda *a, **k: panels.append(a[1]) or real(*a, **k))
+    history = {"loss": [1.0, 0.5], "val_loss": [1.2, 0.6], "val_cer": [0.3, 0.2, 0.1]}
+    plots.learning_curves(history, tmp_path / "a.png")
+    plots.learning_curves({}, tmp_path / "b.png")
+    assert panels == [2, 1] and (tmp_path / "b.png").exists()
 
 
 @pytest.mark.parametrize(

@@ -290,3 +290,14 @@ def test_bad_mix_is_refused(mix, match):
 
     with pytest.raises(RecipeError, match=match):
         _check_mix(mix)
+
+
+def test_warmup_cosine_reads_the_rate_of_a_model_built_under_a_strategy():
+    import tensorflow as tf
+
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():  # the rate is a MirroredVariable
+        model = zoo.models.gru(input_shape=(None, 1), task="regression", units=2,
+                               learning_rate=3e-3)  # fmt: skip
+    schedule = training.WarmupCosine.from_model(model, warmup_steps=10)
+    assert schedule.peak == pytest.approx(3e-3)
+    assert schedule.rate(9, total=100) == pytest.approx(3e-3)

@@ -24,13 +24,20 @@ def learning_curves(history, path, title=""):
         >>> learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, "/tmp/curves.png")
         '/tmp/curves.png'
     """
+    # Every metric once: a training one with its validation twin, or a validation-only one
+    # (e.g. `val_cer`, computed by a callback) alone.
     names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
-    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        epochs = np.arange(1, len(history[name]) + 1)
-        ax.plot(epochs, history[name], marker="o", label="train")
-        if f"val_{name}" in history:
-            ax.plot(epochs, history[f"val_{name}"], marker="o", label="validation")
+    names += [k[4:] for k in history if k.startswith("val_") and k[4:] not in history]
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 3.6),
+                             squeeze=False)  # fmt: skip
+    if not names:
+        axes[0][0].text(0.5, 0.5, "no metrics recorded", ha="center", va="center")
+        axes[0][0].set_axis_off()
+    for ax, name in zip(axes[0], names, strict=False):
+        for key, label in ((name, "train"), (f"val_{name}", "validation")):
+            if key in history:
+                values = history[key]
+                ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
@@ -111,13 +118,17 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
     """
     x, _ = next(iter(dataset))
     ids = np.asarray(x["source"])[:count]
-    sources = [model.source_vocab.decode(row) for row in ids]
+    vocab = model.source_vocab
+    # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
+    tokens = [[vocab.tokens[i - vocab.offset] if i >= vocab.offset else "?" for i in row if i]
+              for row in ids]  # fmt: skip
+    sources = [("" if vocab.split == "char" else " ").join(t) for t in tokens]
     outputs = [model.target_vocab.decode(row) for row in model.translate_ids(ids)]
-    scores = model.attention_scores(sources, outputs)
+    scores = model.attention_scores(ids, outputs)
     fig, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 3.4), squeeze=False)
-    for ax, src, out, s in zip(axes[0], sources, outputs, scores, strict=True):
+    for ax, src, src_tokens, out, s in zip(axes[0], sources, tokens, outputs, scores, strict=True):
         ax.imshow(s, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        src_tokens = model.source_vocab.split_text(src) or ["?"]
+        src_tokens = src_tokens or ["?"]
         ax.set_xticks(range(len(src_tokens)), src_tokens)
         ax.set_yticks(range(len(s)), [*model.target_vocab.split_text(out), "[END]"])
         ax.set_xlabel("source")

@@ -175,7 +175,10 @@ class WarmupCosine(keras.callbacks.Callback):
         Call it on the freshly built model (as a recipe's `callbacks` hook is), before a resumed
         run restores the optimizer's last rate.
         """
-        return cls(float(model.optimizer.learning_rate), warmup_steps=warmup_steps, floor=floor)
+        # convert_to_numpy: under tf.distribute the rate is a MirroredVariable, which float()
+        # refuses
+        peak = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        return cls(peak, warmup_steps=warmup_steps, floor=floor)
 
     def rate(self, step, total=None):
         """The learning rate at optimizer step `step` of a run of `total` steps (or unknown)."""
@@ -787,7 +790,13 @@ def run(
     keras.utils.set_random_seed(seed)
 
     model_kwargs = {"seed": seed, **model_kwargs}
-    strategy = distribution_strategy(strategy)
+    strategy_name, strategy = strategy, distribution_strategy(strategy)
+    if batch_size < strategy.num_replicas_in_sync:
+        raise RecipeError(
+            f"batch_size={batch_size} is smaller than the {strategy.num_replicas_in_sync} "
+            f"replicas of strategy {strategy_name!r}: every replica needs examples in every "
+            "step; raise the batch size (a multiple of the replicas splits evenly)."
+        )
     with strategy.scope():  # the model's and the optimizer's variables live on every replica
         model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
     config = {

@@ -514,8 +514,13 @@ def augment_waveform(
     silence (zeros) of its own random length before and after the speech, which the noise, when
     drawn, then fills: recordings that start and end with long pauses, or with exact zeros, are
     common outside a trimmed corpus. The noise's level is set by the speech alone (the padding
-    does not lower it). Seed the pipeline with `tf.random.set_seed` (recipes do) for repeatable
-    draws.
+    does not lower it).
+
+    The map takes an optional `seed` (a `[2]` integer tensor): its draws are then stateless
+    functions of that seed, so a pipeline that gives every example its own seed (as
+    `zoo.data.batches` does when seeded) draws the same perturbations on every run however many
+    examples are mapped in parallel. Without it, the draws come from TensorFlow's global
+    generator (parallel calls share it, so their order varies from run to run).
 
     Args:
         speed: `(low, high)` resampling factors (> 0); `None` turns it off.
@@ -533,6 +538,10 @@ def augment_waveform(
         >>> (out, y) = augment_waveform(speed=(1.25, 1.25), gain_db=None, noise_snr_db=None)(x, 0)
         >>> int(out["length"]), int(tf.shape(out["waveform"])[0])
         (6400, 6400)
+        >>> noisy = augment_waveform()
+        >>> a, b = (noisy(x, 0, seed=tf.constant([1, 2]))[0]["waveform"] for _ in range(2))
+        >>> bool(tf.reduce_all(a == b))
+        True
     """
     speed = check_range("speed", speed, positive=True, example=(0.9, 1.1))
     gain_db = check_range("gain_db", gain_db)
@@ -549,11 +558,27 @@ def augment_waveform(
     if edge_ms is not None:
         edges = [round(ms * sample_rate / 1000) for ms in edge_ms]
 
-    def fn(x, y):
+    def fn(x, y, seed=None):
+        if seed is None:
+
+            def uniform(shape, low, high, dtype=tf.float32):
+                return tf.random.uniform(shape, low, high, dtype=dtype)
+
+            def normal(shape, stddev):
+                return tf.random.normal(shape, stddev=stddev)
+        else:  # one stateless stream per draw, split from the example's seed
+            streams = iter(tf.unstack(tf.random.experimental.stateless_split(seed, 8)))
+
+            def uniform(shape, low, high, dtype=tf.float32):
+                return tf.random.stateless_uniform(shape, next(streams), low, high, dtype=dtype)
+
+            def normal(shape, stddev):
+                return tf.random.stateless_normal(shape, next(streams), stddev=stddev)
+
         length = tf.cast(x["length"], tf.int32)
         wave = x["waveform"][:length]
         if speed is not None:
-            factor = tf.random.uniform([], speed[0], speed[1])
+            factor = uniform([], speed[0], speed[1])
             new_length = tf.maximum(
                 1, tf.cast(tf.math.floor(tf.cast(length - 1, tf.float32) / factor), tf.int32) + 1
             )
@@ -564,20 +589,20 @@ def augment_waveform(
             wave = tf.gather(wave, lo) * (1.0 - frac) + tf.gather(wave, hi) * frac
             length = new_length
         if eq_db is not None:
-            wave = _equalize(wave, tf.random.uniform([eq_bands], eq_db[0], eq_db[1]))
+            wave = _equalize(wave, uniform([eq_bands], eq_db[0], eq_db[1]))
         if gain_db is not None:
-            wave = wave * 10.0 ** (tf.random.uniform([], gain_db[0], gain_db[1]) / 20.0)
+            wave = wave * 10.0 ** (uniform([], gain_db[0], gain_db[1]) / 20.0)
         power = tf.reduce_mean(tf.square(wave)) + 1e-12  # of the speech, before any padding
         if edge_ms is not None:
-            lead = tf.random.uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
-            tail = tf.random.uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+            lead = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+            tail = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
             wave = tf.concat([tf.zeros([lead], wave.dtype), wave, tf.zeros([tail], wave.dtype)], 0)
             length = length + lead + tail
         if noise_snr_db is not None:
-            snr = tf.random.uniform([], noise_snr_db[0], noise_snr_db[1])
+            snr = uniform([], noise_snr_db[0], noise_snr_db[1])
             std = tf.sqrt(power / 10.0 ** (snr / 10.0))
-            use = tf.cast(tf.random.uniform([]) < noise_probability, tf.float32)
-            wave = wave + use * tf.random.normal(tf.shape(wave), stddev=std)
+            use = tf.cast(uniform([], 0.0, 1.0) < noise_probability, tf.float32)
+            wave = wave + use * normal(tf.shape(wave), std)
         return {**x, "waveform": wave, "length": length}, y
 
     return fn

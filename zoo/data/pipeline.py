@@ -1,5 +1,7 @@
 """From a TFDS split of `(x, y)` pairs to shuffled, padded or length-bucketed batches."""
 
+import inspect
+
 import tensorflow as tf
 
 from zoo.data.bucketing import bucket_by_length
@@ -30,7 +32,10 @@ def batches(
         boundaries: bucket boundaries (`zoo.data.bucketing.quantile_boundaries`): batch
             examples of similar length together, each batch padded to its own longest only.
         augment: a map `(x, y) -> (x, y)` applied after caching and shuffling, so that every
-            epoch draws new perturbations (training only).
+            epoch draws new perturbations (training only). If it takes a `seed` keyword (as
+            `zoo.data.audio.augment_waveform`'s map does) and `seed` is given, every example
+            gets its own `[2]` seed from a seeded stream that changes each epoch: the same
+            draws on every run, though examples are mapped in parallel.
 
     Returns:
         A batched, prefetched `tf.data.Dataset`.
@@ -45,10 +50,23 @@ def batches(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
-    if augment is not None:
+    if augment is not None and seed is not None and _takes_seed(augment):
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda xy, s: augment(*xy, seed=s), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    elif augment is not None:
         ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
     if boundaries:
         ds = bucket_by_length(ds, batch_size, boundaries)
     else:
         ds = ds.padded_batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _takes_seed(fn):
+    """Whether the map `fn` takes a `seed` keyword."""
+    try:
+        return "seed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin or a callable without a signature
+        return False

@@ -364,6 +364,11 @@ class Seq2Seq(keras.Model):
         Row `t` says where the decoder looked when predicting target token `t` (the last row:
         the end token). Needs a model built with attention.
 
+        Args:
+            sources: source strings, or an int array of source ids `(batch, S)` padded with 0
+                (what the model read, unknown tokens included).
+            targets: target strings, one per source.
+
         Example:
             >>> m = seq2seq("0123456789+", "0123456789", units=4, seed=0)
             >>> m.attention_scores(["1+2"], ["3"])[0].shape
@@ -372,11 +377,16 @@ class Seq2Seq(keras.Model):
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
         t_in, _ = self.encode_targets(targets)
-        src = self.encode_sources(sources)
+        if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
+            src = sources
+            source_lengths = [int(np.count_nonzero(row)) for row in src]
+        else:
+            src = self.encode_sources(sources)
+            source_lengths = [len(self.source_vocab.encode(s)) for s in sources]
         _, scores, _ = self._decode(t_in, self._encode(src))
         out = []
-        for i, (s, t) in enumerate(zip(sources, targets, strict=True)):
-            n_s = max(len(self.source_vocab.encode(s)), 1)
+        for i, (n_s, t) in enumerate(zip(source_lengths, targets, strict=True)):
+            n_s = max(n_s, 1)
             n_t = len(self.target_vocab.encode(t)) + 1
             out.append(scores[i, :n_t, :n_s])
         return out
