@@ -19,17 +19,15 @@ from zoo import training
 TINY = {"dataset": "adding_problem/t50", "units": 4}
 
 
+def _tiny_run(recipe, out, data_dir, **kwargs):
+    """`training.run` of a tiny version of `recipe` into `out` (2 epochs unless given)."""
+    settings = dict(epochs=2, batch_size=256, output=out, data_dir=data_dir, overrides=TINY)
+    return training.run(recipe, **{**settings, "verbose": 0, **kwargs})
+
+
 def test_run_writes_every_result(tfds_data_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    metrics = training.run(
-        ADDING,
-        epochs=2,
-        batch_size=256,
-        output=out,
-        data_dir=tfds_data_dir,
-        overrides=TINY,
-        verbose=0,
-    )
+    metrics = _tiny_run(ADDING, out, tfds_data_dir)
     for name in (
         "config.json",
         "history.json",
@@ -62,16 +60,7 @@ def test_run_writes_every_result(tfds_data_dir, tmp_path, capsys):
         training.run(ADDING, epochs=1, batch_size=256, output=out, overrides=TINY)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     # --overwrite replaces it
-    again = training.run(
-        ADDING,
-        epochs=1,
-        batch_size=256,
-        output=out,
-        data_dir=tfds_data_dir,
-        overrides=TINY,
-        verbose=0,
-        overwrite=True,
-    )
+    again = _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
     assert again["epochs_run"] == 1
     assert len(json.loads((out / "history.json").read_text())["loss"]) == 1
 
@@ -177,15 +166,7 @@ class _NaNMonitor(keras.callbacks.Callback):
 def test_diverged_run_still_writes_strict_json(tfds_data_dir, tmp_path, capsys):
     recipe = dataclasses.replace(ADDING, plot=None, callbacks=lambda model, val: [_NaNMonitor()])
     out = tmp_path / "run"
-    metrics = training.run(
-        recipe,
-        epochs=2,
-        batch_size=256,
-        output=out,
-        data_dir=tfds_data_dir,
-        overrides=TINY,
-        verbose=0,
-    )
+    metrics = _tiny_run(recipe, out, tfds_data_dir)
 
     def refuse(constant):
         raise ValueError(f"{constant} in strict JSON")
