@@ -15,7 +15,7 @@ def series_of(batches):
     """The one series of a split's batches, 1-D: `x` and the last value of `y`."""
     x, y = next(iter(batches))
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if x.ndim != 3 or x.shape[-1] != 1 or y.ndim != 3 or y.shape[-1] != 1:
+    if any(a.ndim != 3 or a.shape[0] != 1 or a.shape[-1] != 1 for a in (x, y)):
         raise ValueError(
             "the Mackey-Glass recipes score one series per split, (1, T, 1) inputs and targets "
             f"one step ahead (the mackey_glass dataset); got x of shape {x.shape} and y of "

@@ -59,3 +59,6 @@ def test_a_split_that_is_not_one_series_is_named():
     batch = [(np.zeros((4, 50, 2), "float32"), np.zeros((4, 1), "float32"))]
     with pytest.raises(ValueError, match=r"one series per split.*\(4, 50, 2\)"):
         series_of(batch)
+    several = [(np.zeros((4, 50, 1)), np.zeros((4, 50, 1)))]  # univariate, but four of them
+    with pytest.raises(ValueError, match=r"one series per split.*\(4, 50, 1\)"):
+        series_of(several)

@@ -145,6 +145,8 @@ def test_attention_scores_are_distributions_over_the_source():
     assert 1 in ids[0].tolist()
     (from_ids,) = model.attention_scores(ids, ["34"])
     assert from_ids.shape == (3, 5)
+    (from_tensor,) = model.attention_scores(tf.constant(ids), ["34"])
+    np.testing.assert_array_equal(from_tensor, from_ids)
 
 
 def test_attention_heatmaps_label_unknown_source_tokens(tmp_path, monkeypatch):

@@ -365,8 +365,8 @@ class Seq2Seq(keras.Model):
         the end token). Needs a model built with attention.
 
         Args:
-            sources: source strings, or an int array of source ids `(batch, S)` padded with 0
-                (what the model read, unknown tokens included).
+            sources: source strings, or source ids `(batch, S)` padded with 0 as an int NumPy
+                array or tensor (what the model read, unknown tokens included).
             targets: target strings, one per source.
 
         Example:
@@ -377,6 +377,8 @@ class Seq2Seq(keras.Model):
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
         t_in, _ = self.encode_targets(targets)
+        if tf.is_tensor(sources) and sources.dtype.is_integer:
+            sources = sources.numpy()
         if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
             src = sources
             source_lengths = [int(np.count_nonzero(row)) for row in src]
