@@ -84,8 +84,8 @@ def test_learns_a_repeating_text_and_reports_bits_per_character():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        (dict(temperature=0), ValueError, "temperature must be a positive float, got 0"),
-        (dict(temperature=-0.5), ValueError, "temperature must be a positive float, got -0.5"),
+        (dict(temperature=0), ValueError, "temperature must be a finite float > 0, got 0"),
+        (dict(temperature=-0.5), ValueError, "temperature must be a finite float > 0, got -0.5"),
         (dict(top_k=0), ValueError, "top_k must be a positive int, got 0"),
         (dict(length=0), ValueError, "length must be a positive int, got 0"),
         (dict(prompt="abz!"), ValueError, r"outside the model's vocabulary: \['z', '!'\]"),

@@ -103,8 +103,8 @@ def test_sampling_is_seeded_and_respects_top_k_and_temperature():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(temperature=0.0), "temperature must be a positive float, got 0.0"),
-        (dict(temperature=-1.0), "temperature must be a positive float, got -1.0"),
+        (dict(temperature=0.0), "temperature must be a finite float > 0, got 0.0"),
+        (dict(temperature=-1.0), "temperature must be a finite float > 0, got -1.0"),
         (dict(top_k=0), "top_k must be a positive int, got 0"),
     ],
 )

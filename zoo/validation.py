@@ -64,16 +64,16 @@ def check_fraction(name, value):
 
 
 def check_positive_float(name, value):
-    """Raises unless `value` is a real number > 0.
+    """Raises unless `value` is a finite real number > 0.
 
     Example:
         >>> check_positive_float("learning_rate", 1e-3)
         0.001
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive float, got {value!r}.")
-    if not value > 0:
-        raise ValueError(f"{name} must be a positive float, got {value!r}.")
+        raise TypeError(f"{name} must be a finite float > 0, got {value!r}.")
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite float > 0, got {value!r}.")
     return float(value)
 
 
@@ -113,6 +113,7 @@ def check_range(name, value, positive=False, example=None):
         isinstance(value, list | tuple)
         and len(value) == 2
         and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
+        and all(math.isfinite(v) for v in value)
         and value[0] <= value[1]
         and (not positive or value[0] > 0)
     )
@@ -120,7 +121,7 @@ def check_range(name, value, positive=False, example=None):
         bound = "0 < low <= high" if positive else "low <= high"
         hint = f", e.g. {example!r}" if example is not None else ""
         raise ValueError(
-            f"{name} must be None or a (low, high) pair of numbers with {bound}{hint}; "
+            f"{name} must be None or a (low, high) pair of finite numbers with {bound}{hint}; "
             f"got {value!r}."
         )
     return (float(value[0]), float(value[1]))

@@ -82,7 +82,9 @@ def mel_band_edges(num_mels, sample_rate, fmin, fmax):
     """
     check_positive_int("num_mels", num_mels)
     for name, value in (("fmin", fmin), ("fmax", fmax)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        if (value is None and name == "fmin") or (
+            value is not None and (isinstance(value, bool) or not isinstance(value, int | float))
+        ):
             raise ValueError(f"{name} must be a frequency in Hz (a number), got {value!r}.")
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
