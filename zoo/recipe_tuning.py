@@ -127,7 +127,7 @@ def _signature(recipe, hm, **settings):
 
 
 def _check_same_search(stored, now, out):
-    """Raises `ValueError` naming what differs between a stored search and this command."""
+    """Raises `RecipeError` naming what differs between a stored search and this command."""
     diffs = []
     for key in now:
         if key == "space":
@@ -136,15 +136,9 @@ def _check_same_search(stored, now, out):
             names = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
             if names:
                 diffs.append("the search space (hyperparameters " + ", ".join(names) + ")")
-        elif stored.get(key) != now[key]:
-            diffs.append(f"{key} (stored {stored.get(key)!r}, now {now[key]!r})")
-    if diffs:
-        raise training.RecipeError(
-            f"--output {out} holds a search that differs from this command in "
-            + "; ".join(diffs)
-            + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
-            "start afresh, or choose another --output."
-        )
+        else:
+            diffs += training.differing(stored, now, [key])
+    training.refuse_to_mix(out, "a search", diffs)
 
 
 def _best_trials(oracle, direction):

@@ -692,11 +692,23 @@ def _check_same_run(out, config):
         ) from None
     now = json.loads(json.dumps(_finite(config)))
     keys = sorted((stored.keys() | now.keys()) - set(_RESUME_MAY_DIFFER))
-    diffs = [f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})" for k in keys
-             if stored.get(k) != now.get(k)]  # fmt: skip
+    refuse_to_mix(out, "an interrupted run", differing(stored, now, keys))
+
+
+def differing(stored, now, keys):
+    """`key (stored ..., now ...)` for each of `keys` whose value differs between two dicts."""
+    return [
+        f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})"
+        for k in keys
+        if stored.get(k) != now.get(k)
+    ]
+
+
+def refuse_to_mix(out, what, diffs):
+    """Raises `RecipeError` when `out` holds `what` (a run, a search) differing by `diffs`."""
     if diffs:
         raise RecipeError(
-            f"--output {out} holds an interrupted run that differs from this command in "
+            f"--output {out} holds {what} that differs from this command in "
             + "; ".join(diffs)
             + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
             "start afresh, or choose another --output."
