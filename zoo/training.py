@@ -32,6 +32,7 @@ from zoo import plots, registry
 from zoo.data import batches, quantile_boundaries, sequence_length
 from zoo.validation import (
     check_choice,
+    check_fraction,
     check_positive_float,
     check_positive_int,
     suggest,
@@ -281,27 +282,13 @@ def _check_settings(recipe, changed):
     if "monitor" in changed and not isinstance(changed["monitor"], str):
         raise TypeError(f"monitor must be a metric name, got {changed['monitor']!r}.")
     if "validation_fraction" in changed:
-        check_validation_fraction(changed["validation_fraction"])
+        check_fraction("validation_fraction", changed["validation_fraction"], allow_zero=False)
         if recipe.validation_split is not None:
             raise RecipeError(
                 f"--set validation_fraction: recipe {recipe.name!r} validates on dataset "
                 f"{recipe.dataset!r}'s own {recipe.validation_split!r} split, so no share of "
                 f"the training split is carved for validation; leave validation_fraction out."
             )
-
-
-def check_validation_fraction(value):
-    """Raises unless `0 < value < 1`: the share of the training split carved for validation.
-
-    Example:
-        >>> check_validation_fraction(0.1)
-        0.1
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"validation_fraction must be a float in (0, 1), got {value!r}.")
-    if not 0 < value < 1:
-        raise ValueError(f"validation_fraction must be in (0, 1), got {value!r}.")
-    return float(value)
 
 
 def check_seed(seed):
@@ -324,7 +311,8 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     """
     train, val = recipe.train_split, recipe.validation_split
     if val is None:
-        cut = round(100 * (1 - check_validation_fraction(recipe.validation_fraction)))
+        share = check_fraction("validation_fraction", recipe.validation_fraction, allow_zero=False)
+        cut = round(100 * (1 - share))
         train, val = f"{train}[:{cut}%]", f"{train}[{cut}%:]"
     splits = _load(
         recipe, recipe.dataset, [train, val, recipe.test_split], data_dir, manual_dir, seed

@@ -49,17 +49,23 @@ def check_positive_int(name, value, allow_none=False):
     return int(value)
 
 
-def check_fraction(name, value):
-    """Raises unless `0 <= value < 1` (dropout rates and the like).
+def check_fraction(name, value, allow_zero=True):
+    """Raises unless `0 <= value < 1` (dropout rates and the like), or `0 < value < 1`.
+
+    Args:
+        name: the argument's name, for the message.
+        value: the value to check.
+        allow_zero: whether 0 is allowed (`[0, 1)`); `False` asks for `(0, 1)`.
 
     Example:
         >>> check_fraction("dropout", 0.2)
         0.2
     """
+    interval = "[0, 1)" if allow_zero else "(0, 1)"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float in [0, 1), got {value!r}.")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}.")
+        raise TypeError(f"{name} must be a float in {interval}, got {value!r}.")
+    if not ((0 <= value if allow_zero else 0 < value) and value < 1):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}.")
     return float(value)
 
 
