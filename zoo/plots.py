@@ -118,17 +118,14 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
     """
     x, _ = next(iter(dataset))
     ids = np.asarray(x["source"])[:count]
-    vocab = model.source_vocab
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
-    tokens = [[vocab.tokens[i - vocab.offset] if i >= vocab.offset else "?" for i in row if i]
-              for row in ids]  # fmt: skip
-    sources = [("" if vocab.split == "char" else " ").join(t) for t in tokens]
+    sources = [model.source_vocab.decode(row, unknown="?") for row in ids]
     outputs = [model.target_vocab.decode(row) for row in model.translate_ids(ids)]
     scores = model.attention_scores(ids, outputs)
     fig, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 3.4), squeeze=False)
-    for ax, src, src_tokens, out, s in zip(axes[0], sources, tokens, outputs, scores, strict=True):
+    for ax, src, out, s in zip(axes[0], sources, outputs, scores, strict=True):
         ax.imshow(s, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-        src_tokens = src_tokens or ["?"]
+        src_tokens = model.source_vocab.split_text(src) or ["?"]
         ax.set_xticks(range(len(src_tokens)), src_tokens)
         ax.set_yticks(range(len(s)), [*model.target_vocab.split_text(out), "[END]"])
         ax.set_xlabel("source")

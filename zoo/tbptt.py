@@ -21,17 +21,22 @@ def reset_states(model):
         ...                     units=4, stateful=True, batch_size=2)
         >>> reset_states(m)
     """
-    for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.RNN) and layer.stateful:
-            layer.reset_states()
+    for layer in _stateful_layers(model):
+        layer.reset_states()
+
+
+def _stateful_layers(model):
+    """The recurrent layers of `model` that carry their state (`stateful=True`)."""
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False)
+        if isinstance(layer, keras.layers.RNN) and layer.stateful
+    ]
 
 
 def _check_stateful(model):
     """Raises unless some recurrent layer of `model` carries its state (`stateful=True`)."""
-    if not any(
-        isinstance(layer, keras.layers.RNN) and layer.stateful
-        for layer in model._flatten_layers(include_self=False)
-    ):
+    if not _stateful_layers(model):
         raise ValueError(
             f"model {model.name!r} has no stateful recurrent layer: windows would each start "
             "from a zero state. Build it with stateful=True and batch_size=..."

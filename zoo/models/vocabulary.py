@@ -104,9 +104,18 @@ class Vocabulary:
         """The ids of one string (unknown tokens get the OOV id 1)."""
         return [self.ids.get(t, UNK) for t in self.split_text(text)]
 
-    def decode(self, ids):
-        """The string of a list of ids; padding and special ids are dropped."""
-        words = [self.tokens[i - self.offset] for i in ids if i >= self.offset]
+    def decode(self, ids, unknown=None):
+        """The string of a list of ids; padding and special ids are dropped.
+
+        Args:
+            ids: token ids.
+            unknown: a string shown for each out-of-vocabulary id (1); `None` drops them.
+        """
+        words = [
+            self.tokens[i - self.offset] if i >= self.offset else unknown
+            for i in ids
+            if i >= self.offset or (i == UNK and unknown is not None)
+        ]
         return ("" if self.split == "char" else " ").join(words)
 
     def lookup(self):
