@@ -24,7 +24,14 @@ MODULES = [
 ]
 MODULES += ["zoo.losses", "zoo.metrics", "zoo.decoding", "zoo.models.vocabulary"]
 MODULES += ["zoo.models.seq2seq", "zoo.models.char_lm"]
-MODULES += ["zoo.training", "zoo.recipe_tuning", "zoo.data.audio", "zoo.data.bucketing"]
+MODULES += [
+    "zoo.training",
+    "zoo.recipe",
+    "zoo.run_folder",
+    "zoo.recipe_tuning",
+    "zoo.data.audio",
+    "zoo.data.bucketing",
+]
 MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.models.speech"]
 
 

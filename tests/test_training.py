@@ -109,21 +109,6 @@ def test_interrupted_run_resumes(tfds_data_dir, tmp_path):
     assert len(json.loads((out / "history.json").read_text())["loss"]) == 3
 
 
-def test_overrides_reach_model_and_recipe():
-    recipe, kwargs = training.configure(
-        ADDING,
-        training.parse_overrides(["units=8", "dataset=adding_problem/t50", "activation=relu"]),
-    )
-    assert recipe.dataset == "adding_problem/t50" and kwargs["units"] == 8
-    assert kwargs["activation"] == "relu" and ADDING.dataset == "adding_problem/t200"
-    with pytest.raises(training.RecipeError, match="unitz.*Did you mean 'units'"):
-        training.configure(ADDING, {"unitz": 3})
-    with pytest.raises(training.RecipeError, match="--set task: not an argument"):
-        training.configure(ADDING, {"task": "binary"})
-    with pytest.raises(training.RecipeError, match="key=value"):
-        training.parse_overrides(["units"])
-
-
 @pytest.mark.parametrize(
     "kwargs, error",
     [
@@ -219,24 +204,6 @@ def test_dataset_that_cannot_be_prepared_is_one_clear_error(tmp_path, monkeypatc
     assert not (tmp_path / "model.keras").exists()
 
 
-def test_save_model_is_atomic(tmp_path, monkeypatch):
-    model = zoo.models.gru(input_shape=(None, 1), task="regression", units=2)
-    path = tmp_path / "model.keras"
-    training.save_model(model, path)
-    before = path.read_bytes()
-
-    def broken_save(filepath, *args, **kwargs):
-        with open(filepath, "wb") as f:
-            f.write(b"half a zip")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(model, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        training.save_model(model, path)
-    assert path.read_bytes() == before  # the good file is untouched
-    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no partial file left
-
-
 def test_mnist_recipe_on_mock_data(tmp_path):
     with tfds.testing.mock_data(num_examples=20):
         metrics = training.run(
@@ -256,21 +223,6 @@ def test_imdb_recipe_takes_raw_text(tmp_path):
     assert probability.shape == (2, 1) and np.all((probability >= 0) & (probability <= 1))
     vocab = model.get_layer("vectorizer").get_vocabulary()
     assert len(vocab) > 2  # adapted on the (mock) training reviews
-
-
-@pytest.mark.parametrize(
-    "mix, match",
-    [
-        ("synthetic_speech/digits", "mix must be a dict"),
-        ({"adding_problem/t50": 1.5}, r"mix\['adding_problem/t50'\] must be a share in \(0, 1\)"),
-        ({"a/x": 0.6, "b/y": 0.5}, "add up to less than 1"),
-    ],
-)
-def test_bad_mix_is_refused(mix, match):
-    from zoo.training import RecipeError, _check_mix
-
-    with pytest.raises(RecipeError, match=match):
-        _check_mix(mix)
 
 
 def test_warmup_cosine_reads_the_rate_of_a_model_built_under_a_strategy():

@@ -34,7 +34,7 @@ def load_recipe(name):
         >>> load_recipe("adding_lstm").model
         'lstm'
     """
-    from zoo.training import RecipeError
+    from zoo.recipe import RecipeError
 
     names = recipe_names()
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name not in names:
@@ -181,7 +181,8 @@ def parser():
 
 def main(argv=None):
     """Entry point of the `rnnzoo` console script; returns the exit code."""
-    from zoo.training import RecipeError, os_error_message
+    from zoo.recipe import RecipeError
+    from zoo.run_folder import os_error_message
 
     args = parser().parse_args(argv)
     try:

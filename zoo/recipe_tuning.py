@@ -17,8 +17,9 @@ import time
 import keras
 import keras_tuner
 
-from zoo import training, tuning
+from zoo import run_folder, training, tuning
 from zoo.data import batches
+from zoo.recipe import RecipeError, check_seed, configure, parse_overrides
 from zoo.validation import check_choice, check_positive_int, suggest
 
 # Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass, so
@@ -137,8 +138,8 @@ def _check_same_search(stored, now, out):
             if names:
                 diffs.append("the search space (hyperparameters " + ", ".join(names) + ")")
         else:
-            diffs += training.differing(stored, now, [key])
-    training.refuse_to_mix(out, "a search", diffs)
+            diffs += run_folder.differing(stored, now, [key])
+    run_folder.refuse_to_mix(out, "a search", diffs)
 
 
 def _best_trials(oracle, direction):
@@ -245,7 +246,7 @@ def tune(
         >>> tune(RECIPE, max_trials=3, epochs=1, output="/tmp/adding_tune")  # doctest: +SKIP
     """
     max_trials, factor = tuning.check_tuner_options(tuner, max_trials, epochs, max_epochs, factor)
-    seed = training.check_seed(seed)
+    seed = check_seed(seed)
     check_choice("--verbose", verbose, VERBOSITY)
     if isinstance(chief_timeout, bool) or not isinstance(chief_timeout, int | float):
         raise TypeError(f"chief_timeout must be seconds > 0, got {chief_timeout!r}.")
@@ -263,8 +264,8 @@ def tune(
             "share out, nor a checkpoint to continue from); use --tuner random or bayesian."
         )
     overrides = dict(overrides or {})
-    configured, model_kwargs = training.configure(recipe, overrides)
-    _, fixed_by_user = training.configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
+    configured, model_kwargs = configure(recipe, overrides)
+    _, fixed_by_user = configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
     if tuner == "hyperband":
         max_epochs = configured.epochs if max_epochs is None else max_epochs
         max_epochs = check_positive_int("max_epochs", max_epochs)
@@ -287,13 +288,13 @@ def tune(
 
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
     if out.exists() and not out.is_dir():
-        raise training.RecipeError(f"--output {out} is a file, not a folder; choose another.")
+        raise RecipeError(f"--output {out} is a file, not a folder; choose another.")
     with tuning.tuner_env(tuner_id, host, port):
         if role == "worker":
             try:
                 tuning.wait_for_chief(host, port, chief_timeout)
             except ConnectionError as e:
-                raise training.RecipeError(str(e)) from None
+                raise RecipeError(str(e)) from None
         train, val, _ = training.load_splits(configured, data_dir, manual_dir, seed)
         train, val = train.cache(), val.cache()  # decoded once, shared by every trial
         if configured.buckets:
@@ -309,7 +310,7 @@ def tune(
                 f"{', '.join(names)}; got {objective!r}." + suggest(objective, names)
             )
         hm.objective = objective
-        direction = training._mode(objective)
+        direction = training.monitor_mode(objective)
         sig = _signature(
             configured,
             hm,
@@ -328,13 +329,13 @@ def tune(
         elif sig_path.exists():
             _check_same_search(json.loads(sig_path.read_text()), sig, out)
         elif (out / "search" / "oracle.json").exists() and role != "worker":
-            raise training.RecipeError(
+            raise RecipeError(
                 f"--output {out} holds a keras-tuner search without tuning.json, so it cannot "
                 "be checked against this command; pass --overwrite or choose another --output."
             )
         if role != "worker":
             out.mkdir(parents=True, exist_ok=True)
-            training._write_json(sig_path, sig)
+            run_folder.write_json(sig_path, sig)
         search = tuning.make_tuner(
             tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out
         )
@@ -355,7 +356,7 @@ def tune(
             if "consecutive failures" not in str(e) or role == "worker":
                 raise
             tuning.write_csv(tuning.trial_rows(search.oracle, objective), out / "trials.csv")
-            raise training.RecipeError(
+            raise RecipeError(
                 f"the search stopped: {str(e).splitlines()[0]} ({_failures(search.oracle)}); "
                 f"see {out}/trials.csv, fix the cause and re-run with --overwrite."
             ) from None
@@ -373,7 +374,7 @@ def tune(
     if not best:
         (out / "best_hyperparameters.json").unlink(missing_ok=True)
         print(f"\n{recipe.name}: no trial of {len(rows)} completed with a finite {objective}.")
-        raise training.RecipeError(
+        raise RecipeError(
             f"no trial of the search in {out} completed with a finite {objective} "
             f"({_failures(oracle)}), so there is no best configuration; see {out}/trials.csv, "
             "fix the cause and re-run with --overwrite."
@@ -391,7 +392,7 @@ def tune(
         "batch_size": fit_values.get("batch_size", configured.batch_size),
         "epochs": run_epochs,
     }
-    training._write_json(out / "best_hyperparameters.json", summary)
+    run_folder.write_json(out / "best_hyperparameters.json", summary)
     written.append(out / "best_hyperparameters.json")
     result.update(best_hyperparameters=hp.values, best_score=best[0].score)
     done = sum(r["status"] == "COMPLETED" for r in rows)
@@ -466,7 +467,7 @@ def tune_from_args(recipe, args):
         output=args.output,
         overwrite=args.overwrite,
         retrain_best=args.retrain_best,
-        overrides=training.parse_overrides(args.set),
+        overrides=parse_overrides(args.set),
         data_dir=args.data_dir,
         manual_dir=args.manual_dir,
         seed=args.seed,

@@ -6,21 +6,12 @@ folder, `config.json`, `history.json`, `metrics.json`, `model.keras`, `tensorboa
 """
 
 import argparse
-import ast
-import csv
-import dataclasses
 import datetime
-import inspect
-import json
 import math
-import numbers
-import os
 import pathlib
 import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -28,8 +19,18 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
-from zoo import plots, registry
+from zoo import plots, registry, run_folder
 from zoo.data import batches, quantile_boundaries, sequence_length
+from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides: re-exported)
+    Recipe,
+    RecipeError,
+    check_config_name,
+    check_mix,
+    check_seed,
+    configure,
+    parse_overrides,
+)
+from zoo.run_folder import os_error_message
 from zoo.validation import (
     check_choice,
     check_fraction,
@@ -37,110 +38,6 @@ from zoo.validation import (
     check_positive_int,
     suggest,
 )
-
-
-class RecipeError(Exception):
-    """A recipe cannot run as asked; the message is one line saying what failed and the way out."""
-
-
-@dataclasses.dataclass
-class Recipe:
-    """A pairing of a registered model and a TFDS dataset, with its hyperparameters.
-
-    Attributes:
-        name: the recipe's name (its module's name in `recipes/`).
-        model: a registered model name (`zoo.list_models()`).
-        dataset: a TFDS name with its config, e.g. `"adding_problem/t200"`.
-        task: the model's task head.
-        model_kwargs: the factory's keyword arguments.
-        description: one line for `rnnzoo list`.
-        preprocess: maps one `(x, y)` example to the model's `(x, y)`; `None` keeps it.
-        train_split: the TFDS split to train on.
-        validation_split: the TFDS validation split, or `None` to carve it from the training split.
-        validation_fraction: the share of the training split carved for validation.
-        test_split: the TFDS split to evaluate on.
-        epochs: training epochs.
-        batch_size: examples per batch.
-        monitor: the validation metric whose best epoch is kept, e.g. `"val_loss"`.
-        early_stopping: patience in epochs, or `None` (or 0) for no early stopping.
-        plot: `f(model, test_batches, path)` writing the recipe's own PNG, or `None`.
-        plot_name: file name of that plot.
-        buckets: batch by length into about this many buckets (boundaries at the training
-            lengths' quantiles, see `zoo.data.bucketing`), or `None` (or 0) to pad random batches.
-        search_space: `f(hp) -> {factory argument: value}` narrowing or extending the model's
-            registered search space for `rnnzoo tune` (see `zoo.tuning.hypermodel`), or `None`.
-        evaluate: `f(model, test_batches) -> {name: value}`, extra test metrics beyond
-            `model.evaluate`'s (e.g. exact match through decoding), written to `metrics.json`
-            as `test_<name>`; or `None`.
-        examples: `f(split) -> split` turning each TFDS split, loaded without supervised keys (a
-            dataset of feature dicts), into the examples `preprocess` takes: for datasets with no
-            supervised keys, or where one record makes many examples (windows of a long text);
-            or `None` to load `(input, target)` pairs by the dataset's supervised keys.
-        fit: `f(model, train_batches, validation_batches, epochs, callbacks) -> history` used
-            instead of `model.fit` (a closed-form readout, or windows cut from one long series);
-            it returns a Keras `History` or a `{metric: [value per epoch]}` dict; or `None`.
-        augment: a `tf.data` map `(x, y) -> (x, y)` applied to the training examples afresh
-            every epoch (after caching and shuffling, before batching), e.g.
-            `zoo.data.audio.augment_waveform()`; or `None`.
-        mix: `{"dataset/config": share}`: other TFDS datasets whose training split is mixed
-            into training, each example drawn from them with probability `share` (e.g.
-            synthetic voices beside real ones: `--set "mix={'synthetic_speech/digits': 0.3}"`);
-            the same `preprocess` applies. `None` mixes nothing.
-        callbacks: `f(model, validation_batches) -> [keras callbacks]` run before the standard
-            ones, so that the logs they add (e.g. `val_cer`) are monitored, checkpointed and
-            logged like Keras's own; or `None`.
-    """
-
-    name: str
-    model: str
-    dataset: str
-    task: str
-    model_kwargs: dict = dataclasses.field(default_factory=dict)
-    description: str = ""
-    preprocess: Callable | None = None
-    train_split: str = "train"
-    validation_split: str | None = "validation"
-    validation_fraction: float = 0.1
-    test_split: str = "test"
-    epochs: int = 10
-    batch_size: int = 64
-    monitor: str = "val_loss"
-    early_stopping: int | None = None
-    plot: Callable | None = None
-    plot_name: str = "plot.png"
-    buckets: int | None = None
-    search_space: Callable | None = None
-    evaluate: Callable | None = None
-    examples: Callable | None = None
-    fit: Callable | None = None
-    augment: Callable | None = None
-    callbacks: Callable | None = None
-    mix: dict | None = None
-
-    @property
-    def offline(self):
-        """Whether the dataset builds offline by itself (`offline_status == "yes"`)."""
-        return self.offline_status == "yes"
-
-    @property
-    def offline_status(self):
-        """How the dataset builds: `"yes"` offline, `"manual"` offline with `--manual-dir`, `"no"`.
-
-        `"yes"`: it builds offline by itself; `"manual"`: offline only with `--manual-dir`
-        holding its files, else it downloads; `"no"`: it downloads. rnn-zoo's own builders say
-        which in their `OFFLINE` attribute; any other TFDS dataset downloads.
-
-        Example:
-            >>> Recipe(name="r", model="gru", dataset="fsdd/all", task="sequence").offline_status
-            'manual'
-        """
-        try:
-            cls = tfds.builder_cls(self.dataset.split("/")[0])
-        except Exception:  # an unknown name: certainly not one of ours
-            return "no"
-        if not cls.__module__.startswith("zoo.datasets"):
-            return "no"
-        return getattr(cls, "OFFLINE", "no")
 
 
 class WarmupCosine(keras.callbacks.Callback):
@@ -209,100 +106,6 @@ class WarmupCosine(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.rate(step, total)
 
 
-# The Recipe fields `--set` may change; every other key goes to the model factory.
-_RECIPE_KEYS = (
-    "dataset",
-    "validation_fraction",
-    "epochs",
-    "batch_size",
-    "monitor",
-    "early_stopping",
-    "buckets",
-    "mix",
-)
-
-
-def parse_overrides(pairs):
-    """Parses `["key=value", ...]` into a dict, values read as Python literals when they are.
-
-    Example:
-        >>> parse_overrides(["units=32", "cell=gru", "dropout=0.1"])
-        {'units': 32, 'cell': 'gru', 'dropout': 0.1}
-    """
-    out = {}
-    for pair in pairs or ():
-        if "=" not in pair:
-            raise RecipeError(f"--set takes key=value, got {pair!r}.")
-        key, value = pair.split("=", 1)
-        try:
-            out[key.strip()] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key.strip()] = value
-    return out
-
-
-def configure(recipe, overrides):
-    """Applies `--set` overrides: recipe fields to a copy of the recipe, the rest to the model.
-
-    Returns:
-        `(recipe, model_kwargs)`.
-    """
-    # The task belongs to the recipe's dataset, so it is not a knob.
-    factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters) - {"task"}
-    recipe_changes, model_kwargs = {}, dict(recipe.model_kwargs)
-    for key, value in overrides.items():
-        if key in _RECIPE_KEYS:
-            recipe_changes[key] = value
-        elif key in factory_args:
-            model_kwargs[key] = value
-        else:
-            allowed = sorted(factory_args | set(_RECIPE_KEYS))
-            raise RecipeError(
-                f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
-                + suggest(key, allowed)
-            )
-    for key in ("early_stopping", "buckets"):  # 0 turns them off, as None does
-        value = recipe_changes.get(key)
-        if value is not None and not isinstance(value, bool) and value == 0:
-            recipe_changes[key] = None
-    configured = dataclasses.replace(recipe, **recipe_changes)
-    _check_settings(configured, recipe_changes)
-    return configured, model_kwargs
-
-
-def _check_settings(recipe, changed):
-    """Checks the recipe settings `--set` changed (`changed`), before anything runs."""
-    for key in ("epochs", "batch_size"):
-        if key in changed:
-            check_positive_int(key, changed[key])
-    if "early_stopping" in changed:
-        check_positive_int("early_stopping", changed["early_stopping"], allow_none=True)
-    if "buckets" in changed:
-        check_positive_int("buckets", changed["buckets"], allow_none=True)
-    if "monitor" in changed and not isinstance(changed["monitor"], str):
-        raise TypeError(f"monitor must be a metric name, got {changed['monitor']!r}.")
-    if "validation_fraction" in changed:
-        check_fraction("validation_fraction", changed["validation_fraction"], allow_zero=False)
-        if recipe.validation_split is not None:
-            raise RecipeError(
-                f"--set validation_fraction: recipe {recipe.name!r} validates on dataset "
-                f"{recipe.dataset!r}'s own {recipe.validation_split!r} split, so no share of "
-                f"the training split is carved for validation; leave validation_fraction out."
-            )
-
-
-def check_seed(seed):
-    """Raises unless `seed` is an int in `[0, 2**32 - 1]` (what NumPy's generator takes).
-
-    Example:
-        >>> check_seed(0)
-        0
-    """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-        raise ValueError(f"--seed must be an int in [0, 2**32 - 1], got {seed!r}.")
-    return int(seed)
-
-
 def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     """Loads the recipe's train, validation and test splits from TFDS as `(x, y)` datasets.
 
@@ -318,7 +121,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
         recipe, recipe.dataset, [train, val, recipe.test_split], data_dir, manual_dir, seed
     )
     if recipe.mix:
-        shares = _check_mix(recipe.mix)
+        shares = check_mix(recipe.mix)
         extras = [
             _load(recipe, name, [recipe.train_split], data_dir, manual_dir, seed)[0]
             for name in shares
@@ -329,7 +132,7 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
 
 def _load(recipe, name, split, data_dir, manual_dir, seed):
     """`tfds.load` of `name`'s splits, with the recipe's examples and preprocess maps applied."""
-    _check_config_name(name)
+    check_config_name(name)
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
     try:
         splits = tfds.load(
@@ -353,32 +156,6 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
     if recipe.preprocess is not None:
         splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
     return splits
-
-
-def _check_config_name(name):
-    """Raises `RecipeError` listing the configs when `name`'s config is not its builder's."""
-    builder, _, config = str(name).partition("/")
-    config = config.split(":")[0]
-    try:
-        configs = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS]
-    except Exception:  # an unknown builder: tfds.load says what is wrong
-        return
-    if config and configs and config not in configs:
-        raise RecipeError(
-            f"dataset {name!r}: {builder} has no config {config!r}; its configs are "
-            f"{', '.join(configs)}." + suggest(config, configs)
-        )
-
-
-def _check_mix(mix):
-    if not isinstance(mix, dict) or not mix:
-        raise RecipeError(f"mix must be a dict {{'dataset/config': share}}, got {mix!r}.")
-    for name, share in mix.items():
-        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
-            raise RecipeError(f"mix[{name!r}] must be a share in (0, 1), got {share!r}.")
-    if sum(mix.values()) >= 1:
-        raise RecipeError(f"the shares of mix must add up to less than 1, got {mix!r}.")
-    return mix
 
 
 def mix_datasets(main, extras, shares, seed=None):
@@ -506,7 +283,9 @@ def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
     if recipe.early_stopping:
         callbacks.append(
             keras.callbacks.EarlyStopping(
-                monitor=recipe.monitor, mode=_mode(recipe.monitor), patience=recipe.early_stopping
+                monitor=recipe.monitor,
+                mode=monitor_mode(recipe.monitor),
+                patience=recipe.early_stopping,
             )
         )
     return callbacks
@@ -555,152 +334,9 @@ def fit_model(
     return {k: [float(v) for v in vs] for k, vs in history.items()}
 
 
-def _best_so_far(csv_path, monitor, mode):
-    """The best monitored value in an earlier, interrupted run's history (for a resumed run)."""
-    if not csv_path.exists():
-        return None
-    with open(csv_path) as f:
-        values = [float(r[monitor]) for r in csv.DictReader(f) if r.get(monitor)]
-    if not values:
-        return None
-    return min(values) if mode == "min" else max(values)
-
-
-def _mode(monitor):
+def monitor_mode(monitor):
+    """`"max"` for a monitor that grows as the model improves (accuracy, AUC, ...), else `"min"`."""
     return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
-
-
-def _versions():
-    return {
-        "zoo": __import__("zoo").__version__,
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "tensorflow_datasets": tfds.__version__,
-        "python": sys.version.split()[0],
-    }
-
-
-def _write_json(path, obj):
-    """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(_finite(obj), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-
-
-def _finite(obj):
-    """`obj` as strict JSON can hold it: a non-finite float as `None`, NumPy scalars as Python's.
-
-    What JSON has no type for goes through `_json_default`.
-
-    Example:
-        >>> _finite({"loss": [0.5, float("nan")], "best": np.float32("inf")})
-        {'loss': [0.5, None], 'best': None}
-    """
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, dict):
-        return {str(k) if not isinstance(k, str) else k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return _finite(_json_default(obj))
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "get_config"):
-        return keras.saving.serialize_keras_object(value)
-    return repr(value)
-
-
-def save_model(model, path):
-    """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file."""
-    path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".partial-")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 → the mode of the other outputs
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# What a run writes into its output folder besides config.json (removed by `overwrite`).
-_RUN_OUTPUTS = (
-    "history.json",
-    "metrics.json",
-    "model.keras",
-    "history.csv",
-    "best.weights.h5",
-    "learning_curves.png",
-)
-# The config.json keys a resumed run may change: where the data is, how it was started.
-_RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir")
-
-
-def _output_state(out, overwrite):
-    """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run."""
-    if out.exists() and not out.is_dir():
-        raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
-    finished = [n for n in ("metrics.json", "model.keras") if (out / n).exists()]
-    if overwrite and (finished or (out / "backup").exists()):
-        return "overwrite"
-    if finished:
-        raise RecipeError(
-            f"--output {out} holds a finished run ({' and '.join(finished)}); pass --overwrite "
-            "to replace it, or choose another --output."
-        )
-    return "resume" if (out / "backup").exists() else "fresh"
-
-
-def _check_same_run(out, config):
-    """Raises `RecipeError` naming the keys where an interrupted run's config.json differs."""
-    try:
-        stored = json.loads((out / "config.json").read_text())
-        if not isinstance(stored, dict):
-            raise ValueError(f"not a JSON object but {type(stored).__name__}")
-    except (OSError, ValueError) as e:
-        raise RecipeError(
-            f"--output {out} holds an interrupted run whose config.json cannot be read ({e}), "
-            "so it cannot be checked against this command; pass --overwrite to start afresh, "
-            "or choose another --output."
-        ) from None
-    now = json.loads(json.dumps(_finite(config)))
-    keys = sorted((stored.keys() | now.keys()) - set(_RESUME_MAY_DIFFER))
-    refuse_to_mix(out, "an interrupted run", differing(stored, now, keys))
-
-
-def differing(stored, now, keys):
-    """`key (stored ..., now ...)` for each of `keys` whose value differs between two dicts."""
-    return [
-        f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})"
-        for k in keys
-        if stored.get(k) != now.get(k)
-    ]
-
-
-def refuse_to_mix(out, what, diffs):
-    """Raises `RecipeError` when `out` holds `what` (a run, a search) differing by `diffs`."""
-    if diffs:
-        raise RecipeError(
-            f"--output {out} holds {what} that differs from this command in "
-            + "; ".join(diffs)
-            + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
-            "start afresh, or choose another --output."
-        )
 
 
 def _metric_names(model, recipe, val):
@@ -786,7 +422,7 @@ def run(
     )
     seed = check_seed(seed)
     out = pathlib.Path(output or pathlib.Path("runs") / recipe.name)
-    state = _output_state(out, overwrite)
+    state = run_folder.output_state(out, overwrite)
     keras.utils.set_random_seed(seed)
 
     model_kwargs = {"seed": seed, **model_kwargs}
@@ -817,11 +453,11 @@ def run(
         "data_dir": data_dir,
         "manual_dir": manual_dir,
         "command": " ".join(sys.argv),
-        "versions": _versions(),
+        "versions": run_folder.versions(),
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
     }
     if state == "resume":
-        _check_same_run(out, config)
+        run_folder.check_same_run(out, config)
     train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
     if model_kwargs.get("text"):
         adapt_vectorizer(model, train)
@@ -836,12 +472,12 @@ def run(
     train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
     val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
 
-    mode = _mode(recipe.monitor)
+    mode = monitor_mode(recipe.monitor)
     best_path = out / "best.weights.h5"
     if state == "overwrite":
         shutil.rmtree(out / "backup", ignore_errors=True)
         shutil.rmtree(out / "tensorboard", ignore_errors=True)
-        for name in (*_RUN_OUTPUTS, recipe.plot_name):
+        for name in (*run_folder.RUN_OUTPUTS, recipe.plot_name):
             (out / name).unlink(missing_ok=True)
     elif state == "fresh":  # not the resumption of an interrupted run
         for stale in (out / "history.csv", best_path):
@@ -859,16 +495,18 @@ def run(
             mode=mode,
             save_best_only=True,
             save_weights_only=True,
-            initial_value_threshold=_best_so_far(out / "history.csv", recipe.monitor, mode),
+            initial_value_threshold=run_folder.best_so_far(
+                out / "history.csv", recipe.monitor, mode
+            ),
         ),
     ]
     callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or ())
-    _write_json(out / "config.json", config)
+    run_folder.write_json(out / "config.json", config)
 
     start, cpu_start = time.perf_counter(), time.process_time()
     history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    history = _full_history(out / "history.csv", history)
+    history = run_folder.full_history(out / "history.csv", history)
     if history and recipe.monitor not in history:  # a fit hook that called no callback
         raise _unknown_monitor(recipe, list(history), "its fit hook")
     if best_path.exists():
@@ -894,10 +532,10 @@ def run(
         extra = recipe.evaluate(model, test_b)
         metrics.update({f"test_{k}": v for k, v in extra.items()})
         metrics["evaluate_seconds"] = round(time.perf_counter() - start, 2)
-    metrics = _finite(metrics)
-    _write_json(out / "history.json", history)
-    _write_json(out / "metrics.json", metrics)
-    model_path = save_model(model, out / "model.keras")
+    metrics = run_folder.finite(metrics)
+    run_folder.write_json(out / "history.json", history)
+    run_folder.write_json(out / "metrics.json", metrics)
+    model_path = run_folder.save_model(model, out / "model.keras")
     written = [out / "config.json", out / "history.json", out / "metrics.json", model_path]
     written.append(plots.learning_curves(history, out / "learning_curves.png", recipe.name))
     if recipe.plot is not None:
@@ -917,17 +555,6 @@ def run(
 
 def _fmt(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _full_history(csv_path, fallback):
-    """Per-epoch history over the whole run, resumed parts included (from the CSV log)."""
-    if not csv_path.exists():
-        return {k: [float(v) for v in vs] for k, vs in fallback.items()}
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    by_epoch = {int(r["epoch"]): r for r in rows}  # a resumed epoch's last row wins
-    keys = [k for k in rows[0] if k != "epoch"] if rows else []
-    return {k: [float(by_epoch[e][k]) for e in sorted(by_epoch)] for k in keys}
 
 
 def add_run_arguments(parser):
@@ -991,16 +618,3 @@ def main(recipe, argv=None):
     except (RecipeError, ValueError, TypeError, OSError) as e:
         print(f"{recipe.name}: error: {os_error_message(e)}", file=sys.stderr)
         sys.exit(2)
-
-
-def os_error_message(error):
-    """One line for `error`: an `OSError` as `reason: 'path'`, anything else as `str(error)`.
-
-    Example:
-        >>> os_error_message(FileExistsError(17, "File exists", "r1/config.json"))
-        "File exists: 'r1/config.json'"
-    """
-    if isinstance(error, OSError) and error.strerror:
-        paths = [p for p in (error.filename, error.filename2) if p is not None]
-        return error.strerror + "".join(f": {str(p)!r}" for p in paths)
-    return str(error)

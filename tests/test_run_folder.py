@@ -1,0 +1,59 @@
+"""A run's output folder: its states, strict JSON, atomic saves, the resume check."""
+
+import json
+
+import pytest
+
+import zoo
+from zoo import run_folder
+from zoo.recipe import RecipeError
+
+
+def test_save_model_is_atomic(tmp_path, monkeypatch):
+    model = zoo.models.gru(input_shape=(None, 1), task="regression", units=2)
+    path = tmp_path / "model.keras"
+    run_folder.save_model(model, path)
+    before = path.read_bytes()
+
+    def broken_save(filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"half a zip")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(model, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        run_folder.save_model(model, path)
+    assert path.read_bytes() == before  # the good file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]  # no partial file left
+
+
+def test_write_json_is_strict_and_leaves_no_partial_file(tmp_path):
+    path = tmp_path / "metrics.json"
+    run_folder.write_json(path, {"loss": [0.5, float("nan")], "best": float("inf")})
+    assert json.loads(path.read_text()) == {"loss": [0.5, None], "best": None}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_output_states(tmp_path):
+    out = tmp_path / "run"
+    assert run_folder.output_state(out, overwrite=False) == "fresh"
+    (out / "backup").mkdir(parents=True)
+    assert run_folder.output_state(out, overwrite=False) == "resume"
+    assert run_folder.output_state(out, overwrite=True) == "overwrite"
+    (out / "metrics.json").write_text("{}")
+    with pytest.raises(RecipeError, match="holds a finished run.*--overwrite"):
+        run_folder.output_state(out, overwrite=False)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(RecipeError, match="is a file, not a folder"):
+        run_folder.output_state(tmp_path / "file", overwrite=True)
+
+
+def test_resume_check_names_what_differs(tmp_path):
+    config = {"epochs": 3, "seed": 0, "command": "rnnzoo run a", "data_dir": None}
+    run_folder.write_json(tmp_path / "config.json", config)
+    run_folder.check_same_run(tmp_path, {**config, "command": "other", "data_dir": "d"})
+    with pytest.raises(RecipeError, match=r"epochs \(stored 3, now 4\)"):
+        run_folder.check_same_run(tmp_path, {**config, "epochs": 4})
+    (tmp_path / "config.json").write_text("[1]")
+    with pytest.raises(RecipeError, match="cannot be read"):
+        run_folder.check_same_run(tmp_path, config)

@@ -1,0 +1,242 @@
+"""A recipe: the declaration pairing a registered model with a TFDS dataset, and its settings.
+
+`Recipe` is what a module in `recipes/` declares; `configure` applies `--set` overrides to it
+(recipe fields to a copy of the recipe, the rest to the model's arguments) and checks them before
+anything runs. `zoo.training.run` trains and evaluates one.
+"""
+
+import ast
+import dataclasses
+import inspect
+import numbers
+from collections.abc import Callable
+
+import tensorflow_datasets as tfds
+
+from zoo import registry
+from zoo.validation import check_fraction, check_positive_int, suggest
+
+
+class RecipeError(Exception):
+    """A recipe cannot run as asked; the message is one line saying what failed and the way out."""
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A pairing of a registered model and a TFDS dataset, with its hyperparameters.
+
+    Attributes:
+        name: the recipe's name (its module's name in `recipes/`).
+        model: a registered model name (`zoo.list_models()`).
+        dataset: a TFDS name with its config, e.g. `"adding_problem/t200"`.
+        task: the model's task head.
+        model_kwargs: the factory's keyword arguments.
+        description: one line for `rnnzoo list`.
+        preprocess: maps one `(x, y)` example to the model's `(x, y)`; `None` keeps it.
+        train_split: the TFDS split to train on.
+        validation_split: the TFDS validation split, or `None` to carve it from the training split.
+        validation_fraction: the share of the training split carved for validation.
+        test_split: the TFDS split to evaluate on.
+        epochs: training epochs.
+        batch_size: examples per batch.
+        monitor: the validation metric whose best epoch is kept, e.g. `"val_loss"`.
+        early_stopping: patience in epochs, or `None` (or 0) for no early stopping.
+        plot: `f(model, test_batches, path)` writing the recipe's own PNG, or `None`.
+        plot_name: file name of that plot.
+        buckets: batch by length into about this many buckets (boundaries at the training
+            lengths' quantiles, see `zoo.data.bucketing`), or `None` (or 0) to pad random batches.
+        search_space: `f(hp) -> {factory argument: value}` narrowing or extending the model's
+            registered search space for `rnnzoo tune` (see `zoo.tuning.hypermodel`), or `None`.
+        evaluate: `f(model, test_batches) -> {name: value}`, extra test metrics beyond
+            `model.evaluate`'s (e.g. exact match through decoding), written to `metrics.json`
+            as `test_<name>`; or `None`.
+        examples: `f(split) -> split` turning each TFDS split, loaded without supervised keys (a
+            dataset of feature dicts), into the examples `preprocess` takes: for datasets with no
+            supervised keys, or where one record makes many examples (windows of a long text);
+            or `None` to load `(input, target)` pairs by the dataset's supervised keys.
+        fit: `f(model, train_batches, validation_batches, epochs, callbacks) -> history` used
+            instead of `model.fit` (a closed-form readout, or windows cut from one long series);
+            it returns a Keras `History` or a `{metric: [value per epoch]}` dict; or `None`.
+        augment: a `tf.data` map `(x, y) -> (x, y)` applied to the training examples afresh
+            every epoch (after caching and shuffling, before batching), e.g.
+            `zoo.data.audio.augment_waveform()`; or `None`.
+        mix: `{"dataset/config": share}`: other TFDS datasets whose training split is mixed
+            into training, each example drawn from them with probability `share` (e.g.
+            synthetic voices beside real ones: `--set "mix={'synthetic_speech/digits': 0.3}"`);
+            the same `preprocess` applies. `None` mixes nothing.
+        callbacks: `f(model, validation_batches) -> [keras callbacks]` run before the standard
+            ones, so that the logs they add (e.g. `val_cer`) are monitored, checkpointed and
+            logged like Keras's own; or `None`.
+    """
+
+    name: str
+    model: str
+    dataset: str
+    task: str
+    model_kwargs: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+    preprocess: Callable | None = None
+    train_split: str = "train"
+    validation_split: str | None = "validation"
+    validation_fraction: float = 0.1
+    test_split: str = "test"
+    epochs: int = 10
+    batch_size: int = 64
+    monitor: str = "val_loss"
+    early_stopping: int | None = None
+    plot: Callable | None = None
+    plot_name: str = "plot.png"
+    buckets: int | None = None
+    search_space: Callable | None = None
+    evaluate: Callable | None = None
+    examples: Callable | None = None
+    fit: Callable | None = None
+    augment: Callable | None = None
+    callbacks: Callable | None = None
+    mix: dict | None = None
+
+    @property
+    def offline(self):
+        """Whether the dataset builds offline by itself (`offline_status == "yes"`)."""
+        return self.offline_status == "yes"
+
+    @property
+    def offline_status(self):
+        """How the dataset builds: `"yes"` offline, `"manual"` offline with `--manual-dir`, `"no"`.
+
+        `"yes"`: it builds offline by itself; `"manual"`: offline only with `--manual-dir`
+        holding its files, else it downloads; `"no"`: it downloads. rnn-zoo's own builders say
+        which in their `OFFLINE` attribute; any other TFDS dataset downloads.
+
+        Example:
+            >>> Recipe(name="r", model="gru", dataset="fsdd/all", task="sequence").offline_status
+            'manual'
+        """
+        try:
+            cls = tfds.builder_cls(self.dataset.split("/")[0])
+        except Exception:  # an unknown name: certainly not one of ours
+            return "no"
+        if not cls.__module__.startswith("zoo.datasets"):
+            return "no"
+        return getattr(cls, "OFFLINE", "no")
+
+
+# The Recipe fields `--set` may change; every other key goes to the model factory.
+_RECIPE_KEYS = (
+    "dataset",
+    "validation_fraction",
+    "epochs",
+    "batch_size",
+    "monitor",
+    "early_stopping",
+    "buckets",
+    "mix",
+)
+
+
+def parse_overrides(pairs):
+    """Parses `["key=value", ...]` into a dict, values read as Python literals when they are.
+
+    Example:
+        >>> parse_overrides(["units=32", "cell=gru", "dropout=0.1"])
+        {'units': 32, 'cell': 'gru', 'dropout': 0.1}
+    """
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise RecipeError(f"--set takes key=value, got {pair!r}.")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value
+    return out
+
+
+def configure(recipe, overrides):
+    """Applies `--set` overrides: recipe fields to a copy of the recipe, the rest to the model.
+
+    Returns:
+        `(recipe, model_kwargs)`.
+    """
+    # The task belongs to the recipe's dataset, so it is not a knob.
+    factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters) - {"task"}
+    recipe_changes, model_kwargs = {}, dict(recipe.model_kwargs)
+    for key, value in overrides.items():
+        if key in _RECIPE_KEYS:
+            recipe_changes[key] = value
+        elif key in factory_args:
+            model_kwargs[key] = value
+        else:
+            allowed = sorted(factory_args | set(_RECIPE_KEYS))
+            raise RecipeError(
+                f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
+                + suggest(key, allowed)
+            )
+    for key in ("early_stopping", "buckets"):  # 0 turns them off, as None does
+        value = recipe_changes.get(key)
+        if value is not None and not isinstance(value, bool) and value == 0:
+            recipe_changes[key] = None
+    configured = dataclasses.replace(recipe, **recipe_changes)
+    _check_settings(configured, recipe_changes)
+    return configured, model_kwargs
+
+
+def _check_settings(recipe, changed):
+    """Checks the recipe settings `--set` changed (`changed`), before anything runs."""
+    for key in ("epochs", "batch_size"):
+        if key in changed:
+            check_positive_int(key, changed[key])
+    if "early_stopping" in changed:
+        check_positive_int("early_stopping", changed["early_stopping"], allow_none=True)
+    if "buckets" in changed:
+        check_positive_int("buckets", changed["buckets"], allow_none=True)
+    if "monitor" in changed and not isinstance(changed["monitor"], str):
+        raise TypeError(f"monitor must be a metric name, got {changed['monitor']!r}.")
+    if "validation_fraction" in changed:
+        check_fraction("validation_fraction", changed["validation_fraction"], allow_zero=False)
+        if recipe.validation_split is not None:
+            raise RecipeError(
+                f"--set validation_fraction: recipe {recipe.name!r} validates on dataset "
+                f"{recipe.dataset!r}'s own {recipe.validation_split!r} split, so no share of "
+                f"the training split is carved for validation; leave validation_fraction out."
+            )
+
+
+def check_seed(seed):
+    """Raises unless `seed` is an int in `[0, 2**32 - 1]` (what NumPy's generator takes).
+
+    Example:
+        >>> check_seed(0)
+        0
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"--seed must be an int in [0, 2**32 - 1], got {seed!r}.")
+    return int(seed)
+
+
+def check_config_name(name):
+    """Raises `RecipeError` listing the configs when `name`'s config is not its builder's."""
+    builder, _, config = str(name).partition("/")
+    config = config.split(":")[0]
+    try:
+        configs = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS]
+    except Exception:  # an unknown builder: tfds.load says what is wrong
+        return
+    if config and configs and config not in configs:
+        raise RecipeError(
+            f"dataset {name!r}: {builder} has no config {config!r}; its configs are "
+            f"{', '.join(configs)}." + suggest(config, configs)
+        )
+
+
+def check_mix(mix):
+    """Returns `mix` (`{"dataset/config": share}`) after checking each share is in (0, 1)."""
+    if not isinstance(mix, dict) or not mix:
+        raise RecipeError(f"mix must be a dict {{'dataset/config': share}}, got {mix!r}.")
+    for name, share in mix.items():
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 1:
+            raise RecipeError(f"mix[{name!r}] must be a share in (0, 1), got {share!r}.")
+    if sum(mix.values()) >= 1:
+        raise RecipeError(f"the shares of mix must add up to less than 1, got {mix!r}.")
+    return mix

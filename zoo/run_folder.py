@@ -1,0 +1,191 @@
+"""A run's output folder: whether it is fresh, resumed or replaced, and how results are written.
+
+Strict JSON (a NaN or infinity written as `null`), atomic writes (a crash never leaves a
+half-written `model.keras` or `metrics.json`), the check that an interrupted run is resumed only by
+the same command, and one-line messages for OS errors. Shared by `zoo.training.run` and
+`zoo.recipe_tuning.tune`.
+"""
+
+import csv
+import json
+import math
+import os
+import pathlib
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from zoo.recipe import RecipeError
+
+
+def best_so_far(csv_path, monitor, mode):
+    """The best monitored value in an earlier, interrupted run's history (for a resumed run)."""
+    if not csv_path.exists():
+        return None
+    with open(csv_path) as f:
+        values = [float(r[monitor]) for r in csv.DictReader(f) if r.get(monitor)]
+    if not values:
+        return None
+    return min(values) if mode == "min" else max(values)
+
+
+def versions():
+    """The versions of rnn-zoo, Keras, TensorFlow, TFDS and Python (kept in `config.json`)."""
+    return {
+        "zoo": __import__("zoo").__version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "tensorflow_datasets": tfds.__version__,
+        "python": sys.version.split()[0],
+    }
+
+
+def write_json(path, obj):
+    """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(finite(obj), indent=2, allow_nan=False) + "\n")
+    os.replace(tmp, path)
+
+
+def finite(obj):
+    """`obj` as strict JSON can hold it: a non-finite float as `None`, NumPy scalars as Python's.
+
+    What JSON has no type for goes through `_json_default`.
+
+    Example:
+        >>> finite({"loss": [0.5, float("nan")], "best": np.float32("inf")})
+        {'loss': [0.5, None], 'best': None}
+    """
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, dict):
+        return {str(k) if not isinstance(k, str) else k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return finite(_json_default(obj))
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "get_config"):
+        return keras.saving.serialize_keras_object(value)
+    return repr(value)
+
+
+def save_model(model, path):
+    """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file."""
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".partial-")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 → the mode of the other outputs
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# What a run writes into its output folder besides config.json (removed by `overwrite`).
+RUN_OUTPUTS = (
+    "history.json",
+    "metrics.json",
+    "model.keras",
+    "history.csv",
+    "best.weights.h5",
+    "learning_curves.png",
+)
+# The config.json keys a resumed run may change: where the data is, how it was started.
+RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir")
+
+
+def output_state(out, overwrite):
+    """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run."""
+    if out.exists() and not out.is_dir():
+        raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
+    finished = [n for n in ("metrics.json", "model.keras") if (out / n).exists()]
+    if overwrite and (finished or (out / "backup").exists()):
+        return "overwrite"
+    if finished:
+        raise RecipeError(
+            f"--output {out} holds a finished run ({' and '.join(finished)}); pass --overwrite "
+            "to replace it, or choose another --output."
+        )
+    return "resume" if (out / "backup").exists() else "fresh"
+
+
+def check_same_run(out, config):
+    """Raises `RecipeError` naming the keys where an interrupted run's config.json differs."""
+    try:
+        stored = json.loads((out / "config.json").read_text())
+        if not isinstance(stored, dict):
+            raise ValueError(f"not a JSON object but {type(stored).__name__}")
+    except (OSError, ValueError) as e:
+        raise RecipeError(
+            f"--output {out} holds an interrupted run whose config.json cannot be read ({e}), "
+            "so it cannot be checked against this command; pass --overwrite to start afresh, "
+            "or choose another --output."
+        ) from None
+    now = json.loads(json.dumps(finite(config)))
+    keys = sorted((stored.keys() | now.keys()) - set(RESUME_MAY_DIFFER))
+    refuse_to_mix(out, "an interrupted run", differing(stored, now, keys))
+
+
+def differing(stored, now, keys):
+    """`key (stored ..., now ...)` for each of `keys` whose value differs between two dicts."""
+    return [
+        f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})"
+        for k in keys
+        if stored.get(k) != now.get(k)
+    ]
+
+
+def refuse_to_mix(out, what, diffs):
+    """Raises `RecipeError` when `out` holds `what` (a run, a search) differing by `diffs`."""
+    if diffs:
+        raise RecipeError(
+            f"--output {out} holds {what} that differs from this command in "
+            + "; ".join(diffs)
+            + ". Resuming would mix the two: repeat the original command, pass --overwrite to "
+            "start afresh, or choose another --output."
+        )
+
+
+def full_history(csv_path, fallback):
+    """Per-epoch history over the whole run, resumed parts included (from the CSV log)."""
+    if not csv_path.exists():
+        return {k: [float(v) for v in vs] for k, vs in fallback.items()}
+    with open(csv_path) as f:
+        rows = list(csv.DictReader(f))
+    by_epoch = {int(r["epoch"]): r for r in rows}  # a resumed epoch's last row wins
+    keys = [k for k in rows[0] if k != "epoch"] if rows else []
+    return {k: [float(by_epoch[e][k]) for e in sorted(by_epoch)] for k in keys}
+
+
+def os_error_message(error):
+    """One line for `error`: an `OSError` as `reason: 'path'`, anything else as `str(error)`.
+
+    Example:
+        >>> os_error_message(FileExistsError(17, "File exists", "r1/config.json"))
+        "File exists: 'r1/config.json'"
+    """
+    if isinstance(error, OSError) and error.strerror:
+        paths = [p for p in (error.filename, error.filename2) if p is not None]
+        return error.strerror + "".join(f": {str(p)!r}" for p in paths)
+    return str(error)
