@@ -32,7 +32,7 @@ MODULES += [
     "zoo.data.audio",
     "zoo.data.bucketing",
 ]
-MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.models.speech"]
+MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.models.speech"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

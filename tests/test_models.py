@@ -552,3 +552,29 @@ def test_gradient_vanishes_with_small_recurrent_weights():
     norms = zoo.inspect.gradient_through_time(model, x, y)
     assert norms[0] < 1e-3 * norms[-1]
     assert norms[:5].mean() < norms[-5:].mean()
+
+
+def test_residual_reaches_the_last_layer_of_a_sequence_level_model():
+    kwargs = dict(REAL, mask_value=0.0, task="regression", units=4, num_layers=2, seed=0)
+    plain = zoo.models.stacked(cell="gru", **kwargs)
+    model = zoo.models.stacked(cell="gru", residual=True, **kwargs)
+    assert {"residual_1", "last_step_1"} <= {layer.name for layer in model.layers}
+    model.run_eagerly = plain.run_eagerly = True
+    x = _padded_real(6)
+    assert not np.allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0), atol=1e-4)
+    # The link is added step by step, then the last real step is read: padding changes nothing.
+    np.testing.assert_allclose(
+        model.predict(_padded_real(9), verbose=0), model.predict(x, verbose=0), atol=1e-6
+    )
+
+
+def test_optimizer_instance_is_used_as_it_is():
+    sgd = keras.optimizers.SGD(learning_rate=0.25)
+    model = zoo.models.lstm(**REAL, task="regression", units=2, optimizer=sgd)
+    assert model.optimizer is sgd and float(sgd.learning_rate) == 0.25 and sgd.clipnorm is None
+
+
+def test_text_model_used_before_adapting_says_so():
+    model = zoo.models.gru(text=True, vocab_size=20, task="binary", units=2)
+    with pytest.raises(ValueError, match=r"no vocabulary yet: call zoo.models.adapt_text"):
+        model.predict(["a great film"], verbose=0)

@@ -90,6 +90,13 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
         )
     if not task.categorical:
         output_dim = check_positive_int("output_dim", output_dim)
+    elif output_dim != 1 or isinstance(output_dim, bool):
+        raise ValueError(
+            f"output_dim is for the real-valued tasks (regression, forecast, "
+            f"sequence_regression), got output_dim={output_dim!r} with task={task.name!r}"
+            + (" (its outputs are num_classes)" if task.name != "binary" else "")
+            + ": leave it 1."
+        )
     if task.name == "forecast":
         if horizon is None:
             raise ValueError("task='forecast' needs horizon (a positive int), got None.")

@@ -43,6 +43,18 @@ def _check_stateful(model):
         )
 
 
+def _check_batch(model, x):
+    """Raises unless `x`'s batch is the one the stateful model was built with."""
+    batch = model.inputs[0].shape[0] if model.inputs else None
+    if batch is not None and x.shape[0] != batch:
+        raise ValueError(
+            f"x has a batch of {x.shape[0]} series but model {model.name!r} was built with "
+            f"batch_size={batch}: a stateful model carries one state per batch row, so feed "
+            f"exactly {batch} series (pad with copies, or build the model with "
+            f"batch_size={x.shape[0]})."
+        )
+
+
 def _per_step(model):
     """Whether `model` predicts one output per input step (not a forecast's horizon)."""
     shape = model.output_shape
@@ -95,6 +107,7 @@ def fit(model, x, y, window, epochs=1, verbose=0):
             f"x and y must be (batch_size, T, ...) with the same batch and steps, got x of shape "
             f"{x.shape} and y of shape {y.shape}."
         )
+    _check_batch(model, x)
     losses = []
     for epoch in range(check_positive_int("epochs", epochs)):
         reset_states(model)
@@ -132,6 +145,9 @@ def predict(model, x, window):
     """
     _check_stateful(model)
     x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"x must be (batch_size, T, ...), got shape {x.shape}.")
+    _check_batch(model, x)
     reset_states(model)
     outs = [keras.ops.convert_to_numpy(model(x[:, s], training=False)) for s in _windows(x, window)]
     reset_states(model)

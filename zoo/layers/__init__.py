@@ -1,6 +1,7 @@
-"""Custom layers: the Echo State `Reservoir` (and its `ReservoirCell`), the audio front end."""
+"""Custom layers: the Echo State `Reservoir`, the audio front end, masked pooling."""
 
 from zoo.layers.audio import LogMel, SpecAugment
+from zoo.layers.pooling import LastUnmaskedStep
 from zoo.layers.reservoir import Reservoir, ReservoirCell
 
-__all__ = ["LogMel", "Reservoir", "ReservoirCell", "SpecAugment"]
+__all__ = ["LastUnmaskedStep", "LogMel", "Reservoir", "ReservoirCell", "SpecAugment"]

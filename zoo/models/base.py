@@ -20,6 +20,7 @@ import numpy as np
 from zoo import activations, heads
 from zoo.data.audio import frame_settings
 from zoo.layers.audio import LogMel
+from zoo.layers.pooling import LastUnmaskedStep
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -53,8 +54,19 @@ class TextModel(keras.Model):
     `model.predict(["a great film"])` and trains on `np.array(texts)`.
     """
 
+    def _check_adapted(self):
+        """Raises unless the vectorizer has a vocabulary (else every id is 1, `[UNK]`)."""
+        for layer in self.layers:
+            if isinstance(layer, keras.layers.TextVectorization) and layer.vocabulary_size() <= 2:
+                raise ValueError(
+                    f"model {self.name!r} reads text through a TextVectorization layer that has "
+                    "no vocabulary yet: call zoo.models.adapt_text(model, texts) on training "
+                    "texts first (or build it with vectorizer=... holding a vocabulary)."
+                )
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, accepting a list or NumPy array of strings as well."""
+        self._check_adapted()
         val = kwargs.get("validation_data")
         if isinstance(val, tuple | list) and val:
             kwargs["validation_data"] = (_as_strings(val[0]), *val[1:])
@@ -62,10 +74,12 @@ class TextModel(keras.Model):
 
     def evaluate(self, x=None, *args, **kwargs):
         """`keras.Model.evaluate`, accepting a list or NumPy array of strings as well."""
+        self._check_adapted()
         return super().evaluate(_as_strings(x), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, accepting a list or NumPy array of strings as well."""
+        self._check_adapted()
         return super().predict(_as_strings(x), *args, **kwargs)
 
 
@@ -364,6 +378,13 @@ def build_rnn(
                 f"with id 0 (mask_zero). Got mask_value={mask_value!r} with vocab_size="
                 f"{vocab_size}: leave it None."
             )
+        if text and (input_shape is not None or not mask_zero):
+            given = f"input_shape={input_shape!r}" if input_shape is not None else "mask_zero=False"
+            raise ValueError(
+                f"text=True takes raw strings, one per example, which the vectorizer turns into "
+                f"ids padded with 0 (always masked): {given} does not apply, leave it out "
+                "(sequence_length=N pads or cuts the text to N tokens)."
+            )
         if input_shape is not None and not text:
             if not isinstance(input_shape, tuple | list) or len(input_shape) != 1:
                 raise ValueError(
@@ -381,8 +402,14 @@ def build_rnn(
         )
     else:
         input_shape = check_input_shape(input_shape)
-    if mask_value is not None and not isinstance(mask_value, numbers.Real):
-        raise TypeError(f"mask_value must be a number or None, got {mask_value!r}.")
+    if mask_value is not None:
+        if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
+            raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")
+        if not np.isfinite(mask_value):
+            raise ValueError(
+                f"mask_value must be a finite number or None, got {mask_value!r} (a NaN never "
+                "equals itself, so NaN padding would never be masked)."
+            )
     sequence_length = check_positive_int("sequence_length", sequence_length, allow_none=True)
     if sequence_length is not None and not text:
         raise ValueError(
@@ -400,6 +427,11 @@ def build_rnn(
         batch_size = check_positive_int("batch_size", batch_size)
         if text:
             raise ValueError("stateful=True takes sequences or token ids, not text=True.")
+    elif batch_size is not None:
+        raise ValueError(
+            f"batch_size fixes the batch of a stateful model (stateful=True); got batch_size="
+            f"{batch_size!r} without it: leave it out (fit and predict take any batch size)."
+        )
     if clipnorm is not None:
         check_positive_float("clipnorm", clipnorm)
     _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout)
@@ -427,7 +459,10 @@ def build_rnn(
         stateful=stateful,
     )
     for i, n in enumerate(layer_units):
-        seq = task_.per_step or i < num_layers - 1
+        # A sequence-level model's last layer returns one vector; with a residual link it
+        # returns its sequence, adds its input step by step, then keeps the last real step.
+        pool = residual and i > 0 and i == num_layers - 1 and not task_.per_step
+        seq = task_.per_step or i < num_layers - 1 or pool
         layer_seed = seeded(seed, 10 * (i + 1))
         layer = _rnn_layer(cell, n, seq, False, i, opts, layer_seed)
         if bidirectional:
@@ -436,8 +471,10 @@ def build_rnn(
                 layer, backward_layer=backward, merge_mode=merge_mode, name=f"bidirectional_{i}"
             )
         y = layer(x)
-        if residual and seq and i > 0:
+        if residual and i > 0:
             y = keras.layers.Add(name=f"residual_{i}")([x, y])
+        if pool:
+            y = LastUnmaskedStep(name=f"last_step_{i}")(y)
         if layer_norm and i < num_layers - 1:
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
@@ -449,7 +486,16 @@ def build_rnn(
     return model
 
 
-def compile_model(model, loss, metrics, optimizer="adam", learning_rate=1e-3, clipnorm=1.0):
+def compile_model(
+    model,
+    loss,
+    metrics,
+    optimizer="adam",
+    learning_rate=1e-3,
+    clipnorm=1.0,
+    *,
+    defaults=(1e-3, 1.0),
+):
     """Compiles `model` with an optimizer given by name or instance.
 
     Args:
@@ -457,10 +503,13 @@ def compile_model(model, loss, metrics, optimizer="adam", learning_rate=1e-3, cl
         loss: the loss.
         metrics: a list of metrics.
         optimizer: a Keras optimizer name (`"adam"`, `"sgd"`, `"rmsprop"`, ...) or instance;
-            an instance is used as it is.
+            an instance is used as it is, with its own learning rate and clipping (then
+            `learning_rate` and `clipnorm` must be left at their defaults).
         learning_rate: a float or a `keras.optimizers.schedules.LearningRateSchedule`.
         clipnorm: gradient norm clipping (on by default: exploding gradients are the classic
             RNN failure); `None` turns it off.
+        defaults: the calling factory's defaults of `(learning_rate, clipnorm)`: with an
+            optimizer instance, a value other than these was given and cannot apply.
 
     Example:
         >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
@@ -483,7 +532,28 @@ def compile_model(model, loss, metrics, optimizer="adam", learning_rate=1e-3, cl
         raise TypeError(
             f"optimizer must be a name or a keras.optimizers.Optimizer, got {optimizer!r}."
         )
+    else:
+        given = [
+            f"{name}={value!r}"
+            for name, value, default in zip(
+                ("learning_rate", "clipnorm"), (learning_rate, clipnorm), defaults, strict=True
+            )
+            if not _same_number(value, default)
+        ]
+        if given:
+            name = type(optimizer).__name__
+            raise ValueError(
+                f"{' and '.join(given)} cannot apply to the optimizer instance {name}: an "
+                f"instance is used as it is. Set them on it (keras.optimizers.{name}("
+                "learning_rate=..., clipnorm=...)) or pass the optimizer by name."
+            )
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def _same_number(value, default):
+    """Whether `value` is `default` (`None`, a schedule) or a number equal to it."""
+    numeric = isinstance(value, numbers.Real) and isinstance(default, numbers.Real)
+    return value is default or (numeric and value == default)
 
 
 def adapt_text(model, texts, batch_size=256):

@@ -274,8 +274,9 @@ def char_lm(
     )
     if compile:
         metrics = [BitsPerCharacter(), Perplexity(), MaskedTokenAccuracy()]
+        loss = MaskedSequenceCrossentropy()
         compile_model(
-            model, MaskedSequenceCrossentropy(), metrics, optimizer, learning_rate, clipnorm
+            model, loss, metrics, optimizer, learning_rate, clipnorm, defaults=(2e-3, 1.0)
         )
     return model
 
