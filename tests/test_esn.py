@@ -3,6 +3,7 @@
 import doctest
 import importlib
 import inspect
+import warnings
 
 import keras
 import numpy as np
@@ -512,3 +513,14 @@ def test_docstring_examples():
     module = importlib.import_module("zoo.models.esn")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 5
+
+
+def test_a_fitted_readout_saves_and_loads_without_optimizer_warnings(tmp_path):
+    model = zoo.models.esn(units=10, input_shape=(None, 1), seed=0)
+    x = np.sin(np.arange(300) / 5.0)[None, :, None].astype("float32")
+    model.fit_readout(x[:, :-1], x[:, 1:], washout=20)
+    model.save(tmp_path / "esn.keras")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.models.load_model(tmp_path / "esn.keras", safe_mode=True)
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]

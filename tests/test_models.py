@@ -395,11 +395,20 @@ def test_audio_model(tmp_path):
         (dict(sample_rate=8000, stateful=True, batch_size=2), ValueError, "stateful=True"),
         (dict(sample_rate=8000, input_shape=(None, 8)), ValueError, r"\(samples,\) or \(None,\)"),
         (dict(sample_rate=8000, input_shape=(100,)), ValueError, "at least 256 .* got 100"),
+        (dict(sample_rate=8000, num_mels=128), ValueError, r"num_mels=128 .* num_mels <= 95"),
     ],
 )
 def test_audio_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         zoo.models.gru(task="binary", units=2, **kwargs)
+
+
+def test_audio_model_names_short_and_unbatched_clips():
+    model = zoo.models.gru(sample_rate=8000, task="binary", units=2)
+    with pytest.raises(ValueError, match=r"waveforms of 100 samples .* \(256 samples at"):
+        model.predict(np.zeros((2, 100), "float32"), verbose=0)
+    with pytest.raises(ValueError, match=r"shape \(800,\): for one clip pass x\[None\]"):
+        model.predict(np.zeros(800, "float32"), verbose=0)
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -228,6 +228,21 @@ def test_fit_save_load_and_transcribe(tmp_path):
     m.save(tmp_path / "again.keras")
 
 
+def test_export_serves_logits_and_transcripts_for_any_batch_and_length(tmp_path):
+    m = ctc_speech(**TINY)
+    bias = m.get_layer("logits").bias
+    bias.assign(np.r_[-10.0, np.zeros(bias.shape[0] - 1)].astype("float32"))  # no blank wins
+    m.export(str(tmp_path / "export"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "export"))
+    for lengths in ([6000, 4000], [2500]):
+        x = _batch(lengths, seed=len(lengths))
+        logits = served.serve(x["waveform"], x["length"]).numpy()
+        np.testing.assert_allclose(logits, m(x).numpy(), atol=1e-5)
+        texts = [t.decode() for t in served.transcribe(x["waveform"], x["length"]).numpy()]
+        waves = [x["waveform"][i, :n] for i, n in enumerate(lengths)]
+        assert texts == m.transcribe(waves, trim_silence=False) and all(texts)
+
+
 def _digit_clips():
     clips = {}
     for path in sorted(FSDD.glob("*_george_*.wav")):

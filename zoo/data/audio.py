@@ -126,6 +126,36 @@ def mel_filterbank(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
     return _triangles(_bin_frequencies(fft_length, sample_rate), edges, np).astype("float32")
 
 
+def check_mel_bands(num_mels, fft_length, sample_rate, fmin=20.0, fmax=None):
+    """Raises `ValueError` when a mel triangle falls between two FFT bins (a constant band).
+
+    Such a band weighs no bin, so its log-mel is the same for every input; the message gives
+    the most bands these settings resolve.
+
+    Example:
+        >>> check_mel_bands(40, 256, 8000)
+        >>> check_mel_bands(128, 256, 8000)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: num_mels=128 at sample_rate=8000 (FFT of 256, ...) leaves 4 bands ...
+    """
+
+    def empty(n):
+        return int((mel_filterbank(n, fft_length, sample_rate, fmin, fmax).max(axis=0) == 0).sum())
+
+    count = empty(num_mels)
+    if count:
+        most = next((n for n in range(num_mels - 1, 0, -1) if not empty(n)), 0)
+        top = sample_rate / 2 if fmax is None else fmax
+        fix = f"use num_mels <= {most}, a wider" if most else "use a wider"
+        raise ValueError(
+            f"num_mels={num_mels} at sample_rate={sample_rate} (FFT of {fft_length}, bins "
+            f"{sample_rate / fft_length:.1f} Hz apart, mel filters from {fmin} to {top} Hz) "
+            f"leaves {count} bands between two bins, constant whatever the input: {fix} "
+            "fmin-fmax range or a longer frame_ms."
+        )
+
+
 def vtlp_warp(freqs, alpha, sample_rate, boundary=0.8):
     """Vocal tract length perturbation's frequency warp (Jaitly and Hinton, 2013).
 

@@ -9,6 +9,7 @@ from keras import ops
 
 from zoo.data.audio import (
     NORMALIZE_SCALES,
+    check_mel_bands,
     dct_matrix,
     frame_mask,
     frame_settings,
@@ -99,6 +100,7 @@ class LogMel(keras.layers.Layer):
         self.num_ceps = num_ceps
         self.num_features = self.num_mels if num_ceps is None else num_ceps
         mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
+        check_mel_bands(self.num_mels, self.span, self.sample_rate, fmin, fmax)
         self.fmin, self.fmax = fmin, fmax
         vtlp = check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1))
         self.vtlp = vtlp

@@ -84,6 +84,47 @@ class TextModel(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class WaveformModel(keras.Model):
+    """A functional model on whole waveforms `(batch, samples)` that checks arrays it is given.
+
+    A clip shorter than one analysis window has no frame, and a single 1-D clip has no batch
+    axis: both fail deep inside Keras otherwise; this names them. (Datasets pass unchecked.)
+    """
+
+    def _check_waveforms(self, x):
+        if not hasattr(x, "shape") or not hasattr(x, "ndim"):
+            return
+        log_mel = self.get_layer("log_mel")
+        if x.ndim != 2:
+            raise ValueError(
+                f"model {self.name!r} takes a batch of waveforms (batch, samples), got an array "
+                f"of shape {tuple(x.shape)}"
+                + (": for one clip pass x[None]." if x.ndim == 1 else ".")
+            )
+        if x.shape[1] is not None and x.shape[1] < log_mel.span:
+            raise ValueError(
+                f"waveforms of {x.shape[1]} samples are shorter than one analysis window "
+                f"({log_mel.span} samples at sample_rate={log_mel.sample_rate}): pad them with "
+                "zeros (silence) to at least that."
+            )
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, checking waveform arrays first."""
+        self._check_waveforms(x)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        """`keras.Model.evaluate`, checking waveform arrays first."""
+        self._check_waveforms(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, checking waveform arrays first."""
+        self._check_waveforms(x)
+        return super().predict(x, *args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class WaveformLengths(keras.layers.Layer):
     """The length of every waveform of a batch, all whole clips: `(batch,)` int32 of `samples`.
 
@@ -479,7 +520,8 @@ def build_rnn(
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
     outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=seeded(seed, 999))
-    model = (TextModel if text else keras.Model)(inputs, outputs, name=name)
+    model_class = TextModel if text else WaveformModel if sample_rate else keras.Model
+    model = model_class(inputs, outputs, name=name)
     if compile:
         loss_, metrics = heads.compile_args(task_, loss)
         compile_model(model, loss_, metrics, optimizer, learning_rate, clipnorm)
@@ -548,6 +590,11 @@ def compile_model(
                 "learning_rate=..., clipnorm=...)) or pass the optimizer by name."
             )
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    if model.built and not optimizer.built:
+        # Built now, a model saved before any fit (an ESN fitted in closed form, say) loads
+        # without Keras's warning that the saved optimizer has fewer variables than the
+        # rebuilt one.
+        optimizer.build(model.trainable_variables)
 
 
 def _same_number(value, default):

@@ -503,6 +503,65 @@ class SpeechRecognizer(keras.Model):
             )
         return self._infer
 
+    def greedy_strings(self, waveforms, lengths):
+        """Greedy (best path) transcripts in TensorFlow ops: what the exported model serves.
+
+        Args:
+            waveforms: `(batch, samples)` float32 waveforms at the model's sample rate, zero
+                padded.
+            lengths: `(batch,)` int32, each utterance's real samples.
+
+        Returns:
+            A `(batch,)` string tensor. It equals `transcribe(..., trim_silence=False)` on
+            float waveforms at the model's rate (`transcribe` also scales integer PCM,
+            resamples and, by default, standardises the silence around each recording).
+        """
+        logits = self({"waveform": waveforms, "length": lengths}, training=False)
+        ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        frames = self.output_lengths(tf.cast(lengths, "int32"))
+        previous = tf.pad(ids[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
+        keep = tf.sequence_mask(frames, tf.shape(ids)[1]) & (ids != previous) & (ids > 0)
+        characters = tf.constant(list(self.vocabulary))
+        kept = tf.ragged.boolean_mask(ids, keep) - 1
+        return tf.strings.reduce_join(tf.gather(characters, kept), axis=1)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kw):
+        """Exports a SavedModel for TF Serving: any batch, any length.
+
+        Two endpoints, each taking `waveform` `(batch, samples)` float32 at the model's sample
+        rate (zero padded) and `length` `(batch,)` int32: `serve` gives the logits
+        `(batch, frames, vocabulary + 1)` (class 0 the blank), `transcribe` the greedy
+        transcripts (`greedy_strings`). Another `format` or an explicit `input_signature`
+        goes to `keras.Model.export` as it is.
+
+        Example:
+            >>> import tempfile, numpy as np, tensorflow as tf
+            >>> m = ctc_speech(sample_rate=8000, units=4, num_layers=1, seed=0)
+            >>> path = tempfile.mkdtemp() + "/export"
+            >>> m.export(path, verbose=False)
+            >>> served = tf.saved_model.load(path)
+            >>> waves, lengths = np.zeros((2, 4000), "float32"), np.array([4000, 2000], "int32")
+            >>> served.transcribe(waves, lengths).shape
+            TensorShape([2])
+        """
+        if format != "tf_saved_model" or input_signature is not None:
+            return super().export(
+                filepath, format=format, verbose=verbose, input_signature=input_signature, **kw
+            )
+        spec = [
+            tf.TensorSpec((None, None), "float32", name="waveform"),
+            tf.TensorSpec((None,), "int32", name="length"),
+        ]
+        archive = keras.export.ExportArchive()
+        archive.track(self)
+        archive.add_endpoint(
+            "serve",
+            lambda waveform, length: self({"waveform": waveform, "length": length}),
+            input_signature=spec,
+        )
+        archive.add_endpoint("transcribe", self.greedy_strings, input_signature=spec)
+        archive.write_out(filepath, verbose=True if verbose is None else bool(verbose), **kw)
+
     def _logits(self, waveforms, batch_size):
         """Per-utterance logits of float waveforms, batched by similar lengths."""
         order = np.argsort([len(w) for w in waveforms])  # similar lengths share a batch
