@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import zoo
 from zoo import cli
 
 
@@ -150,3 +151,19 @@ def test_transcribe_with_a_bad_model_path_is_one_line(model, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"rnnzoo transcribe: error: cannot load model '{tmp_path / model}'")
     assert "\n" not in err
+
+
+def test_transcribe_checks_every_file_before_printing_any(tmp_path, capsys):
+    from scipy.io import wavfile
+
+    model = zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
+    model.save(tmp_path / "m.keras")
+    wavfile.write(tmp_path / "good.wav", 8000, np.full(4000, 300, np.int16))
+    wavfile.write(tmp_path / "short.wav", 8000, np.full(100, 300, np.int16))
+    files = [str(tmp_path / "good.wav"), str(tmp_path / "short.wav")]
+    assert cli.main(["transcribe", str(tmp_path / "m.keras"), *files]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{tmp_path / 'short.wav'}: it has 100 samples, shorter than one analysis" in (
+        captured.err
+    )

@@ -1,6 +1,7 @@
 """The CTC speech recogniser: front end, lengths, loss, decoding, save/load, bad inputs."""
 
 import pathlib
+import warnings
 
 import keras
 import numpy as np
@@ -628,6 +629,9 @@ def test_fit_checks_datasets_that_carry_sample_weights():
         (dict(fmin=300.0, fmax=200.0), r"need 0 <= fmin < fmax <= sample_rate / 2 = 4000.0"),
         (dict(fmin="low"), "fmin must be a frequency in Hz"),
         (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
+        (dict(vtlp=0.9), r"vtlp must be None or a \(low, high\) pair .* got 0.9"),
+        (dict(num_speakers="x"), r"num_speakers must be an int >= 2 .* got 'x'"),
+        (dict(adversary_layer=5), r"adversary_layer must be an int in \[0, num_layers=1\) .* 5"),
         (dict(vtlp=(0.9, float("inf"))), r"vtlp must be None or a \(low, high\) pair of finite"),
         (dict(fmin=None), "fmin must be a frequency in Hz .* got None"),
         (dict(frame_ms=float("inf")), "frame_ms must be a finite float > 0, got inf"),
@@ -680,6 +684,31 @@ def test_bad_transcription_inputs():
         m.encode_texts("one")
     with pytest.raises(ValueError, match="int64 audio is read as 16-bit PCM"):
         m.transcribe([np.full(4000, 40000, "int64")])
+    with pytest.raises(TypeError, match=r"waveforms\[0\]: .*int32 tensor is ambiguous"):
+        m.transcribe(tf.constant(np.full(4000, 300).tolist()))
+    with pytest.raises(ValueError, match=r"ids must be in \[0, 28\] .* got 29"):
+        m.decode_ids([1, 29])
+    y = m.encode_texts(["one", "two"])
+    for lengths, bad in (([9000, 4000], 9000), ([4000, -5], -5)):
+        x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array(lengths)}
+        with pytest.raises(ValueError, match=rf"has length {bad}, outside \[0, 4000\]"):
+            m.check_examples(x, y)
+
+
+def test_a_model_without_spec_augment_builds_without_keras_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "build() was called ... unbuilt state"
+        ctc_speech(**{**TINY, "spec_augment": False})
+
+
+def test_digital_silence_transcribes_as_nothing():
+    m = ctc_speech(**TINY)
+    bias = m.get_layer("logits").bias
+    bias.assign(np.r_[-10.0, np.zeros(bias.shape[0] - 1)].astype("float32"))  # no blank wins
+    noise = np.random.default_rng(0).normal(scale=0.1, size=4000).astype("float32")
+    texts = m.transcribe([np.zeros(4000, "int16"), noise, np.zeros(3000)], trim_silence=False)
+    assert texts[0] == texts[2] == "" and texts[1] != ""
+    assert m.transcribe([np.zeros(4000)], lexicon=["one"]) == [""]
 
 
 def test_trains_under_mixed_precision():

@@ -136,6 +136,11 @@ def _transcribe(args):
         raise ValueError(f"cannot load model {args.model!r}: {reason}") from None
     if not hasattr(model, "transcribe"):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a speech recogniser.")
+    for path, (samples, rate) in zip(args.files, waves, strict=True):
+        try:  # every file is checked before any is transcribed
+            model.prepare_waveforms([samples], sample_rate=int(rate))
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{path}: {str(e).replace('waveforms[0] has', 'it has')}") from None
     lexicon = None
     if args.lexicon:
         lexicon = args.lexicon.replace(",", " ").split()

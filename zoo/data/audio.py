@@ -385,6 +385,18 @@ def resample(wave, rate_in, rate_out):
 
 
 _HALF_STEP = 0.5 / 32768.0  # under half an int16 step: digital silence
+
+
+def is_digital_silence(wave):
+    """Whether no sample of the float waveform `wave` reaches half an int16 step.
+
+    Example:
+        >>> is_digital_silence(np.zeros(800)), is_digital_silence(np.full(800, 1e-3))
+        (True, False)
+    """
+    return not np.any(np.abs(np.asarray(wave)) >= _HALF_STEP)
+
+
 _ONE_STEP = 1.0 / 32768.0
 
 

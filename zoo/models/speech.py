@@ -29,6 +29,7 @@ from keras import ops
 
 from zoo import activations, decoding
 from zoo.data.audio import (
+    is_digital_silence,
     normalize_frames,
     resample,
     shorten_pauses,
@@ -45,6 +46,7 @@ from zoo.validation import (
     check_nonnegative_float,
     check_positive_float,
     check_positive_int,
+    check_range,
     check_seed,
 )
 
@@ -56,21 +58,24 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers):
     """Checks the speaker adversary's arguments; returns their config items."""
     speaker_adversary = check_nonnegative_float("speaker_adversary", speaker_adversary)
-    if speaker_adversary:
-        if isinstance(num_speakers, bool) or not isinstance(num_speakers, int) or num_speakers < 2:
-            raise ValueError(
-                "num_speakers must be an int >= 2 (the training speakers the adversary tells "
-                f"apart) when speaker_adversary > 0, got {num_speakers!r}."
-            )
-        if (
-            isinstance(adversary_layer, bool)
-            or not isinstance(adversary_layer, int)
-            or adversary_layer not in range(num_layers)
-        ):
-            raise ValueError(
-                f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
-                f"layer whose outputs hide the speaker), got {adversary_layer!r}."
-            )
+    # Checked even while the adversary is off: a recipe gives them so that `--set
+    # speaker_adversary=1.0` alone turns it on.
+    if (speaker_adversary or num_speakers is not None) and (
+        isinstance(num_speakers, bool) or not isinstance(num_speakers, int) or num_speakers < 2
+    ):
+        raise ValueError(
+            "num_speakers must be an int >= 2 (the training speakers the adversary tells "
+            f"apart) when speaker_adversary > 0, or None; got {num_speakers!r}."
+        )
+    if (
+        isinstance(adversary_layer, bool)
+        or not isinstance(adversary_layer, int)
+        or adversary_layer not in range(num_layers)
+    ):
+        raise ValueError(
+            f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
+            f"layer whose outputs hide the speaker), got {adversary_layer!r}."
+        )
     return (
         ("speaker_adversary", speaker_adversary),
         ("num_speakers", num_speakers),
@@ -150,7 +155,7 @@ class SpeechRecognizer(keras.Model):
             ("spec_augment", check_bool("spec_augment", spec_augment)),
             ("fmin", fmin),
             ("fmax", fmax),
-            ("vtlp", None if vtlp is None else list(vtlp)),
+            ("vtlp", _as_list(check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1)))),
             ("normalize", check_normalize(normalize)),
             ("preemphasis", check_preemphasis(preemphasis)),
             ("num_ceps", num_ceps),
@@ -174,6 +179,8 @@ class SpeechRecognizer(keras.Model):
             seed=seeded(seed, 1), name="spec_augment", dtype="float32",
         )  # fmt: skip
         self.use_spec_augment = spec_augment
+        if not spec_augment:  # never called: built here, so the model holds no unbuilt layer
+            self.spec_augment.build(None)
         self.convs = [
             keras.layers.Conv2D(
                 conv_filters, 3, strides=(time_stride if i == 0 else 1, 2), activation="relu",
@@ -357,19 +364,26 @@ class SpeechRecognizer(keras.Model):
                 xb, yb = element[0], element[1]
                 lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
                 labels = labels if labels.ndim == 2 else labels[None]
-                self._check_lengths(lengths, labels, offset=index)
+                self._check_lengths(lengths, labels, offset=index, width=_width(xb))
                 index += len(lengths)
             return
         if x is None or y is None:
             return
         lengths = np.atleast_1d(np.asarray(x["length"]))
-        self._check_lengths(lengths, np.atleast_2d(np.asarray(y)), offset=0)
+        self._check_lengths(lengths, np.atleast_2d(np.asarray(y)), offset=0, width=_width(x))
 
-    def _check_lengths(self, lengths, labels, offset):
+    def _check_lengths(self, lengths, labels, offset, width=None):
         if len(lengths) != len(labels):
             raise ValueError(
                 f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
                 f"example {offset}): give one label row per utterance."
+            )
+        outside = np.flatnonzero((lengths < 0) | (lengths > (np.inf if width is None else width)))
+        if outside.size:
+            i = outside[0]
+            raise ValueError(
+                f"example {offset + i} has length {lengths[i]}, outside [0, {width}] (the "
+                "padded waveforms' samples): length is each utterance's real samples."
             )
         size = len(self.vocabulary)
         if labels.dtype.kind not in "biu":
@@ -437,6 +451,13 @@ class SpeechRecognizer(keras.Model):
 
     def decode_ids(self, ids):
         """The string of character ids (blank and padding ids 0 are skipped)."""
+        size = len(self.vocabulary)
+        bad = [int(i) for i in ids if not 0 <= i <= size]
+        if bad:
+            raise ValueError(
+                f"ids must be in [0, {size}] (0 the blank, then 1 + a character's index in the "
+                f"vocabulary of {size}), got {bad[0]}."
+            )
         return "".join(self.vocabulary[i - 1] for i in ids if i > 0)
 
     def prepare_waveforms(self, waveforms, sample_rate=None):
@@ -469,6 +490,11 @@ class SpeechRecognizer(keras.Model):
         out = []
         window = self.front_end.span * sample_rate / self.sample_rate
         for i, w in enumerate(waveforms):
+            if tf.is_tensor(w) and w.dtype == tf.int32:
+                try:
+                    waveform_to_float(w)  # refuses it: 16 or 32 bits cannot be told apart
+                except TypeError as e:
+                    raise TypeError(f"waveforms[{i}]: {e}") from None
             a = np.asarray(w)
             if a.ndim != 1:
                 raise ValueError(
@@ -514,7 +540,8 @@ class SpeechRecognizer(keras.Model):
         Returns:
             A `(batch,)` string tensor. It equals `transcribe(..., trim_silence=False)` on
             float waveforms at the model's rate (`transcribe` also scales integer PCM,
-            resamples and, by default, standardises the silence around each recording).
+            resamples, gives `""` for digital silence and, by default, standardises the
+            silence around each recording).
         """
         logits = self({"waveform": waveforms, "length": lengths}, training=False)
         ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -600,7 +627,8 @@ class SpeechRecognizer(keras.Model):
                 read alike; `False` feeds them as they are.
 
         Returns:
-            A list of strings, one per waveform.
+            A list of strings, one per waveform: `""` for digital silence (no sample reaching
+            half an int16 step), which a network trained on speech would fill with words.
 
         Example:
             >>> m = ctc_speech(units=8, num_layers=1, conv_filters=4, seed=0)
@@ -611,12 +639,15 @@ class SpeechRecognizer(keras.Model):
         check_positive_int("batch_size", batch_size)
         check_bool("trim_silence", trim_silence)
         waveforms = self.prepare_waveforms(waveforms, sample_rate)
+        silent = [is_digital_silence(w) for w in waveforms]
+        heard = [w for w, quiet in zip(waveforms, silent, strict=True) if not quiet]
         if trim_silence:
-            waveforms = [
+            heard = [
                 shorten_pauses(standardize_edges(w, self.sample_rate), self.sample_rate)
-                for w in waveforms
+                for w in heard
             ]
-        return self.decode_logits(self._logits(waveforms, batch_size), beam_width, lexicon)
+        texts = iter(self.decode_logits(self._logits(heard, batch_size), beam_width, lexicon))
+        return ["" if quiet else next(texts) for quiet in silent]
 
     def decode_logits(self, logits, beam_width=None, lexicon=None):
         """Strings from per-utterance logits `[(frames_i, vocabulary + 1), ...]`.
@@ -685,6 +716,17 @@ class SpeechRecognizer(keras.Model):
     def from_config(cls, config):
         """Rebuilds the model from `get_config()`."""
         return cls(**config)
+
+
+def _as_list(pair):
+    return None if pair is None else list(pair)
+
+
+def _width(x):
+    """The padded samples of the waveforms in `x` (a dict), or `None` when it has none."""
+    if isinstance(x, dict) and "waveform" in x:
+        return np.shape(x["waveform"])[-1]
+    return None
 
 
 class ErrorRates(keras.callbacks.Callback):
