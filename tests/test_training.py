@@ -234,3 +234,18 @@ def test_warmup_cosine_reads_the_rate_of_a_model_built_under_a_strategy():
     schedule = training.WarmupCosine.from_model(model, warmup_steps=10)
     assert schedule.peak == pytest.approx(3e-3)
     assert schedule.rate(9, total=100) == pytest.approx(3e-3)
+
+
+def test_a_dataset_of_unknown_length_trains_without_the_ran_out_of_data_warning():
+    import warnings
+
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(6, 4, 1)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices((x, x[:, -1])).filter(lambda a, b: True).batch(2)
+    assert ds.cardinality() == tf.data.UNKNOWN_CARDINALITY  # Keras learns it by running out
+    model = zoo.models.gru(input_shape=(None, 1), task="regression", units=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        training.fit_model(ADDING, model, ds, ds, epochs=2, callbacks=[], verbose=0)
+    assert not [w for w in caught if "ran out of data" in str(w.message)]

@@ -6,12 +6,14 @@ folder, `config.json`, `history.json`, `metrics.json`, `model.keras`, `tensorboa
 """
 
 import argparse
+import contextlib
 import datetime
 import math
 import pathlib
 import shutil
 import sys
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -321,17 +323,34 @@ def fit_model(
             model, train_batches, validation_batches, epochs - initial_epoch, callbacks
         )
     else:
-        history = model.fit(
-            train_batches,
-            validation_data=validation_batches,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # train_batches is shuffled by tf.data, reshuffled each epoch
-            verbose=verbose,
-        )
+        with quiet_end_of_data():
+            history = model.fit(
+                train_batches,
+                validation_data=validation_batches,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # train_batches is shuffled by tf.data, reshuffled each epoch
+                verbose=verbose,
+            )
     history = getattr(history, "history", history)
     return {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+@contextlib.contextmanager
+def quiet_end_of_data():
+    """Hides Keras's "Your input ran out of data" warning, which is wrong for our datasets.
+
+    Keras 3 (up to 3.15) warns at the end of every first epoch over a dataset of unknown length
+    (batched by length, filtered), although iterating to the end is how it learns the length;
+    the warning's advice is for `steps_per_epoch`, which rnn-zoo never sets. Fixed upstream in
+    keras-team/keras#23360, not yet released.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Your input ran out of data", category=UserWarning
+        )
+        yield
 
 
 def monitor_mode(monitor):
@@ -511,7 +530,8 @@ def run(
         raise _unknown_monitor(recipe, list(history), "its fit hook")
     if best_path.exists():
         model.load_weights(str(best_path))
-    scores = model.evaluate(test_b, return_dict=True, verbose=0)
+    with quiet_end_of_data():
+        scores = model.evaluate(test_b, return_dict=True, verbose=0)
     monitored = history.get(recipe.monitor, [])
     best_epoch = None
     if any(math.isfinite(v) for v in monitored):  # else training diverged: no best epoch
