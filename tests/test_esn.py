@@ -348,7 +348,7 @@ def test_get_config_echoes_every_argument():
     assert params == factory - {"optimizer", "learning_rate", "compile"}
     kwargs = dict(
         input_shape=(None, 2),
-        task="sequence_regression",
+        task="regression",
         num_classes=None,
         output_dim=2,
         units=[12, 8],
@@ -407,6 +407,7 @@ FACTORY_ERRORS = [
     ({"task": "tagging"}, ValueError, "task must be one of"),
     ({"task": "classification"}, ValueError, "needs num_classes"),
     ({"pooling": "max"}, ValueError, "pooling must be one of 'last', 'mean', got 'max'"),
+    ({"pooling": "mean"}, ValueError, "pooling is for the per-sequence tasks .*pooling='mean'"),
     ({"mask_value": "pad"}, TypeError, "mask_value must be a finite number or None, got 'pad'"),
     ({"dtype": "float16"}, ValueError, "dtype must be one of"),
     ({"num_reservoirs": 0}, ValueError, "num_reservoirs must be a positive int, got 0"),
@@ -463,7 +464,16 @@ CALL_ERRORS = [
     ("fit", dict(x=X, y=None), ValueError, "needs y"),
     ("fit", dict(x=NAN_X, y=Y), ValueError, "x contains NaN or inf"),
     ("fit", dict(x=X, y=INF_Y), ValueError, "y contains NaN or inf"),
-    ("fit", dict(x=X[0], y=Y[0]), ValueError, r"x must be \(batch, timesteps, 1\)"),
+    (
+        "fit",
+        dict(x=X[0], y=Y[0]),
+        ValueError,
+        r"x must be \(batch, timesteps, 1\), got shape "
+        r"\(699, 1\): for one sequence pass x\[None\]",
+    ),
+    ("fit", dict(x="abc", y=Y), TypeError, "x must be a float array, got str"),
+    ("fit", dict(x=X, y=1.0), ValueError, r"y must hold one target per sequence of x \(1\)"),
+    ("fit", dict(x=X, y=Y, validation_split=5), ValueError, r"validation_split must be in"),
     ("fit", dict(x=X, y=Y, ridge=[1.0, 2.0], validation_split=0), ValueError, "needs validation"),
     ("fit", dict(x=X, y=Y, batch_size=0), ValueError, "batch_size must be a positive int"),
     ("fit", dict(x=X, y=Y, ridge=np.array(-1.0)), ValueError, "ridge must be a finite float"),
@@ -524,3 +534,11 @@ def test_a_fitted_readout_saves_and_loads_without_optimizer_warnings(tmp_path):
         warnings.simplefilter("always")
         keras.models.load_model(tmp_path / "esn.keras", safe_mode=True)
     assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
+
+
+def test_the_ridge_used_is_kept_in_the_config():
+    model = _esn(units=20)
+    model.fit_readout(X, Y, washout=10, ridge=[1e-3])
+    assert model.get_config()["ridge"] == 1e-3
+    model.fit_readout(X, Y, washout=10, ridge=1e-5)
+    assert model.get_config()["ridge"] == 1e-5

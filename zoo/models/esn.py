@@ -199,6 +199,12 @@ class EchoStateNetwork(keras.Model):
         check_choice("task", task, TASKS)
         check_positive_int("num_reservoirs", num_reservoirs)
         check_choice("pooling", pooling, POOLINGS)
+        if task == "sequence_regression" and pooling != "last":
+            raise ValueError(
+                f"pooling is for the per-sequence tasks (classification, regression); a "
+                f"sequence_regression model reads every step. Got pooling={pooling!r}: leave "
+                "it out."
+            )
         check_choice("dtype", dtype, DTYPES)
         check_bool("input_to_readout", input_to_readout)
         check_nonnegative_float("ridge", ridge)
@@ -352,7 +358,10 @@ class EchoStateNetwork(keras.Model):
         x = _as_float_array(name, x)
         features = self._args["input_shape"][1]
         if x.ndim != 3 or x.shape[-1] != features:
-            raise ValueError(f"{name} must be (batch, timesteps, {features}), got shape {x.shape}.")
+            hint = f": for one sequence pass {name}[None]" if x.ndim == 2 else ""
+            raise ValueError(
+                f"{name} must be (batch, timesteps, {features}), got shape {x.shape}{hint}."
+            )
         if x.shape[1] < 1:
             raise ValueError(f"{name} has no time steps (shape {x.shape}).")
         return x
@@ -424,6 +433,11 @@ class EchoStateNetwork(keras.Model):
             )
         if y is None:
             raise ValueError("fit_readout needs y (the targets) with array x, got y=None.")
+        x = self._check_x(x)  # the whole array's shape, before it is cut into batches
+        if np.ndim(y) == 0:
+            raise ValueError(
+                f"y must hold one target per sequence of x ({len(x)}), got a scalar {y!r}."
+            )
         x_len, y_len = len(x), len(y)
         if x_len != y_len:
             raise ValueError(
@@ -570,7 +584,8 @@ class EchoStateNetwork(keras.Model):
                 too and `washout` counts each sequence's unpadded steps.
             ridge: the regularisation, a float >= 0 (default: the model's `ridge`), or a list:
                 each value is scored on validation data (from the same harvest: the reservoir
-                runs once) and the best one is used and kept as the model's ridge.
+                runs once) and the best one is used. The ridge used is kept as the model's
+                (its config's `ridge`, the default of the next fit).
             validation_split: with a list of ridges and no `validation_data`: the share of the
                 data that scores them (the last steps of each sequence for per-step tasks;
                 otherwise that share of the sequences, rounded, spread evenly over the whole run
@@ -609,9 +624,10 @@ class EchoStateNetwork(keras.Model):
             ridges = [check_nonnegative_float("ridge", ridge)]
         search = len(ridges) > 1
         check_positive_int("batch_size", batch_size)
+        check_fraction("validation_split", validation_split)
         split = 0.0
         if search and validation_data is None:
-            split = check_fraction("validation_split", validation_split)
+            split = validation_split
             if split == 0:
                 raise ValueError(
                     "a list of ridges needs validation data: validation_split in (0, 1) or "
@@ -655,9 +671,9 @@ class EchoStateNetwork(keras.Model):
             report["validation_mse"] = scores
             if validation_data is None:
                 train += val  # the final fit uses every row
-            self._args["ridge"] = best
         else:
             best = ridges[0]
+        self._args["ridge"] = best  # the config says which ridge fitted the readout
         w, b = _solve(train, best)
         kernel, bias = self.readout.kernel, self.readout.bias
         kernel.assign(w.astype(kernel.dtype))
