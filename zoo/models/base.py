@@ -328,14 +328,14 @@ def build_rnn(
     name,
     input_shape=None,
     vocab_size=None,
-    embedding_dim=64,
+    embedding_dim=None,
     mask_zero=True,
     mask_value=None,
     text=False,
     vectorizer=None,
     sequence_length=None,
     sample_rate=None,
-    num_mels=40,
+    num_mels=None,
     task="classification",
     num_classes=None,
     output_dim=1,
@@ -388,8 +388,6 @@ def build_rnn(
         raise ValueError(f"residual=True needs the same units in every layer, got {units!r}.")
     seed = check_seed(seed)
     text = text or vectorizer is not None
-    num_mels = check_positive_int("num_mels", num_mels)
-    embedding_dim = check_positive_int("embedding_dim", embedding_dim)
     if sample_rate is not None:
         sample_rate = check_positive_int("sample_rate", sample_rate)
         given = {
@@ -443,6 +441,27 @@ def build_rnn(
         )
     else:
         input_shape = check_input_shape(input_shape)
+    inputs_kind = (
+        "raw waveforms"
+        if sample_rate
+        else "token ids or text"
+        if text or vocab_size
+        else "features"
+    )
+    if num_mels is not None and inputs_kind != "raw waveforms":
+        raise ValueError(
+            f"num_mels sets the mel bands of the waveform front end (sample_rate=...); got "
+            f"num_mels={num_mels!r} for a model on {inputs_kind}: leave it out."
+        )
+    if embedding_dim is not None and inputs_kind != "token ids or text":
+        raise ValueError(
+            f"embedding_dim sets the token embedding (vocab_size=... or text=True); got "
+            f"embedding_dim={embedding_dim!r} for a model on {inputs_kind}: leave it out."
+        )
+    num_mels = check_positive_int("num_mels", 40 if num_mels is None else num_mels)
+    embedding_dim = check_positive_int(
+        "embedding_dim", 64 if embedding_dim is None else embedding_dim
+    )
     if mask_value is not None:
         if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
             raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")

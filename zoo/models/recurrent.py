@@ -9,7 +9,7 @@ COMMON_ARGS = """
             `sample_rate`, `(samples,)` or `(None,)` (the default) for waveforms.
         vocab_size: number of token ids for integer inputs (id 0 is padding, masked when
             `mask_zero`), or the vectorizer's `max_tokens` with `text=True`.
-        embedding_dim: size of the token embedding.
+        embedding_dim: size of the token embedding (token ids and text; default 64).
         mask_zero: mask token id 0 (padding).
         mask_value: for real-valued inputs, time steps whose features all equal this value are
             padding and are skipped (`keras.layers.Masking`).
@@ -22,7 +22,7 @@ COMMON_ARGS = """
             clips, in [-1, 1]): a `zoo.layers.LogMel` front end inside the model (25 ms windows,
             10 ms hop, normalised per clip) feeds the recurrent layers, so the saved model
             predicts on audio. `None` (the default) takes features, token ids or text.
-        num_mels: mel bands of the front end with `sample_rate` (as in `ctc_speech`).
+        num_mels: mel bands of the front end with `sample_rate` (default 40).
         task: one of `binary`, `classification`, `regression`, `forecast`, `tagging`,
             `sequence_regression` (see `zoo.heads`).
         num_classes: classes for `classification` and `tagging`.
