@@ -167,3 +167,13 @@ def test_transcribe_checks_every_file_before_printing_any(tmp_path, capsys):
     assert f"{tmp_path / 'short.wav'}: it has 100 samples, shorter than one analysis" in (
         captured.err
     )
+
+
+def test_ctrl_c_is_one_line_saying_how_to_resume(capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_run", interrupted)
+    assert cli.main(["run", "adding_gru"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "rnnzoo run: interrupted; the same command resumes from the last finished epoch."

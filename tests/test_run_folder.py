@@ -57,3 +57,10 @@ def test_resume_check_names_what_differs(tmp_path):
     (tmp_path / "config.json").write_text("[1]")
     with pytest.raises(RecipeError, match="cannot be read"):
         run_folder.check_same_run(tmp_path, config)
+
+
+def test_logged_epochs_number_the_history_rows(tmp_path):
+    (tmp_path / "history.csv").write_text("epoch,loss\n0,1.0\n1,0.5\n1,0.4\n2,0.3\n")
+    assert run_folder.logged_epochs(tmp_path / "history.csv") == [1, 2, 3]
+    assert run_folder.full_history(tmp_path / "history.csv", {})["loss"] == [1.0, 0.4, 0.3]
+    assert run_folder.logged_epochs(tmp_path / "missing.csv") == []

@@ -249,3 +249,72 @@ def test_a_dataset_of_unknown_length_trains_without_the_ran_out_of_data_warning(
         warnings.simplefilter("always")
         training.fit_model(ADDING, model, ds, ds, epochs=2, callbacks=[], verbose=0)
     assert not [w for w in caught if "ran out of data" in str(w.message)]
+
+
+def test_flags_and_settings_that_clash_are_refused(tmp_path):
+    out = tmp_path / "run"
+    for kwargs, match in (
+        (dict(epochs=1, overrides={**TINY, "epochs": 2}), r"--set epochs=2 and --epochs 1"),
+        (dict(batch_size=8, overrides={**TINY, "batch_size": 16}), r"--set batch_size=16 and"),
+        (dict(overrides={**TINY, "seed": 7}), r"--set seed: use --seed"),
+        (dict(manual_dir=str(tmp_path / "typo")), r"--manual-dir .*typo is not a folder"),
+    ):
+        with pytest.raises(training.RecipeError, match=match):
+            training.run(ADDING, output=out, **kwargs)
+    from recipes.mackey_glass_esn import RECIPE as ESN
+
+    with pytest.raises(training.RecipeError, match=r"--epochs: recipe 'mackey_glass_esn' fits"):
+        training.run(ESN, epochs=3, output=out)
+    assert not out.exists()
+
+
+def test_a_run_that_fails_to_save_is_not_finished_and_runs_again(
+    tfds_data_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    (out / "tensorboard").mkdir(parents=True)
+    (out / "tensorboard" / "stale.tfevents.0").write_text("")  # an earlier run killed early
+
+    def full_disk(model, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(training.run_folder, "save_model", full_disk)
+    with pytest.raises(OSError) as err:
+        _tiny_run(ADDING, out, tfds_data_dir, epochs=1)
+    assert training.os_error_message(err.value) == (
+        f"No space left on device (writing the results into --output): '{out}'"
+    )
+    assert not (out / "metrics.json").exists()  # metrics.json is the last file written
+    assert not (out / "tensorboard" / "stale.tfevents.0").exists()  # the fresh run cleared it
+    monkeypatch.undo()
+    metrics = _tiny_run(ADDING, out, tfds_data_dir, epochs=1)  # not refused as finished
+    assert (out / "model.keras").exists() and metrics["epochs_run"] == 1
+
+
+def test_the_epoch_is_logged_before_the_backup_records_it(tfds_data_dir, tmp_path, monkeypatch):
+    seen = []
+    original = training.fit_model
+
+    def spy(recipe, model, train, val, epochs, callbacks, **kwargs):
+        seen.extend(type(c).__name__ for c in callbacks)
+        return original(recipe, model, train, val, epochs, callbacks, **kwargs)
+
+    monkeypatch.setattr(training, "fit_model", spy)
+    _tiny_run(ADDING, tmp_path / "run", tfds_data_dir, epochs=1)
+    assert seen.index("CSVLogger") < seen.index("BackupAndRestore")
+
+
+def test_overwrite_removes_the_plot_of_the_run_it_replaces(tfds_data_dir, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text("{}")
+    (out / "config.json").write_text(json.dumps({"plot": "free_run.png"}))
+    (out / "free_run.png").write_bytes(b"old")
+    _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
+    assert not (out / "free_run.png").exists()
+    assert json.loads((out / "config.json").read_text())["plot"] == "gradient_through_time.png"
+
+
+def test_an_unknown_dataset_is_named_with_close_matches():
+    with pytest.raises(training.RecipeError, match=r"TFDS has no dataset 'mnistt'.*'mnist'"):
+        training.check_config_name("mnistt/all")

@@ -195,6 +195,15 @@ def main(argv=None):
     except (RecipeError, ValueError, TypeError, OSError) as e:
         print(f"rnnzoo {args.command}: error: {os_error_message(e)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not TensorFlow's traceback
+        resumes = {
+            "run": "; the same command resumes from the last finished epoch",
+            "tune": "; the same command resumes the search",
+        }
+        print(
+            f"\nrnnzoo {args.command}: interrupted{resumes.get(args.command, '')}.", file=sys.stderr
+        )
+        return 130
     return 0
 
 

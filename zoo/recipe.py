@@ -16,6 +16,9 @@ import tensorflow_datasets as tfds
 from zoo import registry
 from zoo.validation import check_fraction, check_positive_int, suggest
 
+# Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass.
+CLOSED_FORM = ("esn",)
+
 
 class RecipeError(Exception):
     """A recipe cannot run as asked; the message is one line saying what failed and the way out."""
@@ -94,6 +97,14 @@ class Recipe:
     augment: Callable | None = None
     callbacks: Callable | None = None
     mix: dict | None = None
+
+    @property
+    def closed_form(self):
+        """Whether the recipe fits its model in one closed-form pass (an ESN's ridge readout).
+
+        Such a recipe has no epochs: `--epochs` and Hyperband do not apply.
+        """
+        return self.fit is not None and self.model in CLOSED_FORM
 
     @property
     def offline(self):
@@ -203,6 +214,27 @@ def _check_settings(recipe, changed):
             )
 
 
+def check_flag_overrides(overrides, epochs=None, batch_size=None):
+    """Refuses `--set seed` (use `--seed`), and `--set epochs`/`batch_size` against their flags.
+
+    Example:
+        >>> check_flag_overrides({"units": 8, "epochs": 3}, epochs=3)
+    """
+    if "seed" in overrides:
+        raise RecipeError(
+            "--set seed: use --seed to seed a run (it seeds the model, the shuffling and Keras's "
+            "generators together)."
+        )
+    for key, flag, value in (
+        ("epochs", "--epochs", epochs),
+        ("batch_size", "--batch-size", batch_size),
+    ):
+        if value is not None and key in overrides and overrides[key] != value:
+            raise RecipeError(
+                f"--set {key}={overrides[key]!r} and {flag} {value!r} disagree; give one of them."
+            )
+
+
 def check_seed(seed):
     """Raises unless `seed` is an int in `[0, 2**32 - 1]` (what NumPy's generator takes).
 
@@ -221,7 +253,13 @@ def check_config_name(name):
     config = config.split(":")[0]
     try:
         configs = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS]
-    except Exception:  # an unknown builder: tfds.load says what is wrong
+    except Exception:  # not a registered builder: name close ones (tfds.load lists them all)
+        known = tfds.list_builders(with_community_datasets=False)
+        if builder not in known:
+            raise RecipeError(
+                f"dataset {name!r}: TFDS has no dataset {builder!r}."
+                + (suggest(builder, known) or " `tfds.list_builders()` lists them.")
+            ) from None
         return
     if config and configs and config not in configs:
         raise RecipeError(

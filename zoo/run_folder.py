@@ -6,6 +6,7 @@ the same command, and one-line messages for OS errors. Shared by `zoo.training.r
 `zoo.recipe_tuning.tune`.
 """
 
+import contextlib
 import csv
 import json
 import math
@@ -112,14 +113,15 @@ RUN_OUTPUTS = (
     "learning_curves.png",
 )
 # The config.json keys a resumed run may change: where the data is, how it was started.
-RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir")
+RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir", "plot")
 
 
 def output_state(out, overwrite):
     """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run."""
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
-    finished = [n for n in ("metrics.json", "model.keras") if (out / n).exists()]
+    # metrics.json is the last file a run writes: without it a run is not finished.
+    finished = [n for n in ("metrics.json",) if (out / n).exists()]
     if overwrite and (finished or (out / "backup").exists()):
         return "overwrite"
     if finished:
@@ -176,6 +178,40 @@ def full_history(csv_path, fallback):
     by_epoch = {int(r["epoch"]): r for r in rows}  # a resumed epoch's last row wins
     keys = [k for k in rows[0] if k != "epoch"] if rows else []
     return {k: [float(by_epoch[e][k]) for e in sorted(by_epoch)] for k in keys}
+
+
+def logged_epochs(csv_path):
+    """The 1-based numbers of the epochs in a run's CSV log, in order (`[]` without one).
+
+    They match `full_history`'s values one for one; a resumed run has each epoch once.
+    """
+    if not csv_path.exists():
+        return []
+    with open(csv_path) as f:
+        return sorted({int(r["epoch"]) + 1 for r in csv.DictReader(f)})
+
+
+def stored_plots(out):
+    """The plot an earlier run in `out` wrote (from its config.json), as a set of file names."""
+    try:
+        stored = json.loads((out / "config.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    plot = stored.get("plot") if isinstance(stored, dict) else None
+    return {plot} if isinstance(plot, str) and os.path.basename(plot) == plot else set()
+
+
+@contextlib.contextmanager
+def naming_output(out):
+    """Gives an `OSError` that names no file (a full disk) the output folder it was writing."""
+    try:
+        yield
+    except OSError as e:
+        if e.filename is None and e.strerror:
+            raise OSError(
+                e.errno, f"{e.strerror} (writing the results into --output)", str(out)
+            ) from e
+        raise
 
 
 def os_error_message(error):

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import datetime
 import math
+import os
 import pathlib
 import shutil
 import sys
@@ -27,6 +28,7 @@ from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides: r
     Recipe,
     RecipeError,
     check_config_name,
+    check_flag_overrides,
     check_mix,
     check_seed,
     configure,
@@ -148,10 +150,15 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
         )
     except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
         reason = " ".join(str(e).split())  # one line, whole: its end says what is valid
+        local = isinstance(e, OSError) and e.errno is not None  # a full disk, a bad folder
         raise RecipeError(
-            f"could not load dataset {name!r} ({type(e).__name__}: {reason}). "
-            "Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir DIR holding "
-            "the downloaded files."
+            f"could not load dataset {name!r} ({type(e).__name__}: {reason})."
+            + (
+                ""
+                if local
+                else " Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir "
+                "DIR holding the downloaded files."
+            )
         ) from e
     if recipe.examples is not None:
         splits = [recipe.examples(s) for s in splits]
@@ -434,7 +441,20 @@ def run(
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
         >>> run(RECIPE, epochs=1, output="/tmp/adding_gru")  # doctest: +SKIP
     """
-    recipe, model_kwargs = configure(recipe, overrides or {})
+    overrides = dict(overrides or {})
+    check_flag_overrides(overrides, epochs=epochs, batch_size=batch_size)
+    closed_form_epochs = recipe.epochs  # what a closed-form recipe declares: one pass
+    recipe, model_kwargs = configure(recipe, overrides)
+    if recipe.closed_form and closed_form_epochs != (recipe.epochs if epochs is None else epochs):
+        raise RecipeError(
+            f"--epochs: recipe {recipe.name!r} fits its {recipe.model} readout in closed form, "
+            "in one pass with no epochs; leave --epochs out."
+        )
+    if manual_dir is not None and not os.path.isdir(manual_dir):
+        raise RecipeError(
+            f"--manual-dir {manual_dir} is not a folder: give the folder holding the "
+            "dataset's downloaded files, or leave --manual-dir out to download them."
+        )
     epochs = check_positive_int("epochs", recipe.epochs if epochs is None else epochs)
     batch_size = check_positive_int(
         "batch_size", recipe.batch_size if batch_size is None else batch_size
@@ -469,6 +489,7 @@ def run(
         "seed": seed,
         "strategy": type(strategy).__name__,
         "replicas": strategy.num_replicas_in_sync,
+        "plot": recipe.plot_name if recipe.plot is not None else None,
         "data_dir": data_dir,
         "manual_dir": manual_dir,
         "command": " ".join(sys.argv),
@@ -496,17 +517,21 @@ def run(
     if state == "overwrite":
         shutil.rmtree(out / "backup", ignore_errors=True)
         shutil.rmtree(out / "tensorboard", ignore_errors=True)
-        for name in (*run_folder.RUN_OUTPUTS, recipe.plot_name):
+        plots_written = run_folder.stored_plots(out) | {recipe.plot_name}
+        for name in (*run_folder.RUN_OUTPUTS, *plots_written):
             (out / name).unlink(missing_ok=True)
-    elif state == "fresh":  # not the resumption of an interrupted run
+    elif state == "fresh":  # not the resumption of an interrupted run: its leftovers go
+        shutil.rmtree(out / "tensorboard", ignore_errors=True)
         for stale in (out / "history.csv", best_path):
             stale.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     standard = [
         _CheckMonitor(recipe),
+        # The epoch's row is logged before the backup records the epoch as done: a crash in
+        # between re-runs an epoch already logged (its last row wins), never loses one.
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.TensorBoard(str(out / "tensorboard")),
         keras.callbacks.ModelCheckpoint(
             str(best_path),
@@ -533,14 +558,16 @@ def run(
     with quiet_end_of_data():
         scores = model.evaluate(test_b, return_dict=True, verbose=0)
     monitored = history.get(recipe.monitor, [])
-    best_epoch = None
+    numbers = run_folder.logged_epochs(out / "history.csv") or range(1, len(monitored) + 1)
+    best_epoch = best_value = None
     if any(math.isfinite(v) for v in monitored):  # else training diverged: no best epoch
         pick = np.nanargmin if mode == "min" else np.nanargmax
-        best_epoch = int(pick(np.where(np.isfinite(monitored), monitored, np.nan))) + 1
+        best = int(pick(np.where(np.isfinite(monitored), monitored, np.nan)))
+        best_epoch, best_value = int(numbers[best]), float(monitored[best])
     metrics = {
         **{f"test_{k}": float(v) for k, v in scores.items()},
         "best_epoch": best_epoch,
-        f"best_{recipe.monitor}": float(monitored[best_epoch - 1]) if best_epoch else None,
+        f"best_{recipe.monitor}": best_value,
         "epochs_run": len(monitored) or len(history.get("loss", [])),
         "train_seconds": round(seconds, 2),
         # CPU time of every thread: on a shared machine, train_cpu_seconds / cores is what the
@@ -553,14 +580,19 @@ def run(
         metrics.update({f"test_{k}": v for k, v in extra.items()})
         metrics["evaluate_seconds"] = round(time.perf_counter() - start, 2)
     metrics = run_folder.finite(metrics)
-    run_folder.write_json(out / "history.json", history)
-    run_folder.write_json(out / "metrics.json", metrics)
-    model_path = run_folder.save_model(model, out / "model.keras")
-    written = [out / "config.json", out / "history.json", out / "metrics.json", model_path]
-    written.append(plots.learning_curves(history, out / "learning_curves.png", recipe.name))
-    if recipe.plot is not None:
-        written.append(recipe.plot(model, test_b, out / recipe.plot_name))
-    written.append(out / "tensorboard")
+    # metrics.json is written last: it marks the run finished, so a crash before it (a full
+    # disk) leaves a run that the same command resumes or redoes, never one without a model.
+    with run_folder.naming_output(out):
+        model_path = run_folder.save_model(model, out / "model.keras")
+        written = [out / "config.json", model_path]
+        written.append(plots.learning_curves(history, out / "learning_curves.png", recipe.name))
+        if recipe.plot is not None:
+            written.append(recipe.plot(model, test_b, out / recipe.plot_name))
+        run_folder.write_json(out / "history.json", history)
+        run_folder.write_json(out / "metrics.json", metrics)
+    written += [out / "history.json", out / "metrics.json"]
+    if (out / "tensorboard").exists():
+        written.append(out / "tensorboard")
     print(f"\n{recipe.name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
     if best_epoch is None:
         print(
@@ -575,6 +607,9 @@ def run(
 
 def _fmt(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+INTERRUPTED = "interrupted; the same command resumes from the last finished epoch."
 
 
 def add_run_arguments(parser):
@@ -638,3 +673,6 @@ def main(recipe, argv=None):
     except (RecipeError, ValueError, TypeError, OSError) as e:
         print(f"{recipe.name}: error: {os_error_message(e)}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"\n{recipe.name}: {INTERRUPTED}", file=sys.stderr)
+        sys.exit(130)
