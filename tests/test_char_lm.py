@@ -115,3 +115,8 @@ def test_bad_arguments(kwargs, error, match):
     kwargs = {"vocabulary": VOCAB, **kwargs}
     with pytest.raises(error, match=match):
         zoo.models.char_lm(**kwargs)
+
+
+def test_encode_refuses_a_bare_string():
+    with pytest.raises(TypeError, match="texts must be a list of strings, got 'ab'"):
+        zoo.models.char_lm("abc", units=4).encode("ab")

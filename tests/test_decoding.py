@@ -125,3 +125,24 @@ def test_search_bad_inputs():
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=float("inf"))
     with pytest.raises(TypeError, match="length_penalty must be a float >= 0, got '1'"):
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty="1")
+
+
+def test_beam_keeps_a_likely_hypothesis_cut_by_max_length():
+    def step(tokens, state):  # 0 start, 1 end (p .01), 2 'x' (.90), 3 'y' (.09)
+        return np.log(np.tile([[1e-9, 0.01, 0.90, 0.09]], (len(tokens), 1))), state
+
+    greedy = decoding.greedy_search(step, np.zeros(1), 0, 1, max_length=2)
+    for width in (2, 3, 5):
+        assert decoding.beam_search(step, np.zeros(1), 0, 1, 2, beam_width=width) == greedy
+
+
+def test_top_k_keeps_exactly_k_tokens_when_scores_tie():
+    logits = np.array([[1.0, 1.0, 1.0, 0.0]])
+    draws = {
+        int(decoding.sample_token(logits, np.random.default_rng(s), top_k=1)[0]) for s in range(20)
+    }
+    assert draws == {0}
+    draws = {
+        int(decoding.sample_token(logits, np.random.default_rng(s), top_k=2)[0]) for s in range(40)
+    }
+    assert draws == {0, 1}

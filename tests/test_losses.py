@@ -70,3 +70,21 @@ def test_metrics_count_real_tokens_only():
     assert float(ppl.result()) == pytest.approx(np.exp(nats), rel=1e-5)
     bpc.reset_state()
     assert float(bpc.result()) == 0.0
+
+
+def test_a_per_sequence_sample_weight_weighs_every_token_of_its_sequence():
+    rng = np.random.default_rng(0)
+    y = rng.integers(1, 5, size=(4, 4))
+    y[0, 2:] = 0
+    p = rng.normal(size=(4, 4, 5)).astype("float32")
+    w = np.array([1.0, 2.0, 1.0, 0.5], "float32")
+    per = keras.losses.sparse_categorical_crossentropy(y, p, from_logits=True).numpy()
+    real = y != 0
+    loss = MaskedSequenceCrossentropy(from_logits=True)
+    expected = (per * real * w[:, None]).sum() / real.sum()
+    np.testing.assert_allclose(float(loss(y, p, sample_weight=w)), expected, rtol=1e-5)
+    float(loss(y[:3], p[:3], sample_weight=w[:3]))  # a batch of 3 against 4 steps: no crash
+    accuracy = MaskedTokenAccuracy()
+    accuracy.update_state(y, p, sample_weight=w)
+    hits = (p.argmax(-1) == y) * real * w[:, None]
+    np.testing.assert_allclose(float(accuracy.result()), hits.sum() / (real * w[:, None]).sum())

@@ -309,3 +309,8 @@ def test_docstring_examples():
     module = importlib.import_module("zoo.layers.reservoir")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 5
+
+
+def test_realised_spectral_radius_of_an_unbuilt_layer_says_to_build_it():
+    with pytest.raises(ValueError, match="no recurrent matrix yet: build it first"):
+        Reservoir(10, seed=0).realised_spectral_radius()

@@ -245,3 +245,43 @@ def test_word_level_vocabularies_translate_words(tmp_path):
     loaded = keras.models.load_model(tmp_path / "words.keras", safe_mode=True)
     assert loaded.get_config()["split"] == "whitespace"
     assert loaded.translate(sources, max_length=3) == out
+
+
+def test_words_split_alike_in_python_and_tf_data():
+    from zoo.models.vocabulary import Vocabulary
+
+    vocab = Vocabulary(["le", "chat", "noir"], split="whitespace")
+    lookup = vocab.lookup()
+    for text in ["le chat", " le\tchat\nnoir ", "le\u00a0chat", "le\u2003chat\u3000noir", "le\x1c"]:
+        in_tf = lookup(vocab.tf_split(tf.constant(text))).numpy().tolist()
+        assert vocab.encode(text) == in_tf, text
+
+
+def test_empty_sources_are_padded_rows_as_in_training():
+    model = _model()
+    assert model.encode_sources(["", "1"]).tolist() == [[0], [3]]
+    assert model.encode_sources([""]).tolist() == [[0]]
+    assert len(model.translate(["", "1+2"])) == 2
+    assert model.translate_ids(np.zeros((2, 0), "int32"), max_length=2) == model.translate_ids(
+        np.zeros((2, 1), "int32"), max_length=2
+    )
+    assert model.translate_ids(np.zeros((0, 3), "int32")) == []
+
+
+def test_one_token_sources_translate_without_keras_warnings():
+    import warnings
+
+    model = _model(attention="luong")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.translate(["1", "2"], max_length=2)
+
+
+def test_bad_ids_and_targets_are_named():
+    model = _model()
+    with pytest.raises(TypeError, match="source_ids must hold integer ids, got dtype float64"):
+        model.translate_ids(np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"source_ids must be ids in \[0, 13\) .* got 99"):
+        model.translate_ids(np.array([[3, 99]]))
+    with pytest.raises(TypeError, match="targets must be a list of strings, got '12'"):
+        model.encode_targets("12")

@@ -75,7 +75,10 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     """Keeps the `beam_width` most likely hypotheses per sequence; returns the best of each.
 
     Scores are summed log-probabilities, divided by `length ** length_penalty` when comparing
-    finished hypotheses (0 compares raw sums). With `beam_width=1` this is greedy search.
+    finished hypotheses (0 compares raw sums). With `beam_width=1` this is greedy search. When
+    `max_length` cuts hypotheses short, those still open compete with the finished ones by the
+    same score (as greedy search returns its cut one), so a cut translation is not traded for a
+    finished but unlikely one.
 
     Args:
         step_fn: `(tokens (N,), state) -> (log_probs (N, vocab), state)`; called on
@@ -91,14 +94,15 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
         A list of `N` lists of token ids.
 
     Example:
-        >>> # Token 1 is likelier first; a wider beam finds that 3 then the end (id 2) wins.
+        >>> # Token 1 is likelier first, but nothing is likely after it; a wider beam finds
+        >>> # that 3 then the end (id 2) is likelier as a whole.
         >>> def step(tokens, state):
         ...     lp = np.log(np.tile([[0.0001, 0.5, 0.0999, 0.4]], (len(tokens), 1)))
-        ...     lp[tokens == 1] = np.log([0.0001, 0.0001, 0.0001, 0.9997])
+        ...     lp[tokens == 1] = np.log([0.0001, 0.33, 0.34, 0.3299])
         ...     lp[tokens == 3] = np.log([0.0001, 0.0001, 0.9997, 0.0001])
         ...     return lp, state
         >>> beam_search(step, np.zeros(1), start_id=0, end_id=2, max_length=2, beam_width=1)
-        [[1, 3]]
+        [[1]]
         >>> beam_search(step, np.zeros(1), start_id=0, end_id=2, max_length=2, beam_width=2)
         [[3]]
     """
@@ -164,7 +168,7 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
             for b in range(k)
             if np.isfinite(scores[i * k + b])
         ]
-        candidates = finished[i] or live
+        candidates = finished[i] + live  # live ones were cut short by max_length
         best = max(range(len(candidates)), key=lambda j: candidates[j][0])
         out.append(candidates[best][1])
     return out
@@ -191,8 +195,11 @@ def sample_token(logits, rng, temperature=1.0, top_k=None):
     check_positive_int("top_k", top_k, allow_none=True)
     logits = np.asarray(logits, dtype="float64") / temperature
     if top_k is not None and top_k < logits.shape[-1]:
-        kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
-        logits = np.where(logits >= kth, logits, -np.inf)
+        # exactly top_k per row (a tie at the k-th score keeps the lower ids, as argmax does)
+        keep = np.argsort(-logits, axis=-1, kind="stable")[:, :top_k]
+        kept = np.full_like(logits, -np.inf)
+        np.put_along_axis(kept, keep, np.take_along_axis(logits, keep, axis=-1), axis=-1)
+        logits = kept
     logits = logits - logits.max(axis=-1, keepdims=True)
     probs = np.exp(logits)
     probs /= probs.sum(axis=-1, keepdims=True)

@@ -26,6 +26,18 @@ def replica_share(loss):
     return loss if replicas == 1 else loss / replicas
 
 
+def per_sequence(sample_weight):
+    """A `(batch,)` weight as `(batch, 1)`, so that it weighs every step of its sequence.
+
+    Keras would broadcast it against the `(batch, T)` per-token values along time instead.
+    Other shapes (`(batch, T)` per-token weights) pass unchanged.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = ops.convert_to_tensor(sample_weight)
+    return ops.expand_dims(sample_weight, -1) if len(sample_weight.shape) == 1 else sample_weight
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class MaskedSequenceCrossentropy(keras.losses.Loss):
     """Sparse cross-entropy per token, averaged over the real (non-padding) tokens of the batch.
@@ -56,6 +68,10 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
         self.pad_id = int(pad_id)
         self.from_logits = check_bool("from_logits", from_logits)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The loss; a `(batch,)` `sample_weight` weighs each sequence's tokens alike."""
+        return super().__call__(y_true, y_pred, per_sequence(sample_weight))
 
     def call(self, y_true, y_pred):
         """Per-token losses scaled so that their sum is the mean over real tokens."""

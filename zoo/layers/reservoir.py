@@ -465,6 +465,11 @@ class Reservoir(keras.layers.RNN):
             >>> round(r.realised_spectral_radius(), 4)
             0.8
         """
+        if not self.built:
+            raise ValueError(
+                f"layer {self.name!r} has no recurrent matrix yet: build it first (call it on "
+                "inputs, or layer.build((None, None, features)))."
+            )
         w = keras.ops.convert_to_numpy(self.cell.recurrent_kernel).astype(np.float64)
         return spectral_radius_of(w)
 

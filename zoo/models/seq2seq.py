@@ -11,6 +11,8 @@ The source and target vocabularies are part of the model's config, so a saved mo
 strings by itself: `model.translate(["535+61"])` with greedy or beam search (`zoo.decoding`).
 """
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -219,8 +221,9 @@ class Seq2Seq(keras.Model):
         bad = [s for s in sources if not isinstance(s, str)]
         if bad:
             raise TypeError(f"sources must be a list of strings, got items {bad[:3]!r}.")
-        ids = [self.source_vocab.encode(s) or [UNK] for s in sources]
-        out = np.zeros((len(ids), max(map(len, ids), default=1)), dtype="int32")
+        # An empty source is a fully padded (masked) row, as tf.data pads it in training.
+        ids = [self.source_vocab.encode(s) for s in sources]
+        out = np.zeros((len(ids), max(1, *map(len, ids))), dtype="int32")
         for i, row in enumerate(ids):
             out[i, : len(row)] = row
         return out
@@ -235,6 +238,11 @@ class Seq2Seq(keras.Model):
             >>> [a.tolist() for a in m.encode_targets(["12"])]
             [[[2, 5, 6]], [[5, 6, 3]]]
         """
+        if isinstance(targets, str) or not isinstance(targets, list | tuple):
+            raise TypeError(f"targets must be a list of strings, got {targets!r}.")
+        bad = [t for t in targets if not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"targets must be a list of strings, got items {bad[:3]!r}.")
         ids = [self.target_vocab.encode(t) for t in targets]
         for t, row in zip(targets, ids, strict=True):
             if len(row) > self.max_target_length:
@@ -286,11 +294,15 @@ class Seq2Seq(keras.Model):
             new_states.append([np.asarray(t) for t in s])
         scores = None
         if a["attention"]:
-            context, scores = self.get_layer("attention")(
-                [y, state["memory"]],
-                mask=[None, tf.constant(state["mask"])],
-                return_attention_scores=True,
-            )
+            with warnings.catch_warnings():
+                # A one-step memory (a one-token source) makes Keras warn of a softmax over an
+                # axis of size 1, which is what attention over one step is.
+                warnings.filterwarnings("ignore", message="You are using a softmax over axis")
+                context, scores = self.get_layer("attention")(
+                    [y, state["memory"]],
+                    mask=[None, tf.constant(state["mask"])],
+                    return_attention_scores=True,
+                )
             y = self.get_layer("attention_concat")([y, context])
             y = self.get_layer("attention_hidden")(y)
             scores = np.asarray(scores)
@@ -304,6 +316,23 @@ class Seq2Seq(keras.Model):
         logits -= logits.max(axis=-1, keepdims=True)
         log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         return log_probs, {**state, "states": new_states}
+
+    def _check_source_ids(self, source_ids):
+        """`source_ids` as an int32 `(N, S >= 1)` array of ids in the source vocabulary."""
+        ids = np.asarray(source_ids)
+        if ids.ndim != 2:
+            raise ValueError(f"source_ids must be an (N, S) array of ids, got shape {ids.shape}.")
+        if ids.size and ids.dtype.kind not in "iu":
+            raise TypeError(f"source_ids must hold integer ids, got dtype {ids.dtype}.")
+        size = self.source_vocab.size
+        bad = ids[(ids < 0) | (ids >= size)]
+        if bad.size:
+            raise ValueError(
+                f"source_ids must be ids in [0, {size}) (the source vocabulary's), got {bad[0]}."
+            )
+        if ids.shape[1] == 0:  # every source empty: one padded (masked) step
+            ids = np.zeros((len(ids), 1), dtype="int32")
+        return ids.astype("int32")
 
     def translate_ids(self, source_ids, max_length=None, beam_width=1, length_penalty=0.0):
         """Decodes source id arrays `(N, S)` into lists of target ids (no end token).
@@ -323,7 +352,10 @@ class Seq2Seq(keras.Model):
             "max_length", self.max_target_length if max_length is None else max_length
         )
         check_positive_int("beam_width", beam_width)
-        state = self._encode(np.asarray(source_ids))
+        source_ids = self._check_source_ids(source_ids)
+        if len(source_ids) == 0:
+            return []
+        state = self._encode(source_ids)
         if beam_width == 1:
             return decoding.greedy_search(self._step, state, START, END, max_length)
         return decoding.beam_search(

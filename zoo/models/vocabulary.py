@@ -7,6 +7,7 @@ Keras `StringLookup`), so training and inference agree.
 """
 
 import collections
+import re
 
 import keras
 import tensorflow as tf
@@ -15,6 +16,19 @@ from zoo.validation import check_choice
 
 PAD, UNK = 0, 1
 SPLITS = ("char", "whitespace")
+# The whitespace `tf.strings.split` splits at (ASCII only): Python's `str.split()` would also
+# split at a no-break space or an em space, and training (tf.data) and `translate` would differ.
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def split_words(text):
+    r"""The words of `text`, split where `tf.strings.split` splits: at ASCII whitespace only.
+
+    Example:
+        >>> split_words(" le chat\u00a0? ")
+        ['le', 'chat\xa0?']
+    """
+    return [t for t in _WHITESPACE.split(text) if t]
 
 
 def check_vocabulary(name, tokens, reserved=()):
@@ -75,7 +89,7 @@ class Vocabulary:
                     "split='whitespace' for words."
                 )
         else:
-            spaced = [t for t in self.tokens if len(t.split()) != 1]
+            spaced = [t for t in self.tokens if split_words(t) != [t]]
             if spaced:
                 raise ValueError(
                     f"{name} with split='whitespace' must hold words without whitespace (text is "
@@ -94,7 +108,7 @@ class Vocabulary:
 
     def split_text(self, text):
         """The tokens of one string."""
-        return list(text) if self.split == "char" else text.split()
+        return list(text) if self.split == "char" else split_words(text)
 
     def unknown(self, text):
         """The tokens of `text` outside the vocabulary, in order of appearance, once each."""
