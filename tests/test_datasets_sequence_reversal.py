@@ -29,6 +29,20 @@ def test_targets_are_reversed_sources(prepared):
     assert all(t == s[::-1] and 1 <= len(s) <= 10 and set(s) <= set("abcdefghij") for s, t in pairs)
 
 
+def test_no_source_is_in_two_splits(prepared):
+    sources = {
+        split: [
+            e["source"].decode()
+            for e in tfds.as_numpy(
+                tfds.load("tiny_sequence_reversal/l10", split=split, data_dir=str(prepared))
+            )
+        ]
+        for split in ("train", "validation", "test")
+    }
+    every = [s for split in sources.values() for s in split]
+    assert len(every) == len(set(every)) == 96
+
+
 def test_seeded_and_checked():
     a = draw_strings(20, 30, 5, np.random.default_rng(2))
     assert a == draw_strings(20, 30, 5, np.random.default_rng(2))
@@ -37,6 +51,9 @@ def test_seeded_and_checked():
         draw_strings(1, 0, 5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="alphabet_size must be in 1..26, got 27"):
         draw_strings(1, 3, 27, np.random.default_rng(0))
+    assert sorted(draw_strings(3, 1, 3, np.random.default_rng(0))) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="asked for 13 distinct strings, but only 12 exist"):
+        draw_strings(13, 2, 3, np.random.default_rng(0))
 
 
 @pytest.mark.slow

@@ -101,12 +101,20 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
         recipe_tuning.tune(TINY, max_trials=2, overrides={"dropout": 0.0}, **common)
     with pytest.raises(RecipeError, match=r"tuner \(stored 'random', now 'bayesian'\)"):
         recipe_tuning.tune(TINY, tuner="bayesian", max_trials=2, **common)
+    with pytest.raises(RecipeError, match=r"differs from this command in seed \(stored 0, now 5\)"):
+        recipe_tuning.tune(TINY, max_trials=2, seed=5, **common)
     assert len(_rows(out)) == 2
     # --overwrite with a bad argument: refused before the old search is deleted
     with pytest.raises(ValueError, match=r"--objective must be a metric .*got 'val_mea'"):
         recipe_tuning.tune(TINY, max_trials=2, objective="val_mea", overwrite=True, **common)
     assert len(_rows(out)) == 2 and (out / "tuning.json").exists()
     assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
+    # a search stored before tuning.json held the seed resumes (with the seed now stored)
+    stored = json.loads((out / "tuning.json").read_text())
+    del stored["seed"]
+    (out / "tuning.json").write_text(json.dumps(stored))
+    recipe_tuning.tune(TINY, max_trials=2, seed=5, **common)
+    assert json.loads((out / "tuning.json").read_text())["seed"] == 5 and len(_rows(out)) == 2
 
 
 def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
@@ -273,6 +281,27 @@ def test_bad_options_fail_before_any_work(kwargs, error, tmp_path):
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        (
+            dict(overrides={"seed": 7}, seed=1),
+            "--set seed: use --seed to seed a run (it seeds the model, the shuffling and "
+            "Keras's generators together).",
+        ),
+        (
+            dict(overrides={"epochs": 2}, epochs=1),
+            "--set epochs=2 and --epochs 1 disagree; give one of them.",
+        ),
+    ],
+)
+def test_set_refuses_what_a_flag_sets(kwargs, error, tmp_path):
+    with pytest.raises(RecipeError) as e:
+        recipe_tuning.tune(TINY, output=tmp_path / "never", **kwargs)
+    assert str(e.value) == error
+    assert not (tmp_path / "never").exists()
+
+
 def test_bad_objective_and_override_name_the_choices(tfds_data_dir, tmp_path):
     common = dict(epochs=1, output=tmp_path / "o", data_dir=tfds_data_dir, verbose=0)
     with pytest.raises(ValueError, match=r"--objective must be a metric .*val_mae.*got 'val_mea'"):
@@ -329,6 +358,113 @@ def test_cli_tune_errors_are_one_line(capsys):
     assert err.startswith("rnnzoo tune: error: tuner must be one of") and "\n" not in err
     assert cli.main(["tune", "adding_gru", "--tuner", "hyperband", "--max-trials", "3"]) == 2
     assert "--max-trials is not for hyperband" in capsys.readouterr().err
+
+
+# ---- a chief restarted mid-search, a worker whose chief fails (no gRPC: the chief's calls) ---
+
+
+class _ChiefKilled(Exception):
+    """Stands for a SIGKILL of the chief in the in-process chief tests."""
+
+
+def _end(oracle, trial, score):
+    """What a worker does at a trial's end: reports the objective, ends a copy (as gRPC does)."""
+    import keras_tuner
+
+    oracle.update_trial(trial.trial_id, {oracle.objective.name: score})
+    sent = keras_tuner.engine.trial.Trial.from_proto(trial.to_proto())
+    sent.status = "COMPLETED"
+    oracle.end_trial(sent)
+
+
+def test_a_restarted_chief_continues_its_workers_trials(tfds_data_dir, tmp_path, monkeypatch):
+    # keras-tuner's gRPC server replaced by the calls workers make through it, on the chief's
+    # own oracle; verbose=1 turns on the chief's display, whose trial start times broke it
+    from keras_tuner.src.distribute import oracle_chief
+
+    out = tmp_path / "shared"
+    common = dict(epochs=1, output=out, data_dir=tfds_data_dir, verbose=1)
+    chief = dict(role="chief", chief="127.0.0.1:1", **common)
+
+    def first_chief(oracle):  # w0 ends trial 0, begins trial 1, then the chief is killed
+        _end(oracle, oracle.create_trial("w0"), 0.5)
+        assert oracle.create_trial("w0").trial_id == "1"
+        raise _ChiefKilled
+
+    monkeypatch.setattr(oracle_chief, "start_server", first_chief)
+    with pytest.raises(_ChiefKilled):
+        recipe_tuning.tune(TINY, max_trials=3, **chief)
+    saved = json.loads((out / "search" / "oracle.json").read_text())
+    assert saved["ongoing_trials"] == {"w0": "1"} and "1" not in saved["display"]["trial_start"]
+
+    def restarted_chief(oracle):
+        assert not oracle_chief.exit_chief(oracle)  # it waits for w0, still on trial 1
+        assert oracle.create_trial("w1").trial_id == "2"  # a new trial, not a rerun of w0's
+        _end(oracle, oracle.get_trial("1"), 0.4)  # w0, which outlived the chief, ends its trial
+        _end(oracle, oracle.get_trial("2"), 0.6)
+        for worker in ("w0", "w1"):
+            assert oracle.create_trial(worker).status == "STOPPED"
+        assert oracle_chief.exit_chief(oracle)
+
+    monkeypatch.setattr(oracle_chief, "start_server", restarted_chief)
+    result = recipe_tuning.tune(TINY, max_trials=3, **chief)
+    assert result["best_score"] == pytest.approx(0.4)
+    rows = _rows(out)
+    assert [(r["trial"], r["status"], float(r["val_loss"])) for r in rows] == [
+        ("0", "COMPLETED", 0.5),
+        ("1", "COMPLETED", 0.4),
+        ("2", "COMPLETED", 0.6),
+    ]
+    assert json.loads((out / "best_hyperparameters.json").read_text())["trial"] == "1"
+
+    # the chief's last state still lists the trial it ended last as running: a chief started
+    # again (a larger --max-trials) hands out a new trial, not that one again
+    assert json.loads((out / "search" / "oracle.json").read_text())["ongoing_trials"]
+
+    def grown_chief(oracle):
+        assert oracle.ongoing_trials == {} and oracle.create_trial("w0").trial_id == "3"
+        _end(oracle, oracle.get_trial("3"), 0.7)
+        assert oracle.create_trial("w0").status == "STOPPED" and oracle_chief.exit_chief(oracle)
+
+    monkeypatch.setattr(oracle_chief, "start_server", grown_chief)
+    recipe_tuning.tune(TINY, max_trials=4, **chief)
+    assert [r["status"] for r in _rows(out)] == ["COMPLETED"] * 4
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {str(i): 1 for i in range(4)} and oracle["retry_queue"] == []
+
+
+def test_a_worker_whose_chief_fails_stops_with_one_line(tfds_data_dir, tmp_path, monkeypatch):
+    import grpc
+    from keras_tuner.src.distribute import oracle_client
+
+    class ChiefFailed(grpc.RpcError):  # what gRPC raises in a worker when the chief's call fails
+        def code(self):
+            return grpc.StatusCode.UNKNOWN
+
+        def details(self):
+            return "Exception calling application: '1'"
+
+    def create_trial(self, tuner_id):
+        raise ChiefFailed()
+
+    monkeypatch.setattr(recipe_tuning.tuning, "wait_for_chief", lambda *args: None)
+    monkeypatch.setattr(oracle_client.OracleClient, "create_trial", create_trial)
+    with pytest.raises(RecipeError) as e:
+        recipe_tuning.tune(
+            TINY,
+            chief="127.0.0.1:1",
+            worker_id="w0",
+            epochs=1,
+            output=tmp_path / "w",
+            data_dir=tfds_data_dir,
+            verbose=0,
+        )
+    assert str(e.value) == (
+        "the chief at 127.0.0.1:1 failed or went away while worker w0 was searching (UNKNOWN: "
+        "Exception calling application: '1'); see the chief's log, restart the chief with its "
+        "command (it resumes the search), then this worker with the same --worker-id w0."
+    )
+    assert "KERASTUNER_TUNER_ID" not in os.environ  # the environment is restored
 
 
 def test_worker_gives_up_on_an_unreachable_chief(tmp_path):
@@ -460,6 +596,39 @@ def test_worker_killed_mid_trial_resumes_its_trial_with_the_same_id(tfds_data_di
     assert all(r["status"] == "COMPLETED" for r in rows)
     oracle = json.loads((out / "search" / "oracle.json").read_text())
     assert oracle["run_times"] == {"0": 1, "1": 1}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(280)
+def test_chief_killed_mid_trial_and_restarted_finishes_the_search(tfds_data_dir, tmp_path):
+    out, port = tmp_path / "shared", _free_port()
+    common = ["--epochs", 2, "--set", "batch_size=16", "--output", out, "--data-dir",
+              tfds_data_dir, "--verbose", 2, "--chief", f"127.0.0.1:{port}"]  # fmt: skip
+    chief_args = ["--max-trials", 3, "--role", "chief", *common]
+    chief = _start(tmp_path, chief_args, "chief.log")
+    worker = _start(tmp_path, [*common, "--worker-id", "w0"], "worker.log")
+    procs = [chief, worker]
+    try:
+        _wait_for(out / "search" / "trial_1" / "trial.json", worker, 200)  # on its 2nd trial
+        time.sleep(0.5)
+        chief.send_signal(signal.SIGKILL)
+        chief.wait()
+        saved = json.loads((out / "search" / "oracle.json").read_text())
+        assert set(saved["ongoing_trials"]) == {"w0"}  # a trial of w0's was running
+        again = _start(tmp_path, chief_args, "again.log")  # the same command
+        procs.append(again)
+        assert worker.wait(timeout=200) == 0, (tmp_path / "worker.log").read_text()
+        assert again.wait(timeout=60) == 0, (tmp_path / "again.log").read_text()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == ["0", "1", "2"]
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1}  # none run twice
+    assert (out / "best_hyperparameters.json").exists()
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -8,6 +8,7 @@ above it, beside the CLI.
 """
 
 import dataclasses
+import datetime
 import json
 import math
 import pathlib
@@ -19,12 +20,9 @@ import keras_tuner
 
 from zoo import run_folder, training, tuning
 from zoo.data import batches
-from zoo.recipe import RecipeError, check_seed, configure, parse_overrides
+from zoo.recipe import RecipeError, check_flag_overrides, check_seed, configure, parse_overrides
 from zoo.validation import check_choice, check_positive_int, suggest
 
-# Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass, so
-# Hyperband, which shares out epochs and continues trials from checkpoints, does not apply.
-CLOSED_FORM = ("esn",)
 VERBOSITY = (0, 1, 2)
 
 
@@ -128,9 +126,15 @@ def _signature(recipe, hm, **settings):
 
 
 def _check_same_search(stored, now, out):
-    """Raises `RecipeError` naming what differs between a stored search and this command."""
+    """Raises `RecipeError` naming what differs between a stored search and this command.
+
+    A search stored before `tuning.json` held the seed has no `seed` to compare: it resumes
+    with this command's seed (which is then stored).
+    """
     diffs = []
     for key in now:
+        if key == "seed" and "seed" not in stored:
+            continue
         if key == "space":
             old = {p["name"]: p for p in stored.get("space", [])}
             new = {p["name"]: p for p in now["space"]}
@@ -140,6 +144,72 @@ def _check_same_search(stored, now, out):
         else:
             diffs += run_folder.differing(stored, now, [key])
     run_folder.refuse_to_mix(out, "a search", diffs)
+
+
+def _stored_oracle_state(out):
+    """The oracle state the search in `out` last saved (`search/oracle.json`), or `{}`."""
+    path = out / "search" / "oracle.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _continue_ongoing_trials(oracle, state):
+    """Gives a restarted chief's reloaded oracle back the trials its workers were running.
+
+    keras-tuner's `Oracle.reload` queues every trial that was running for a retry, as if its
+    worker had died with the chief; and its display keeps a trial's start time only in memory
+    (the oracle saves its state before recording it). A worker that outlived the chief then
+    ends its trial on a chief that has no start time for it (a `KeyError` there, which the
+    worker gets as a gRPC error), and the next worker to ask runs the same trial again. The
+    state also lists as running the trial whose end it records last (the chief saves before
+    it forgets the trial), which the reload would queue to run again.
+
+    Here the retry queue is the saved one again; each trial still running is assigned again
+    to its worker (as if the chief had never stopped: the worker ends it, or picks it up when
+    restarted with the same `--worker-id`), counted among the workers the chief waits for
+    before it exits, and given a start time (the restart's) and a trial number for the
+    display; a trial that has ended stays ended.
+
+    Args:
+        oracle: the chief's reloaded `keras_tuner.Oracle`.
+        state: the saved state (`_stored_oracle_state`), read before the tuner reloaded it.
+
+    Returns:
+        The ids of the trials assigned again, in the state's order.
+    """
+    if not state:
+        return []
+    display, now = oracle._display, datetime.datetime.now()
+    oracle._retry_queue = [t for t in state.get("retry_queue", []) if t in oracle.trials]
+    oracle.ongoing_trials, restored = {}, []
+    for tuner_id, trial_id in (state.get("ongoing_trials") or {}).items():
+        trial = oracle.trials.get(trial_id)
+        if trial is None or trial.status != keras_tuner.engine.trial.TrialStatus.RUNNING:
+            continue  # ended (its end is recorded) or its file is gone: nothing to give back
+        oracle.ongoing_trials[tuner_id] = trial
+        oracle.tuner_ids.add(tuner_id)
+        display.trial_start.setdefault(trial_id, now)
+        order = oracle.start_order
+        number = order.index(trial_id) + 1 if trial_id in order else len(oracle.trials)
+        display.trial_number.setdefault(trial_id, number)
+        restored.append(trial_id)
+    if display.search_start is None:
+        display.search_start = now
+    oracle.save()
+    return restored
+
+
+def _chief_lost(error, host, port, tuner_id):
+    """The one-line message of a worker whose chief failed or went away (`grpc.RpcError`)."""
+    code = error.code() if callable(getattr(error, "code", None)) else None
+    details = error.details() if callable(getattr(error, "details", None)) else str(error)
+    details = str(details or "").strip().splitlines()
+    reason = ": ".join(str(x) for x in (getattr(code, "name", code), *details[:1]) if x)
+    return (
+        f"the chief at {host}:{port} failed or went away while worker {tuner_id} was searching "
+        f"({reason or type(error).__name__}); see the chief's log, restart the chief with its "
+        f"command (it resumes the search), then this worker with the same --worker-id "
+        f"{tuner_id}."
+    )
 
 
 def _best_trials(oracle, direction):
@@ -219,7 +289,8 @@ def tune(
         retrain_best: retrain the best configuration with `zoo.training.run` into `output/best`
             (replacing an earlier retraining there).
         overrides: `{key: value}` like `--set`: a model argument set here is fixed, not tuned;
-            `batch_size` fixes the batch size.
+            `batch_size` fixes the batch size. Not `seed` (that is `seed`), nor an `epochs`
+            other than `epochs`.
         data_dir: TFDS data folder.
         manual_dir: folder of manually downloaded dataset files.
         seed: seeds the oracle, the models and the shuffling.
@@ -227,6 +298,7 @@ def tune(
             run trials for a chief, `None` with no `chief` for a search in this process.
         chief: `HOST:PORT` of the chief's oracle service (keras-tuner's, unauthenticated).
         worker_id: this worker's id; a worker restarted with the same id resumes its trial.
+            A restarted chief gives its workers back the trials they were running.
         chief_timeout: seconds a worker waits for the chief to answer before giving up.
         callbacks: extra Keras callbacks for every trial's `fit`.
         verbose: 0 silent, 1 progress bars, 2 one line per epoch; keras-tuner's per-trial
@@ -238,8 +310,9 @@ def tune(
         `None` for the first three.
 
     Raises:
-        RecipeError: `output` holds another search, or no trial completed with a finite
-            objective (then no `best_hyperparameters.json` is written).
+        RecipeError: `output` holds another search (one with another seed included), `overrides`
+            sets `seed` or another `epochs`, no trial completed with a finite objective (then no
+            `best_hyperparameters.json` is written), or a worker's chief failed or went away.
 
     Example:
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
@@ -247,6 +320,8 @@ def tune(
     """
     max_trials, factor = tuning.check_tuner_options(tuner, max_trials, epochs, max_epochs, factor)
     seed = check_seed(seed)
+    overrides = dict(overrides or {})
+    check_flag_overrides(overrides, epochs=epochs)
     check_choice("--verbose", verbose, VERBOSITY)
     if isinstance(chief_timeout, bool) or not isinstance(chief_timeout, int | float):
         raise TypeError(f"chief_timeout must be seconds > 0, got {chief_timeout!r}.")
@@ -257,13 +332,12 @@ def tune(
         flag = "--overwrite" if overwrite else "--retrain-best"
         raise ValueError(f"{flag} is for the chief, not a worker (--worker-id {worker_id}).")
 
-    if tuner == "hyperband" and recipe.fit is not None and recipe.model in CLOSED_FORM:
+    if tuner == "hyperband" and recipe.closed_form:
         raise ValueError(
             f"--tuner hyperband needs training in epochs, and recipe {recipe.name!r} fits its "
             f"{recipe.model} readout in closed form (one pass: its fit hook has no epochs to "
             "share out, nor a checkpoint to continue from); use --tuner random or bayesian."
         )
-    overrides = dict(overrides or {})
     configured, model_kwargs = configure(recipe, overrides)
     _, fixed_by_user = configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
     if tuner == "hyperband":
@@ -289,8 +363,12 @@ def tune(
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another.")
+    lost_chief = ()  # the errors meaning that the chief failed or went away (a worker's)
     with tuning.tuner_env(tuner_id, host, port):
         if role == "worker":
+            import grpc  # keras-tuner's client needs it: imported only for a worker
+
+            lost_chief = (grpc.RpcError,)
             try:
                 tuning.wait_for_chief(host, port, chief_timeout)
             except ConnectionError as e:
@@ -319,6 +397,7 @@ def tune(
             epochs=epochs,
             max_epochs=max_epochs,
             factor=factor,
+            seed=seed,
             batch_size=None if tune_batch else configured.batch_size,
             buckets=configured.buckets,
         )
@@ -336,9 +415,12 @@ def tune(
         if role != "worker":
             out.mkdir(parents=True, exist_ok=True)
             run_folder.write_json(sig_path, sig)
+        state = _stored_oracle_state(out) if role == "chief" and not fresh else {}
         search = tuning.make_tuner(
             tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out
         )
+        if state:  # a restarted chief: its workers' trials go on
+            _continue_ongoing_trials(search.oracle, state)
         try:
             search.search(
                 train,
@@ -360,6 +442,8 @@ def tune(
                 f"the search stopped: {str(e).splitlines()[0]} ({_failures(search.oracle)}); "
                 f"see {out}/trials.csv, fix the cause and re-run with --overwrite."
             ) from None
+        except lost_chief as e:  # a worker's call to the chief failed: one line, not a traceback
+            raise RecipeError(_chief_lost(e, host, port, tuner_id)) from None
         if role == "worker":
             print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}

@@ -3,15 +3,15 @@
 The source is a string of 1 to ``max_length`` letters drawn uniformly from the first
 ``alphabet_size`` lowercase letters; the target is the source reversed. A classic check of an
 encoder-decoder's memory (Sutskever et al. 2014) and of what attention adds: without it the whole
-string must pass through the encoder's final state. Generated offline from a fixed seed per config
-and split.
+string must pass through the encoder's final state. Generated offline from a fixed seed per
+config; every source is distinct across all splits, so the test measures strings never seen in
+training (the shortest lengths, with few possible strings, are correspondingly rarer).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import string
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,7 +21,8 @@ BASE_SEED = 20140
 
 _DESCRIPTION = """\
 Sequence reversal: the source is a random string of 1 to `max_length` letters (from the first
-`alphabet_size` lowercase letters), the target the same string reversed. Offline and seeded.
+`alphabet_size` lowercase letters), the target the same string reversed. Offline and seeded;
+no source appears twice, within a split or across splits.
 Configs `l10` (up to 10 letters) and `l30` (up to 30), both over 10 letters. Splits: train
 (20,000), validation (2,000) and test (2,000).
 """
@@ -41,7 +42,10 @@ class SequenceReversalConfig(tfds.core.BuilderConfig):
 
 
 def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Generator):
-    """Draws ``n`` random strings of 1 to ``max_length`` letters.
+    """Draws ``n`` distinct random strings of 1 to ``max_length`` letters.
+
+    Each draw takes a length uniformly, then its letters; a string drawn before is drawn again,
+    so short lengths, which hold few strings, end up rarer than long ones.
 
     Args:
         n: number of strings.
@@ -50,26 +54,39 @@ def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Gen
         rng: the NumPy generator to draw from.
 
     Returns:
-        A list of ``n`` strings.
+        A list of ``n`` distinct strings.
 
     Raises:
-        ValueError: ``max_length < 1`` or ``alphabet_size`` outside 1 to 26.
+        ValueError: ``max_length < 1``, ``alphabet_size`` outside 1 to 26, or more strings asked
+            for than exist.
     """
     if max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
     if not 1 <= alphabet_size <= 26:
         raise ValueError(f"alphabet_size must be in 1..26, got {alphabet_size}")
+    possible = sum(alphabet_size**k for k in range(1, max_length + 1))
+    if n > possible:
+        raise ValueError(
+            f"asked for {n} distinct strings, but only {possible} exist of 1 to {max_length} "
+            f"letters over {alphabet_size}"
+        )
     letters = np.array(list(string.ascii_lowercase[:alphabet_size]))
-    lengths = rng.integers(1, max_length + 1, size=n)
-    return ["".join(rng.choice(letters, size=k)) for k in lengths]
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        for k in rng.integers(1, max_length + 1, size=n - len(seen)):
+            seen.setdefault("".join(rng.choice(letters, size=k)), None)
+    return list(seen)[:n]
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for sequence reversal (split sizes are class attributes)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     OFFLINE = "yes"  # generated here: builds offline
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Sources distinct across splits (30% of l10's test sources were in train).",
+    }
     BUILDER_CONFIGS = [
         SequenceReversalConfig(name="l10", max_length=10, description="Up to 10 letters."),
         SequenceReversalConfig(name="l30", max_length=30, description="Up to 30 letters."),
@@ -93,18 +110,24 @@ class Builder(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-        """Returns one generator per split; nothing is downloaded."""
-        del dl_manager
-        sizes = {"train": self.NUM_TRAIN, "validation": self.NUM_VALIDATION, "test": self.NUM_TEST}
-        return {name: self._generate_examples(name, n) for name, n in sizes.items()}
+        """Returns one generator per split; nothing is downloaded.
 
-    def _generate_examples(self, split: str, n: int) -> Iterator[tuple[int, dict[str, str]]]:
-        """Yields ``(key, {"source", "target"})`` pairs of one split."""
+        The splits are cut from one draw of distinct strings, so none shares a source.
+        """
+        del dl_manager
         c = self.builder_config
-        seed = np.random.SeedSequence(
-            [self.BASE_SEED, c.max_length, c.alphabet_size, zlib.crc32(split.encode("utf-8"))]
+        sizes = {"train": self.NUM_TRAIN, "validation": self.NUM_VALIDATION, "test": self.NUM_TEST}
+        seed = np.random.SeedSequence([self.BASE_SEED, c.max_length, c.alphabet_size])
+        strings = draw_strings(
+            sum(sizes.values()), c.max_length, c.alphabet_size, np.random.default_rng(seed)
         )
-        for i, s in enumerate(
-            draw_strings(n, c.max_length, c.alphabet_size, np.random.default_rng(seed))
-        ):
+        splits, start = {}, 0
+        for name, n in sizes.items():
+            splits[name] = self._generate_examples(strings[start : start + n])
+            start += n
+        return splits
+
+    def _generate_examples(self, strings: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+        """Yields ``(key, {"source", "target"})`` pairs of one split's strings."""
+        for i, s in enumerate(strings):
             yield i, {"source": s, "target": s[::-1]}
