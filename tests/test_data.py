@@ -80,3 +80,27 @@ def test_seeded_augmentation_draws_the_same_every_run_though_mapped_in_parallel(
     # A map without a seed keyword is applied as it is.
     plain = batches(ds, 8, seed=0, augment=lambda x, y: ({**x, "waveform": -x["waveform"]}, y))
     np.testing.assert_array_equal(next(iter(plain))[0]["waveform"].numpy(), -waves[:8].numpy())
+
+
+def test_batches_names_a_bad_batch_size():
+    ds = tf.data.Dataset.from_tensor_slices(([[1.0]], [0]))
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        batches(ds, 0)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda a: a.standardize_edges(np.ones(800), 8000, pad_ms=-10), "pad_ms"),
+        (lambda a: a.standardize_edges(np.ones(800), 0), "sample_rate must be a positive int"),
+        (lambda a: a.standardize_edges(np.ones(800), 8000, margin_ms=-50), "margin_ms"),
+        (lambda a: a.shorten_pauses(np.ones(800), 8000, max_pause_ms=-10), "max_pause_ms"),
+        (lambda a: a.resample(np.ones((2, 100)), 16000, 8000), r"one mono recording .*\(2, 100\)"),
+        (lambda a: a.augment_waveform(noise_probability=None), "noise_probability must be in"),
+    ],
+)
+def test_audio_helpers_name_bad_arguments(call, match):
+    from zoo.data import audio
+
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(audio)

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from zoo import inspect as zoo_inspect  # noqa: E402
+from zoo.validation import check_positive_int  # noqa: E402
 
 
 def learning_curves(history, path, title=""):
@@ -34,17 +35,23 @@ def learning_curves(history, path, title=""):
         axes[0][0].text(0.5, 0.5, "no metrics recorded", ha="center", va="center")
         axes[0][0].set_axis_off()
     for ax, name in zip(axes[0], names, strict=False):
+        lost = []
         for key, label in ((name, "train"), (f"val_{name}", "validation")):
             if key in history:
-                values = history[key]
+                values = np.asarray(history[key], dtype="float64")
                 ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+                bad = int(np.sum(~np.isfinite(values)))
+                if bad:
+                    lost.append(f"{bad} of {len(values)} {label} values NaN or inf (not drawn)")
+        if lost:  # a diverged run: say so rather than leave points (or the panel) out silently
+            ax.text(0.01, 0.03, "; ".join(lost), transform=ax.transAxes, fontsize=8)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")  # at `path` as given, with or without ".png"
     plt.close(fig)
     return str(path)
 
@@ -72,22 +79,21 @@ def gradient_through_time(model, dataset, path, title=""):
     norms = zoo_inspect.gradient_through_time(model, x, y)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ax.semilogy(np.arange(len(norms)), np.where(norms > 0, norms, np.nan))
-    zeros = int(np.sum(norms == 0))
+    zeros, bad = int(np.sum(norms == 0)), int(np.sum(~np.isfinite(norms)))
+    notes = []
     if zeros:  # float32 underflow: the gradient vanished entirely at these steps
-        ax.text(
-            0.01,
-            0.03,
-            f"{zeros} steps with a gradient of exactly 0 (not drawn)",
-            transform=ax.transAxes,
-            fontsize=8,
-        )
+        notes.append(f"{zeros} steps with a gradient of exactly 0 (not drawn)")
+    if bad:  # a diverged model
+        notes.append(f"{bad} steps with a NaN or inf gradient (not drawn)")
+    if notes:
+        ax.text(0.01, 0.03, "; ".join(notes), transform=ax.transAxes, fontsize=8)
     ax.set_xlim(0, len(norms) - 1)
     ax.set_xlabel("time step t")
     ax.set_ylabel("‖∂L/∂x_t‖ (batch mean)")
     ax.set_title(title or f"{model.name}: gradient of the loss with respect to each input step")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return str(path)
 
@@ -116,6 +122,7 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
         >>> attention_heatmaps(m, ds.padded_batch(2), "/tmp/attention.png", count=2)
         '/tmp/attention.png'
     """
+    check_positive_int("count", count)
     x, _ = next(iter(dataset))
     ids = np.asarray(x["source"])[:count]
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
@@ -133,6 +140,6 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
         ax.set_title(f"{src} → {out}", fontsize=9)
     fig.suptitle(title or f"{model.name}: attention weights")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return str(path)

@@ -16,7 +16,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.validation import check_choice, check_positive_float, check_positive_int, check_range
+from zoo.validation import (
+    check_choice,
+    check_nonnegative_float,
+    check_positive_float,
+    check_positive_int,
+    check_range,
+)
 
 LOG_FLOOR = 1e-6  # added to the mel power before the log: digital silence stays finite
 NORMALIZE_SCALES = ("band", "utterance")  # normalize_frames' scales
@@ -371,6 +377,7 @@ def resample(wave, rate_in, rate_out):
     """
     rate_in = check_positive_int("rate_in", rate_in)
     rate_out = check_positive_int("rate_out", rate_out)
+    wave = _one_dimensional(wave)
     try:
         import soxr
 
@@ -385,6 +392,17 @@ def resample(wave, rate_in, rate_out):
 
 
 _HALF_STEP = 0.5 / 32768.0  # under half an int16 step: digital silence
+
+
+def _one_dimensional(wave):
+    """`wave` as a float32 array, refused unless 1-D (one mono recording)."""
+    wave = np.asarray(wave, dtype="float32")
+    if wave.ndim != 1:
+        raise ValueError(
+            f"wave must be one mono recording (a 1-D array), got shape {wave.shape}: pass one "
+            "recording at a time, mixed to mono."
+        )
+    return wave
 
 
 def is_digital_silence(wave):
@@ -446,7 +464,14 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
         >>> len(standardize_edges(framed, 8000))  # the zeros go; 2 × 100 ms of noise come
         5600
     """
-    wave = np.asarray(wave, dtype="float32")
+    wave = _one_dimensional(wave)
+    check_positive_int("sample_rate", sample_rate)
+    for name, value in (
+        ("pad_ms", pad_ms),
+        ("margin_ms", margin_ms),
+        ("threshold_db", threshold_db),
+    ):
+        check_nonnegative_float(name, value)
     sound = np.flatnonzero(np.abs(wave) > _HALF_STEP)
     if sound.size == 0:
         return wave
@@ -496,7 +521,10 @@ def shorten_pauses(wave, sample_rate, max_pause_ms=300.0, threshold_db=40.0):
         >>> len(shorten_pauses(np.concatenate([word, gap, word]), 8000))  # 300 ms remain
         7200
     """
-    wave = np.array(wave, dtype="float32")
+    wave = _one_dimensional(wave).copy()
+    check_positive_int("sample_rate", sample_rate)
+    check_nonnegative_float("max_pause_ms", max_pause_ms)
+    check_nonnegative_float("threshold_db", threshold_db)
     hop = max(1, round(sample_rate / 100))
     silent = np.abs(wave) < _HALF_STEP
     if len(wave) // hop < 2 or silent.all():
@@ -591,7 +619,11 @@ def augment_waveform(
     gain_db = check_range("gain_db", gain_db)
     noise_snr_db = check_range("noise_snr_db", noise_snr_db)
     eq_db = check_range("eq_db", eq_db)
-    if not 0 <= noise_probability <= 1:
+    if (
+        isinstance(noise_probability, bool)
+        or not isinstance(noise_probability, int | float)
+        or not 0 <= noise_probability <= 1
+    ):
         raise ValueError(f"noise_probability must be in [0, 1], got {noise_probability!r}.")
     if isinstance(eq_bands, bool) or not isinstance(eq_bands, int) or eq_bands < 2:
         raise ValueError(f"eq_bands must be an int >= 2, got {eq_bands!r}.")

@@ -5,6 +5,7 @@ import inspect
 import tensorflow as tf
 
 from zoo.data.bucketing import bucket_by_length
+from zoo.validation import check_positive_int
 
 
 def batches(
@@ -46,6 +47,7 @@ def batches(
         >>> [tuple(x.shape) for x, _ in batches(ds, 2)]
         [(2, 1), (1, 1)]
     """
+    check_positive_int("batch_size", batch_size)
     if cache:
         ds = ds.cache()
     if shuffle:

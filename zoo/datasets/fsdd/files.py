@@ -237,7 +237,7 @@ def locate_clips(dl_manager) -> list[Clip]:
         where = f"manual_dir {checked} is missing or empty" if checked else "there is no manual_dir"
         raise ValueError(
             f"found no FSDD recordings: {where}, and downloading {ARCHIVE_URL} failed "
-            f"({type(e).__name__}: {str(e)[:200]}). Offline, point manual_dir (--manual-dir) at "
+            f"({type(e).__name__}: {_first_line(e)}). Offline, point manual_dir (--manual-dir) at "
             f"a folder of WAV files named {FILENAME_PATTERN}, such as "
             "../shared/data/fsdd/recordings."
         ) from e
@@ -249,3 +249,9 @@ def locate_clips(dl_manager) -> list[Clip]:
         f"the FSDD archive {ARCHIVE_URL}, extracted to {extracted}, holds no recordings/ folder "
         f"of files named {FILENAME_PATTERN}"
     )
+
+
+def _first_line(error, limit=300):
+    """`error`'s message on one line, cut at a word boundary past `limit` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."

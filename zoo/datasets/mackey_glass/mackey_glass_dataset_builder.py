@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.validation import check_positive_float, check_positive_int
+
 BASE_SEED = 2001
 SPLITS = {"train": 4000, "validation": 1000, "test": 2000}
 TRANSIENT = 1000
@@ -83,10 +85,8 @@ def mackey_glass(length, tau=17, seed=0, a=0.2, b=0.1, n=10, dt=0.1, subsample=1
         >>> s.shape, bool(-1 < s.min() < s.max() < 1)
         ((500,), True)
     """
-    if not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive int, got {length!r}.")
-    if not tau > 0:
-        raise ValueError(f"tau must be > 0, got {tau!r}.")
+    length = check_positive_int("length", length)
+    tau = check_positive_float("tau", tau)
     delay = int(round(tau / dt))
     total = (TRANSIENT + length) * subsample
     rng = np.random.default_rng(np.random.SeedSequence([BASE_SEED, seed]))

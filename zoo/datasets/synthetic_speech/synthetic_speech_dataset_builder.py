@@ -8,8 +8,9 @@ spaces ("four two nine"), as in the real-speech `spoken_digit_strings`.
 
 The splits are made by voice: a voice variant (a timbre) is heard in `train` and `validation` or
 in `test`, never in both, so the test set measures voices never heard in training. Variants that
-share their formants (the `iven`, `steph`, `edward` families) are kept on one side. Every accent
-appears in every split. Each example is drawn from its own seed (`seed`, split, index): building
+share their formants (the `iven`, `steph`, `edward` families) are kept on one side. Accents are
+drawn at random per example: the full configs hold every accent in every split (`tiny`, of a few
+examples, may miss some). Each example is drawn from its own seed (`seed`, split, index): building
 twice gives identical records.
 """
 

@@ -1,0 +1,51 @@
+"""The PNG plots a run writes: files where asked, and notes where values could not be drawn."""
+
+import matplotlib.axes
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo import plots
+
+
+@pytest.fixture
+def notes(monkeypatch):
+    """The texts written onto the plots' axes."""
+    written = []
+    original = matplotlib.axes.Axes.text
+
+    def text(self, x, y, s, *args, **kwargs):
+        written.append(s)
+        return original(self, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "text", text)
+    return written
+
+
+def test_learning_curves_say_how_many_values_were_not_finite(tmp_path, notes):
+    history = {"loss": [1.0, float("nan"), float("inf")], "val_loss": [float("nan")] * 3}
+    path = plots.learning_curves(history, tmp_path / "curves")  # no ".png": written as given
+    assert path == str(tmp_path / "curves") and (tmp_path / "curves").read_bytes()[:4] == b"\x89PNG"
+    assert notes == [
+        "2 of 3 train values NaN or inf (not drawn); "
+        "3 of 3 validation values NaN or inf (not drawn)"
+    ]
+
+
+def test_gradient_plot_notes_nan_gradients(tmp_path, notes, monkeypatch):
+    monkeypatch.setattr(
+        plots.zoo_inspect, "gradient_through_time", lambda m, x, y: np.array([1.0, 0.0, np.nan])
+    )
+    ds = tf.data.Dataset.from_tensors((np.ones((1, 3, 1), "f"), np.ones((1, 1), "f")))
+    plots.gradient_through_time(None, ds, tmp_path / "g.png", title="t")
+    assert notes == [
+        "1 steps with a gradient of exactly 0 (not drawn); 1 steps with a NaN or inf gradient "
+        "(not drawn)"
+    ]
+
+
+def test_attention_heatmaps_count_is_checked(tmp_path):
+    model = zoo.models.seq2seq("ab", "ab", units=4, seed=0)
+    with pytest.raises(ValueError, match="count must be a positive int, got 0"):
+        plots.attention_heatmaps(model, None, tmp_path / "a.png", count=0)
