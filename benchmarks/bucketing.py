@@ -29,6 +29,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import batches, quantile_boundaries  # noqa: E402
+from zoo.training import quiet_end_of_data  # noqa: E402
 
 
 def imdb_like_lengths(n, seed=0):
@@ -54,11 +55,17 @@ def processed_timesteps(batched):
 
 def epoch_seconds(model, batched):
     start = time.perf_counter()
-    model.fit(batched, epochs=1, verbose=0)
+    with quiet_end_of_data():  # the batches are shuffled by the pipeline (`shuffle=True` there)
+        model.fit(batched, epochs=1, verbose=0, shuffle=False)
     return time.perf_counter() - start
 
 
-def main():
+# The smallest value of each numeric flag (`--vocab-size`: token ids are drawn from 1..N-1).
+MINIMUM = dict(examples=1, batch_size=1, buckets=1, units=1, vocab_size=2, rounds=1,
+               time_examples=1)  # fmt: skip
+
+
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--examples", type=int, default=25_000)
     p.add_argument("--batch-size", type=int, default=32)
@@ -72,8 +79,17 @@ def main():
         default=5000,
         help="epoch times are measured on the first N sequences (timesteps on all of them)",
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    for key, minimum in MINIMUM.items():
+        if getattr(args, key) < minimum:
+            p.error(
+                f"--{key.replace('_', '-')} must be at least {minimum}, got {getattr(args, key)}"
+            )
+    return args
 
+
+def main(argv=None):
+    args = parse_args(argv)
     lengths = imdb_like_lengths(args.examples)
     ds = dataset(lengths, args.vocab_size)
     bounds = quantile_boundaries(lengths, args.buckets)

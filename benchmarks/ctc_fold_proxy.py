@@ -13,7 +13,9 @@ line. One run takes about 2.5 minutes of both cores, so several seeds per settin
 
 `--set` overrides a `ctc_speech` argument of the recipe, `--augment` an `augment_waveform`
 argument (values are Python literals, as `rnnzoo run --set` takes them); `ema=0.99` trains with
-Adam's exponential moving average of the weights (`keras.optimizers.Adam(use_ema=True)`).
+Adam's exponential moving average of the weights (`keras.optimizers.Adam(use_ema=True)`);
+`speaker_adversary=1.0` trains the recipe's speaker adversary on each training string's speaker
+id (as the recipe does; a string of several voices, see below, counts as of an unknown speaker).
 `--mix-speakers P` has each training digit spoken by another of the four speakers with
 probability P (strings of several voices).
 The proxy's CERs are higher than the full runs' (smaller training set, shorter training); use it
@@ -35,23 +37,25 @@ import zoo  # noqa: E402, F401  (registers the layers and the datasets)
 from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
 from zoo.data.audio import augment_waveform  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
+from zoo.datasets.fsdd.files import SPEAKERS  # noqa: E402
 from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder import (  # noqa: E402
     background,
     compose,
     transcript,
 )
 from zoo.models.speech import make_speech_examples  # noqa: E402
-from zoo.training import WarmupCosine, parse_overrides  # noqa: E402
+from zoo.recipe import RecipeError  # noqa: E402
+from zoo.training import WarmupCosine, parse_overrides, quiet_end_of_data  # noqa: E402
 
 # The recipe's augmentation (`augment_waveform(...)` in recipes/spoken_digit_strings_ctc.py).
 AUGMENT = dict(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0))
 
 
 def strings(pool, speakers, count, rng, max_digits, mix_speakers=0.0):
-    """`count` (int16 audio, transcript) strings of 1..max_digits digits, one speaker each.
+    """`count` (int16 audio, transcript, speaker) strings of 1..max_digits digits, one speaker each.
 
     With `mix_speakers` > 0, each digit is spoken by another of `speakers`, drawn at random,
-    with that probability (a string of several voices).
+    with that probability (a string of several voices, whose speaker is then `""`: unknown).
     """
     out = []
     for _ in range(count):
@@ -67,22 +71,31 @@ def strings(pool, speakers, count, rng, max_digits, mix_speakers=0.0):
             pool[v][d][rng.integers(len(pool[v][d]))] for v, d in zip(voices, digits, strict=True)
         ]
         audio, _ = compose([c for c, _ in chosen], [b for _, b in chosen], rng)
-        out.append((audio, transcript(digits)))
+        out.append((audio, transcript(digits), speaker if set(voices) == {speaker} else ""))
     return out
 
 
-def batched(items, seed, augment=None):
-    """Padded batches of 32 `(x, labels)` from (audio, transcript) pairs."""
-    ds = tf.data.Dataset.from_generator(
-        lambda: iter(items),
-        output_signature=(tf.TensorSpec([None], tf.int16), tf.TensorSpec([], tf.string)),
-    ).map(make_speech_examples())
+def batched(items, seed, augment=None, speakers=None):
+    """Padded batches of 32 `(x, labels)` from (audio, transcript, speaker) triples.
+
+    With `speakers` (names), `x["speaker"]` is each string's speaker id in that list (-1 for a
+    speaker not in it, or `""`), as the recipe gives them to its speaker adversary.
+    """
+    if speakers is None:
+        items = [(audio, text) for audio, text, _ in items]
+    spec = (tf.TensorSpec([None], tf.int16), tf.TensorSpec([], tf.string))
+    if speakers is not None:
+        spec += (tf.TensorSpec([], tf.string),)
+    ds = tf.data.Dataset.from_generator(lambda: iter(items), output_signature=spec).map(
+        make_speech_examples(speakers=speakers)
+    )
     if augment is not None:
         ds = ds.shuffle(len(items), seed=seed).map(augment)
     return ds.padded_batch(32).prefetch(2)
 
 
-def main():
+def parse_args(argv=None):
+    """The arguments, checked, with the FSDD clips of `--manual-dir` (listed, not yet read)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
     p.add_argument("--speaker", required=True, help="the held-out speaker, e.g. george")
@@ -95,16 +108,43 @@ def main():
     )  # fmt: skip
     p.add_argument("--set", action="append", default=[], help="ctc_speech key=value")
     p.add_argument("--augment", action="append", default=[], help="augment_waveform key=value")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    for flag in ("epochs", "train"):
+        if getattr(args, flag) < 1:
+            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    if not 0.0 <= args.mix_speakers <= 1.0:
+        p.error(f"--mix-speakers must be a probability in [0, 1], got {args.mix_speakers}")
+    for flag in ("set", "augment"):
+        try:
+            parse_overrides(getattr(args, flag))
+        except RecipeError:
+            p.error(f"--{flag} takes key=value, got {getattr(args, flag)!r}")
+    kwargs = {**RECIPE.model_kwargs, **parse_overrides(args.set)}
+    if kwargs.get("speaker_adversary") and kwargs.get("num_speakers") != len(SPEAKERS):
+        p.error(
+            f"--set num_speakers must be {len(SPEAKERS)} with a speaker adversary (its ids are "
+            f"those of {SPEAKERS}), got {kwargs.get('num_speakers')!r}"
+        )
+    clips = files.find_clips(args.manual_dir)
+    speakers = sorted({c.speaker for c in clips})
+    if len(speakers) < 2:
+        p.error(
+            f"--manual-dir must hold FSDD WAV files named DIGIT_SPEAKER_INDEX.wav of at least two "
+            f"speakers, got {args.manual_dir!r} with {len(clips)} files of {speakers or 'none'}"
+        )
+    if args.speaker not in speakers:
+        p.error(f"--speaker must be one of {speakers}, got {args.speaker!r}")
+    return args, clips
 
+
+def main(argv=None):
+    args, clips = parse_args(argv)
     pool = {}
-    for clip in sorted(files.find_clips(args.manual_dir)):
+    for clip in sorted(clips):
         samples = files.read_wav(clip.path)
         pool.setdefault(clip.speaker, {}).setdefault(clip.digit, []).append(
             (samples, background(samples))
         )
-    if args.speaker not in pool:
-        raise SystemExit(f"--speaker must be one of {sorted(pool)}, got {args.speaker!r}")
     others = [s for s in sorted(pool) if s != args.speaker]
     keras.utils.set_random_seed(args.seed)
     train = strings(
@@ -121,13 +161,17 @@ def main():
     augment = {**AUGMENT, **parse_overrides(args.augment)}
     model = zoo.models.ctc_speech(seed=args.seed, **kwargs)
     start, cpu = time.time(), time.process_time()
-    model.fit(
-        batched(train, args.seed, augment_waveform(**augment)),
-        epochs=args.epochs,
-        verbose=0,
-        callbacks=[WarmupCosine.from_model(model, warmup_steps=100)],
-        check=False,  # the strings are built here: each has frames for its label
-    )
+    # Each string's speaker id, in the recipe's list (its `num_speakers`), for the adversary.
+    speakers = list(SPEAKERS) if kwargs.get("speaker_adversary") else None
+    with quiet_end_of_data():
+        model.fit(
+            batched(train, args.seed, augment_waveform(**augment), speakers),
+            epochs=args.epochs,
+            verbose=0,
+            shuffle=False,  # `batched` shuffles the training strings itself
+            callbacks=[WarmupCosine.from_model(model, warmup_steps=100)],
+            check=False,  # the strings are built here: each has frames for its label
+        )
     rates = model.error_rates(batched(test, args.seed))
     print(json.dumps({
         "speaker": args.speaker, "seed": args.seed, "epochs": args.epochs, "set": args.set,

@@ -28,13 +28,28 @@ from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
 from zoo.data import batches  # noqa: E402
 from zoo.training import configure, load_splits  # noqa: E402
 
+RUN_FILES = ("config.json", "metrics.json", "model.keras")  # what `rnnzoo run --output` writes
 
-def main():
+
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="output folders of spoken_digit_strings_ctc runs")
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
     p.add_argument("--data-dir", help="TFDS data folder")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    for run in args.runs:  # all checked before the first fold is evaluated
+        if not os.path.isdir(run):
+            p.error(f"runs must be output folders of spoken_digit_strings_ctc runs, got {run!r} "
+                    "(no such folder)")  # fmt: skip
+        missing = [name for name in RUN_FILES if not os.path.isfile(os.path.join(run, name))]
+        if missing:
+            p.error(f"runs must be output folders of spoken_digit_strings_ctc runs, got {run!r} "
+                    f"(no {', '.join(missing)} in it)")  # fmt: skip
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
 
     print("| test speakers | in-domain CER | test CER | test WER | lexicon CER | lexicon WER "
           "| train wall / CPU÷2 (s) |")  # fmt: skip

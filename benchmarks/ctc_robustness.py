@@ -72,14 +72,26 @@ def conditions(rng):
     }
 
 
-def main():
+def parse_args(argv=None):
+    """The arguments, and the FSDD test clips (index 0-4) of `--manual-dir`, checked."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("model", help="a trained ctc_speech .keras file")
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
-    args = p.parse_args()
-
-    model = keras.models.load_model(args.model, safe_mode=True)
+    args = p.parse_args(argv)
+    if not os.path.isfile(args.model):
+        p.error(f"model must be a trained .keras file, got {args.model!r} (no such file)")
     clips = [c for c in sorted(files.find_clips(args.manual_dir)) if c.index < 5]
+    if not clips:
+        p.error(
+            f"--manual-dir must hold FSDD WAV files named DIGIT_SPEAKER_INDEX.wav (e.g. "
+            f"7_jackson_3.wav; those of index 0-4 are used), got {args.manual_dir!r} with none"
+        )
+    return args, clips
+
+
+def main(argv=None):
+    args, clips = parse_args(argv)
+    model = keras.models.load_model(args.model, safe_mode=True)
     recordings = [files.read_wav(c.path) for c in clips]
     truth = [DIGITS[c.digit] for c in clips]
     print(f"{'condition':32s} exact ({len(truth)}): trim_silence=True / False")

@@ -33,7 +33,7 @@ from zoo.data import batches  # noqa: E402
 from zoo.training import length_boundaries, load_splits  # noqa: E402
 
 
-def main():
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
     p.add_argument("--data-dir", help="TFDS data folder")
@@ -41,7 +41,17 @@ def main():
     p.add_argument("--model", help="a trained model.keras (default: a fresh recipe model)")
     p.add_argument("--steps", type=int, default=40, help="timed training steps")
     p.add_argument("--utterances", type=int, default=300, help="test utterances transcribed")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    for flag in ("steps", "utterances"):  # checked before any data is loaded
+        if getattr(args, flag) < 1:
+            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    if args.model and not os.path.isfile(args.model):
+        p.error(f"--model must be a .keras file, got {args.model!r} (no such file)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
 
     recipe = RECIPE if args.dataset == RECIPE.dataset else _with_dataset(args.dataset)
     train, _, test = load_splits(recipe, args.data_dir, args.manual_dir, seed=0)
@@ -66,7 +76,7 @@ def main():
 
     model.fit(
         train_b.repeat(), steps_per_epoch=args.steps + 3, epochs=1, verbose=0, check=False,
-        callbacks=[Timer()],
+        shuffle=False, callbacks=[Timer()],  # (`batches` shuffles)
     )  # fmt: skip
     per_step = float(np.median(step_times[3:]))
     print(f"\ntraining: {per_step:.3f} s per step (median of {args.steps}), {num_batches} "
@@ -77,6 +87,8 @@ def main():
     waves = [
         audio for audio, _ in tfds_numpy(test.take(args.utterances))
     ]  # int16 as a user would pass them
+    if not waves:
+        raise SystemExit(f"the test split of {recipe.dataset} holds no utterances to transcribe")
     seconds = sum(len(w) for w in waves) / model.sample_rate
     print(f"\ntranscription of {len(waves)} test utterances, {seconds:.0f} s of audio:")
     model.transcribe(waves[:8])  # trace once

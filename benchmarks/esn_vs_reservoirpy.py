@@ -46,6 +46,7 @@ import gc
 import importlib.util
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -64,7 +65,9 @@ def _blas_threads():
 
 
 BLAS_THREADS = _blas_threads()
-if BLAS_THREADS != "0":  # the children inherit it
+# The children inherit it; a value that is not a whole number >= 0 is left to `main` to refuse
+# (set as it is, it would only have libgomp print a warning).
+if BLAS_THREADS.isdigit() and int(BLAS_THREADS) > 0:
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[_var] = BLAS_THREADS
 
@@ -475,7 +478,7 @@ def compare(size, setting, seeds, repeats):
     )
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=1, help="timed fits per seed and library")
@@ -487,7 +490,9 @@ def main():
         "BLAS on a machine with more busy threads than cores spends most of its time waiting",
     )
     parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
-    parser.add_argument("--settings", nargs="+", default=["pinned", "defaults"])
+    parser.add_argument(
+        "--settings", nargs="+", choices=("pinned", "defaults"), default=["pinned", "defaults"]
+    )
     parser.add_argument(
         "--factory-defaults",
         action="store_true",
@@ -513,14 +518,28 @@ def main():
     parser.add_argument("--child-lib", help=argparse.SUPPRESS)
     parser.add_argument("--child-size", help=argparse.SUPPRESS)
     parser.add_argument("--child-setting", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1, got {args.seeds}")
+    args = parser.parse_args(argv)
+    for flag, minimum in (("seeds", 1), ("repeats", 1), ("blas_threads", 0)):
+        if getattr(args, flag) < minimum:
+            parser.error(
+                f"--{flag.replace('_', '-')} must be at least {minimum}, got {getattr(args, flag)}"
+            )
+    for flag in ("tuned", "distribution"):  # None: not given
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    for size in args.sizes:
+        if not re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", size):
+            parser.error(f"--sizes takes UNITSxSTEPS values such as 500x4000, got {size!r}")
+    if args.tuned_from and not os.path.isfile(args.tuned_from):
+        parser.error(
+            f"--tuned-from must be a best_hyperparameters.json, got {args.tuned_from!r} "
+            "(no such file)"
+        )
     warnings.filterwarnings("ignore", message=".*ill-conditioned")  # ridge 1e-10, by design
     if args.child_lib:
         return _child(args)
     sys.path.insert(0, ROOT)
-    needs_reservoirpy = not (args.factory_defaults or args.tuned or args.tuned_from)
+    needs_reservoirpy = not (args.factory_defaults or args.tuned is not None or args.tuned_from)
     if needs_reservoirpy and importlib.util.find_spec("reservoirpy") is None:
         parser.error(
             "the comparison needs reservoirpy (not an rnn-zoo dependency): pip install "
@@ -528,11 +547,11 @@ def main():
         )
     if args.factory_defaults:
         return factory_defaults(args.seeds)
-    if args.tuned:
+    if args.tuned is not None:
         return tuned(args.tuned, args.seeds)
     if args.tuned_from:
         return tuned_from(args.tuned_from, args.seeds)
-    if args.distribution:
+    if args.distribution is not None:
         for size in args.sizes:
             distribution(size, args.distribution)
         return None

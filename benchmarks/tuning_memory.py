@@ -96,7 +96,7 @@ def baseline(trials, directory, release=False):
                   batch_size=32, callbacks=[RecordRSS()], verbose=0)  # fmt: skip
 
 
-def main():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--data-dir", help="TFDS data folder (the builder is offline)")
@@ -104,9 +104,22 @@ def main():
     parser.add_argument(
         "--release", action="store_true", help="with --baseline: release custom gradients too"
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.trials < 6:  # growth is measured from the 5th trial on
         parser.error(f"--trials must be at least 6, got {args.trials}")
+    if args.release and not args.baseline:
+        # rnn-zoo's hypermodels always release the custom gradients (`zoo.tuning.ZooHyperModel`
+        # calls `release_custom_gradients` in every build after the first): there is nothing
+        # for --release to switch on in that run.
+        parser.error(
+            "--release only applies with --baseline (rnn-zoo's tuning always releases the "
+            "custom gradients)"
+        )
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     recipe = dataclasses.replace(
         RECIPE,
         dataset="adding_problem/t50",

@@ -1,0 +1,220 @@
+"""The benchmark scripts refuse bad arguments up front: exit status 2, one line naming the flag.
+
+Each script is imported from benchmarks/ (not a package) and its `main` called with the bad
+arguments; whatever would load data, read recordings, load a model or train is replaced by a
+function that fails the test, so a check that came after any of that work would show here.
+"""
+
+import importlib.util
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_loaded = {}
+
+
+def load(name):
+    """The module of benchmarks/NAME.py, imported once."""
+    if name not in _loaded:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        with pytest.MonkeyPatch.context() as mp:  # esn_vs_reservoirpy sets the BLAS threads
+            for var in BLAS_VARS:
+                mp.setenv(var, os.environ.get(var, "1"))
+            spec.loader.exec_module(module)
+        _loaded[name] = module
+    return _loaded[name]
+
+
+def no_work(*args, **kwargs):
+    raise AssertionError("the arguments must be checked before any benchmark work")
+
+
+def refused(capsys, main, argv, *words):
+    """Runs `main(argv)`, checks exit status 2, and returns the one-line error."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in error
+    for word in words:
+        assert word in error, (word, error)
+    return error
+
+
+@pytest.fixture
+def fsdd_dir(tmp_path):
+    """A folder of (empty) files named as FSDD's, of two speakers: enough for the listing."""
+    folder = tmp_path / "fsdd"
+    folder.mkdir()
+    for speaker in ("george", "theo"):
+        for digit in range(10):
+            (folder / f"{digit}_{speaker}_0.wav").write_bytes(b"")
+    return folder
+
+
+# ---- ctc_speed --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--steps", "0"), ("--steps", "-1"), ("--utterances", "0"),
+                    ("--utterances", "-3")]
+)  # fmt: skip
+def test_ctc_speed_refuses_non_positive_counts(capsys, monkeypatch, flag, value):
+    mod = load("ctc_speed")
+    monkeypatch.setattr(mod, "load_splits", no_work)
+    refused(capsys, mod.main, ["--manual-dir", "x", flag, value], flag, value)
+
+
+def test_ctc_speed_refuses_a_missing_model(capsys, monkeypatch, tmp_path):
+    mod = load("ctc_speed")
+    monkeypatch.setattr(mod, "load_splits", no_work)
+    missing = str(tmp_path / "model.keras")
+    refused(capsys, mod.main, ["--manual-dir", "x", "--model", missing], "--model", missing)
+
+
+# ---- bucketing --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [("--rounds", "0"), ("--time-examples", "0"), ("--examples", "0"), ("--buckets", "0"),
+     ("--batch-size", "0"), ("--vocab-size", "1"), ("--units", "-2")],
+)  # fmt: skip
+def test_bucketing_refuses_bad_sizes(capsys, monkeypatch, flag, value):
+    mod = load("bucketing")
+    monkeypatch.setattr(mod, "imdb_like_lengths", no_work)
+    monkeypatch.setattr(mod, "dataset", no_work)
+    refused(capsys, mod.main, [flag, value], flag, value)
+
+
+# ---- esn_vs_reservoirpy -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [(["--tuned", "0"], "--tuned"), (["--distribution", "0"], "--distribution"),
+     (["--tuned", "-1"], "--tuned"), (["--blas-threads", "-3"], "--blas-threads"),
+     (["--repeats", "0"], "--repeats"), (["--seeds", "0"], "--seeds"),
+     (["--sizes", "500"], "--sizes"), (["--tuned-from", "/no/such.json"], "--tuned-from")],
+)  # fmt: skip
+def test_esn_vs_reservoirpy_refuses_bad_values(capsys, monkeypatch, argv, flag):
+    mod = load("esn_vs_reservoirpy")
+    for name in ("factory_defaults", "tuned", "tuned_from", "distribution", "compare", "_warm_up"):
+        monkeypatch.setattr(mod, name, no_work)
+    refused(capsys, mod.main, argv, flag, argv[1])
+
+
+def test_esn_vs_reservoirpy_negative_blas_threads_sets_nothing():
+    # The thread count is read from sys.argv before NumPy loads: a bad one must reach the parser
+    # (exit 2) without being handed to OpenMP first (which only printed a warning and ran on).
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "esn_vs_reservoirpy.py"), "--blas-threads", "-3"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr.strip().splitlines()[-1].endswith("--blas-threads must be at least 0, got -3")
+    )
+    assert "OMP" not in done.stderr and "libgomp" not in done.stderr
+
+
+# ---- tuning_memory ----------------------------------------------------------------------------
+
+
+def test_tuning_memory_refuses_release_without_baseline(capsys, monkeypatch):
+    mod = load("tuning_memory")
+    monkeypatch.setattr(mod, "baseline", no_work)
+    monkeypatch.setattr(mod.recipe_tuning, "tune", no_work)
+    refused(capsys, mod.main, ["--release"], "--release", "--baseline")
+    refused(capsys, mod.main, ["--trials", "5"], "--trials", "5")
+
+
+# ---- ctc_robustness ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contents", [[], ["notes.txt", "7_jackson_9.wav"]])
+def test_ctc_robustness_wants_fsdd_files(capsys, monkeypatch, tmp_path, contents):
+    mod = load("ctc_robustness")
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"")
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for name in contents:  # (index 9: not one of the test recordings, 0-4)
+        (folder / name).write_bytes(b"")
+    refused(
+        capsys, mod.main, [str(model), "--manual-dir", str(folder)],
+        "--manual-dir", str(folder), "DIGIT_SPEAKER_INDEX.wav",
+    )  # fmt: skip
+
+
+def test_ctc_robustness_refuses_a_missing_model(capsys, monkeypatch, tmp_path, fsdd_dir):
+    mod = load("ctc_robustness")
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    missing = str(tmp_path / "none.keras")
+    refused(capsys, mod.main, [missing, "--manual-dir", str(fsdd_dir)], "model", missing)
+
+
+# ---- ctc_folds --------------------------------------------------------------------------------
+
+
+def test_ctc_folds_refuses_a_missing_run_folder(capsys, monkeypatch, tmp_path):
+    mod = load("ctc_folds")
+    monkeypatch.setattr(mod, "load_splits", no_work)
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    complete = tmp_path / "sds_holdout_george"
+    complete.mkdir()
+    for name in ("config.json", "metrics.json", "model.keras"):
+        (complete / name).write_text("{}")
+    missing = str(tmp_path / "sds_holdout_theo")
+    # The second folder is checked before the first is evaluated.
+    error = refused(capsys, mod.main, [str(complete), missing, "--manual-dir", "x"], missing)
+    assert "no such folder" in error
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "config.json").write_text("{}")
+    error = refused(capsys, mod.main, [str(partial), "--manual-dir", "x"], str(partial))
+    assert "metrics.json" in error and "model.keras" in error
+
+
+# ---- ctc_fold_proxy ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [(["--epochs", "0"], "--epochs"), (["--train", "-1"], "--train"),
+     (["--mix-speakers", "1.5"], "--mix-speakers"), (["--speaker", "nobody"], "--speaker"),
+     (["--set", "speaker_adversary"], "--set"), (["--augment", "speed"], "--augment"),
+     (["--set", "speaker_adversary=1.0", "--set", "num_speakers=3"], "num_speakers")],
+)  # fmt: skip
+def test_ctc_fold_proxy_refuses_bad_values(capsys, monkeypatch, fsdd_dir, argv, flag):
+    mod = load("ctc_fold_proxy")
+    monkeypatch.setattr(mod.files, "read_wav", no_work)
+    if "--speaker" not in argv:
+        argv = [*argv, "--speaker", "george"]
+    refused(capsys, mod.main, ["--manual-dir", str(fsdd_dir), *argv], flag)
+
+
+def test_ctc_fold_proxy_wants_fsdd_files(capsys, monkeypatch, tmp_path):
+    mod = load("ctc_fold_proxy")
+    monkeypatch.setattr(mod.files, "read_wav", no_work)
+    argv = ["--manual-dir", str(tmp_path), "--speaker", "george"]
+    refused(capsys, mod.main, argv, "--manual-dir", "DIGIT_SPEAKER_INDEX.wav")
+
+
+def test_ctc_fold_proxy_gives_the_adversary_speaker_ids():
+    mod = load("ctc_fold_proxy")
+    audio = np.zeros(800, np.int16)
+    items = [(audio, "one", "jackson"), (audio, "two", ""), (audio, "three", "george")]
+    x, _ = next(iter(mod.batched(items, 0, speakers=list(mod.SPEAKERS))))
+    assert x["speaker"].numpy().tolist() == [mod.SPEAKERS.index("jackson"), -1, 0]
+    x, _ = next(iter(mod.batched(items, 0)))  # no adversary: no speaker ids, as before
+    assert "speaker" not in x
