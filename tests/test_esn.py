@@ -542,3 +542,9 @@ def test_the_ridge_used_is_kept_in_the_config():
     assert model.get_config()["ridge"] == 1e-3
     model.fit_readout(X, Y, washout=10, ridge=1e-5)
     assert model.get_config()["ridge"] == 1e-5
+
+
+def test_a_config_saved_with_an_ignored_pooling_still_loads():
+    config = _esn(units=10).get_config()
+    model = EchoStateNetwork.from_config({**config, "pooling": "mean"})  # accepted, unused then
+    assert model.get_config()["pooling"] == "last"

@@ -495,6 +495,20 @@ def test_numpy_ints_build_like_ints():
     assert lm.output_shape[-1] == lm.vocab.size
 
 
+def test_a_mixed_precision_model_saved_before_fitting_loads_without_optimizer_warnings(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = zoo.models.gru(**REAL, task="regression", units=2)
+        assert model.optimizer.built  # the LossScaleOptimizer, not only the one inside it
+        model.save(tmp_path / "m.keras")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
+
+
 def test_forecast_head_outputs_float32_under_mixed_precision():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
@@ -561,6 +575,19 @@ def test_gradient_vanishes_with_small_recurrent_weights():
     norms = zoo.inspect.gradient_through_time(model, x, y)
     assert norms[0] < 1e-3 * norms[-1]
     assert norms[:5].mean() < norms[-5:].mean()
+
+
+def test_a_bidirectional_residual_last_layer_reads_the_whole_sequence():
+    model = zoo.models.stacked(
+        **REAL, cell="gru", bidirectional=True, residual=True, num_layers=2, units=4, seed=0,
+        task="regression",
+    )  # fmt: skip
+    x = real_inputs()
+    inner = keras.Model(model.inputs, model.get_layer("bidirectional_0").output)
+    h0 = inner(x)
+    expected = h0[:, -1] + model.get_layer("bidirectional_1")(h0)  # the layer on all of h0
+    got = keras.Model(model.inputs, model.get_layer("residual_1").output)(x)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-6)
 
 
 def test_residual_reaches_the_last_layer_of_a_sequence_level_model():

@@ -640,3 +640,11 @@ def test_docstring_examples(tmp_path, monkeypatch):
         recipe_tuning, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     )
     assert result.failed == 0 and result.attempted >= 1
+
+
+def test_a_closed_form_recipe_refuses_epochs_before_searching(tmp_path):
+    from recipes.mackey_glass_esn import RECIPE as ESN
+
+    with pytest.raises(RecipeError, match="--epochs: recipe 'mackey_glass_esn' fits"):
+        recipe_tuning.tune(ESN, max_trials=1, epochs=2, output=tmp_path / "t")
+    assert not (tmp_path / "t").exists()

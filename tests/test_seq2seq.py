@@ -266,6 +266,7 @@ def test_empty_sources_are_padded_rows_as_in_training():
         np.zeros((2, 1), "int32"), max_length=2
     )
     assert model.translate_ids(np.zeros((0, 3), "int32")) == []
+    assert model.translate([]) == [] and model.encode_sources([]).shape == (0, 1)
 
 
 def test_one_token_sources_translate_without_keras_warnings():

@@ -630,6 +630,7 @@ def test_fit_checks_datasets_that_carry_sample_weights():
         (dict(fmin="low"), "fmin must be a frequency in Hz"),
         (dict(vtlp=(0.0, 1.1)), r"vtlp must be None or a \(low, high\) pair"),
         (dict(vtlp=0.9), r"vtlp must be None or a \(low, high\) pair .* got 0.9"),
+        (dict(num_mels=128), r"num_mels=128 at sample_rate=8000 .* num_mels <= 95"),
         (dict(num_speakers="x"), r"num_speakers must be an int >= 2 .* got 'x'"),
         (dict(adversary_layer=5), r"adversary_layer must be an int in \[0, num_layers=1\) .* 5"),
         (dict(vtlp=(0.9, float("inf"))), r"vtlp must be None or a \(low, high\) pair of finite"),
@@ -723,3 +724,8 @@ def test_trains_under_mixed_precision():
         assert np.isfinite(history.history["loss"][0])
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_a_log_mel_layer_with_empty_bands_warns_so_old_models_still_load():
+    with pytest.warns(UserWarning, match="num_mels=128 at sample_rate=8000"):
+        LogMel(8000, num_mels=128)

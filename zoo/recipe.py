@@ -235,6 +235,19 @@ def check_flag_overrides(overrides, epochs=None, batch_size=None):
             )
 
 
+def check_closed_form_epochs(recipe, epochs):
+    """Refuses `epochs` (from `--epochs` or `--set epochs`) other than a closed-form recipe's.
+
+    Example:
+        >>> check_closed_form_epochs(Recipe(name="r", model="gru", dataset="d", task="t"), 5)
+    """
+    if recipe.closed_form and epochs is not None and epochs != recipe.epochs:
+        raise RecipeError(
+            f"--epochs: recipe {recipe.name!r} fits its {recipe.model} readout in closed form, "
+            "in one pass with no epochs; leave --epochs out."
+        )
+
+
 def check_seed(seed):
     """Raises unless `seed` is an int in `[0, 2**32 - 1]` (what NumPy's generator takes).
 

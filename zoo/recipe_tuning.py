@@ -20,7 +20,14 @@ import keras_tuner
 
 from zoo import run_folder, training, tuning
 from zoo.data import batches
-from zoo.recipe import RecipeError, check_flag_overrides, check_seed, configure, parse_overrides
+from zoo.recipe import (
+    RecipeError,
+    check_closed_form_epochs,
+    check_flag_overrides,
+    check_seed,
+    configure,
+    parse_overrides,
+)
 from zoo.validation import check_choice, check_positive_int, suggest
 
 VERBOSITY = (0, 1, 2)
@@ -332,6 +339,7 @@ def tune(
         flag = "--overwrite" if overwrite else "--retrain-best"
         raise ValueError(f"{flag} is for the chief, not a worker (--worker-id {worker_id}).")
 
+    check_closed_form_epochs(recipe, overrides.get("epochs", epochs))
     if tuner == "hyperband" and recipe.closed_form:
         raise ValueError(
             f"--tuner hyperband needs training in epochs, and recipe {recipe.name!r} fits its "

@@ -27,6 +27,7 @@ from zoo.data import batches, quantile_boundaries, sequence_length
 from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides: re-exported)
     Recipe,
     RecipeError,
+    check_closed_form_epochs,
     check_config_name,
     check_flag_overrides,
     check_mix,
@@ -443,13 +444,8 @@ def run(
     """
     overrides = dict(overrides or {})
     check_flag_overrides(overrides, epochs=epochs, batch_size=batch_size)
-    closed_form_epochs = recipe.epochs  # what a closed-form recipe declares: one pass
+    check_closed_form_epochs(recipe, overrides.get("epochs", epochs))
     recipe, model_kwargs = configure(recipe, overrides)
-    if recipe.closed_form and closed_form_epochs != (recipe.epochs if epochs is None else epochs):
-        raise RecipeError(
-            f"--epochs: recipe {recipe.name!r} fits its {recipe.model} readout in closed form, "
-            "in one pass with no epochs; leave --epochs out."
-        )
     if manual_dir is not None and not os.path.isdir(manual_dir):
         raise RecipeError(
             f"--manual-dir {manual_dir} is not a folder: give the folder holding the "

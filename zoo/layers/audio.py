@@ -4,6 +4,8 @@ Both know each utterance's real length, so that zero padding is never mistaken f
 features of padded frames are zeros and SpecAugment masks only real frames.
 """
 
+import warnings
+
 import keras
 from keras import ops
 
@@ -100,7 +102,10 @@ class LogMel(keras.layers.Layer):
         self.num_ceps = num_ceps
         self.num_features = self.num_mels if num_ceps is None else num_ceps
         mel_band_edges(self.num_mels, self.sample_rate, fmin, fmax)  # checks fmin and fmax
-        check_mel_bands(self.num_mels, self.span, self.sample_rate, fmin, fmax)
+        try:  # the factories refuse such settings; a layer loaded from a file only warns
+            check_mel_bands(self.num_mels, self.span, self.sample_rate, fmin, fmax)
+        except ValueError as e:
+            warnings.warn(str(e), UserWarning, stacklevel=2)
         self.fmin, self.fmax = fmin, fmax
         vtlp = check_range("vtlp", vtlp, positive=True, example=(0.9, 1.1))
         self.vtlp = vtlp

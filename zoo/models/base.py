@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from zoo import activations, heads
-from zoo.data.audio import frame_settings
+from zoo.data.audio import check_mel_bands, frame_settings
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
 from zoo.validation import (
@@ -249,6 +249,7 @@ def _inputs(
 ):
     """Builds the model's input and the layers that turn it into a `(batch, T, features)` tensor."""
     if sample_rate is not None:
+        check_mel_bands(num_mels, frame_settings(sample_rate)[2], sample_rate)
         inputs = keras.Input(shape=input_shape, name="waveform")
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
         lengths = WaveformLengths(name="waveform_lengths", dtype="float32")(inputs)
@@ -519,10 +520,11 @@ def build_rnn(
         stateful=stateful,
     )
     for i, n in enumerate(layer_units):
-        # A sequence-level model's last layer returns one vector; with a residual link it
-        # returns its sequence, adds its input step by step, then keeps the last real step.
+        # A sequence-level model's last layer returns one vector: its residual link adds the
+        # last real step of its input (a bidirectional layer's backward half has read the
+        # whole sequence by then, as without the link).
         pool = residual and i > 0 and i == num_layers - 1 and not task_.per_step
-        seq = task_.per_step or i < num_layers - 1 or pool
+        seq = task_.per_step or i < num_layers - 1
         layer_seed = seeded(seed, 10 * (i + 1))
         layer = _rnn_layer(cell, n, seq, False, i, opts, layer_seed)
         if bidirectional:
@@ -532,9 +534,8 @@ def build_rnn(
             )
         y = layer(x)
         if residual and i > 0:
-            y = keras.layers.Add(name=f"residual_{i}")([x, y])
-        if pool:
-            y = LastUnmaskedStep(name=f"last_step_{i}")(y)
+            skip = LastUnmaskedStep(name=f"last_step_{i}")(x) if pool else x
+            y = keras.layers.Add(name=f"residual_{i}")([skip, y])
         if layer_norm and i < num_layers - 1:
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
@@ -609,6 +610,7 @@ def compile_model(
                 "learning_rate=..., clipnorm=...)) or pass the optimizer by name."
             )
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    optimizer = model.optimizer  # under mixed precision, the LossScaleOptimizer around it
     if model.built and not optimizer.built:
         # Built now, a model saved before any fit (an ESN fitted in closed form, say) loads
         # without Keras's warning that the saved optimizer has fewer variables than the

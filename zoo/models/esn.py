@@ -331,6 +331,8 @@ class EchoStateNetwork(keras.Model):
         config["input_shape"] = tuple(config["input_shape"])
         if config.get("task") == "classification" and config.get("output_dim") is not None:
             config["output_dim"] = None  # saved before it was refused: it was ignored then
+        if config.get("task") == "sequence_regression" and config.get("pooling") != "last":
+            config["pooling"] = "last"  # likewise
         return cls(**config)
 
     @property

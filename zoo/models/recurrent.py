@@ -37,7 +37,7 @@ COMMON_ARGS = """
             `softsign`, or a `zoo.activations.LeakyReLU(slope)`.
         recurrent_activation: gate activation of LSTM/GRU, same choices.
         residual: add each layer's input to its output from the second layer on (step by
-            step; a sequence-level head then reads the last layer's last real step).
+            step; a sequence-level model's last layer adds its input's last real step).
         layer_norm: layer normalisation between layers.
         stateful: carry the state from one batch to the next (truncated BPTT, see
             `zoo.tbptt`); needs `batch_size`.

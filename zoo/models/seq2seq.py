@@ -223,7 +223,7 @@ class Seq2Seq(keras.Model):
             raise TypeError(f"sources must be a list of strings, got items {bad[:3]!r}.")
         # An empty source is a fully padded (masked) row, as tf.data pads it in training.
         ids = [self.source_vocab.encode(s) for s in sources]
-        out = np.zeros((len(ids), max(1, *map(len, ids))), dtype="int32")
+        out = np.zeros((len(ids), max(1, max(map(len, ids), default=0))), dtype="int32")
         for i, row in enumerate(ids):
             out[i, : len(row)] = row
         return out

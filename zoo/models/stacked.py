@@ -23,8 +23,8 @@ def stacked(
         bidirectional: make every layer bidirectional.
         merge_mode: with `bidirectional=True`: `concat`, `sum`, `mul` or `ave`.
         residual: add each layer's input to its output from the second layer on (He et al.
-            2016; lets deep stacks train); in a sequence-level model the last layer adds it
-            step by step, then its last real step goes to the head.
+            2016; lets deep stacks train); in a sequence-level model the last layer, which
+            returns one vector, adds its input's last real step.
         layer_norm: layer normalisation between layers (Ba et al. 2016).
         {common_args}
 
