@@ -145,6 +145,23 @@ def check_bool(name, value):
     return value
 
 
+def check_strings(name, values):
+    """Raises `TypeError` unless `values` is a list (or tuple) of strings; returns it.
+
+    A bare string is refused: iterating it would read each character as a text.
+
+    Example:
+        >>> check_strings("texts", ["ab", "c"])
+        ['ab', 'c']
+    """
+    if isinstance(values, str) or not isinstance(values, list | tuple):
+        raise TypeError(f"{name} must be a list of strings, got {values!r}.")
+    bad = [v for v in values if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"{name} must be a list of strings, got items {bad[:3]!r}.")
+    return values
+
+
 def check_seed(seed):
     """Raises unless `seed` is `None` or a non-negative int.
 

@@ -23,6 +23,7 @@ from zoo.validation import (
     check_positive_float,
     check_positive_int,
     check_seed,
+    check_strings,
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -116,11 +117,7 @@ class CharLM(keras.Model):
             >>> char_lm("abc", units=4).encode(["ab", "c?"]).tolist()
             [[2, 3], [4, 1]]
         """
-        if isinstance(texts, str) or not isinstance(texts, list | tuple):
-            raise TypeError(f"texts must be a list of strings, got {texts!r}.")
-        bad = [t for t in texts if not isinstance(t, str)]
-        if bad:
-            raise TypeError(f"texts must be a list of strings, got items {bad[:3]!r}.")
+        check_strings("texts", texts)
         ids = [self.vocab.encode(t) for t in texts]
         out = np.zeros((len(ids), max(map(len, ids), default=1)), dtype="int32")
         for i, row in enumerate(ids):

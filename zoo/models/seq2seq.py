@@ -29,6 +29,7 @@ from zoo.validation import (
     check_positive_float,
     check_positive_int,
     check_seed,
+    check_strings,
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -216,11 +217,7 @@ class Seq2Seq(keras.Model):
             array([[ 3, 12,  4],
                    [ 3,  2,  0]], dtype=int32)
         """
-        if isinstance(sources, str) or not isinstance(sources, list | tuple):
-            raise TypeError(f"sources must be a list of strings, got {sources!r}.")
-        bad = [s for s in sources if not isinstance(s, str)]
-        if bad:
-            raise TypeError(f"sources must be a list of strings, got items {bad[:3]!r}.")
+        check_strings("sources", sources)
         # An empty source is a fully padded (masked) row, as tf.data pads it in training.
         ids = [self.source_vocab.encode(s) for s in sources]
         out = np.zeros((len(ids), max(1, max(map(len, ids), default=0))), dtype="int32")
@@ -238,11 +235,7 @@ class Seq2Seq(keras.Model):
             >>> [a.tolist() for a in m.encode_targets(["12"])]
             [[[2, 5, 6]], [[5, 6, 3]]]
         """
-        if isinstance(targets, str) or not isinstance(targets, list | tuple):
-            raise TypeError(f"targets must be a list of strings, got {targets!r}.")
-        bad = [t for t in targets if not isinstance(t, str)]
-        if bad:
-            raise TypeError(f"targets must be a list of strings, got items {bad[:3]!r}.")
+        check_strings("targets", targets)
         ids = [self.target_vocab.encode(t) for t in targets]
         for t, row in zip(targets, ids, strict=True):
             if len(row) > self.max_target_length:
