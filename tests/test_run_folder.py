@@ -61,6 +61,7 @@ def test_resume_check_names_what_differs(tmp_path):
 
 def test_logged_epochs_number_the_history_rows(tmp_path):
     (tmp_path / "history.csv").write_text("epoch,loss\n0,1.0\n1,0.5\n1,0.4\n2,0.3\n")
-    assert run_folder.logged_epochs(tmp_path / "history.csv") == [1, 2, 3]
-    assert run_folder.full_history(tmp_path / "history.csv", {})["loss"] == [1.0, 0.4, 0.3]
-    assert run_folder.logged_epochs(tmp_path / "missing.csv") == []
+    history, epochs = run_folder.full_history(tmp_path / "history.csv", {})
+    assert epochs == [1, 2, 3]
+    assert history["loss"] == [1.0, 0.4, 0.3]
+    assert run_folder.full_history(tmp_path / "missing.csv", {})[1] == []

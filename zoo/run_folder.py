@@ -75,9 +75,7 @@ def finite(obj):
 
 
 def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if hasattr(value, "get_config"):
+    if hasattr(value, "get_config"):  # (NumPy scalars never get here: `finite` reads them)
         return keras.saving.serialize_keras_object(value)
     return repr(value)
 
@@ -170,25 +168,21 @@ def refuse_to_mix(out, what, diffs):
 
 
 def full_history(csv_path, fallback):
-    """Per-epoch history over the whole run, resumed parts included (from the CSV log)."""
+    """Per-epoch history over the whole run, resumed parts included (from the CSV log).
+
+    Returns:
+        `(history, epochs)`: `{metric: [value per epoch]}` (a resumed epoch's last row wins)
+        and the 1-based numbers of those epochs; without a CSV log, `fallback` (what `fit`
+        reported) and `[]`.
+    """
     if not csv_path.exists():
-        return {k: [float(v) for v in vs] for k, vs in fallback.items()}
+        return {k: [float(v) for v in vs] for k, vs in fallback.items()}, []
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
     by_epoch = {int(r["epoch"]): r for r in rows}  # a resumed epoch's last row wins
     keys = [k for k in rows[0] if k != "epoch"] if rows else []
-    return {k: [float(by_epoch[e][k]) for e in sorted(by_epoch)] for k in keys}
-
-
-def logged_epochs(csv_path):
-    """The 1-based numbers of the epochs in a run's CSV log, in order (`[]` without one).
-
-    They match `full_history`'s values one for one; a resumed run has each epoch once.
-    """
-    if not csv_path.exists():
-        return []
-    with open(csv_path) as f:
-        return sorted({int(r["epoch"]) + 1 for r in csv.DictReader(f)})
+    epochs = sorted(by_epoch)
+    return {k: [float(by_epoch[e][k]) for e in epochs] for k in keys}, [e + 1 for e in epochs]
 
 
 def stored_plots(out):

@@ -546,7 +546,7 @@ def run(
     start, cpu_start = time.perf_counter(), time.process_time()
     history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    history = run_folder.full_history(out / "history.csv", history)
+    history, logged_epochs = run_folder.full_history(out / "history.csv", history)
     if history and recipe.monitor not in history:  # a fit hook that called no callback
         raise _unknown_monitor(recipe, list(history), "its fit hook")
     if best_path.exists():
@@ -554,7 +554,7 @@ def run(
     with quiet_end_of_data():
         scores = model.evaluate(test_b, return_dict=True, verbose=0)
     monitored = history.get(recipe.monitor, [])
-    numbers = run_folder.logged_epochs(out / "history.csv") or range(1, len(monitored) + 1)
+    numbers = logged_epochs or range(1, len(monitored) + 1)
     best_epoch = best_value = None
     if any(math.isfinite(v) for v in monitored):  # else training diverged: no best epoch
         pick = np.nanargmin if mode == "min" else np.nanargmax
