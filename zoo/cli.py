@@ -187,7 +187,7 @@ def parser():
 def main(argv=None):
     """Entry point of the `rnnzoo` console script; returns the exit code."""
     from zoo.recipe import RecipeError
-    from zoo.run_folder import os_error_message
+    from zoo.run_folder import INTERRUPTED, os_error_message
 
     args = parser().parse_args(argv)
     try:
@@ -196,13 +196,11 @@ def main(argv=None):
         print(f"rnnzoo {args.command}: error: {os_error_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not TensorFlow's traceback
-        resumes = {
-            "run": "; the same command resumes from the last finished epoch",
-            "tune": "; the same command resumes the search",
-        }
-        print(
-            f"\nrnnzoo {args.command}: interrupted{resumes.get(args.command, '')}.", file=sys.stderr
-        )
+        said = {
+            "run": INTERRUPTED,
+            "tune": "interrupted; the same command resumes the search.",
+        }.get(args.command, "interrupted.")
+        print(f"\nrnnzoo {args.command}: {said}", file=sys.stderr)
         return 130
     return 0
 

@@ -102,6 +102,9 @@ def _umask():
 
 
 # What a run writes into its output folder besides config.json (removed by `overwrite`).
+# What a run stopped by Ctrl-C says (`rnnzoo run` and `python -m recipes.NAME`).
+INTERRUPTED = "interrupted; the same command resumes from the last finished epoch."
+
 RUN_OUTPUTS = (
     "history.json",
     "metrics.json",

@@ -605,9 +605,6 @@ def _fmt(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-INTERRUPTED = "interrupted; the same command resumes from the last finished epoch."
-
-
 def add_run_arguments(parser):
     """Adds the options of `rnnzoo run` to `parser` (shared with `python -m recipes.NAME`)."""
     parser.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
@@ -670,5 +667,5 @@ def main(recipe, argv=None):
         print(f"{recipe.name}: error: {os_error_message(e)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(f"\n{recipe.name}: {INTERRUPTED}", file=sys.stderr)
+        print(f"\n{recipe.name}: {run_folder.INTERRUPTED}", file=sys.stderr)
         sys.exit(130)

@@ -32,7 +32,6 @@ from zoo.data.audio import (
     check_mel_bands,
     frame_settings,
     is_digital_silence,
-    mel_band_edges,
     normalize_frames,
     resample,
     shorten_pauses,
@@ -925,8 +924,9 @@ def ctc_speech(
     check_choice("task", task, ("ctc",))
     check_bool("compile", compile)
     # Here, not in LogMel: a model saved before this check still loads (with a warning).
-    span = frame_settings(check_positive_int("sample_rate", sample_rate), frame_ms, hop_ms)[2]
-    mel_band_edges(check_positive_int("num_mels", num_mels), sample_rate, fmin, fmax)
+    # (frame_settings checks sample_rate, frame_ms and hop_ms; check_mel_bands, through the
+    # filterbank, num_mels, fmin and fmax, with the messages the model's own checks give.)
+    span = frame_settings(sample_rate, frame_ms, hop_ms)[2]
     check_mel_bands(num_mels, span, sample_rate, fmin, fmax)
     model = SpeechRecognizer(
         vocabulary=vocabulary,
