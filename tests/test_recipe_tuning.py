@@ -62,6 +62,21 @@ SCRIPT = RECIPE_SOURCE + textwrap.dedent(
 )
 
 
+def _assert_each_trial_completed_once(out, count):
+    """Trials 0..count-1 are in trials.csv, all COMPLETED, and the oracle ran each once."""
+    rows = _rows(out)
+    assert [r["trial"] for r in rows] == [str(i) for i in range(count)]
+    assert all(r["status"] == "COMPLETED" for r in rows)
+    oracle = json.loads((out / "search" / "oracle.json").read_text())
+    assert oracle["run_times"] == {str(i): 1 for i in range(count)}
+
+
+def _kill_running(procs):
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _rows(out):
     with open(out / "trials.csv") as f:
         return list(csv.DictReader(f))
@@ -531,11 +546,7 @@ def test_resume_after_kill_9_during_trial_2(tfds_data_dir, tmp_path):
 
     again = _start(tmp_path, args, "second.log")
     assert again.wait(timeout=200) == 0, (tmp_path / "second.log").read_text()
-    rows = _rows(out)
-    assert [r["trial"] for r in rows] == ["0", "1", "2"]
-    assert all(r["status"] == "COMPLETED" for r in rows)
-    oracle = json.loads((out / "search" / "oracle.json").read_text())
-    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1}  # each finished exactly once
+    _assert_each_trial_completed_once(out, 3)
     assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0  # not re-run
 
 
@@ -554,14 +565,8 @@ def test_chief_and_two_workers_on_localhost(tfds_data_dir, tmp_path):
             assert worker.wait(timeout=240) == 0, (tmp_path / f"worker{i}.log").read_text()
         assert chief.wait(timeout=60) == 0, (tmp_path / "chief.log").read_text()
     finally:
-        for proc in (chief, *workers):
-            if proc.poll() is None:
-                proc.kill()
-    rows = _rows(out)
-    assert [r["trial"] for r in rows] == ["0", "1", "2"]
-    assert all(r["status"] == "COMPLETED" for r in rows)
-    oracle = json.loads((out / "search" / "oracle.json").read_text())
-    assert oracle["run_times"] == {str(i): 1 for i in range(3)}
+        _kill_running([chief, *workers])
+    _assert_each_trial_completed_once(out, 3)
     assert (out / "best_hyperparameters.json").exists()
     assert "the chief has no trial left" in (tmp_path / "worker0.log").read_text()
 
@@ -588,14 +593,8 @@ def test_worker_killed_mid_trial_resumes_its_trial_with_the_same_id(tfds_data_di
         assert again.wait(timeout=200) == 0, (tmp_path / "again.log").read_text()
         assert chief.wait(timeout=60) == 0, (tmp_path / "chief.log").read_text()
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    rows = _rows(out)
-    assert [r["trial"] for r in rows] == ["0", "1"]
-    assert all(r["status"] == "COMPLETED" for r in rows)
-    oracle = json.loads((out / "search" / "oracle.json").read_text())
-    assert oracle["run_times"] == {"0": 1, "1": 1}
+        _kill_running(procs)
+    _assert_each_trial_completed_once(out, 2)
 
 
 @pytest.mark.slow
@@ -620,14 +619,8 @@ def test_chief_killed_mid_trial_and_restarted_finishes_the_search(tfds_data_dir,
         assert worker.wait(timeout=200) == 0, (tmp_path / "worker.log").read_text()
         assert again.wait(timeout=60) == 0, (tmp_path / "again.log").read_text()
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-    rows = _rows(out)
-    assert [r["trial"] for r in rows] == ["0", "1", "2"]
-    assert all(r["status"] == "COMPLETED" for r in rows)
-    oracle = json.loads((out / "search" / "oracle.json").read_text())
-    assert oracle["run_times"] == {"0": 1, "1": 1, "2": 1}  # none run twice
+        _kill_running(procs)
+    _assert_each_trial_completed_once(out, 3)  # none run twice
     assert (out / "best_hyperparameters.json").exists()
 
 
