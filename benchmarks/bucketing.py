@@ -30,6 +30,7 @@ import tensorflow as tf  # noqa: E402
 import zoo  # noqa: E402
 from zoo.data import batches, quantile_boundaries  # noqa: E402
 from zoo.training import quiet_end_of_data  # noqa: E402
+from zoo.validation import check_flag_minimums  # noqa: E402
 
 
 def imdb_like_lengths(n, seed=0):
@@ -80,11 +81,7 @@ def parse_args(argv=None):
         help="epoch times are measured on the first N sequences (timesteps on all of them)",
     )
     args = p.parse_args(argv)
-    for key, minimum in MINIMUM.items():
-        if getattr(args, key) < minimum:
-            p.error(
-                f"--{key.replace('_', '-')} must be at least {minimum}, got {getattr(args, key)}"
-            )
+    check_flag_minimums(p, args, MINIMUM)
     return args
 
 

@@ -46,6 +46,7 @@ from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder impo
 from zoo.models.speech import make_speech_examples  # noqa: E402
 from zoo.recipe import RecipeError  # noqa: E402
 from zoo.training import WarmupCosine, parse_overrides, quiet_end_of_data  # noqa: E402
+from zoo.validation import check_flag_minimums  # noqa: E402
 
 # The recipe's augmentation (`augment_waveform(...)` in recipes/spoken_digit_strings_ctc.py).
 AUGMENT = dict(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0))
@@ -109,9 +110,7 @@ def parse_args(argv=None):
     p.add_argument("--set", action="append", default=[], help="ctc_speech key=value")
     p.add_argument("--augment", action="append", default=[], help="augment_waveform key=value")
     args = p.parse_args(argv)
-    for flag in ("epochs", "train"):
-        if getattr(args, flag) < 1:
-            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    check_flag_minimums(p, args, {"epochs": 1, "train": 1})
     if not 0.0 <= args.mix_speakers <= 1.0:
         p.error(f"--mix-speakers must be a probability in [0, 1], got {args.mix_speakers}")
     for flag in ("set", "augment"):

@@ -31,6 +31,7 @@ from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data import batches  # noqa: E402
 from zoo.training import length_boundaries, load_splits  # noqa: E402
+from zoo.validation import check_flag_minimums  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -42,9 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=40, help="timed training steps")
     p.add_argument("--utterances", type=int, default=300, help="test utterances transcribed")
     args = p.parse_args(argv)
-    for flag in ("steps", "utterances"):  # checked before any data is loaded
-        if getattr(args, flag) < 1:
-            p.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    check_flag_minimums(p, args, {"steps": 1, "utterances": 1})  # before any data is loaded
     if args.model and not os.path.isfile(args.model):
         p.error(f"--model must be a .keras file, got {args.model!r} (no such file)")
     return args

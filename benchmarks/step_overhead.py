@@ -59,6 +59,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import zoo  # noqa: E402
+from zoo.validation import check_flag_minimums  # noqa: E402
 
 NUM_CLASSES = 10
 QUICK = dict(steps=3, rounds=4, batch_size=8, units=8, timesteps=10, features=4, warmup=2)
@@ -290,12 +291,7 @@ def parse_args(argv=None):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    for key in defaults:
-        minimum = 0 if key == "warmup" else 1
-        if getattr(args, key) < minimum:
-            parser.error(
-                f"--{key.replace('_', '-')} must be >= {minimum}, got {getattr(args, key)}"
-            )
+    check_flag_minimums(parser, args, {key: 0 if key == "warmup" else 1 for key in defaults})
     return args
 
 

@@ -162,6 +162,26 @@ def check_strings(name, values):
     return values
 
 
+def check_flag_minimums(parser, args, minimums):
+    """Calls `parser.error` for the first command-line flag below its minimum.
+
+    Args:
+        parser: the `argparse.ArgumentParser` that parsed `args`.
+        args: its parsed arguments.
+        minimums: `{dest: smallest allowed value}`; a flag left `None` (not given) passes.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser()
+        >>> _ = p.add_argument("--rounds", type=int, default=2)
+        >>> check_flag_minimums(p, p.parse_args([]), {"rounds": 1})
+    """
+    for dest, minimum in minimums.items():
+        value = getattr(args, dest)
+        if value is not None and value < minimum:
+            parser.error(f"--{dest.replace('_', '-')} must be at least {minimum}, got {value}")
+
+
 def check_seed(seed):
     """Raises unless `seed` is `None` or a non-negative int.
 
