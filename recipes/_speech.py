@@ -61,9 +61,13 @@ def plot_transcripts(model, test_batches, path, count=4):
     x, y = next(iter(test_batches))
     n = min(count, len(y))
     lengths = np.asarray(x["length"])[:n]
-    features = np.asarray(model.front_end([x["waveform"][:n], lengths]))
+    if model.pretrained:  # the embedding's own input: 32 log-mel bands every 10 ms
+        features, frames, _ = model.front_end.features(x["waveform"][:n], lengths)
+        features, frames = np.asarray(features), np.asarray(frames)
+    else:
+        features = np.asarray(model.front_end([x["waveform"][:n], lengths]))
+        frames = model.front_end.num_frames(lengths.astype("int64"))
     logits = np.asarray(model({"waveform": x["waveform"][:n], "length": lengths}))
-    frames = model.front_end.num_frames(lengths.astype("int64"))
     out_frames = model.output_lengths(lengths.astype("int64"))
     hyps = model.decode_logits([lg[:k] for lg, k in zip(logits, out_frames, strict=True)])
     fig, axes = plt.subplots(n, 1, figsize=(10, 2.2 * n), squeeze=False)

@@ -50,6 +50,20 @@ def test_a_fixed_argument_a_drawn_value_makes_moot_is_left_out():
         assert merges == ([] if not bidirectional else ["sum"] * len(merges)) and model.built
 
 
+def test_log_mel_settings_are_left_out_of_trials_drawn_with_the_pretrained_front_end():
+    # ctc_speech's search space draws the front end; num_mels, fixed by the user, applies only
+    # to the log-mel trials, and the speech-embedding trials must still build.
+    hm = tuning.hypermodel("ctc_speech", units=8, num_layers=1, num_mels=20, fmax=3000.0)
+    hp = keras_tuner.HyperParameters()
+    hm.declare_hyperparameters(hp)
+    assert set(_space_names(hm)["time_stride"].values) == {2, 4}  # valid for both front ends
+    for frontend in ("speech_embedding", "log_mel"):
+        hp.values.update(frontend=frontend)
+        config = hm.build(hp).get_config()
+        assert config["frontend"] == frontend
+        assert config["num_mels"] == (20 if frontend == "log_mel" else 40)
+
+
 def test_space_hook_narrows_and_extends_without_copying():
     def space(hp):
         return {"units": hp.Choice("units", [5]), "clipnorm": hp.Float("clipnorm", 0.5, 2.0)}

@@ -216,12 +216,18 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.fit_values(hp)  # keras-tuner discovers the space by building
         kwargs = {**self.fixed, **self.tuned_kwargs(hp)}
         # A fixed argument that a drawn value makes moot (merge_mode when the trial is
-        # unidirectional, recurrent_activation for a gateless simple_rnn) is left out, where a
-        # direct factory call is refused.
+        # unidirectional, recurrent_activation for a gateless simple_rnn, the log-mel settings
+        # of a speech model drawn with the pretrained front end) is left out, where a direct
+        # factory call is refused.
         if not kwargs.get("bidirectional", self.model == "bidirectional"):
             kwargs.pop("merge_mode", None)
         if kwargs.get("cell") == "simple_rnn" or self.model == "simple_rnn":
             kwargs.pop("recurrent_activation", None)
+        if kwargs.get("frontend") == "speech_embedding":  # ctc_speech's pretrained front end
+            from zoo.models.speech import LOG_MEL_ONLY
+
+            for key in LOG_MEL_ONLY:
+                kwargs.pop(key, None)
         return registry.build(self.model, **kwargs)
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):

@@ -10,6 +10,17 @@ samples) float, "length": (batch,) int}`), so that zero padding is never mistake
                                └─ [gradient reversal ─ speaker classifier, training only,
                                    `speaker_adversary > 0`]
 
+or, with `frontend="speech_embedding"`, a pretrained front end instead of the log-mels and
+convolutions (`zoo.layers.SpeechEmbedding`: Google's speech embedding, frozen, trained on about
+200 million clips of many speakers, so that a recogniser trained on a few voices hears new
+ones; one 96-dimensional embedding every `time_stride` × 10 ms):
+
+    waveform ─ SpeechEmbedding (frozen) ─ LayerNormalization ─ SpecAugment (training)
+             ─ Dense projection ─ [per-utterance instance norm, `instance_norm=True`]
+             ─ num_layers × Bidirectional GRU/LSTM ─ Dense → logits over [blank] + vocabulary
+                               └─ [gradient reversal ─ speaker classifier, training only,
+                                   `speaker_adversary > 0`]
+
 The CTC loss (`zoo.losses.ctc_loss` on logits: `keras.ops.ctc_loss`'s value, faster on a CPU)
 uses every utterance's own frame count, computed from its real length exactly as the front end
 frames it (`output_lengths`), and its own label length, so any batch size and any padding train
@@ -20,6 +31,7 @@ Labels are character ids: 0 is the CTC blank (and the labels' padding), characte
 vocabulary is id `i + 1`.
 """
 
+import inspect
 import numbers
 
 import keras
@@ -30,6 +42,7 @@ from keras import ops
 from zoo import activations, decoding
 from zoo.data.audio import (
     check_mel_bands,
+    frame_mask,
     frame_settings,
     is_digital_silence,
     normalize_frames,
@@ -39,6 +52,7 @@ from zoo.data.audio import (
     waveform_to_float,
 )
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
+from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
 from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, compile_model, seeded
 from zoo.validation import (
@@ -55,6 +69,8 @@ from zoo.validation import (
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "
 CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+# "log_mel": learnt from scratch; "speech_embedding": Google's pretrained, frozen embedding.
+FRONTENDS = ("log_mel", "speech_embedding")
 
 
 def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers):
@@ -83,6 +99,30 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
         ("num_speakers", num_speakers),
         ("adversary_layer", adversary_layer),
     )
+
+
+# Arguments of the log-mel front end and its convolutions, which the pretrained one has not.
+LOG_MEL_ONLY = (
+    "num_mels", "frame_ms", "hop_ms", "conv_filters", "fmin", "fmax", "vtlp", "normalize",
+    "preemphasis", "num_ceps",
+)  # fmt: skip
+
+
+def _check_frontend(frontend, sample_rate, time_stride, given, defaults):
+    """Checks `frontend`, and refuses the log-mel arguments `given` that `frontend` ignores."""
+    check_choice("frontend", frontend, FRONTENDS)
+    if frontend == "log_mel":
+        return frontend
+    check_choice("sample_rate", sample_rate, SAMPLE_RATES)
+    check_choice("time_stride", time_stride, STRIDES)
+    moot = [f"{k}={given[k]!r}" for k in LOG_MEL_ONLY if given[k] != defaults[k]]
+    if moot:
+        raise ValueError(
+            f"{', '.join(moot)} cannot be set with frontend={frontend!r} (the speech "
+            "embedding's front end is fixed: 32 mel bands, 25 ms windows, 10 ms hop); "
+            "leave them out."
+        )
+    return frontend
 
 
 def _check_vocabulary(vocabulary):
@@ -132,6 +172,7 @@ class SpeechRecognizer(keras.Model):
         speaker_adversary=0.0,
         num_speakers=None,
         adversary_layer=0,
+        frontend="log_mel",
         seed=None,
         name="speech_recognizer",
         **kwargs,
@@ -163,20 +204,27 @@ class SpeechRecognizer(keras.Model):
             ("num_ceps", num_ceps),
             ("instance_norm", check_bool("instance_norm", instance_norm)),
             *_check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers),
+            ("frontend", _check_frontend(frontend, sample_rate, time_stride, locals(), _DEFAULTS)),
             ("seed", check_seed(seed)),
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         self.instance_norm = instance_norm
         self.speaker_adversary, self.adversary_layer = float(speaker_adversary), adversary_layer
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
+        self.pretrained = frontend == "speech_embedding"
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
-        self.front_end = LogMel(
-            sample_rate, num_mels, frame_ms, hop_ms, normalize=normalize, fmin=fmin, fmax=fmax,
-            vtlp=vtlp, preemphasis=preemphasis, num_ceps=num_ceps, seed=seeded(seed, 2),
-            name="log_mel", dtype="float32",
-        )  # fmt: skip
+        if self.pretrained:  # Google's frozen speech embedding, one frame every time_stride
+            self.front_end = SpeechEmbedding(
+                sample_rate, stride=time_stride, name="speech_embedding", dtype="float32"
+            )
+        else:
+            self.front_end = LogMel(
+                sample_rate, num_mels, frame_ms, hop_ms, normalize=normalize, fmin=fmin,
+                fmax=fmax, vtlp=vtlp, preemphasis=preemphasis, num_ceps=num_ceps,
+                seed=seeded(seed, 2), name="log_mel", dtype="float32",
+            )  # fmt: skip
         self.spec_augment = SpecAugment(
-            # up to a fifth of the bands (or coefficients) per mask
+            # up to a fifth of the bands (or coefficients, or embedding dimensions) per mask
             freq_width=max(1, round(self.front_end.num_features / 5)),
             seed=seeded(seed, 1), name="spec_augment", dtype="float32",
         )  # fmt: skip
@@ -189,8 +237,12 @@ class SpeechRecognizer(keras.Model):
                 kernel_initializer=keras.initializers.HeUniform(seed=seeded(seed, 10 + i)),
                 name=f"conv_{i}",
             )
-            for i in range(2)
+            for i in range(0 if self.pretrained else 2)
         ]  # fmt: skip
+        # The embeddings' dimensions sit at means up to ±50, spreads of 5-15: scaled per frame.
+        self.embedding_norm = (
+            keras.layers.LayerNormalization(name="embedding_norm") if self.pretrained else None
+        )
         self.projection = keras.layers.Dense(
             units, name="projection",
             kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 20)),
@@ -250,6 +302,8 @@ class SpeechRecognizer(keras.Model):
         the first convolution's time stride `s` keeps `ceil(frames / s)` of them.
         """
         frames = self.front_end.num_frames(lengths)
+        if self.pretrained:  # the embedding's own stride
+            return frames
         if isinstance(frames, np.ndarray):
             return (frames + self.time_stride - 1) // self.time_stride
         return ops.floor_divide(frames + self.time_stride - 1, self.time_stride)
@@ -263,18 +317,24 @@ class SpeechRecognizer(keras.Model):
         waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
         features = self.front_end([waveform, length], training=training)
         frames = self.front_end.num_frames(length)
+        out_lengths = self.output_lengths(length)
+        if self.pretrained:
+            keep = frame_mask(out_lengths, ops.shape(features)[1])
+            features = self._norm_emb(features, keep)
         if self.use_spec_augment:
             features = self.spec_augment([features, frames], training=training)
-        x = features[..., None]
-        # Explicit one-frame padding, so a frame's neighbourhood never depends on the batch's
-        # padded length ("same" padding of a strided convolution would shift with it).
-        x = self.convs[0](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
-        out_lengths = self.output_lengths(length)
-        keep, x = self._mask(x, out_lengths)
-        x = self.convs[1](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
-        keep, x = self._mask(x, out_lengths)
-        shape = ops.shape(x)
-        x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))
+        if self.pretrained:
+            x = features
+        else:
+            x = features[..., None]
+            # Explicit one-frame padding, so a frame's neighbourhood never depends on the
+            # batch's padded length ("same" padding of a strided convolution would shift).
+            x = self.convs[0](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
+            keep, x = self._mask(x, out_lengths)
+            x = self.convs[1](ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]))
+            keep, x = self._mask(x, out_lengths)
+            shape = ops.shape(x)
+            x = ops.reshape(x, (shape[0], shape[1], x.shape[2] * x.shape[3]))
         x = self.projection(x)
         if self.instance_norm:  # each channel over the utterance's real frames
             x = normalize_frames(x, out_lengths, epsilon=1e-3)
@@ -283,6 +343,10 @@ class SpeechRecognizer(keras.Model):
             if i == self.adversary_layer and self.adversary and training and "speaker" in inputs:
                 self.add_loss(self.adversary_loss(x, inputs["speaker"], keep))
         return self.logits(x)
+
+    def _norm_emb(self, x, keep):
+        """Embeddings scaled per frame (`embedding_norm`), zeros past each utterance."""
+        return self.embedding_norm(x) * ops.cast(keep, x.dtype)[:, :, None]
 
     def adversary_loss(self, frames, speakers, keep):
         """Speaker cross-entropy of the adversary on `frames`, through a gradient reversal.
@@ -720,6 +784,11 @@ class SpeechRecognizer(keras.Model):
         return cls(**config)
 
 
+_DEFAULTS = {
+    k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
+}
+
+
 def _as_list(pair):
     return None if pair is None else list(pair)
 
@@ -858,6 +927,7 @@ def ctc_speech(
     speaker_adversary=0.0,
     num_speakers=None,
     adversary_layer=0,
+    frontend="log_mel",
     optimizer="adam",
     learning_rate=1e-3,
     clipnorm=1.0,
@@ -905,6 +975,12 @@ def ctc_speech(
             utterance (-1: unknown, ignored); without it the adversary does nothing.
         num_speakers: the speaker ids the adversary tells apart (needed when it is on).
         adversary_layer: the recurrent layer (0 = the first) whose outputs the adversary reads.
+        frontend: `"log_mel"` (log-mels and two convolutions, learnt from scratch) or
+            `"speech_embedding"` (`zoo.layers.SpeechEmbedding`, Google's pretrained speech
+            embedding, frozen: speakers never heard in training are transcribed far better, see
+            the README; `sample_rate` 8000 or 16000, `time_stride` 1, 2, 4 or 8, and the
+            log-mel arguments `num_mels`, `frame_ms`, `hop_ms`, `conv_filters`, `fmin`, `fmax`,
+            `vtlp`, `normalize`, `preemphasis`, `num_ceps` left at their defaults).
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).
@@ -953,6 +1029,7 @@ def ctc_speech(
         speaker_adversary=speaker_adversary,
         num_speakers=num_speakers,
         adversary_layer=adversary_layer,
+        frontend=frontend,
         seed=seed,
     )
     if compile:
@@ -968,13 +1045,14 @@ def search_space(hp):
     Example:
         >>> import keras_tuner
         >>> sorted(search_space(keras_tuner.HyperParameters()))[:3]
-        ['cell', 'dropout', 'learning_rate']
+        ['cell', 'dropout', 'frontend']
     """
     return {
+        "frontend": hp.Choice("frontend", list(FRONTENDS)),
         "cell": hp.Choice("cell", ["gru", "lstm"]),
         "units": hp.Choice("units", [64, 128, 192]),
         "num_layers": hp.Int("num_layers", 1, 3),
-        "time_stride": hp.Choice("time_stride", [2, 3]),
+        "time_stride": hp.Choice("time_stride", [2, 4]),  # both front ends take these
         "dropout": hp.Float("dropout", 0.0, 0.3, step=0.1),
         "learning_rate": hp.Float("learning_rate", 3e-4, 3e-3, sampling="log"),
     }
