@@ -377,15 +377,32 @@ class SpeechRecognizer(keras.Model):
     # ---- training -----------------------------------------------------------------------------
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Mean CTC loss with each utterance's own frame and label lengths (blank = id 0)."""
+        """Mean CTC loss with each utterance's own frame and label lengths (blank = id 0).
+
+        An utterance with fewer output frames than its label needs (one per character plus a
+        blank between repeated ones) has no alignment and an infinite loss. `fit` refuses such
+        examples before training, but augmentation can still shorten one (speed perturbation
+        of a fast speaker's string): its loss then counts as 0 and it leaves the mean, as
+        PyTorch's `CTCLoss(zero_infinity=True)` does, instead of making the epoch's loss
+        infinite and `TerminateOnNaN` end the run.
+        """
         labels = ops.cast(y, "int32")
         frame_lengths = ops.cast(self.output_lengths(ops.cast(x["length"], "int32")), "int32")
-        losses = ctc_loss(labels, y_pred, frame_lengths)
+        real = labels != 0
+        repeats = ops.logical_and(labels[:, 1:] == labels[:, :-1], real[:, 1:])
+        needed = ops.sum(ops.cast(real, "int32"), axis=1) + ops.sum(ops.cast(repeats, "int32"), 1)
+        aligned = frame_lengths >= needed
+        # TensorFlow's kernel raises for a label longer than the frames (and gives inf when only
+        # the repeats make it too long): an unaligned utterance is scored on its first
+        # character alone, then that finite loss is weighed 0.
+        first = ops.cast(ops.arange(ops.shape(labels)[1]) == 0, "int32")[None, :]
+        labels = ops.where(aligned[:, None], labels, labels * first)
+        losses = ctc_loss(labels, y_pred, ops.maximum(frame_lengths, 1))
+        w = ops.cast(aligned, losses.dtype)
+        losses = losses * w
         if sample_weight is not None:
-            w = ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
-            loss = ops.sum(losses * w) / ops.maximum(ops.sum(w), 1e-12)
-        else:
-            loss = ops.mean(losses)
+            w = w * ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
+        loss = ops.sum(losses * w) / ops.maximum(ops.sum(w), 1e-12)
         if self.losses:
             loss = loss + ops.sum(self.losses)
         return replica_share(loss)
