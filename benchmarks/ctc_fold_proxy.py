@@ -9,7 +9,7 @@ prints the greedy CER and WER on 400 strings of 1-4 digits of the held-out speak
 line. One run takes about 2.5 minutes of both cores, so several seeds per setting are affordable:
 
     python benchmarks/ctc_fold_proxy.py --manual-dir ../shared/data/fsdd/recordings \
-        --speaker george --seed 0 [--set num_mels=40] [--augment "speed=(0.8, 1.2)"]
+        --speaker george --seed 0 [--set time_stride=2] [--augment "speed=(0.8, 1.2)"]
 
 `--set` overrides a `ctc_speech` argument of the recipe, `--augment` an `augment_waveform`
 argument (values are Python literals, as `rnnzoo run --set` takes them); `ema=0.99` trains with
@@ -19,7 +19,9 @@ id (as the recipe does; a string of several voices, see below, counts as of an u
 `--mix-speakers P` has each training digit spoken by another of the four speakers with
 probability P (strings of several voices).
 The proxy's CERs are higher than the full runs' (smaller training set, shorter training); use it
-to rank settings, then confirm a winner with full folds.
+to rank settings, then confirm a winner with full folds. The recipe's earlier log-mel model is
+`--set frontend='log_mel' --set num_mels=20 --set fmax=3000.0 --set normalize='utterance'
+--set time_stride=3` (the proxy tables of docs/speech_experiments.md before the speech embedding).
 """
 
 import argparse

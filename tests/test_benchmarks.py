@@ -218,3 +218,13 @@ def test_ctc_fold_proxy_gives_the_adversary_speaker_ids():
     assert x["speaker"].numpy().tolist() == [mod.SPEAKERS.index("jackson"), -1, 0]
     x, _ = next(iter(mod.batched(items, 0)))  # no adversary: no speaker ids, as before
     assert "speaker" not in x
+
+
+# ---- speech_feature_probe -------------------------------------------------------------------
+
+
+def test_speech_feature_probe_checks_its_arguments(capsys, monkeypatch, tmp_path, fsdd_dir):
+    mod = load("speech_feature_probe")
+    monkeypatch.setattr(mod, "pooled_features", no_work)
+    refused(capsys, mod.main, ["--manual-dir", str(tmp_path)], "--manual-dir", str(tmp_path))
+    refused(capsys, mod.main, ["--manual-dir", str(fsdd_dir), "--c", "0"], "--c", "0")
