@@ -5,6 +5,7 @@ import pathlib
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from scipy.io import wavfile
 
 from zoo.data.audio import resample
@@ -125,3 +126,20 @@ def test_model_trains_saves_and_transcribes(tmp_path):
     assert loaded.get_config()["frontend"] == "speech_embedding"
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
     assert loaded.transcribe([wave], sample_rate=rate) == model.transcribe([wave], sample_rate=rate)
+
+
+def test_export_serves_the_pretrained_model_for_any_batch_and_length(tmp_path):
+    model = ctc_speech(**TINY)
+    model.export(str(tmp_path / "export"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "export"))
+    rng = np.random.default_rng(0)
+    for lengths in ([9000, 4000], [2500]):
+        x = np.zeros((len(lengths), max(lengths)), "float32")
+        for i, n in enumerate(lengths):
+            x[i, :n] = rng.normal(0, 0.1, n)
+        lengths = np.array(lengths, "int32")
+        logits = served.serve(x, lengths).numpy()
+        np.testing.assert_allclose(
+            logits, np.asarray(model({"waveform": x, "length": lengths})), atol=1e-4
+        )
+        assert len(served.transcribe(x, lengths).numpy()) == len(lengths)
