@@ -13,7 +13,7 @@ IDS = [spec.name for spec in SPECS]
 OWN_INPUTS = {
     "seq2seq": dict(source_vocabulary="ab", target_vocabulary="ab"),
     "char_lm": dict(vocabulary="ab"),
-    "ctc_speech": dict(vocabulary="ab", conv_filters=2),
+    "ctc_speech": dict(vocabulary="ab"),  # the far end draws the speech embedding: no conv
 }
 
 
