@@ -76,6 +76,18 @@ def num_frames(num_samples, span, hop):
     return ops.maximum(0, ops.floor_divide(n - span, hop) + 1)
 
 
+def strided_frames(frames, stride):
+    """Frames kept when every `stride`-th is: `ceil(frames / stride)` (ints, arrays or tensors).
+
+    Example:
+        >>> strided_frames(np.array([0, 1, 4, 5]), 4).tolist()
+        [0, 1, 1, 2]
+    """
+    if isinstance(frames, int | np.integer | np.ndarray):
+        return (np.asarray(frames) + stride - 1) // stride
+    return ops.floor_divide(frames + stride - 1, stride)
+
+
 def mel_band_edges(num_mels, sample_rate, fmin, fmax):
     """The `num_mels + 2` band edges (Hz) of HTK mel triangles from `fmin` to `fmax`.
 

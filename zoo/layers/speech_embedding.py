@@ -28,15 +28,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.data.audio import frame_mask, frame_settings
+from zoo.data.audio import frame_mask, frame_settings, strided_frames
 from zoo.data.audio import num_frames as _num_frames
 from zoo.validation import check_choice
 
 WEIGHTS = Path(__file__).with_name("speech_embedding.npz")
-SAMPLE_RATES = (
-    8000,
-    16000,
-)  # 16 kHz as trained; 8 kHz as its lower half (the bands end at 3.8 kHz)
+# 16 kHz as trained; 8 kHz as its lower half (the bands end at 3.8 kHz).
+SAMPLE_RATES = (8000, 16000)
 STRIDES = (1, 2, 4, 8)
 # Convolutions (index into the weights) followed by a max pooling of (time, freq).
 POOL_AFTER = {2: (2, 2), 6: (1, 2), 10: (2, 2), 14: (1, 2), 18: (2, 2)}
@@ -111,8 +109,7 @@ class SpeechEmbedding(keras.layers.Layer):
         values = load_weights()
         bins = self.fft_length // 2 + 1
         values["mel_filters"] = values["mel_filters"][:bins]
-        self._names = sorted(values)
-        for name in self._names:
+        for name in sorted(values):
             # The values come from the initializer: a build inside Keras's symbolic scope (a
             # model's first call) would drop an `assign`.
             weight = self.add_weight(
@@ -124,13 +121,13 @@ class SpeechEmbedding(keras.layers.Layer):
 
     def num_frames(self, lengths):
         """Embeddings of utterances of `lengths` real samples: `ceil(frames / stride)`."""
-        frames = _num_frames(lengths, self.span, self.hop)
-        if isinstance(frames, np.ndarray):
-            return (frames + self.stride - 1) // self.stride
-        return ops.floor_divide(frames + self.stride - 1, self.stride)
+        return strided_frames(_num_frames(lengths, self.span, self.hop), self.stride)
 
     def features(self, waveforms, lengths):
-        """The network's input `(batch, frames, 32)` and the frame counts (see the docstring)."""
+        """The network's input `(batch, frames, 32)`, the frame counts and each utterance's floor.
+
+        Frames past an utterance's end hold its floor (silence: 80 dB under its loudest frame).
+        """
         x = ops.convert_to_tensor(waveforms, "float32") * 32768.0
         real, imag = ops.stft(x, self.window, self.hop, self.fft_length, "hann", center=False)
         mel = ops.matmul(real * real + imag * imag, self._mel_filters)
@@ -144,7 +141,10 @@ class SpeechEmbedding(keras.layers.Layer):
         return db / 10.0 + 2.0, frames, top[:, 0, 0] / 10.0 - 6.0
 
     def _network(self, x):
-        """Embeddings `(n, (t - 76) // 8 + 1, 96)` of features `(n, t, 32)`, t = 76 + 8k."""
+        """Features `(n, (t - field) // step + 1, dim)` of inputs `(n, t, 32)`.
+
+        `t - field` is a multiple of `step`, so that every pooling divides its input exactly.
+        """
         x = ops.pad(x[..., None], [[0, 0], [0, 0], [1, 1], [0, 0]])
         for i in range(self.convs):
             kernel = getattr(self, f"_kernel_{i}")
@@ -166,18 +166,14 @@ class SpeechEmbedding(keras.layers.Layer):
         waveforms, lengths = inputs
         feats, frames, floor = self.features(waveforms, lengths)
         passes = self.step // self.stride
-        out_lengths = self.num_frames(ops.cast(lengths, "int32"))
+        out_lengths = strided_frames(frames, self.stride)
         n_out = ops.max(out_lengths)
         per_pass = ops.maximum(ops.floor_divide(n_out + passes - 1, passes), 1)
         length = self.step * (per_pass - 1) + self.field
-        # Silence before the first frame (half a receptive field) and after the last.
-        half = self.field // 2
-        x = ops.pad(feats, [[0, 0], [half, self.step + self.field - half], [0, 0]])
-        real = ops.logical_and(
-            ops.arange(ops.shape(x)[1])[None, :] >= half,
-            ops.arange(ops.shape(x)[1])[None, :] < (frames + half)[:, None],
-        )
-        x = ops.where(real[:, :, None], x, floor[:, None, None])
+        # Silence (the floor, as past the end) before the first frame, for half a receptive
+        # field, and after the last.
+        half, floor = self.field // 2, floor[:, None, None]
+        x = ops.pad(feats - floor, [[0, 0], [half, self.step + self.field - half], [0, 0]]) + floor
         batch = ops.shape(x)[0]
         windows = [x[:, q * self.stride : q * self.stride + length] for q in range(passes)]
         emb = self._network(ops.concatenate(windows, axis=0))  # (passes·batch, per_pass, dim)

@@ -49,6 +49,7 @@ from zoo.data.audio import (
     resample,
     shorten_pauses,
     standardize_edges,
+    strided_frames,
     waveform_to_float,
 )
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
@@ -304,9 +305,7 @@ class SpeechRecognizer(keras.Model):
         frames = self.front_end.num_frames(lengths)
         if self.pretrained:  # the embedding's own stride
             return frames
-        if isinstance(frames, np.ndarray):
-            return (frames + self.time_stride - 1) // self.time_stride
-        return ops.floor_divide(frames + self.time_stride - 1, self.time_stride)
+        return strided_frames(frames, self.time_stride)
 
     def _mask(self, x, lengths):
         keep = ops.arange(ops.shape(x)[1])[None, :] < lengths[:, None]
@@ -320,7 +319,8 @@ class SpeechRecognizer(keras.Model):
         out_lengths = self.output_lengths(length)
         if self.pretrained:
             keep = frame_mask(out_lengths, ops.shape(features)[1])
-            features = self._norm_emb(features, keep)
+            # scaled per frame, zeros past each utterance
+            features = self.embedding_norm(features) * ops.cast(keep, features.dtype)[:, :, None]
         if self.use_spec_augment:
             features = self.spec_augment([features, frames], training=training)
         if self.pretrained:
@@ -343,10 +343,6 @@ class SpeechRecognizer(keras.Model):
             if i == self.adversary_layer and self.adversary and training and "speaker" in inputs:
                 self.add_loss(self.adversary_loss(x, inputs["speaker"], keep))
         return self.logits(x)
-
-    def _norm_emb(self, x, keep):
-        """Embeddings scaled per frame (`embedding_norm`), zeros past each utterance."""
-        return self.embedding_norm(x) * ops.cast(keep, x.dtype)[:, :, None]
 
     def adversary_loss(self, frames, speakers, keep):
         """Speaker cross-entropy of the adversary on `frames`, through a gradient reversal.
@@ -399,7 +395,6 @@ class SpeechRecognizer(keras.Model):
         labels = ops.where(aligned[:, None], labels, labels * first)
         losses = ctc_loss(labels, y_pred, ops.maximum(frame_lengths, 1))
         w = ops.cast(aligned, losses.dtype)
-        losses = losses * w
         if sample_weight is not None:
             w = w * ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
         loss = ops.sum(losses * w) / ops.maximum(ops.sum(w), 1e-12)
