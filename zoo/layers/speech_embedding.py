@@ -98,16 +98,15 @@ class SpeechEmbedding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.sample_rate = check_choice("sample_rate", sample_rate, SAMPLE_RATES)
         self.level = check_choice("level", level, LEVELS)
-        self.convs, self.field, self.step, self.dim = _geometry(level)
+        # `span` (samples per frame) and `num_features` as `LogMel` names them, for the model.
+        self.convs, self.field, self.step, self.num_features = _geometry(level)
         self.stride = check_choice("stride", stride, tuple(s for s in STRIDES if s <= self.step))
-        self.window, self.hop, self.fft_length = frame_settings(sample_rate, 25.0, 10.0)
-        self.span = self.fft_length
-        self.num_features = self.dim
+        self.window, self.hop, self.span = frame_settings(sample_rate, 25.0, 10.0)
 
     def build(self, input_shape=None):
         """Creates the weights (non-trainable unless the layer is), with the shipped values."""
         values = load_weights()
-        bins = self.fft_length // 2 + 1
+        bins = self.span // 2 + 1
         values["mel_filters"] = values["mel_filters"][:bins]
         for name in sorted(values):
             # The values come from the initializer: a build inside Keras's symbolic scope (a
@@ -129,7 +128,7 @@ class SpeechEmbedding(keras.layers.Layer):
         Frames past an utterance's end hold its floor (silence: 80 dB under its loudest frame).
         """
         x = ops.convert_to_tensor(waveforms, "float32") * 32768.0
-        real, imag = ops.stft(x, self.window, self.hop, self.fft_length, "hann", center=False)
+        real, imag = ops.stft(x, self.window, self.hop, self.span, "hann", center=False)
         mel = ops.matmul(real * real + imag * imag, self._mel_filters)
         db = 10.0 * ops.log(ops.maximum(mel, 1e-10)) / np.log(10.0)
         db = db + _POWER_OFFSET_DB[self.sample_rate]
@@ -159,7 +158,7 @@ class SpeechEmbedding(keras.layers.Layer):
             if i in POOL_AFTER:
                 x = ops.max_pool(x, POOL_AFTER[i], POOL_AFTER[i])
         shape = ops.shape(x)
-        return ops.reshape(x, (shape[0], shape[1], self.dim))
+        return ops.reshape(x, (shape[0], shape[1], self.num_features))
 
     def call(self, inputs):
         """Embeddings `(batch, frames, dim)` of `[waveforms, lengths]` (zeros past the end)."""
@@ -177,14 +176,16 @@ class SpeechEmbedding(keras.layers.Layer):
         batch = ops.shape(x)[0]
         windows = [x[:, q * self.stride : q * self.stride + length] for q in range(passes)]
         emb = self._network(ops.concatenate(windows, axis=0))  # (passes·batch, per_pass, dim)
-        emb = ops.reshape(emb, (passes, batch, per_pass, self.dim))
-        emb = ops.reshape(ops.transpose(emb, (1, 2, 0, 3)), (batch, per_pass * passes, self.dim))
+        emb = ops.reshape(emb, (passes, batch, per_pass, self.num_features))
+        emb = ops.reshape(
+            ops.transpose(emb, (1, 2, 0, 3)), (batch, per_pass * passes, self.num_features)
+        )
         emb = emb[:, :n_out]
         return emb * ops.cast(frame_mask(out_lengths, n_out), emb.dtype)[:, :, None]
 
     def compute_output_shape(self, input_shape):
         """`(batch, None, dim)`."""
-        return (input_shape[0][0], None, self.dim)
+        return (input_shape[0][0], None, self.num_features)
 
     def get_config(self):
         """The constructor arguments."""
