@@ -71,7 +71,7 @@ MODELS = (
     ModelSpec("char_lm", char_lm, ("language_model",),
               "Stacked LSTM/GRU character language model; generates text", char_lm_space),
     ModelSpec("ctc_speech", ctc_speech, ("ctc",),
-              "Waveform-to-text CTC recogniser: log-mel, conv, BiGRU/BiLSTM; transcribes",
+              "Waveform-to-text CTC: log-mel or pretrained speech embedding, BiGRU/BiLSTM",
               ctc_speech_space),
 )
 # fmt: on
