@@ -75,10 +75,17 @@ def _check_unit_interval(name, value, allow_none=False):
 
 def _check_input_scaling(value):
     """A float >= 0, or a list of them (one per input feature)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()  # one float per input feature, as a list
     if isinstance(value, list | tuple):
         if not value:
             raise ValueError("input_scaling as a list needs one float per input feature, got [].")
         return [check_nonnegative_float(f"input_scaling[{i}]", v) for i, v in enumerate(value)]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"input_scaling must be a float >= 0 or a list of one float >= 0 per input feature, "
+            f"got {value!r}."
+        )
     return check_nonnegative_float("input_scaling", value)
 
 

@@ -196,6 +196,8 @@ class EchoStateNetwork(keras.Model):
         **kwargs,
     ):
         input_shape = check_input_shape(input_shape)
+        if isinstance(input_scaling, np.ndarray) and input_scaling.ndim == 1:
+            input_scaling = input_scaling.tolist()  # one float per input feature
         check_choice("task", task, TASKS)
         check_positive_int("num_reservoirs", num_reservoirs)
         check_choice("pooling", pooling, POOLINGS)
@@ -318,6 +320,7 @@ class EchoStateNetwork(keras.Model):
             seed=seed,
         )
         self.readout_report = None
+        self._fitted = False  # set by fit_readout and fit (a fit may leave all zeros)
 
     # ---- configuration -------------------------------------------------------------------
     def get_config(self):
@@ -353,7 +356,9 @@ class EchoStateNetwork(keras.Model):
     @property
     def readout_fitted(self):
         """Whether the readout was fitted (`fit_readout` or `fit`): it starts at all zeros."""
-        return any(np.any(keras.ops.convert_to_numpy(w) != 0) for w in self.readout.weights)
+        return self._fitted or any(
+            np.any(keras.ops.convert_to_numpy(w) != 0) for w in self.readout.weights
+        )
 
     # ---- the fast path ---------------------------------------------------------------------
     def _check_x(self, x, name="x"):
@@ -446,6 +451,8 @@ class EchoStateNetwork(keras.Model):
                 f"x and y must hold the same number of sequences, got x with {x_len} and y "
                 f"with {y_len}."
             )
+        # The whole array's targets, checked (and converted) once: an error names its shape.
+        y = self._targets(y, x_len, x.shape[1])
         for start in range(0, x_len, batch_size):
             yield x[start : start + batch_size], y[start : start + batch_size]
 
@@ -592,12 +599,14 @@ class EchoStateNetwork(keras.Model):
                 data that scores them (the last steps of each sequence for per-step tasks;
                 otherwise that share of the sequences, rounded, spread evenly over the whole run
                 whatever the batch size); the final fit uses all of it.
-            validation_data: `(x_val, y_val)` arrays or a dataset, to score a list of ridges.
+            validation_data: `(x_val, y_val)` arrays or a dataset, to score a list of ridges
+                (or the one ridge: it is then reported too).
             batch_size: sequences harvested at once from array inputs.
 
         Returns:
             A report dict: `ridge` (the one used), `train_mse`, `rows`, and with a list of
-            ridges `validation_mse` (one per ridge). Also kept as `model.readout_report`.
+            ridges or `validation_data` `validation_mse` (one per ridge). Also kept as
+            `model.readout_report`.
 
         Example:
             >>> import zoo
@@ -635,7 +644,7 @@ class EchoStateNetwork(keras.Model):
                     "a list of ridges needs validation data: validation_split in (0, 1) or "
                     "validation_data, got validation_split=0."
                 )
-        if search and validation_data is not None:
+        if validation_data is not None:
             if isinstance(validation_data, tuple | list):
                 if len(validation_data) != 2:
                     raise ValueError(
@@ -655,7 +664,7 @@ class EchoStateNetwork(keras.Model):
         seen = [0]
         for xb, yb in self._batches(x, y, batch_size):
             self._accumulate(xb, yb, washout, split, train, val, weights, seen)
-        if search and validation_data is not None:
+        if validation_data is not None:
             for xb, yb in self._batches(vx, vy, batch_size):
                 self._accumulate(xb, yb, washout, 0.0, val, _Stats(), weights, [0])
         if train.rows == 0:
@@ -675,6 +684,8 @@ class EchoStateNetwork(keras.Model):
                 train += val  # the final fit uses every row
         else:
             best = ridges[0]
+            if validation_data is not None:
+                report["validation_mse"] = {best: val.mse(*_solve(train, best))}
         self._args["ridge"] = best  # the config says which ridge fitted the readout
         w, b = _solve(train, best)
         kernel, bias = self.readout.kernel, self.readout.bias
@@ -682,6 +693,7 @@ class EchoStateNetwork(keras.Model):
         bias.assign(b.astype(bias.dtype))
         report.update(ridge=best, train_mse=train.mse(w, b), rows=train.rows)
         self.readout_report = report
+        self._fitted = True
         return report
 
     # ---- free-running generation -------------------------------------------------------------
@@ -744,13 +756,23 @@ class EchoStateNetwork(keras.Model):
         """`keras.Model.predict`, keeping float64 inputs in float64 for a float64 model.
 
         Keras casts NumPy float arrays to `floatx` (float32) before `predict`; a float64 ESN
-        would then lose the precision its closed-form readout relies on, so arrays are fed through
-        a `tf.data.Dataset` instead, which keeps their dtype.
+        would then lose the precision its closed-form readout relies on, so arrays and tensors
+        are fed through a `tf.data.Dataset` instead, which keeps their dtype. They are checked
+        as `harvest` checks them: `(batch, timesteps, features)`, finite.
+
+        Example:
+            >>> import zoo
+            >>> model = zoo.models.esn(units=20, seed=0)
+            >>> model.predict(np.zeros((2, 7, 1)), verbose=0).shape
+            (2, 7, 1)
         """
-        if self._args["dtype"] == "float64" and isinstance(x, np.ndarray | list | tuple):
-            x = np.asarray(x, dtype=np.float64)
-            x = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
-            batch_size = None
+        if isinstance(x, np.ndarray | list | tuple) or tf.is_tensor(x):
+            # The shape and finiteness checks of `harvest`: Keras would read a (timesteps,
+            # features) array as that many one-step sequences, and pass NaN through.
+            x = self._check_x(keras.ops.convert_to_numpy(x) if tf.is_tensor(x) else x)
+            if self._args["dtype"] == "float64":
+                x = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
+                batch_size = None
         return super().predict(
             x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
         )
@@ -760,7 +782,9 @@ class EchoStateNetwork(keras.Model):
 
         `fit_readout` is the closed-form (and usually better) alternative.
         """
-        return super().fit(*args, **kwargs)
+        history = super().fit(*args, **kwargs)
+        self._fitted = True
+        return history
 
 
 def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
