@@ -51,6 +51,23 @@ def nrmse84(model, test_batches):
     return {"nrmse84": float(nrmse)}
 
 
+def plot_range(truth, pred):
+    """The y-limits of a free-run plot, and the step where `pred` leaves them (or None).
+
+    The limits are the truth's range widened by half its span each way, so a free run that
+    diverges (or turns NaN) does not squash the truth into a flat line.
+
+    Example:
+        >>> plot_range(np.array([0.0, 1.0]), np.array([0.5, 3.0]))
+        ((-0.5, 1.5), 1)
+    """
+    lo, hi = float(np.min(truth)), float(np.max(truth))
+    margin = 0.5 * (hi - lo) or 1.0
+    lo, hi = lo - margin, hi + margin
+    outside = ~((pred >= lo) & (pred <= hi))  # NaN is outside too
+    return (lo, hi), (int(np.argmax(outside)) if outside.any() else None)
+
+
 def plot_free_run(model, test_batches, path, steps=300):
     """Plots a free run of `steps` after a 500-step warm-up against the test series."""
     import matplotlib
@@ -61,13 +78,18 @@ def plot_free_run(model, test_batches, path, steps=300):
     s = series_of(test_batches)
     pred = free_run(model, s[None, :WARMUP, None], steps)[0, :, 0]
     t = np.arange(WARMUP - 100, WARMUP + steps)
+    ylim, left = plot_range(s[t], pred)
     fig, ax = plt.subplots(figsize=(10, 3.6))
     ax.plot(t, s[t], label="truth", color="black", linewidth=1)
     ax.plot(np.arange(WARMUP, WARMUP + steps), pred, label="free run", linestyle="--")
     ax.axvline(WARMUP - 0.5, color="grey", alpha=0.5)
     ax.axvline(WARMUP + HORIZON - 1, color="red", alpha=0.4, label="84 steps")
+    ax.set_ylim(*ylim)
     ax.set_xlabel("test step")
-    ax.set_title(f"{model.name}: free run after a {WARMUP}-step teacher-forced warm-up")
+    title = f"{model.name}: free run after a {WARMUP}-step teacher-forced warm-up"
+    if left is not None:
+        title += f"; it diverged (left the plotted range) {left + 1} steps in"
+    ax.set_title(title)
     ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -33,6 +33,7 @@ MODULES += [
     "zoo.data.bucketing",
 ]
 MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.models.speech"]
+MODULES += ["recipes._mackey_glass"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

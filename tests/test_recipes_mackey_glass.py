@@ -62,3 +62,14 @@ def test_a_split_that_is_not_one_series_is_named():
     several = [(np.zeros((4, 50, 1)), np.zeros((4, 50, 1)))]  # univariate, but four of them
     with pytest.raises(ValueError, match=r"one series per split.*\(4, 50, 1\)"):
         series_of(several)
+
+
+def test_the_free_run_plot_keeps_the_truth_in_view_and_says_when_the_run_diverged():
+    from recipes._mackey_glass import plot_range
+
+    truth = np.sin(np.linspace(0, 6, 50))
+    ylim, left = plot_range(truth, 0.9 * truth)
+    assert left is None and ylim[0] < truth.min() and ylim[1] > truth.max() and ylim[1] < 2
+    diverging = np.concatenate([truth[:10], 10.0 ** np.arange(1, 41)])
+    assert plot_range(truth, diverging) == (ylim, 10)
+    assert plot_range(truth, np.r_[truth[:3], np.nan])[1] == 3
