@@ -367,6 +367,60 @@ def test_best_trial_is_a_completed_one_with_a_finite_score():
     assert recipe_tuning._best_trials(oracle, "min") == []
 
 
+# What keras-tuner stores as a failed trial's message: the traceback of a TF runtime error,
+# whose last line is the graph node, not the reason.
+GRAPH_ERROR = """Traceback (most recent call last):
+  File "/venv/keras_tuner/src/engine/base_tuner.py", line 274, in _try_run_and_update_trial
+    self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+  File "/venv/tensorflow/python/eager/execute.py", line 53, in quick_execute
+    tensors = pywrap_tfe.TFE_Py_Execute(ctx._handle, device_name, op_name,
+tensorflow.python.framework.errors_impl.InvalidArgumentError: Graph execution error:
+
+Detected at node compile_loss/mse/sub defined at (most recent call last):
+  File "/venv/keras/src/backend/tensorflow/trainer.py", line 134, in one_step_on_data
+
+  File "/venv/keras/src/losses/losses.py", line 1788, in mean_squared_error
+
+Incompatible shapes: [4,5] vs. [4,4]
+\t [[{{node compile_loss/mse/sub}}]] [Op:__inference_multi_step_on_iterator_1234]
+"""
+CHAINED_ERROR = """Traceback (most recent call last):
+  File "/venv/zoo/training.py", line 10, in fit_model
+    raise KeyError("x")
+KeyError: 'x'
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/venv/keras_tuner/src/engine/base_tuner.py", line 274, in _try_run_and_update_trial
+    self._run_and_update_trial(trial, *fit_args, **fit_kwargs)
+ValueError: the recipe's callbacks broke
+  (a second line of the message)
+"""
+
+
+@pytest.mark.parametrize(
+    "message, reason",
+    [
+        (
+            GRAPH_ERROR,
+            "InvalidArgumentError: Graph execution error: Incompatible shapes: [4,5] vs. [4,4]",
+        ),
+        (CHAINED_ERROR, "ValueError: the recipe's callbacks broke"),
+        ("not a traceback\nsecond line", "not a traceback"),
+    ],
+)
+def test_failures_name_the_reason_of_a_multi_line_trial_message(message, reason):
+    import keras_tuner
+
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss")
+    for i in range(2):
+        trial = keras_tuner.engine.trial.Trial(oracle.get_space(), trial_id=str(i))
+        trial.status, trial.message = "FAILED", message
+        oracle.trials[str(i)] = trial
+    assert recipe_tuning._failures(oracle) == f"2 FAILED; the first failure: {reason}"
+
+
 def test_cli_tune_errors_are_one_line(capsys):
     assert cli.main(["tune", "adding_gru", "--tuner", "grid"]) == 2
     err = capsys.readouterr().err.strip()

@@ -233,14 +233,48 @@ def _best_trials(oracle, direction):
     return sorted(done, key=lambda t: t.score, reverse=direction == "max")[:1]
 
 
+def _failure_reason(message):
+    """The informative line of a failed trial's message (keras-tuner stores the traceback).
+
+    The reason is the exception's own line (`ValueError: ...`, its type without the module
+    path), the line after the last `Traceback` header's frames: not the message's last line,
+    which for a TensorFlow runtime error is the graph node (`[[{{node ...}}]] [Op:...]`).
+    When that line only announces its details (`InvalidArgumentError: Graph execution
+    error:`), the last detail line is added (e.g. `Incompatible shapes: [4,5] vs. [4,4]`).
+    A message that is no traceback gives its first non-blank line.
+    """
+    lines = [line.rstrip() for line in message.strip().splitlines()]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    if not starts:
+        return next((line.strip() for line in lines if line.strip()), "")
+    rest = lines[starts[-1] + 1 :]
+    # the frames are indented; the exception starts at the first line that is not
+    at = next((i for i, line in enumerate(rest) if line and not line[0].isspace()), None)
+    if at is None:
+        return lines[-1].strip()
+    kind, sep, summary = rest[at].partition(": ")
+    head = f"{kind.rsplit('.', 1)[-1]}{sep}{summary}" if " " not in kind else rest[at]
+    if summary.strip() and not summary.rstrip().endswith(":"):
+        return head
+    details = [
+        line.strip()
+        for line in rest[at + 1 :]
+        if line
+        and not line[0].isspace()  # a frame of TF's "Detected at node ... defined at"
+        and not line.startswith(("Detected at node", "[[", "During handling", "The above"))
+    ]
+    return f"{head} {details[-1]}" if details else head
+
+
 def _failures(oracle):
-    """What the trials ended as, e.g. `2 FAILED: ValueError: ...` (the first failure's reason)."""
+    """What the trials ended as, e.g. `2 FAILED; the first failure: ValueError: ...`."""
     statuses = [t.status for t in oracle.trials.values()]
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
     for trial in oracle.trials.values():
         message = (getattr(trial, "message", None) or "").strip()
         if message:
-            return f"{counts or 'no trial'}; the first failure: {message.splitlines()[-1]}"
+            reason = _failure_reason(message)
+            return f"{counts or 'no trial'}; the first failure: {reason}"
     return counts or "no trial ran"
 
 
