@@ -28,6 +28,7 @@ def test_recipe_fits_in_closed_form_on_unseen_speaker_and_saves(tfds_data_dir, t
     assert metrics["epochs_run"] == 1 and 0.0 <= metrics["best_val_accuracy"] <= 1.0
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    assert written["readout_ridge"] in spoken_digit_esn.RIDGES  # the ridge the search chose
     assert json.loads((tmp_path / "config.json").read_text())["dataset"] == "fsdd/holdout_theo"
     for name in ("history.json", "model.keras", "confusion.png"):
         assert (tmp_path / name).exists(), name
@@ -35,7 +36,7 @@ def test_recipe_fits_in_closed_form_on_unseen_speaker_and_saves(tfds_data_dir, t
     loaded = keras.models.load_model(tmp_path / "model.keras", safe_mode=True)
     config = loaded.get_config()
     assert config["units"] == 50 and config["pooling"] == "mean"
-    assert config["ridge"] in spoken_digit_esn.RIDGES and loaded.readout_fitted
+    assert config["ridge"] == written["readout_ridge"] and loaded.readout_fitted
     _, _, test = training.load_splits(spoken_digit_esn.RECIPE, str(tfds_data_dir), str(FSDD))
     scores = loaded.evaluate(test.batch(100), return_dict=True, verbose=0)
     assert scores["accuracy"] == pytest.approx(metrics["test_accuracy"])

@@ -570,6 +570,9 @@ def run(
         # run would take alone on those cores (wall time counts the other jobs too).
         "train_cpu_seconds": round(cpu_seconds, 2),
     }
+    report = getattr(model, "readout_report", None)  # a closed-form readout (the ESN's)
+    if report:
+        metrics["readout_ridge"] = report["ridge"]  # the ridge it chose (from a list: searched)
     if recipe.evaluate is not None:
         start = time.perf_counter()
         extra = recipe.evaluate(model, test_b)
