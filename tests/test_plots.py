@@ -33,6 +33,14 @@ def test_learning_curves_say_how_many_values_were_not_finite(tmp_path, notes):
     ]
 
 
+def test_learning_curves_tick_whole_epochs(tmp_path, monkeypatch):
+    figures = []
+    monkeypatch.setattr(plots.plt, "close", figures.append)  # keep the figure to read its ticks
+    plots.learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, tmp_path / "c.png")
+    ticks = figures[0].axes[0].get_xticks()
+    assert len(ticks) >= 2 and np.all(ticks == np.round(ticks))  # not 1.25, 1.5, ...
+
+
 def test_gradient_plot_notes_nan_gradients(tmp_path, notes, monkeypatch):
     monkeypatch.setattr(
         plots.zoo_inspect, "gradient_through_time", lambda m, x, y: np.array([1.0, 0.0, np.nan])

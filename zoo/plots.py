@@ -1,6 +1,7 @@
 """PNG plots a recipe run writes: learning curves, and plots of what a model does."""
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -46,6 +47,7 @@ def learning_curves(history, path, title=""):
         if lost:  # a diverged run: say so rather than leave points (or the panel) out silently
             ax.text(0.01, 0.03, "; ".join(lost), transform=ax.transAxes, fontsize=8)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # no epoch 1.5
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
