@@ -253,11 +253,14 @@ def test_a_dataset_of_unknown_length_trains_without_the_ran_out_of_data_warning(
 
 def test_flags_and_settings_that_clash_are_refused(tmp_path):
     out = tmp_path / "run"
+    empty = tmp_path / "empty"
+    empty.mkdir()  # TFDS would read it as no manual dir and download for minutes offline
     for kwargs, match in (
         (dict(epochs=1, overrides={**TINY, "epochs": 2}), r"--set epochs=2 and --epochs 1"),
         (dict(batch_size=8, overrides={**TINY, "batch_size": 16}), r"--set batch_size=16 and"),
         (dict(overrides={**TINY, "seed": 7}), r"--set seed: use --seed"),
         (dict(manual_dir=str(tmp_path / "typo")), r"--manual-dir .*typo is not a folder"),
+        (dict(manual_dir=str(empty)), r"--manual-dir .*empty is empty: give the folder"),
     ):
         with pytest.raises(training.RecipeError, match=match):
             training.run(ADDING, output=out, **kwargs)

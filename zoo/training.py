@@ -111,12 +111,37 @@ class WarmupCosine(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.rate(step, total)
 
 
+def check_manual_dir(manual_dir):
+    """Refuses a `--manual-dir` that is not a folder, or an empty one.
+
+    TFDS reads an empty manual dir as none and downloads instead: offline, that is minutes of
+    retries for a folder the user meant to hold the files.
+
+    Example:
+        >>> check_manual_dir(None)  # no manual dir: the builder downloads
+    """
+    if manual_dir is None:
+        return
+    if not os.path.isdir(manual_dir):
+        raise RecipeError(
+            f"--manual-dir {manual_dir} is not a folder: give the folder holding the "
+            "dataset's downloaded files, or leave --manual-dir out to download them."
+        )
+    if not os.listdir(manual_dir):
+        raise RecipeError(
+            f"--manual-dir {manual_dir} is empty: give the folder holding the dataset's "
+            "downloaded files (for FSDD, WAV files such as 7_jackson_32.wav, e.g. "
+            "../shared/data/fsdd/recordings), or leave --manual-dir out to download them."
+        )
+
+
 def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     """Loads the recipe's train, validation and test splits from TFDS as `(x, y)` datasets.
 
     Raises:
-        RecipeError: the dataset cannot be prepared (no internet, missing manual files).
+        RecipeError: the dataset cannot be prepared (no internet, missing or empty manual dir).
     """
+    check_manual_dir(manual_dir)  # `rnnzoo tune` comes here first
     train, val = recipe.train_split, recipe.validation_split
     if val is None:
         share = check_fraction("validation_fraction", recipe.validation_fraction, allow_zero=False)
@@ -446,11 +471,7 @@ def run(
     check_flag_overrides(overrides, epochs=epochs, batch_size=batch_size)
     check_closed_form_epochs(recipe, overrides.get("epochs", epochs))
     recipe, model_kwargs = configure(recipe, overrides)
-    if manual_dir is not None and not os.path.isdir(manual_dir):
-        raise RecipeError(
-            f"--manual-dir {manual_dir} is not a folder: give the folder holding the "
-            "dataset's downloaded files, or leave --manual-dir out to download them."
-        )
+    check_manual_dir(manual_dir)
     epochs = check_positive_int("epochs", recipe.epochs if epochs is None else epochs)
     batch_size = check_positive_int(
         "batch_size", recipe.batch_size if batch_size is None else batch_size
