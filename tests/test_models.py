@@ -614,3 +614,21 @@ def test_text_model_used_before_adapting_says_so():
     model = zoo.models.gru(text=True, vocab_size=20, task="binary", units=2)
     with pytest.raises(ValueError, match=r"no vocabulary yet: call zoo.models.adapt_text"):
         model.predict(["a great film"], verbose=0)
+
+
+@pytest.mark.parametrize("name", ["simple_rnn", "lstm", "gru", "bidirectional", "stacked"])
+def test_a_misspelt_argument_names_the_factory_and_the_closest_one(name):
+    expected = (
+        rf"^{name}\(\) got an unexpected keyword argument 'unit' \(= 8\)\. Did you mean 'units'\?$"
+    )
+    with pytest.raises(TypeError, match=expected):
+        getattr(zoo.models, name)(input_shape=(None, 2), task="regression", unit=8)
+    with pytest.raises(TypeError, match=expected):
+        zoo.build(name, input_shape=(None, 2), task="regression", unit=8)
+
+
+def test_an_argument_of_no_factory_lists_the_allowed_ones():
+    with pytest.raises(TypeError, match=r"^lstm\(\) got an unexpected keyword argument 'cell' "):
+        zoo.models.lstm(cell="gru")
+    with pytest.raises(TypeError, match=r"Its keyword arguments are input_shape, .*, seed\.$"):
+        zoo.models.gru(zzz=1)

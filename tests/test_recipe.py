@@ -15,6 +15,10 @@ def test_overrides_reach_model_and_recipe():
     assert kwargs["activation"] == "relu" and ADDING.dataset == "adding_problem/t200"
     with pytest.raises(recipe.RecipeError, match="unitz.*Did you mean 'units'"):
         recipe.configure(ADDING, {"unitz": 3})
+    with pytest.raises(
+        recipe.RecipeError, match=r"--set unit: .*model 'gru'.*Did you mean 'units'"
+    ):
+        recipe.configure(ADDING, {"unit": 8})
     with pytest.raises(recipe.RecipeError, match="--set task: not an argument"):
         recipe.configure(ADDING, {"task": "binary"})
     with pytest.raises(recipe.RecipeError, match="key=value"):

@@ -18,6 +18,29 @@ def suggest(value, allowed):
     return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
 
 
+def check_keywords(function, kwargs, allowed):
+    """Raises `TypeError` for a keyword argument of `function` not in `allowed`.
+
+    The message names `function`, the argument and its value, and the closest allowed names
+    (or all of them): Python's own error would name neither the factory nor a fix.
+
+    Args:
+        function: the function's name as its caller typed it, e.g. `"lstm"`.
+        kwargs: the keyword arguments received.
+        allowed: the keyword arguments `function` takes.
+
+    Example:
+        >>> check_keywords("lstm", {"units": 8}, ["units", "dropout"])
+    """
+    allowed = list(allowed)
+    for key, value in kwargs.items():
+        if key not in allowed:
+            hint = suggest(key, allowed) or f" Its keyword arguments are {', '.join(allowed)}."
+            raise TypeError(
+                f"{function}() got an unexpected keyword argument {key!r} (= {value!r})." + hint
+            )
+
+
 def check_choice(name, value, allowed):
     """Raises `ValueError` unless `value` is one of `allowed`, suggesting close matches.
 

@@ -1,8 +1,10 @@
 """`simple_rnn`, `lstm` and `gru`: one cell type each, one or more layers, any task head."""
 
+import functools
 import inspect
 
 from zoo.models.base import build_rnn
+from zoo.validation import check_keywords
 
 COMMON_ARGS = """
         input_shape: `(timesteps or None, features)` for real-valued sequences; with
@@ -55,10 +57,12 @@ COMMON_ARGS = """
 
 
 def with_common_args(fn):
-    """Writes the shared arguments into a factory's docstring and signature.
+    """Writes the shared arguments into a factory's docstring and signature, and checks them.
 
     The factories pass `**kwargs` on to `build_rnn`; `help()`, IDEs and `inspect.signature` should
-    still show every keyword with its default, so the signature is `build_rnn`'s.
+    still show every keyword with its default, so the signature is `build_rnn`'s. A keyword
+    outside that signature (a misspelt `unit=8`, or `build_rnn`'s own `cell` given to `lstm`)
+    raises a `TypeError` naming the factory and the closest valid keyword, not `build_rnn`.
     """
     fn.__doc__ = fn.__doc__.replace("{common_args}", COMMON_ARGS.strip("\n").lstrip())
     own = [
@@ -68,8 +72,16 @@ def with_common_args(fn):
     ]
     taken = {p.name for p in own} | {"cell", "bidirectional", "name"}
     shared = [p for p in inspect.signature(build_rnn).parameters.values() if p.name not in taken]
-    fn.__signature__ = inspect.Signature(own + shared)
-    return fn
+    signature = inspect.Signature(own + shared)
+    keywords = [p.name for p in signature.parameters.values()]
+
+    @functools.wraps(fn)
+    def factory(*args, **kwargs):
+        check_keywords(fn.__name__, kwargs, keywords)
+        return fn(*args, **kwargs)
+
+    factory.__signature__ = signature
+    return factory
 
 
 @with_common_args
