@@ -8,6 +8,7 @@ the recipe knows the words it can hear, constrained to that lexicon.
 import numpy as np
 
 from zoo.models.speech import ErrorRates
+from zoo.recipe import RecipeError
 from zoo.training import WarmupCosine
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -22,14 +23,42 @@ def with_speakers(split):
     return split.map(lambda f: (f["audio"], f["text"], f["speaker"]))
 
 
-def speech_callbacks(warmup_steps):
+def check_vocabulary(model, preprocess):
+    """Raises `RecipeError` unless `model` writes the vocabulary `preprocess` spells labels in.
+
+    A recipe's labels are character ids in the vocabulary of its `make_speech_examples` map,
+    built before the model: a model of another vocabulary (`--set vocabulary=...`) would read
+    them as other characters and learn garbage.
+
+    Example:
+        >>> from zoo.models.speech import ctc_speech, make_speech_examples
+        >>> model = ctc_speech(vocabulary="ab ", units=4, num_layers=1, compile=False)
+        >>> check_vocabulary(model, make_speech_examples())
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set vocabulary='ab ': ...
+    """
+    if model.vocabulary != preprocess.vocabulary:
+        raise RecipeError(
+            f"--set vocabulary={model.vocabulary!r}: this recipe spells its labels in the "
+            f"vocabulary {preprocess.vocabulary!r} (its preprocess, make_speech_examples), so "
+            "the model must write that one; leave vocabulary out, or give the recipe "
+            "preprocess=make_speech_examples(vocabulary=...) with the model's vocabulary."
+        )
+
+
+def speech_callbacks(warmup_steps, preprocess=None):
     """The recipes' `callbacks`: learning-rate warm-up and cosine decay, `val_cer`/`val_wer`.
 
     The schedule peaks at the model's own learning rate (`--set learning_rate=...` moves it)
-    and decays over the run's length (`--epochs` stretches it).
+    and decays over the run's length (`--epochs` stretches it). With `preprocess` (the
+    recipe's `make_speech_examples` map), a model whose vocabulary is not the one the labels
+    are spelt in is refused before training (`check_vocabulary`).
     """
 
     def callbacks(model, validation_batches):
+        if preprocess is not None:
+            check_vocabulary(model, preprocess)
         return [
             WarmupCosine.from_model(model, warmup_steps=warmup_steps),
             ErrorRates(validation_batches),

@@ -13,6 +13,8 @@ from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
 from zoo.training import Recipe, main
 
+PREPROCESS = make_speech_examples()
+
 RECIPE = Recipe(
     name="librispeech_ctc",
     model="ctc_speech",
@@ -29,9 +31,9 @@ RECIPE = Recipe(
         learning_rate=5e-4,
     ),  # fmt: skip
     description="LibriSpeech clean-100, waveform to text: log-mel, conv, 5 x BiGRU(512), CTC",
-    preprocess=make_speech_examples(),
+    preprocess=PREPROCESS,
     augment=augment_waveform(),
-    callbacks=speech_callbacks(warmup_steps=1000),
+    callbacks=speech_callbacks(warmup_steps=1000, preprocess=PREPROCESS),
     train_split="train_clean100",
     validation_split="dev_clean",
     test_split="test_clean",

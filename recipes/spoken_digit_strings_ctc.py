@@ -33,6 +33,8 @@ from zoo.datasets.fsdd.files import SPEAKERS
 from zoo.models.speech import make_speech_examples
 from zoo.training import Recipe, main
 
+PREPROCESS = make_speech_examples(speakers=SPEAKERS)
+
 RECIPE = Recipe(
     name="spoken_digit_strings_ctc",
     model="ctc_speech",
@@ -51,9 +53,9 @@ RECIPE = Recipe(
     ),
     description="FSDD digit strings, waveform to text: pretrained speech embedding, 3 x BiGRU, CTC",
     examples=with_speakers,
-    preprocess=make_speech_examples(speakers=SPEAKERS),
+    preprocess=PREPROCESS,
     augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
-    callbacks=speech_callbacks(warmup_steps=150),
+    callbacks=speech_callbacks(warmup_steps=150, preprocess=PREPROCESS),
     epochs=6,
     batch_size=32,
     buckets=8,

@@ -1,5 +1,6 @@
 """The speech recipes end to end on tiny data, and `rnnzoo transcribe` on their saved model."""
 
+import importlib
 import json
 import pathlib
 
@@ -166,3 +167,53 @@ def test_librispeech_recipe_on_mock_data(tmp_path):
     assert (
         json.loads((tmp_path / "config.json").read_text())["model_kwargs"]["sample_rate"] == 16000
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["spoken_digit_strings_ctc", "synthetic_speech_ctc", "librispeech_ctc"]
+)
+def test_ctc_recipes_refuse_a_vocabulary_their_labels_are_not_spelt_in(name):
+    # The labels are built by the recipe's make_speech_examples map, in its vocabulary:
+    # `--set vocabulary=...` would give a model reading them as other characters.
+    from zoo.models.speech import VOCABULARY, ctc_speech
+    from zoo.recipe import RecipeError
+
+    recipe = importlib.import_module(f"recipes.{name}").RECIPE
+    assert recipe.preprocess.vocabulary == VOCABULARY
+    same = ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
+    assert len(recipe.callbacks(same, None)) == 2
+    other = ctc_speech(vocabulary="abcdefghijklmnopqrstuvwxyz", units=4, num_layers=1, seed=0)
+    with pytest.raises(
+        RecipeError,
+        match=r"--set vocabulary='abcdefghijklmnopqrstuvwxyz': .* spells its labels in the "
+        r"vocabulary \"abcdefghijklmnopqrstuvwxyz' \" .* leave vocabulary out",
+    ):
+        recipe.callbacks(other, None)
+
+
+def test_run_refuses_a_vocabulary_override_before_training(tmp_path):
+    from recipes.spoken_digit_strings_ctc import RECIPE
+    from zoo.recipe import RecipeError
+
+    records = tf.data.Dataset.from_tensor_slices(
+        {"audio": tf.zeros([2, 8000], tf.int16), "text": ["one", "two"], "speaker": ["a", "b"]}
+    )
+
+    def as_dataset(builder, split, **kwargs):
+        return records
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        with pytest.raises(RecipeError, match="--set vocabulary='onetw '"):
+            run(RECIPE, epochs=1, batch_size=2, output=tmp_path, verbose=0,
+                overrides={"vocabulary": "onetw ", **TINY_MODEL})  # fmt: skip
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_speech_recipe_helpers_docstring_examples():
+    import doctest
+
+    import recipes._speech
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(recipes._speech, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

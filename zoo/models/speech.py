@@ -850,7 +850,9 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
     with an error naming it. With `speakers` (a list of names), the map takes
     `(audio, text, speaker)` and adds `x["speaker"]`: the speaker's index in `speakers`, or -1
-    for a speaker not in it (the ids a `speaker_adversary` learns from).
+    for a speaker not in it (the ids a `speaker_adversary` learns from). The map's
+    `vocabulary` and `lowercase` attributes say how it spells the labels: a model trained on
+    them must write the same vocabulary.
 
     Example:
         >>> fn = make_speech_examples("ab ")
@@ -909,6 +911,7 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
             x["speaker"] = speaker_ids.lookup(speaker)
         return x, ids
 
+    fn.vocabulary, fn.lowercase = vocabulary, lowercase  # how its labels are spelt
     return fn
 
 
