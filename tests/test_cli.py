@@ -177,3 +177,23 @@ def test_ctrl_c_is_one_line_saying_how_to_resume(capsys, monkeypatch):
     assert cli.main(["run", "adding_gru"]) == 130
     err = capsys.readouterr().err.strip()
     assert err == "rnnzoo run: interrupted; the same command resumes from the last finished epoch."
+
+
+@pytest.mark.parametrize("flags, batch", [([], 32), (["--batch-size", "16"], 16)])
+def test_mackey_glass_lstm_trains_its_windows_in_the_runs_batch_size(
+    flags, batch, tfds_data_dir, tmp_path, monkeypatch
+):
+    import keras
+
+    fitted, fit = [], keras.Model.fit
+
+    def recording_fit(self, *args, **kwargs):
+        fitted.append(kwargs.get("batch_size"))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    out = tmp_path / "run"
+    common = ["--epochs", "1", "--data-dir", str(tfds_data_dir), "--output", str(out)]
+    assert cli.main(["run", "mackey_glass_lstm", *flags, *common, "--set", "units=2"]) == 0
+    assert fitted == [batch]  # the windows trained in the batches config.json records
+    assert json.loads((out / "config.json").read_text())["batch_size"] == batch

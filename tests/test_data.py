@@ -82,8 +82,9 @@ def test_seeded_augmentation_draws_the_same_every_run_though_mapped_in_parallel(
     np.testing.assert_array_equal(next(iter(plain))[0]["waveform"].numpy(), -waves[:8].numpy())
 
 
-def test_batches_names_a_bad_batch_size():
+def test_batches_names_a_bad_batch_size_and_records_a_good_one():
     ds = tf.data.Dataset.from_tensor_slices(([[1.0]], [0]))
+    assert batches(ds, 3).batch_size == batches(ds, 3, boundaries=[2]).batch_size == 3
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         batches(ds, 0)
 

@@ -39,7 +39,9 @@ def batches(
             draws on every run, though examples are mapped in parallel.
 
     Returns:
-        A batched, prefetched `tf.data.Dataset`.
+        A batched, prefetched `tf.data.Dataset`; its `batch_size` attribute is `batch_size`,
+        for a recipe's `fit` hook that batches what it cuts from these examples itself (the
+        windows of one long series) as the run was asked to.
 
     Example:
         >>> import tensorflow as tf
@@ -63,7 +65,9 @@ def batches(
         ds = bucket_by_length(ds, batch_size, boundaries)
     else:
         ds = ds.padded_batch(batch_size)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    ds.batch_size = batch_size
+    return ds
 
 
 def _takes_seed(fn):
