@@ -334,8 +334,12 @@ def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
     x, y = fn(tf.constant([1, 2, 3], tf.int16), tf.constant("IT'S A"))
     assert int(x["length"]) == 3 and x["waveform"].dtype == tf.float32
     assert y.numpy().tolist() == [9, 20, 27, 19, 28, 1]
-    with pytest.raises(tf.errors.InvalidArgumentError, match="outside the vocabulary"):
-        fn(tf.constant([1, 2], tf.int16), tf.constant("route 66"))
+    with pytest.raises(
+        ValueError,
+        match=r"transcript 'Route 66!' holds characters outside the vocabulary: \['6', '!'\] "
+        r"\(the vocabulary is .*, after lowercasing\)",
+    ):
+        fn(tf.constant([1, 2], tf.int16), tf.constant("Route 66!"))
     with pytest.raises(ValueError, match=r"audio must be mono.*got shape \(3, 2\)"):
         fn(tf.zeros([3, 2], tf.int16), tf.constant("one"))
     # TFDS's Audio feature gives int64 by default: 16-bit samples in a wider type; Python ints
@@ -347,6 +351,31 @@ def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
     np.testing.assert_allclose(
         fn(tf.constant([192], tf.uint8), tf.constant("a"))[0]["waveform"].numpy(), [0.5]
     )
+
+
+def test_unknown_characters_in_a_pipeline_name_the_characters_and_their_transcript():
+    fn = make_speech_examples()
+    texts = ["one", 'Route 66 "B"', "two"]
+    ds = tf.data.Dataset.from_tensor_slices((tf.zeros([3, 4000], tf.int16), texts)).map(fn)
+    message = r"""transcript 'Route 66 "B"' holds characters outside the vocabulary: \['6', '"'\]"""
+    with pytest.raises(tf.errors.InvalidArgumentError, match="6.* holds characters outside"):
+        list(ds)
+    # the model's fit checks its data first, and gives the message as a ValueError
+    m = ctc_speech(**TINY)
+    with pytest.raises(ValueError, match=message + r" \(the vocabulary is"):
+        m.fit(ds.batch(3), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"\['é', '\\n'\]"):
+        m.check_examples(
+            tf.data.Dataset.from_tensors((tf.zeros([4000], tf.int16), "é\n")).map(fn).batch(1)
+        )
+
+    def fails(x, y):
+        with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(y < 0), ["unrelated"])]):
+            return x, tf.identity(y)
+
+    other = tf.data.Dataset.from_tensors(({"length": [4000]}, [[1]])).map(fails)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unrelated"):
+        m.check_examples(other)  # other errors pass through as they are
 
 
 def test_augment_waveform():

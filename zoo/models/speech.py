@@ -33,6 +33,7 @@ vocabulary is id `i + 1`.
 
 import inspect
 import numbers
+import re
 
 import keras
 import numpy as np
@@ -409,7 +410,8 @@ class SpeechRecognizer(keras.Model):
             check: scan the training data first (lengths and labels only; a finite
                 `tf.data.Dataset` is iterated once) and raise a `ValueError` naming the first
                 utterance whose output frames cannot hold its label, instead of training to an
-                infinite loss.
+                infinite loss (or the first transcript `make_speech_examples` found characters
+                outside the vocabulary in).
         """
         if check:
             self.check_examples(x, y)
@@ -433,17 +435,23 @@ class SpeechRecognizer(keras.Model):
             if x.cardinality() == tf.data.INFINITE_CARDINALITY:
                 return
             index = 0
-            for element in x.as_numpy_iterator():
-                if not isinstance(element, tuple | list) or len(element) < 2:
-                    raise ValueError(
-                        "a training dataset must yield (x, y) or (x, y, sample_weight), got an "
-                        f"element of type {type(element).__name__}."
-                    )
-                xb, yb = element[0], element[1]
-                lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
-                labels = labels if labels.ndim == 2 else labels[None]
-                self._check_lengths(lengths, labels, offset=index, width=_width(xb))
-                index += len(lengths)
+            try:
+                for element in x.as_numpy_iterator():
+                    if not isinstance(element, tuple | list) or len(element) < 2:
+                        raise ValueError(
+                            "a training dataset must yield (x, y) or (x, y, sample_weight), got "
+                            f"an element of type {type(element).__name__}."
+                        )
+                    xb, yb = element[0], element[1]
+                    lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
+                    labels = labels if labels.ndim == 2 else labels[None]
+                    self._check_lengths(lengths, labels, offset=index, width=_width(xb))
+                    index += len(lengths)
+            except tf.errors.InvalidArgumentError as e:
+                message = _transcript_error(e.message)
+                if message is None:
+                    raise
+                raise ValueError(message) from None
             return
         if x is None or y is None:
             return
@@ -841,6 +849,44 @@ def _stack(arrays):
     return out
 
 
+_UNKNOWN = "holds characters outside the vocabulary"
+
+
+def _transcript_error(message):
+    """The message of `_check_transcript`'s assertion in a TensorFlow error's, or `None`."""
+    found = re.search(rf"assertion failed: \[(transcript .* {_UNKNOWN}: .*)\]", message)
+    if found is None:
+        return None
+    # TensorFlow escapes quotes, backslashes and control characters; \n and such stay as repr
+    # writes them
+    return re.sub(r"\\(['\"\\])", r"\1", found[1])
+
+
+def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
+    """`ids`, after checking that every character of `transcript` is in the vocabulary.
+
+    Eagerly a `ValueError`; in a `tf.data` map (a graph) an assertion with the same message,
+    which TensorFlow raises as `tf.errors.InvalidArgumentError` (`SpeechRecognizer.fit` turns
+    it back into the `ValueError`).
+    """
+    unknown = ids < 0
+    suffix = f" (the vocabulary is {vocabulary!r}{', after lowercasing' if lowercase else ''})."
+    if tf.executing_eagerly():
+        if bool(tf.reduce_any(unknown)):
+            bad = dict.fromkeys(chr(c) for c in chars[unknown].numpy())  # first-seen order
+            text = transcript.numpy().decode("utf-8", "replace")
+            raise ValueError(f"transcript {text!r} {_UNKNOWN}: {list(bad)!r}" + suffix)
+        return ids
+    bad = tf.strings.unicode_encode(tf.expand_dims(tf.unique(chars[unknown]).y, 1), "UTF-8")
+    message = tf.strings.join(
+        ["transcript '", transcript, f"' {_UNKNOWN}: ['",
+         tf.strings.reduce_join(bad, separator="', '"), "']" + suffix]
+    )  # fmt: skip
+    check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(unknown)), [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(ids)
+
+
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
@@ -848,7 +894,9 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     feature gives them by default) or float; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
     character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
-    with an error naming it. With `speakers` (a list of names), the map takes
+    with an error naming it and its transcript: a `ValueError` when the map is called eagerly,
+    a `tf.errors.InvalidArgumentError` from a `tf.data` pipeline (which `SpeechRecognizer.fit`
+    re-raises as the `ValueError`). With `speakers` (a list of names), the map takes
     `(audio, text, speaker)` and adds `x["speaker"]`: the speaker's index in `speakers`, or -1
     for a speaker not in it (the ids a `speaker_adversary` learns from). The map's
     `vocabulary` and `lowercase` attributes say how it spells the labels: a model trained on
@@ -893,14 +941,12 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
                 "mix multi-channel audio to mono first (e.g. tf.reduce_mean(audio, axis=-1))."
             )
         wave = waveform_to_float(audio)
+        text = transcript = tf.convert_to_tensor(text, tf.string)
         if lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
         chars = tf.strings.unicode_decode(text, "UTF-8")
         ids = table.lookup(chars)
-        tf.debugging.assert_positive(
-            ids,
-            message=f"a transcript holds a character outside the vocabulary {vocabulary!r}",
-        )
+        ids = _check_transcript(ids, chars, transcript, vocabulary, lowercase)
         x = {"waveform": wave, "length": tf.shape(wave)[0]}
         if speakers is not None:
             if speaker is None:
