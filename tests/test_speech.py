@@ -616,14 +616,18 @@ def test_check_examples_names_the_short_example():
     m = ctc_speech(**TINY)
     y = m.encode_texts(["ab", "hello world"])
     ok, short = 8000, 1000  # 1000 samples: 10 frames, 5 after the stride; "hello world" needs 12
-    with pytest.raises(ValueError, match=r"example 1 \(1000 samples\) has 5 output frames .* 7"):
+    with pytest.raises(
+        ValueError,
+        match=r"example 1 \(transcript 'hello world', 1000 samples = 0.12 s at 8000 Hz\) has 5 "
+        r"output frames .* 7",
+    ):
         m.check_examples({"length": np.array([ok, short])}, y)
     with pytest.raises(ValueError, match="example 1 .* frames short"):
         m.fit({"waveform": np.zeros((2, 8000), "float32"), "length": np.array([ok, short])}, y,
               epochs=1, verbose=0)  # fmt: skip
     lengths, labels = np.array([ok, ok, short]), m.encode_texts(["a", "b", "hello world"])
     ds = tf.data.Dataset.from_tensor_slices(({"length": lengths}, labels))
-    with pytest.raises(ValueError, match="example 2 "):
+    with pytest.raises(ValueError, match="example 2 \\(transcript 'hello world', 1000 samples"):
         m.check_examples(ds.batch(2))
     with pytest.raises(ValueError, match="example 0 has an empty transcript"):
         m.check_examples({"length": np.array([ok])}, np.zeros((1, 3), "int32"))

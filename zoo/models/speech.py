@@ -420,6 +420,9 @@ class SpeechRecognizer(keras.Model):
     def check_examples(self, x, y=None):
         """Raises `ValueError` for the first example whose frames are too few for its label.
 
+        The message names the example by its transcript and length (a shuffled, augmented
+        example's index finds nothing).
+
         CTC needs one frame per label character plus one blank between repeated characters
         ("ll" in "hello"). `x` is a `{"waveform", "length"}` dict with labels `y`, or a dataset
         of `(x, y)` batches or examples.
@@ -429,7 +432,7 @@ class SpeechRecognizer(keras.Model):
             >>> m.check_examples({"length": np.array([800])}, np.array([[1, 2, 2, 3]]))
             Traceback (most recent call last):
             ...
-            ValueError: example 0 (800 samples) has 4 output frames but its label of 4 ...
+            ValueError: example 0 (transcript 'abbc', 800 samples = 0.10 s at 8000 Hz) has 4 ...
         """
         if isinstance(x, tf.data.Dataset):
             if x.cardinality() == tf.data.INFINITE_CARDINALITY:
@@ -497,8 +500,11 @@ class SpeechRecognizer(keras.Model):
         short = np.flatnonzero(frames < needed)
         if short.size:
             i = short[0]
+            # The index of a shuffled, augmented example finds nothing: its transcript does.
+            text, seconds = self.decode_ids(labels[i]), lengths[i] / self.sample_rate
             raise ValueError(
-                f"example {offset + i} ({lengths[i]} samples) has {frames[i]} output frames but "
+                f"example {offset + i} (transcript {text!r}, {lengths[i]} samples = "
+                f"{seconds:.2f} s at {self.sample_rate} Hz) has {frames[i]} output frames but "
                 f"its label of {label_lengths[i]} characters needs {needed[i]} (one per "
                 f"character, plus a blank between each of its {repeats[i]} repeated pairs): "
                 f"{needed[i] - frames[i]} frames short. Lower time_stride, or drop the example."
