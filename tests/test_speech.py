@@ -747,6 +747,24 @@ def test_bad_transcription_inputs():
             m.check_examples(x, y)
 
 
+def test_transcribe_refuses_floats_beyond_full_scale():
+    # int16 values held as floats would reach the front end 90 dB too loud
+    m = ctc_speech(**TINY)
+    speech = np.random.default_rng(0).normal(size=4000) * 0.1
+    with pytest.raises(
+        ValueError,
+        match=r"waveforms\[1\] has float samples up to \|x\| = 16384, outside \[-1, 1\] .* "
+        r"int16 values held as floats\? Scale them by 1/32768 .* or pass the int16 array",
+    ):
+        m.transcribe([speech, np.concatenate([[16384.0], np.round(speech * 10000)])])
+    with pytest.raises(ValueError, match=r"waveforms\[0\] has .* \|x\| = 1.5, .* clip them"):
+        m.prepare_waveforms([np.concatenate([speech, [1.5]]).astype("float32")])
+    # full scale, a hair over it, and integer PCM at full scale pass
+    for wave in (speech / np.abs(speech).max(), speech / np.abs(speech).max() * 1.0005):
+        assert np.abs(m.prepare_waveforms([wave])[0]).max() <= 1.0005
+    assert m.prepare_waveforms([np.full(4000, -32768, "int16")])[0].min() == -1.0
+
+
 def test_a_model_without_spec_augment_builds_without_keras_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # "build() was called ... unbuilt state"

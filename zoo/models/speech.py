@@ -557,11 +557,16 @@ class SpeechRecognizer(keras.Model):
 
         Args:
             waveforms: a 1-D array (one utterance) or a list of them: int16 (or int32, uint8)
-                PCM, or floats in [-1, 1].
+                PCM, or floats in [-1, 1] (floats beyond it, such as int16 values held as
+                floats, are refused).
             sample_rate: their sample rate (default: the model's); others are resampled.
 
         Returns:
             A list of 1-D float32 arrays.
+
+        Raises:
+            ValueError: a waveform is not mono, shorter than one analysis window, holds NaN
+                or inf, or holds floats beyond [-1, 1].
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
         sample_rate = check_positive_int("sample_rate", sample_rate)
@@ -598,12 +603,25 @@ class SpeechRecognizer(keras.Model):
                     f"waveforms[{i}] has {a.size} samples, shorter than one analysis window "
                     f"({int(np.ceil(window))} samples at {sample_rate} Hz)."
                 )
+            floats = np.issubdtype(a.dtype, np.floating)
             try:
                 a = waveform_to_float(a)
             except TypeError as e:
                 raise TypeError(f"waveforms[{i}]: {e}") from None
             if not np.isfinite(a).all():
                 raise ValueError(f"waveforms[{i}] holds NaN or inf samples.")
+            peak = float(np.abs(a).max())
+            if floats and peak > _FULL_SCALE:
+                raise ValueError(
+                    f"waveforms[{i}] has float samples up to |x| = {peak:.6g}, outside [-1, 1] "
+                    "(floats are read with full scale at 1.0): "
+                    + (
+                        "int16 values held as floats? Scale them by 1/32768 (w / 32768) or "
+                        "pass the int16 array."
+                        if peak > 2.0
+                        else "clip them (np.clip(w, -1, 1)) or scale them by 1 / max |w|."
+                    )
+                )
             if sample_rate != self.sample_rate:
                 a = resample(a, sample_rate, self.sample_rate)
             out.append(a)
@@ -705,7 +723,7 @@ class SpeechRecognizer(keras.Model):
 
         Args:
             waveforms: a 1-D array (one utterance) or a list of them, any lengths: int16 (or
-                int32, uint8) PCM, or floats in [-1, 1].
+                int32, uint8) PCM, or floats in [-1, 1] (checked: `prepare_waveforms`).
             sample_rate: their sample rate (default: the model's); others are resampled.
             beam_width: `None` for greedy decoding, else a CTC prefix beam search this wide.
             lexicon: words the transcripts may use (beam search restricted to them; a beam of
@@ -813,6 +831,10 @@ class SpeechRecognizer(keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
+
+
+# Float samples a hair over full scale (float32 rounding, dither: 0.01 dB) are let through.
+_FULL_SCALE = 1.0 + 1e-3
 
 
 def _as_list(pair):
