@@ -734,8 +734,8 @@ def test_bad_transcription_inputs():
         m.transcribe([np.zeros(4000)], lexicon="one")
     with pytest.raises(TypeError, match="texts must be a list of strings, got one string 'one'"):
         m.encode_texts("one")
-    with pytest.raises(ValueError, match="int64 audio is read as 16-bit PCM"):
-        m.transcribe([np.full(4000, 40000, "int64")])
+    with pytest.raises(ValueError, match=r"waveforms\[1\]: int64 audio is read as 16-bit PCM"):
+        m.transcribe([np.zeros(4000, "int64"), np.full(4000, 40000, "int64")])
     with pytest.raises(TypeError, match=r"waveforms\[0\]: .*int32 tensor is ambiguous"):
         m.transcribe(tf.constant(np.full(4000, 300).tolist()))
     with pytest.raises(ValueError, match=r"ids must be in \[0, 28\] .* got 29"):
@@ -763,6 +763,27 @@ def test_transcribe_refuses_floats_beyond_full_scale():
     for wave in (speech / np.abs(speech).max(), speech / np.abs(speech).max() * 1.0005):
         assert np.abs(m.prepare_waveforms([wave])[0]).max() <= 1.0005
     assert m.prepare_waveforms([np.full(4000, -32768, "int16")])[0].min() == -1.0
+
+
+@pytest.mark.parametrize(
+    "waveforms, match",
+    [
+        (None, r"waveforms must be a 1-D array of samples .* got None"),
+        (
+            "x.wav",
+            r"waveforms must be .* got the path 'x.wav': read the file first .* `rnnzoo transcribe",
+        ),
+        (pathlib.Path("x.wav"), r"got the path 'x.wav'"),
+        (0.5, r"waveforms must be .* got the single number 0.5"),
+        (np.float32(2.0), r"got the single number 2.0"),
+        (["a.wav", "b.wav"], r"waveforms\[0\] must be a 1-D array of samples, got the path"),
+        ([np.zeros(4000), None], r"waveforms\[1\] must be a 1-D array of samples, got None"),
+        (tf.constant(["a"] * 400), r"waveforms must hold int16, .* got dtype string"),
+    ],
+)
+def test_transcribe_refuses_what_is_not_audio(waveforms, match):
+    with pytest.raises(TypeError, match=match):
+        ctc_speech(**TINY).transcribe(waveforms)
 
 
 def test_a_model_without_spec_augment_builds_without_keras_warnings():

@@ -33,6 +33,7 @@ vocabulary is id `i + 1`.
 
 import inspect
 import numbers
+import os
 import re
 
 import keras
@@ -565,11 +566,13 @@ class SpeechRecognizer(keras.Model):
             A list of 1-D float32 arrays.
 
         Raises:
+            TypeError: no audio samples (`None`, a file path, a number, text).
             ValueError: a waveform is not mono, shorter than one analysis window, holds NaN
                 or inf, or holds floats beyond [-1, 1].
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
         sample_rate = check_positive_int("sample_rate", sample_rate)
+        _check_samples("waveforms", waveforms, batch=True)
         if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 1:
             waveforms = [waveforms]
         elif (
@@ -592,6 +595,7 @@ class SpeechRecognizer(keras.Model):
                     waveform_to_float(w)  # refuses it: 16 or 32 bits cannot be told apart
                 except TypeError as e:
                     raise TypeError(f"waveforms[{i}]: {e}") from None
+            _check_samples(f"waveforms[{i}]", w)
             a = np.asarray(w)
             if a.ndim != 1:
                 raise ValueError(
@@ -606,8 +610,8 @@ class SpeechRecognizer(keras.Model):
             floats = np.issubdtype(a.dtype, np.floating)
             try:
                 a = waveform_to_float(a)
-            except TypeError as e:
-                raise TypeError(f"waveforms[{i}]: {e}") from None
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"waveforms[{i}]: {e}") from None
             if not np.isfinite(a).all():
                 raise ValueError(f"waveforms[{i}] holds NaN or inf samples.")
             peak = float(np.abs(a).max())
@@ -835,6 +839,37 @@ _DEFAULTS = {
 
 # Float samples a hair over full scale (float32 rounding, dither: 0.01 dB) are let through.
 _FULL_SCALE = 1.0 + 1e-3
+
+
+def _check_samples(name, value, batch=False):
+    """Refuses `value` as audio when it is no samples at all: None, a path, a number, text.
+
+    With `batch`, `value` is the `waveforms` argument (one utterance or a list of them).
+    """
+    what = "a 1-D array of samples" + (" (one utterance) or a list of them" if batch else "")
+    if value is None:
+        raise TypeError(f"{name} must be {what}, got None.")
+    if isinstance(value, str | bytes | os.PathLike):
+        raise TypeError(
+            f"{name} must be {what}, got the path {os.fsdecode(value)!r}: read the file "
+            "first (rate, samples = scipy.io.wavfile.read(path), then transcribe(samples, "
+            "sample_rate=rate)), or run `rnnzoo transcribe MODEL FILE...`."
+        )
+    if isinstance(value, numbers.Number) or (
+        isinstance(value, np.ndarray | np.generic | tf.Tensor) and value.ndim == 0
+    ):
+        array = isinstance(value, np.ndarray | np.generic | tf.Tensor)
+        number = np.asarray(value).item() if array else value
+        raise TypeError(f"{name} must be {what}, got the single number {number!r}.")
+    if isinstance(value, np.ndarray | tf.Tensor):
+        dtype = value.dtype
+        if not (
+            dtype.is_integer or dtype.is_floating if tf.is_tensor(value) else dtype.kind in "iuf"
+        ):
+            raise TypeError(
+                f"{name} must hold int16, int32, int64 (16-bit PCM), uint8 or float samples, "
+                f"got dtype {dtype.name}."
+            )
 
 
 def _as_list(pair):
