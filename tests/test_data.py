@@ -105,3 +105,39 @@ def test_audio_helpers_name_bad_arguments(call, match):
 
     with pytest.raises((ValueError, TypeError), match=match):
         call(audio)
+
+
+def _orders(pipeline, epochs):
+    """The order of the examples (their `y`) in each of `epochs` iterations of `pipeline`."""
+    return [np.concatenate([y.numpy() for _, y in pipeline]).tolist() for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("augment", [None, "seeded"])
+def test_epoch_k_of_a_pipeline_started_at_k_is_epoch_k_of_one_run_from_0(augment):
+    def noisy(x, y, seed):  # a seeded augmentation: its draws belong to the epoch too
+        return x + tf.random.stateless_uniform(tf.shape(x), seed), y
+
+    ds = tf.data.Dataset.from_tensor_slices((np.zeros((40, 1), "float32"), np.arange(40)))
+    fn = noisy if augment else None
+
+    def epochs(n, **kwargs):
+        pipeline = batches(ds, 8, shuffle=True, seed=5, buffer_size=16, augment=fn, **kwargs)
+        return [[(x.numpy(), y.numpy()) for x, y in pipeline] for _ in range(n)]
+
+    uninterrupted = epochs(4)
+    orders = [np.concatenate([y for _, y in epoch]).tolist() for epoch in uninterrupted]
+    assert len({tuple(order) for order in orders}) == 4  # a new order every epoch
+    for k in (1, 3):  # a new process resuming at epoch k (a new pipeline) sees epoch k's order
+        resumed = epochs(4 - k, first_epoch=k)
+        for got, want in zip(resumed, uninterrupted[k:], strict=True):
+            for (xa, ya), (xb, yb) in zip(got, want, strict=True):
+                np.testing.assert_array_equal(ya, yb)
+                np.testing.assert_array_equal(xa, xb)
+    pipeline = batches(ds, 8, shuffle=True, seed=5, buffer_size=16, augment=fn)
+    pipeline.epoch.assign(2)  # what zoo.training sets at each epoch's start
+    assert _orders(pipeline, 1) == orders[2:3]
+    # another seed, another order
+    assert _orders(batches(ds, 8, shuffle=True, seed=6, buffer_size=16), 1) != orders[:1]
+    with pytest.raises(ValueError, match="first_epoch must be an int >= 0, got -1"):
+        batches(ds, 8, shuffle=True, seed=5, first_epoch=-1)
+    assert int(batches(ds, 8, shuffle=True, seed=5).cardinality()) == 5  # Keras counts steps

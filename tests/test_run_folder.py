@@ -2,10 +2,11 @@
 
 import json
 
+import keras
 import pytest
 
 import zoo
-from zoo import run_folder
+from zoo import run_folder, training
 from zoo.recipe import RecipeError
 
 
@@ -65,3 +66,34 @@ def test_logged_epochs_number_the_history_rows(tmp_path):
     assert epochs == [1, 2, 3]
     assert history["loss"] == [1.0, 0.4, 0.3]
     assert run_folder.full_history(tmp_path / "missing.csv", {})[1] == []
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Interrupts a run at the end of epoch `epoch` (Ctrl-C)."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_run_trains_as_an_uninterrupted_one(tfds_data_dir, tmp_path):
+    from recipes.adding_gru import RECIPE
+
+    def run(out, **kwargs):
+        settings = dict(epochs=3, batch_size=64, data_dir=tfds_data_dir, verbose=0)
+        overrides = {"dataset": "adding_problem/t50", "units": 4}
+        return training.run(RECIPE, output=out, overrides=overrides, **settings, **kwargs)
+
+    whole = run(tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "resumed", callbacks=[_StopAfter(0)])
+    resumed = run(tmp_path / "resumed")  # a new pipeline starts at epoch 1: epoch 1's order
+    history = [
+        json.loads((tmp_path / r / "history.json").read_text()) for r in ("whole", "resumed")
+    ]
+    assert history[1]["loss"] == pytest.approx(history[0]["loss"], rel=1e-6)
+    assert resumed["test_loss"] == pytest.approx(whole["test_loss"], rel=1e-6)

@@ -356,6 +356,10 @@ def fit_model(
             model, train_batches, validation_batches, epochs - initial_epoch, callbacks
         )
     else:
+        epoch = getattr(train_batches, "epoch", None)  # `zoo.data.batches`'s seeded shuffle
+        if epoch is not None:  # epoch e draws e's order, also when resumed in a new process
+            at_epoch = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, _: epoch.assign(e))
+            callbacks = [at_epoch, *callbacks]
         with quiet_end_of_data():
             history = model.fit(
                 train_batches,

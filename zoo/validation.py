@@ -72,6 +72,20 @@ def check_positive_int(name, value, allow_none=False):
     return int(value)
 
 
+def check_nonnegative_int(name, value):
+    """Raises unless `value` is an int >= 0 (bools are not ints here).
+
+    Example:
+        >>> check_nonnegative_int("first_epoch", 0)
+        0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int >= 0, got {value!r} ({type(value).__name__}).")
+    if value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
+    return int(value)
+
+
 def check_fraction(name, value, allow_zero=True):
     """Raises unless `0 <= value < 1` (dropout rates and the like), or `0 < value < 1`.
 
