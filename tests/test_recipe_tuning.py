@@ -351,6 +351,21 @@ def test_search_where_every_trial_failed_has_no_best(trials, error, tfds_data_di
     assert not (out / "best_hyperparameters.json").exists()
 
 
+@pytest.mark.parametrize("mark", ["config.json", "metrics.json", "backup"])
+def test_tune_refuses_a_folder_of_rnnzoo_run(mark, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "backup").mkdir() if mark == "backup" else (out / mark).write_text("{}")
+    for overwrite in ([], ["--overwrite"]):
+        assert cli.main(["tune", "adding_gru", "--output", str(out), *overwrite]) == 2
+        assert capsys.readouterr().err == (
+            f"rnnzoo tune: error: --output {out} holds a training run of rnnzoo run ({mark}), "
+            "not a hyperparameter search; rnnzoo tune does not write into it (not with "
+            "--overwrite either: the two would mix); choose another --output.\n"
+        )
+    assert sorted(p.name for p in out.iterdir()) == [mark]
+
+
 def test_best_trial_is_a_completed_one_with_a_finite_score():
     import keras_tuner
 

@@ -97,3 +97,17 @@ def test_a_resumed_run_trains_as_an_uninterrupted_one(tfds_data_dir, tmp_path):
     ]
     assert history[1]["loss"] == pytest.approx(history[0]["loss"], rel=1e-6)
     assert resumed["test_loss"] == pytest.approx(whole["test_loss"], rel=1e-6)
+
+
+@pytest.mark.parametrize("mark", ["tuning.json", "search/oracle.json"])
+def test_run_refuses_a_folder_of_rnnzoo_tune(mark, tmp_path):
+    (tmp_path / mark).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / mark).write_text("{}")
+    for overwrite in (False, True):
+        with pytest.raises(RecipeError) as e:
+            run_folder.output_state(tmp_path, overwrite=overwrite)
+        assert str(e.value) == (
+            f"--output {tmp_path} holds a hyperparameter search of rnnzoo tune ({mark}), not a "
+            "training run; rnnzoo run does not write into it (not with --overwrite either: the "
+            "two would mix); choose another --output."
+        )

@@ -351,7 +351,8 @@ def tune(
         `None` for the first three.
 
     Raises:
-        RecipeError: `output` holds another search (one with another seed included), `overrides`
+        RecipeError: `output` holds another search (one with another seed included) or a run
+            of `rnnzoo run` (`--overwrite` or not), `overrides`
             sets `seed` or another `epochs`, no trial completed with a finite objective (then no
             `best_hyperparameters.json` is written), or a worker's chief failed or went away.
 
@@ -405,6 +406,7 @@ def tune(
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another.")
+    run_folder.refuse_other_command(out, "tune")
     lost_chief = ()  # the errors meaning that the chief failed or went away (a worker's)
     with tuning.tuner_env(tuner_id, host, port):
         if role == "worker":

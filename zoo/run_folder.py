@@ -117,10 +117,43 @@ RUN_OUTPUTS = (
 RESUME_MAY_DIFFER = ("command", "versions", "started", "data_dir", "manual_dir", "plot")
 
 
+# What marks a folder as `rnnzoo run`'s or as `rnnzoo tune`'s (neither writes into the other's).
+FOLDER_MARKS = {
+    "run": ("config.json", "metrics.json", "backup"),
+    "tune": ("tuning.json", "search/oracle.json"),
+}
+_FOLDER_HOLDS = {"run": "a training run", "tune": "a hyperparameter search"}
+
+
+def refuse_other_command(out, command):
+    """Raises `RecipeError` when `out` holds the other command's output (`run` or `tune`).
+
+    `--overwrite` replaces only its own command's files, so it is refused too: the two
+    commands' files would mix in one folder. (`rnnzoo tune --retrain-best` trains into its
+    `best/` subfolder, a run folder of its own.)
+
+    Example:
+        >>> refuse_other_command(pathlib.Path("no/such/folder"), "run")
+    """
+    other = "tune" if command == "run" else "run"
+    found = [name for name in FOLDER_MARKS[other] if (out / name).exists()]
+    if found:
+        raise RecipeError(
+            f"--output {out} holds {_FOLDER_HOLDS[other]} of rnnzoo {other} "
+            f"({', '.join(found)}), not {_FOLDER_HOLDS[command]}; rnnzoo {command} does not "
+            "write into it (not with --overwrite either: the two would mix); choose another "
+            "--output."
+        )
+
+
 def output_state(out, overwrite):
-    """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run."""
+    """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run.
+
+    A folder of `rnnzoo tune`'s is refused, `--overwrite` or not.
+    """
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
+    refuse_other_command(out, "run")
     # metrics.json is the last file a run writes: without it a run is not finished.
     finished = [n for n in ("metrics.json",) if (out / n).exists()]
     if overwrite and (finished or (out / "backup").exists()):
