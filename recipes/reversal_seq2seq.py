@@ -13,6 +13,16 @@ from zoo.training import Recipe, main
 LETTERS = "abcdefghij"
 
 
+def callbacks(model, validation_batches):
+    """Checks the targets fit the model's `max_target_length` before training; adds nothing.
+
+    A longer target (`--set dataset=sequence_reversal/l30` without `--set max_target_length=30`)
+    would train but never be decoded whole, capping exact match: the run stops before training.
+    """
+    model.check_target_lengths(validation_batches)
+    return []
+
+
 RECIPE = Recipe(
     name="reversal_seq2seq",
     model="seq2seq",
@@ -29,6 +39,7 @@ RECIPE = Recipe(
     ),
     description="sequence reversal, attention encoder-decoder: exact match by greedy decoding",
     preprocess=make_seq2seq_examples(LETTERS, LETTERS),
+    callbacks=callbacks,
     epochs=5,
     batch_size=64,
     monitor="val_loss",

@@ -83,3 +83,21 @@ def test_recipe_end_to_end_on_a_tiny_setting(splits, tfds_data_dir, tmp_path):
     assert saved["test_exact_match"] == metrics["test_exact_match"]
     assert (tmp_path / "run" / "attention.png").stat().st_size > 0
     assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_recipe_refuses_answers_longer_than_max_target_length_before_training(
+    tfds_data_dir, tmp_path
+):
+    # d5's sums have up to 6 digits; the recipe's model decodes at most 4 unless told more.
+    tfds.builder("tiny_digit_addition/d5", data_dir=str(tfds_data_dir)).download_and_prepare()
+    with pytest.raises(ValueError, match=r"more than max_target_length=4.*max_target_length=[56]"):
+        run(
+            RECIPE,
+            epochs=1,
+            batch_size=32,
+            output=tmp_path / "run",
+            data_dir=str(tfds_data_dir),
+            overrides={"dataset": "tiny_digit_addition/d5", "units": 4},
+            verbose=0,
+        )
+    assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training

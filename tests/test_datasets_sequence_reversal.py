@@ -69,3 +69,21 @@ def test_recipe_end_to_end_on_a_tiny_setting(prepared, tmp_path):
     )
     assert metrics["test_examples"] == 16 and 0.0 <= metrics["test_exact_match"] <= 1.0
     assert (tmp_path / "attention.png").exists()
+
+
+def test_recipe_refuses_targets_longer_than_max_target_length_before_training(
+    tfds_data_dir, tmp_path
+):
+    # l30's strings have up to 30 letters; the recipe's model decodes at most 10 unless told more.
+    tfds.builder("tiny_sequence_reversal/l30", data_dir=str(tfds_data_dir)).download_and_prepare()
+    with pytest.raises(ValueError, match=r"more than max_target_length=10"):
+        run(
+            RECIPE,
+            epochs=1,
+            batch_size=32,
+            output=tmp_path / "run",
+            data_dir=str(tfds_data_dir),
+            overrides={"dataset": "tiny_sequence_reversal/l30", "units": 4},
+            verbose=0,
+        )
+    assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training

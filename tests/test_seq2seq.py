@@ -286,3 +286,17 @@ def test_bad_ids_and_targets_are_named():
         model.translate_ids(np.array([[3, 99]]))
     with pytest.raises(TypeError, match="targets must be a list of strings, got '12'"):
         model.encode_targets("12")
+
+
+def test_targets_longer_than_the_decoding_limit_are_refused_not_scored():
+    model = _model(max_target_length=3)
+    fn = make_seq2seq_examples(SRC, TGT)
+    ds = tf.data.Dataset.from_tensor_slices((SOURCES, TARGETS)).map(fn).padded_batch(2)
+    with pytest.raises(ValueError, match="target of 4 tokens, more than max_target_length=3"):
+        model.check_target_lengths(ds)
+    with pytest.raises(ValueError, match="target of 4 tokens, more than max_target_length=3"):
+        model.exact_match(ds)
+    with pytest.raises(ValueError, match="target of 2 tokens, more than max_length=1"):
+        model.exact_match(ds, max_length=1)
+    _model(max_target_length=4).check_target_lengths(ds)
+    assert model.exact_match(ds.take(1))["examples"] == 2

@@ -418,6 +418,48 @@ class Seq2Seq(keras.Model):
             out.append(scores[i, :n_t, :n_s])
         return out
 
+    @staticmethod
+    def _longest_target(target_out):
+        """The most tokens (the end token not counted) of a row of `target_out` ids."""
+        target_out = np.asarray(target_out)
+        lengths = np.count_nonzero((target_out != PAD) & (target_out != END), axis=-1)
+        return int(lengths.max(initial=0))
+
+    @staticmethod
+    def _check_longest(longest, limit, name):
+        if longest > limit:
+            raise ValueError(
+                f"the data holds a target of {longest} tokens, more than {name}={limit}: "
+                f"decoding stops after {limit} tokens, so that target could never be produced. "
+                f"Build the model with max_target_length={longest} or more (a recipe: "
+                f"--set max_target_length={longest})."
+            )
+
+    def check_target_lengths(self, dataset):
+        """Raises `ValueError` unless every target in `dataset` fits `max_target_length`.
+
+        Call it before training on data whose targets the model's `max_target_length` may not
+        cover: a longer target trains under teacher forcing but is never produced by decoding.
+
+        Args:
+            dataset: batches of `(inputs, target_out)` id tensors (as `make_seq2seq_examples`
+                and `zoo.data.batches` make them).
+
+        Example:
+            >>> import tensorflow as tf
+            >>> m = seq2seq("0123456789+", "0123456789", units=4, max_target_length=3)
+            >>> fn = make_seq2seq_examples("0123456789+", "0123456789")
+            >>> ds = tf.data.Dataset.from_tensor_slices((["99+1"], ["100"])).map(fn).batch(1)
+            >>> m.check_target_lengths(ds)
+            >>> ds = tf.data.Dataset.from_tensor_slices((["999+1"], ["1000"])).map(fn).batch(1)
+            >>> m.check_target_lengths(ds)
+            Traceback (most recent call last):
+            ...
+            ValueError: the data holds a target of 4 tokens, more than max_target_length=3: ...
+        """
+        longest = max((self._longest_target(y) for _, y in dataset), default=0)
+        self._check_longest(longest, self.max_target_length, "max_target_length")
+
     def exact_match(self, dataset, max_length=None):
         """The share of examples whose greedy translation equals the target exactly.
 
@@ -439,8 +481,12 @@ class Seq2Seq(keras.Model):
             >>> m.exact_match(ds)["examples"]
             1
         """
+        limit = self.max_target_length if max_length is None else max_length
+        name = "max_target_length" if max_length is None else "max_length"
         right = total = 0
         for x, y in dataset:
+            # A reference longer than the decoding limit could never match: refuse to score it.
+            self._check_longest(self._longest_target(y), limit, name)
             hyps = self.translate_ids(np.asarray(x["source"]), max_length)
             for hyp, ref in zip(hyps, np.asarray(y), strict=True):
                 ref = [int(t) for t in ref if t not in (PAD, END)]
