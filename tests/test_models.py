@@ -356,6 +356,42 @@ def test_text_model(tmp_path):
     assert vocab == model.get_layer("vectorizer").get_vocabulary() and "great" in vocab
 
 
+def test_a_vectorizer_sizes_the_embedding_by_its_max_tokens():
+    # Not adapted yet: its vocabulary_size() is 2, but adapting fills it up to max_tokens.
+    vectorizer = keras.layers.TextVectorization(max_tokens=30)
+    model = zoo.models.lstm(vectorizer=vectorizer, task="binary", units=2, seed=0)
+    assert model.get_layer("embedding").input_dim == 30
+    zoo.models.adapt_text(model, TEXTS)
+    model.run_eagerly = True
+    assert model.predict(["great acting and a great plot"], verbose=0).shape == (1, 1)
+    # Without max_tokens, an adapted vectorizer's vocabulary sizes it.
+    adapted = keras.layers.TextVectorization()
+    adapted.adapt(TEXTS)
+    model = zoo.models.gru(vectorizer=adapted, task="binary", units=2)
+    assert model.get_layer("embedding").input_dim == adapted.vocabulary_size() == 9
+
+
+def test_a_vectorizer_with_more_ids_than_vocab_size_is_refused():
+    with pytest.raises(ValueError, match=r"vocab_size=10 is smaller than the vectorizer's max_t"):
+        zoo.models.lstm(
+            vectorizer=keras.layers.TextVectorization(max_tokens=30), vocab_size=10, task="binary"
+        )
+    adapted = keras.layers.TextVectorization()
+    adapted.adapt(TEXTS)
+    with pytest.raises(ValueError, match=r"vocab_size=5 .* vocabulary of 9 tokens .* >= 9"):
+        zoo.models.lstm(vectorizer=adapted, vocab_size=5, task="binary")
+    with pytest.raises(ValueError, match=r"max_tokens=None and no vocabulary yet.*vocab_size="):
+        zoo.models.lstm(vectorizer=keras.layers.TextVectorization(), task="binary")
+    with pytest.raises(TypeError, match=r"vectorizer must be a keras.layers.TextVectorization"):
+        zoo.models.lstm(vectorizer="words", vocab_size=10, task="binary")
+    # Given vocab_size with max_tokens=None, adapting past it is caught before any predict.
+    model = zoo.models.lstm(
+        vectorizer=keras.layers.TextVectorization(), vocab_size=5, task="binary"
+    )
+    with pytest.raises(ValueError, match=r"vocabulary of 9 tokens .* embeds only 5 ids"):
+        zoo.models.adapt_text(model, TEXTS)
+
+
 # --- raw audio: the LogMel front end inside the model ------------------------------------------
 
 

@@ -292,6 +292,47 @@ def _inputs(
     return inputs, x
 
 
+def _vectorizer_vocab_size(vectorizer, vocab_size):
+    """The embedding rows for the ids of `vectorizer`: `vocab_size`, checked, or its own size.
+
+    Every id the vectorizer can give needs a row: ids run below its `max_tokens` (however it is
+    adapted later), or below its vocabulary's size when it has no `max_tokens`. Too few rows
+    only show at predict time, as an index out of range.
+
+    Example:
+        >>> v = keras.layers.TextVectorization(max_tokens=100)
+        >>> _vectorizer_vocab_size(v, None), _vectorizer_vocab_size(v, 120)
+        (100, 120)
+    """
+    if not isinstance(vectorizer, keras.layers.TextVectorization):
+        raise TypeError(f"vectorizer must be a keras.layers.TextVectorization, got {vectorizer!r}.")
+    max_tokens = vectorizer.get_config().get("max_tokens")
+    size = vectorizer.vocabulary_size()
+    adapted = size > 2  # an empty vectorizer still counts the padding and [UNK]
+    needed = max_tokens if max_tokens is not None else size if adapted else None
+    if vocab_size is None:
+        if needed is None:
+            raise ValueError(
+                "vectorizer has max_tokens=None and no vocabulary yet, so the embedding's size "
+                "is unknown: give vocab_size=... (at least the size of the vocabulary it will "
+                "be adapted to), or build the vectorizer with max_tokens=... or adapt it first."
+            )
+        return needed
+    vocab_size = check_positive_int("vocab_size", vocab_size)
+    if needed is not None and vocab_size < needed:
+        what = (
+            f"max_tokens={max_tokens}"
+            if max_tokens is not None
+            else f"vocabulary of {size} tokens (max_tokens=None)"
+        )
+        raise ValueError(
+            f"vocab_size={vocab_size} is smaller than the vectorizer's {what}: ids up to "
+            f"{needed - 1} would have no embedding row. Give vocab_size >= {needed}, or leave "
+            "it out (it defaults to the vectorizer's size)."
+        )
+    return vocab_size
+
+
 def seeded(seed, k):
     """The `k`-th seed derived from `seed` (`None` stays `None`: unseeded draws).
 
@@ -407,8 +448,8 @@ def build_rnn(
             )
         input_shape = check_waveform_shape(input_shape, sample_rate)
     elif text or vocab_size is not None:
-        if vocab_size is None and vectorizer is not None:
-            vocab_size = vectorizer.vocabulary_size()
+        if vectorizer is not None:
+            vocab_size = _vectorizer_vocab_size(vectorizer, vocab_size)
         if vocab_size is None:
             raise ValueError("text=True needs vocab_size (the vectorizer's max_tokens), got None.")
         vocab_size = check_positive_int("vocab_size", vocab_size)
@@ -643,3 +684,13 @@ def adapt_text(model, texts, batch_size=256):
             f"model {model.name!r} has no TextVectorization layer: build it with text=True."
         )
     layers[0].adapt(texts, batch_size=batch_size)
+    size = layers[0].vocabulary_size()
+    rows = [la.input_dim for la in model.layers if isinstance(la, keras.layers.Embedding)]
+    if rows and size > rows[0]:
+        # Only a vectorizer without max_tokens grows past the embedding it was built with.
+        raise ValueError(
+            f"adapting gave a vocabulary of {size} tokens but model {model.name!r} embeds only "
+            f"{rows[0]} ids (its vocab_size): ids from {rows[0]} up would be out of range. "
+            f"Build the model with vocab_size >= {size}, or give the vectorizer max_tokens="
+            f"{rows[0]}."
+        )
