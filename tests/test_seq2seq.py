@@ -300,3 +300,14 @@ def test_targets_longer_than_the_decoding_limit_are_refused_not_scored():
         model.exact_match(ds, max_length=1)
     _model(max_target_length=4).check_target_lengths(ds)
     assert model.exact_match(ds.take(1))["examples"] == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(bidirectional_encoder=True, attention="luong"), dict(attention="bahdanau")],
+)
+def test_a_seed_fixes_every_weight(kwargs):
+    # The bridge and memory layers and AdditiveAttention's scale are seeded like the rest.
+    a, b = _model(**kwargs), _model(**kwargs)
+    for w, x, y in zip(a.weights, a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y, err_msg=w.path)

@@ -156,17 +156,23 @@ class Seq2Seq(keras.Model):
                 x, states = outs[0], outs[1:]
                 half = len(states) // 2
                 states = [
-                    keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}_{j}")(
-                        keras.layers.Concatenate()([states[j], states[j + half]])
-                    )
+                    keras.layers.Dense(
+                        units, activation="tanh", name=f"bridge_{i}_{j}",
+                        kernel_initializer=keras.initializers.GlorotUniform(
+                            seed=seeded(seed, 600 + 10 * i + j)
+                        ),
+                    )(keras.layers.Concatenate()([states[j], states[j + half]]))
                     for j in range(half)
-                ]
+                ]  # fmt: skip
             else:
                 x, *states = rnn(x)
             encoder_states.append(states)
         memory = x
         if a["bidirectional_encoder"] and a["attention"]:
-            memory = keras.layers.Dense(units, use_bias=False, name="memory")(memory)
+            memory = keras.layers.Dense(
+                units, use_bias=False, name="memory",
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 800)),
+            )(memory)  # fmt: skip
         y = keras.layers.Embedding(
             tgt_vocab.size, a["embedding_dim"], mask_zero=True,
             embeddings_initializer=uniform, name="target_embedding",
@@ -182,6 +188,10 @@ class Seq2Seq(keras.Model):
                 else keras.layers.Attention(name="attention")
             )
             context = attend([y, memory])
+            if a["attention"] == "bahdanau" and seed is not None:
+                # AdditiveAttention takes no initializer for its scale: draw it seeded here.
+                init = keras.initializers.GlorotUniform(seed=seeded(seed, 950))
+                attend.scale.assign(init(attend.scale.shape, attend.scale.dtype))
             y = keras.layers.Concatenate(name="attention_concat")([y, context])
             y = keras.layers.Dense(
                 units, activation="tanh", name="attention_hidden",
