@@ -311,3 +311,15 @@ def test_a_seed_fixes_every_weight(kwargs):
     a, b = _model(**kwargs), _model(**kwargs)
     for w, x, y in zip(a.weights, a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y, err_msg=w.path)
+
+
+def test_a_literal_special_token_in_text_is_unknown_in_python_and_tf_data():
+    words = ["a", "b"]
+    model = zoo.models.seq2seq(["x"], words, split="whitespace", units=4, seed=0)
+    fn = make_seq2seq_examples(["x"], words, split="whitespace")
+    for text in ["a [END] b", "[START] a", "[UNK] b"]:
+        x, y = fn(tf.constant("x"), tf.constant(text))
+        t_in, t_out = model.encode_targets([text])
+        assert y.numpy().tolist() == t_out[0].tolist(), text
+        assert x["target_in"].numpy().tolist() == t_in[0].tolist(), text
+        assert 1 in t_out[0] and START not in t_out[0, :-1] and END not in t_out[0, :-1]

@@ -133,9 +133,22 @@ class Vocabulary:
         return ("" if self.split == "char" else " ").join(words)
 
     def lookup(self):
-        """A `keras.layers.StringLookup` giving the same ids as `encode`, for tf.data."""
+        """A `keras.layers.StringLookup` giving the same ids as `encode`, for tf.data.
+
+        Text never yields a special token's id: a literal `"[END]"` word is unknown (id 1), as
+        in `encode`.
+
+        Example:
+            >>> import tensorflow as tf
+            >>> v = Vocabulary(["a"], specials=("[START]", "[END]"), split="whitespace")
+            >>> v.lookup()(v.tf_split(tf.constant("a [END]"))).numpy().tolist(), v.encode("a [END]")
+            ([4, 1], [4, 1])
+        """
+        # The specials' ids are held by placeholders no token of split text can equal (a token
+        # holds no whitespace, and a character is one character long).
+        placeholders = [f" {t} " for t in self.specials]
         return keras.layers.StringLookup(
-            vocabulary=[*self.specials, *self.tokens], mask_token="", num_oov_indices=1
+            vocabulary=[*placeholders, *self.tokens], mask_token="", num_oov_indices=1
         )
 
     def tf_split(self, text):
