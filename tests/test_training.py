@@ -307,6 +307,35 @@ def test_the_epoch_is_logged_before_the_backup_records_it(tfds_data_dir, tmp_pat
     assert seen.index("CSVLogger") < seen.index("BackupAndRestore")
 
 
+def test_overwrite_keeps_the_run_it_replaces_until_the_new_one_finished(
+    tfds_data_dir, tmp_path, monkeypatch
+):
+    out = tmp_path / "run"
+    _tiny_run(ADDING, out, tfds_data_dir, epochs=1)
+    old = {name: (out / name).read_bytes() for name in ("metrics.json", "model.keras")}
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("out of memory")  # training fails after --overwrite
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "fit_model", crash)
+        with pytest.raises(RuntimeError, match="out of memory"):
+            _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
+    previous = out / "previous"
+    assert {n: (previous / n).read_bytes() for n in old} == old  # the old run, whole
+    assert (previous / "config.json").exists() and (previous / "tensorboard").is_dir()
+    assert not (out / "metrics.json").exists()
+    # overwriting the failed replacement keeps the finished run, not the failed one's leftovers
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "fit_model", crash)
+        with pytest.raises(RuntimeError):
+            _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
+    assert {n: (previous / n).read_bytes() for n in old} == old
+    # a replacement that finishes drops it
+    _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
+    assert not previous.exists() and (out / "metrics.json").exists()
+
+
 def test_overwrite_removes_the_plot_of_the_run_it_replaces(tfds_data_dir, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
@@ -314,7 +343,7 @@ def test_overwrite_removes_the_plot_of_the_run_it_replaces(tfds_data_dir, tmp_pa
     (out / "config.json").write_text(json.dumps({"plot": "free_run.png"}))
     (out / "free_run.png").write_bytes(b"old")
     _tiny_run(ADDING, out, tfds_data_dir, epochs=1, overwrite=True)
-    assert not (out / "free_run.png").exists()
+    assert not (out / "free_run.png").exists() and not (out / "previous").exists()
     assert json.loads((out / "config.json").read_text())["plot"] == "gradient_through_time.png"
 
 

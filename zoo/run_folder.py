@@ -12,6 +12,7 @@ import json
 import math
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 
@@ -219,6 +220,45 @@ def full_history(csv_path, fallback):
     keys = [k for k in rows[0] if k != "epoch"] if rows else []
     epochs = sorted(by_epoch)
     return {k: [float(by_epoch[e][k]) for e in epochs] for k in keys}, [e + 1 for e in epochs]
+
+
+# Where `--overwrite` keeps the run it replaces until the new one has finished.
+PREVIOUS = "previous"
+
+
+def set_aside(out, names):
+    """Moves the files and folders `names` of the run in `out` into `out/previous/`.
+
+    `--overwrite` calls it: the replaced run is deleted only once the new one has finished
+    (`drop_previous`), so a new run that fails (a bad `--set`, a crash) loses nothing. When
+    `previous/` exists already it holds the last finished run, and `out`'s own files are those of
+    a replacement that never finished: they are deleted instead.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (out / "metrics.json").write_text("{}")
+        >>> set_aside(out, ["metrics.json", "model.keras"])
+        >>> sorted(p.name for p in (out / PREVIOUS).iterdir()), (out / "metrics.json").exists()
+        (['metrics.json'], False)
+    """
+    previous = out / PREVIOUS
+    keep = not previous.exists()
+    if keep:
+        previous.mkdir()
+    for name in names:
+        path = out / name
+        if keep and path.exists():
+            path.rename(previous / name)
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def drop_previous(out):
+    """Deletes the run `--overwrite` set aside (`set_aside`), once its replacement finished."""
+    shutil.rmtree(out / PREVIOUS, ignore_errors=True)
 
 
 def stored_plots(out):

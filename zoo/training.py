@@ -535,12 +535,15 @@ def run(
 
     mode = monitor_mode(recipe.monitor)
     best_path = out / "best.weights.h5"
-    if state == "overwrite":
+    if state == "overwrite":  # the replaced run is kept in previous/ until this one finishes
         shutil.rmtree(out / "backup", ignore_errors=True)
-        shutil.rmtree(out / "tensorboard", ignore_errors=True)
         plots_written = run_folder.stored_plots(out) | {recipe.plot_name}
-        for name in (*run_folder.RUN_OUTPUTS, *plots_written):
-            (out / name).unlink(missing_ok=True)
+        names = (*run_folder.RUN_OUTPUTS, *plots_written, "config.json", "tensorboard")
+        run_folder.set_aside(out, names)
+        print(
+            f"--overwrite: the run in {out} is kept in {out / run_folder.PREVIOUS}/ until this "
+            "one finishes (a failed run loses nothing; the same command resumes it)."
+        )
     elif state == "fresh":  # not the resumption of an interrupted run: its leftovers go
         shutil.rmtree(out / "tensorboard", ignore_errors=True)
         for stale in (out / "history.csv", best_path):
@@ -615,6 +618,7 @@ def run(
         run_folder.write_json(out / "history.json", history)
         run_folder.write_json(out / "metrics.json", metrics)
     written += [out / "history.json", out / "metrics.json"]
+    run_folder.drop_previous(out)  # the run --overwrite replaced, kept until now
     if (out / "tensorboard").exists():
         written.append(out / "tensorboard")
     print(f"\n{recipe.name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
