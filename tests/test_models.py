@@ -513,6 +513,21 @@ def test_tbptt_predict_joins_the_windows_of_a_fixed_length_model():
     np.testing.assert_allclose(windowed, plain.predict(x, verbose=0), atol=1e-6)
 
 
+def test_export_of_a_stateful_model_serves_each_request_from_a_zero_state(tmp_path):
+    model = _stateful("sequence_regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(2, 4, 1)).astype("float32")
+    model(x)  # a state mid-series: the export must not start from it
+    path = os.fspath(tmp_path / "export")
+    model.export(path, verbose=False)
+    reloaded = tf.saved_model.load(path)
+    first, again = reloaded.serve(x).numpy(), reloaded.serve(x).numpy()
+    np.testing.assert_allclose(first, again, atol=1e-6)  # no state carried between requests
+    np.testing.assert_allclose(first, zoo.tbptt.predict(model, x, window=4), atol=1e-6)
+    assert reloaded.serve(x[:1]).shape == (1, 4, 1)  # and any batch size
+    # The model itself keeps its stateful layers and batch.
+    assert model.input_shape == (2, None, 1) and model.get_layer("gru_0").stateful
+
+
 def test_numpy_ints_build_like_ints():
     i = np.int64
     model = zoo.models.lstm(

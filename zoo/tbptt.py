@@ -25,6 +25,48 @@ def reset_states(model):
         layer.reset_states()
 
 
+def stateless_copy(model):
+    """A copy of the stateful `model`, with its weights, that starts every call from a zero state.
+
+    The copy takes any batch size and sees each call's sequences whole, as `predict` here does
+    with a fresh series: `model.export(path)` of a stateful zoo model serves this copy, so that
+    one request's state never leaks into the next. The copy is not compiled.
+
+    Args:
+        model: a functional model (any model: layers that carry no state are copied as they are).
+
+    Returns:
+        A new `keras.Model`.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.lstm(input_shape=(None, 1), task="sequence_regression",
+        ...                     units=4, stateful=True, batch_size=2)
+        >>> copy = stateless_copy(m)
+        >>> copy.input_shape, copy(np.zeros((5, 3, 1), "float32")).shape
+        ((None, None, 1), TensorShape([5, 3, 1]))
+    """
+    if not isinstance(model, keras.Model) or not hasattr(model, "get_config"):
+        raise TypeError(f"model must be a keras.Model, got {model!r}.")
+    copy = keras.Model.from_config(_stateless_config(model.get_config()))
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _stateless_config(config):
+    """`config` with `stateful=False` everywhere and the batch axis of every input free."""
+    if isinstance(config, list | tuple):
+        return [_stateless_config(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    config = {k: _stateless_config(v) for k, v in config.items()}
+    if config.get("stateful") is True:
+        config["stateful"] = False
+    if isinstance(config.get("batch_shape"), list | tuple) and config["batch_shape"]:
+        config["batch_shape"] = [None, *config["batch_shape"][1:]]
+    return config
+
+
 def _stateful_layers(model):
     """The recurrent layers of `model` that carry their state (`stateful=True`)."""
     return [

@@ -21,6 +21,7 @@ from zoo import activations, heads
 from zoo.data.audio import check_mel_bands, frame_settings
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
+from zoo.tbptt import stateless_copy
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -122,6 +123,36 @@ class WaveformModel(keras.Model):
         """`keras.Model.predict`, checking waveform arrays first."""
         self._check_waveforms(x)
         return super().predict(x, *args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class StatefulModel(keras.Model):
+    """A functional model whose recurrent layers carry their state from call to call.
+
+    Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Its `export`
+    writes a stateless copy (`zoo.tbptt.stateless_copy`): a served model that carried its state
+    would answer each request from where the previous one (anyone's) left off.
+    """
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kw):
+        """`keras.Model.export` of a stateless copy: each request starts from a zero state.
+
+        The served model takes any batch size and reads each request's sequences whole, as
+        `zoo.tbptt.predict` reads a series from its start.
+
+        Example:
+            >>> import tempfile, numpy as np, tensorflow as tf, zoo
+            >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression",
+            ...                    units=4, stateful=True, batch_size=2)
+            >>> path = tempfile.mkdtemp() + "/export"
+            >>> m.export(path, verbose=False)
+            >>> served = tf.saved_model.load(path)  # it owns the variables `serve` reads
+            >>> served.serve(np.zeros((3, 5, 1), "float32")).shape
+            TensorShape([3, 5, 1])
+        """
+        return stateless_copy(self).export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kw
+        )
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -581,7 +612,9 @@ def build_rnn(
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
     outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=seeded(seed, 999))
-    model_class = TextModel if text else WaveformModel if sample_rate else keras.Model
+    model_class = keras.Model
+    if text or sample_rate or stateful:  # never two of them: checked above
+        model_class = TextModel if text else WaveformModel if sample_rate else StatefulModel
     model = model_class(inputs, outputs, name=name)
     if compile:
         loss_, metrics = heads.compile_args(task_, loss)
