@@ -323,3 +323,27 @@ def test_a_literal_special_token_in_text_is_unknown_in_python_and_tf_data():
         assert y.numpy().tolist() == t_out[0].tolist(), text
         assert x["target_in"].numpy().tolist() == t_in[0].tolist(), text
         assert 1 in t_out[0] and START not in t_out[0, :-1] and END not in t_out[0, :-1]
+
+
+def test_translate_refuses_sources_outside_the_vocabulary():
+    model = _model()
+    with pytest.raises(ValueError, match=r"sources\[1\] holds tokens outside the model's source"):
+        model.translate(["1+2", "1-2x"])
+    with pytest.raises(ValueError, match=r"\['-', 'x'\] in '1-2x' \(the vocabulary is '0123"):
+        model.translate(["1-2x"])
+    words = zoo.models.seq2seq(["le", "chat"], ["the"], split="whitespace", units=4, seed=0)
+    with pytest.raises(ValueError, match=r"\['rouge'\] in 'le chat rouge' \(model.source_vocab"):
+        words.translate(["le chat rouge"])
+    # translate_ids reads them as the unknown id, as training's tf.data does
+    assert len(model.translate_ids(model.encode_sources(["1-2x"]))) == 1
+
+
+def test_translate_forwards_length_penalty_to_beam_search():
+    model = _model(attention="bahdanau")
+    ids = model.encode_sources(SOURCES)
+    for penalty in (0.0, 1.0, 3.0):
+        expected = model.translate_ids(ids, 6, beam_width=3, length_penalty=penalty)
+        got = model.translate(SOURCES, beam_width=3, length_penalty=penalty)
+        assert got == [model.target_vocab.decode(t) for t in expected]
+    with pytest.raises(ValueError, match="length_penalty must be"):
+        model.translate(SOURCES, beam_width=3, length_penalty=-1.0)

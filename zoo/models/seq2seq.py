@@ -26,6 +26,7 @@ from zoo.validation import (
     check_bool,
     check_choice,
     check_fraction,
+    check_nonnegative_float,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -365,32 +366,61 @@ class Seq2Seq(keras.Model):
             self._step, state, START, END, max_length, beam_width, length_penalty
         )
 
-    def translate(self, sources, max_length=None, beam_width=1, batch_size=256):
+    def translate(self, sources, max_length=None, beam_width=1, batch_size=256, length_penalty=0.0):
         """Translates a list of strings with greedy (`beam_width=1`) or beam search.
 
         Args:
-            sources: a list of source strings.
+            sources: a list of source strings, every token in the source vocabulary (to read
+                unknown tokens as the unknown id, as tf.data does in training, decode
+                `encode_sources(sources)` with `translate_ids`).
             max_length: the most target tokens per translation (default `max_target_length`).
             beam_width: hypotheses kept per sentence; 1 is greedy search.
             batch_size: sentences decoded together.
+            length_penalty: beam search's length normalisation exponent, >= 0 (see
+                `zoo.decoding.beam_search`).
 
         Returns:
             A list of target strings.
+
+        Raises:
+            ValueError: a source holds tokens outside the source vocabulary.
 
         Example:
             >>> m = seq2seq("0123456789+", "0123456789", units=8, seed=0)
             >>> len(m.translate(["1+2", "30+4"], max_length=4, beam_width=2))
             2
+            >>> m.translate(["1-2"])
+            Traceback (most recent call last):
+            ...
+            ValueError: sources[0] holds tokens outside the model's source vocabulary: ['-'] ...
         """
         max_length = check_positive_int(
             "max_length", self.max_target_length if max_length is None else max_length
         )
         check_positive_int("beam_width", beam_width)
         check_positive_int("batch_size", batch_size)
+        length_penalty = check_nonnegative_float("length_penalty", length_penalty)
+        check_strings("sources", sources)
+        for i, text in enumerate(sources):
+            unknown = self.source_vocab.unknown(text)
+            if unknown:
+                tokens = self.source_vocab.tokens
+                vocab = (
+                    f"the vocabulary is {''.join(tokens)!r}"
+                    if self.source_vocab.split == "char"
+                    else f"model.source_vocab.tokens lists its {len(tokens)} words"
+                )
+                raise ValueError(
+                    f"sources[{i}] holds tokens outside the model's source vocabulary: "
+                    f"{unknown[:10]!r} in {text!r} ({vocab}). To read them as the unknown id, "
+                    "as tf.data does in training: translate_ids(model.encode_sources(sources))."
+                )
         ids = self.encode_sources(sources)
         out = []
         for i in range(0, len(ids), batch_size):
-            out += self.translate_ids(ids[i : i + batch_size], max_length, beam_width)
+            out += self.translate_ids(
+                ids[i : i + batch_size], max_length, beam_width, length_penalty
+            )
         return [self.target_vocab.decode(t) for t in out]
 
     def attention_scores(self, sources, targets):
