@@ -356,6 +356,19 @@ def test_text_model(tmp_path):
     assert vocab == model.get_layer("vectorizer").get_vocabulary() and "great" in vocab
 
 
+def test_a_text_model_takes_bytes_as_it_takes_str():
+    model = _text_model()
+    model.run_eagerly = True
+    expected = model.predict(TEXTS, verbose=0)
+    encoded = [t.encode() for t in TEXTS]  # TFDS's as_numpy gives bytes
+    for x in (encoded, np.array(encoded), np.array(encoded, dtype=object)):
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-6)
+    y = np.array([1, 0, 1, 0])
+    history = model.fit(np.array(encoded), y, validation_data=(encoded, y), verbose=0).history
+    assert np.isfinite(history["loss"][0]) and np.isfinite(history["val_loss"][0])
+    assert np.isfinite(model.evaluate(encoded, y, verbose=0)[0])
+
+
 def test_a_vectorizer_sizes_the_embedding_by_its_max_tokens():
     # Not adapted yet: its vocabulary_size() is 2, but adapting fills it up to max_tokens.
     vectorizer = keras.layers.TextVectorization(max_tokens=30)

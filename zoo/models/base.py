@@ -38,21 +38,33 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 
 
 def _as_strings(x):
-    """Turns a list of `str` or a NumPy `str`/`bytes` array into the object array Keras accepts."""
+    """Turns a list or NumPy array of `str` or `bytes` into the object array of `str` Keras takes.
+
+    Keras's adapters take object arrays of `str` only; `bytes` (UTF-8, what TFDS's `as_numpy`
+    gives) are decoded, an invalid byte becoming U+FFFD. Anything else passes unchanged.
+
+    Example:
+        >>> _as_strings([b"a great film", "dull"]).tolist()
+        ['a great film', 'dull']
+    """
     if isinstance(x, list | tuple) and x and all(isinstance(s, str | bytes) for s in x):
-        return np.array(x, dtype=object)
-    if isinstance(x, np.ndarray) and x.dtype.kind in "US":
-        return x.astype(object)
-    return x
+        x = np.array(x, dtype=object)
+    if not isinstance(x, np.ndarray) or x.dtype.kind not in "USO":
+        return x
+    if x.dtype.kind == "S" or (x.dtype.kind == "O" and any(isinstance(s, bytes) for s in x.flat)):
+        decoded = [s.decode("utf-8", "replace") if isinstance(s, bytes) else s for s in x.flat]
+        return np.array(decoded, dtype=object).reshape(x.shape)
+    return x.astype(object) if x.dtype.kind == "U" else x
 
 
 @keras.saving.register_keras_serializable(package="zoo")
 class TextModel(keras.Model):
     """A functional model on raw strings that also takes a Python list or NumPy array of strings.
 
-    Keras's data adapters reject a list of `str` and NumPy `str_`/`bytes_` arrays (only object
-    arrays and tensors pass); this converts them, so that a saved text model answers
-    `model.predict(["a great film"])` and trains on `np.array(texts)`.
+    Keras's data adapters reject a list of `str` and NumPy `str_` arrays (only object arrays of
+    `str` and tensors pass), and `bytes` in any of these forms (what TFDS's `as_numpy` gives);
+    this converts them, so that a saved text model answers `model.predict(["a great film"])`
+    and trains on `np.array(texts)`.
     """
 
     def _check_adapted(self):
