@@ -19,14 +19,33 @@ def _table(seed, vocab=6, end_id=1):
     return np.log(p)
 
 
+@pytest.mark.parametrize("length_penalty", [0.0, 0.6, 2.0])
 @pytest.mark.parametrize("seed", range(5))
-def test_beam_width_one_is_greedy(seed):
+def test_beam_width_one_is_greedy(seed, length_penalty):
     table = _table(seed)
     step = _markov_step(table)
     state = np.zeros(3)
     greedy = decoding.greedy_search(step, state, start_id=0, end_id=1, max_length=7)
-    beam = decoding.beam_search(step, state, start_id=0, end_id=1, max_length=7, beam_width=1)
+    beam = decoding.beam_search(
+        step, state, start_id=0, end_id=1, max_length=7, beam_width=1,
+        length_penalty=length_penalty,
+    )  # fmt: skip
     assert beam == greedy
+
+
+def test_with_a_length_penalty_finished_hypotheses_beat_ones_cut_by_max_length():
+    def step(tokens, state):  # the end (id 2) likeliest first; after token 3, 3 again
+        lp = np.log(np.tile([[1e-9, 1e-9, 0.6, 0.4 - 2e-9]], (len(tokens), 1)))
+        lp[tokens == 3] = np.log([1e-9, 1e-9, 0.01, 0.99 - 2e-9])
+        return lp, state
+
+    # [3, 3, 3, 3] never finishes within max_length=4: normalised without paying for its end
+    # token it would outscore every finished hypothesis.
+    for width in (1, 2, 4):
+        for penalty in (0.5, 1.0):
+            out = decoding.beam_search(step, np.zeros(1), 0, 2, 4, width, penalty)
+            assert out in ([[]], [[3]], [[3, 3]], [[3, 3, 3]]), (width, penalty, out)
+    assert decoding.beam_search(step, np.zeros(1), 0, 2, 4, 1, 1.0) == [[]]  # greedy's
 
 
 def _logp(table, seq, end_id=1, start_id=0):

@@ -75,10 +75,17 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     """Keeps the `beam_width` most likely hypotheses per sequence; returns the best of each.
 
     Scores are summed log-probabilities, divided by `length ** length_penalty` when comparing
-    finished hypotheses (0 compares raw sums). With `beam_width=1` this is greedy search. When
-    `max_length` cuts hypotheses short, those still open compete with the finished ones by the
-    same score (as greedy search returns its cut one), so a cut translation is not traded for a
-    finished but unlikely one.
+    finished hypotheses (0 compares raw sums). With `beam_width=1` this is greedy search, with
+    or without a length penalty.
+
+    Without a length penalty a sequence's search ends once its best finished hypothesis scores
+    at least as high as every open one (scores only fall as hypotheses grow, so that is exact),
+    and hypotheses cut short by `max_length` compete with the finished ones by the same score
+    (as greedy search returns its cut one), so a cut translation is not traded for a finished
+    but unlikely one. With a length penalty normalised scores may rise as hypotheses grow, so
+    no bound is exact: a sequence's search ends once `beam_width` of its hypotheses have
+    finished, and the best finished one is returned; a hypothesis cut by `max_length`, which
+    never paid for its end token, is returned only when none finished.
 
     Args:
         step_fn: `(tokens (N,), state) -> (log_probs (N, vocab), state)`; called on
@@ -154,12 +161,18 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
         tokens = np.array(new_tokens, dtype="int32")
         scores = np.array(new_scores)
         prefixes = new_prefixes
-        # Stop once every sequence's best finished hypothesis beats all live ones (scores only
-        # fall as hypotheses grow, so without length normalisation that is final).
-        if not length_penalty and all(
-            finished[i] and max(f[0] for f in finished[i]) >= scores[i * k : (i + 1) * k].max()
-            for i in range(n)
-        ):
+        # A sequence is done once its best finished hypothesis beats all live ones (scores only
+        # fall as hypotheses grow, so without length normalisation that is final), or, with
+        # it, once `k` hypotheses have finished; a done sequence's live beams are dropped.
+        for i in range(n):
+            beams = slice(i * k, (i + 1) * k)
+            if finished[i] and (
+                len(finished[i]) >= k
+                if length_penalty
+                else max(f[0] for f in finished[i]) >= scores[beams].max()
+            ):
+                scores[beams] = -np.inf
+        if not np.isfinite(scores).any():
             break
     out = []
     for i in range(n):
@@ -168,7 +181,9 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
             for b in range(k)
             if np.isfinite(scores[i * k + b])
         ]
-        candidates = finished[i] + live  # live ones were cut short by max_length
+        # Live ones were cut short by max_length. Normalised, they never paid for their end
+        # token: with a length penalty they count only when nothing finished.
+        candidates = finished[i] if length_penalty and finished[i] else finished[i] + live
         best = max(range(len(candidates)), key=lambda j: candidates[j][0])
         out.append(candidates[best][1])
     return out
