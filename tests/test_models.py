@@ -641,6 +641,19 @@ def test_gradient_vanishes_with_small_recurrent_weights():
     assert norms[:5].mean() < norms[-5:].mean()
 
 
+def test_gradient_through_time_keeps_the_states_of_a_stateful_model():
+    model = _stateful("sequence_regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(2, 5, 1)).astype("float32")
+    model(x)  # mid-series: the gradient reads the window after this one
+    gru = model.get_layer("gru_0")
+    before = keras.ops.convert_to_numpy(gru.states[0])
+    first = zoo.inspect.gradient_through_time(model, x, x)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(gru.states[0]), before)
+    np.testing.assert_allclose(zoo.inspect.gradient_through_time(model, x, x), first, rtol=1e-6)
+    zoo.tbptt.reset_states(model)  # from a zero state: another window, another gradient
+    assert not np.allclose(zoo.inspect.gradient_through_time(model, x, x), first, rtol=1e-3)
+
+
 def test_a_bidirectional_residual_last_layer_reads_the_whole_sequence():
     model = zoo.models.stacked(
         **REAL, cell="gru", bidirectional=True, residual=True, num_layers=2, units=4, seed=0,

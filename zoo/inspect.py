@@ -3,6 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from zoo.tbptt import states_kept
+
 
 def gradient_through_time(model, x, y):
     """Returns `‖∂L/∂x_t‖` for every time step t: backpropagation through time made visible.
@@ -10,6 +12,11 @@ def gradient_through_time(model, x, y):
     The loss is the model's compiled loss on `(x, y)`; the norm is taken over the features of
     each step and averaged over the batch. A vanishing gradient shows as norms that fall by orders
     of magnitude from the last steps back to the first.
+
+    A stateful model (`stateful=True`) starts from its states as they stand, so that `x` is
+    looked at as the next window of its series, and gets them back afterwards
+    (`zoo.tbptt.states_kept`): the call changes neither a second call nor later predictions.
+    Reset them first (`zoo.tbptt.reset_states`) to look at `x` as the start of a series.
 
     Args:
         model: a compiled model on real-valued sequences.
@@ -29,7 +36,7 @@ def gradient_through_time(model, x, y):
     x = tf.convert_to_tensor(np.asarray(x, dtype="float32"))
     if x.shape.rank != 3:
         raise ValueError(f"x must be (batch, T, features), got shape {tuple(x.shape)}.")
-    with tf.GradientTape() as tape:
+    with states_kept(model), tf.GradientTape() as tape:
         tape.watch(x)
         loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
     grads = tape.gradient(loss, x)

@@ -6,6 +6,8 @@ the state flows through the whole series. States are reset at the start of every
 every prediction pass.
 """
 
+import contextlib
+
 import keras
 import numpy as np
 
@@ -23,6 +25,35 @@ def reset_states(model):
     """
     for layer in _stateful_layers(model):
         layer.reset_states()
+
+
+@contextlib.contextmanager
+def states_kept(model):
+    """Restores the state of every stateful recurrent layer of `model` on leaving the block.
+
+    What runs inside (a look at the model mid-series, a gradient) starts from the states as
+    they stand and leaves no trace in them: the series goes on as if it had not run.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression",
+        ...                    units=4, stateful=True, batch_size=2)
+        >>> x = np.ones((2, 3, 1), "float32")
+        >>> with states_kept(m):
+        ...     _ = m(x)
+        >>> float(np.abs(m.get_layer("gru_0").states[0]).max())  # still the zero state
+        0.0
+    """
+    saved = [
+        (v, keras.ops.convert_to_numpy(v.value))
+        for layer in _stateful_layers(model)
+        for v in keras.tree.flatten(layer.states or [])
+    ]
+    try:
+        yield model
+    finally:
+        for v, value in saved:
+            v.assign(value)
 
 
 def stateless_copy(model):
