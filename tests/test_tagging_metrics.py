@@ -73,3 +73,17 @@ def test_tagging_head_on_a_bidirectional_encoder_learns_entities():
     with pytest.raises(ValueError, match=r"tag ids \[7\] are outside the 5 tags"):
         bad = tf.data.Dataset.from_tensors((x[:1], np.full_like(y[:1], 7)))
         tagging_entity_scores(model, bad, TAGS)
+
+
+def test_a_model_with_more_classes_than_tags_is_named():
+    model = zoo.models.bidirectional(vocab_size=9, task="tagging", num_classes=5, units=4, seed=1)
+    ds = tf.data.Dataset.from_tensors((np.array([[3, 4, 5, 0]]), np.array([[1, 2, 0, 0]])))
+    with pytest.raises(ValueError, match=r"the model has 5 classes but tags names 3 \("):
+        tagging_entity_scores(model, ds, ["O", "B-PER", "I-PER"])
+
+    class Unbuilt:  # no output_shape: the first batch's probabilities are checked
+        def predict_on_batch(self, x):
+            return np.full((*np.shape(x), 5), 0.2)
+
+    with pytest.raises(ValueError, match=r"the model has 5 classes but tags names 3 \("):
+        tagging_entity_scores(Unbuilt(), ds, ["O", "B-PER", "I-PER"])

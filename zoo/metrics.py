@@ -246,10 +246,24 @@ def tagging_entity_scores(model, dataset, tags):
     tag_set = set(tags)
     for t in tags:
         _split_tag(t)
+
+    def check_classes(num_classes):
+        if num_classes is not None and num_classes != len(tags):
+            raise ValueError(
+                f"the model has {num_classes} classes but tags names {len(tags)} ({tags!r}): "
+                "give one tag per class id, in class order."
+            )
+
+    try:
+        declared = model.output_shape[-1]
+    except (AttributeError, ValueError, TypeError, IndexError):  # a model not built yet
+        declared = None
+    check_classes(declared if isinstance(declared, int) else None)  # up front when known
     true_tags, pred_tags = [], []
     for x, y in dataset:
-        probs = model.predict_on_batch(x)
-        pred = np.argmax(np.asarray(probs), axis=-1)
+        probs = np.asarray(model.predict_on_batch(x))
+        check_classes(probs.shape[-1])
+        pred = np.argmax(probs, axis=-1)
         x, y = np.asarray(x), np.asarray(y)
         for row_x, row_y, row_p in zip(x, y, pred, strict=True):
             real = row_x != 0
