@@ -347,3 +347,14 @@ def test_translate_forwards_length_penalty_to_beam_search():
         assert got == [model.target_vocab.decode(t) for t in expected]
     with pytest.raises(ValueError, match="length_penalty must be"):
         model.translate(SOURCES, beam_width=3, length_penalty=-1.0)
+
+
+def test_attention_scores_refuses_unpaired_sources_and_targets():
+    model = _model()
+    match = "must pair up one to one, got 2 sources and 1 targets"
+    with pytest.raises(ValueError, match=match):
+        model.attention_scores(["1+2", "3"], ["3"])
+    with pytest.raises(ValueError, match=match):
+        model.attention_scores(model.encode_sources(["1+2", "3"]), ["3"])
+    with pytest.raises(ValueError, match="got 1 sources and 2 targets"):
+        model.attention_scores(["1+2"], ["3", "4"])

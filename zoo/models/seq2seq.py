@@ -441,9 +441,17 @@ class Seq2Seq(keras.Model):
         """
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
-        t_in, _ = self.encode_targets(targets)
+        check_strings("targets", targets)
         if tf.is_tensor(sources) and sources.dtype.is_integer:
             sources = sources.numpy()
+        if not isinstance(sources, np.ndarray):
+            check_strings("sources", sources)
+        if len(sources) != len(targets):
+            raise ValueError(
+                f"sources and targets must pair up one to one, got {len(sources)} sources and "
+                f"{len(targets)} targets."
+            )
+        t_in, _ = self.encode_targets(targets)
         if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
             src = sources
             source_lengths = [int(np.count_nonzero(row)) for row in src]
