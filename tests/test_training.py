@@ -8,6 +8,7 @@ import stat
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo
@@ -350,3 +351,14 @@ def test_overwrite_removes_the_plot_of_the_run_it_replaces(tfds_data_dir, tmp_pa
 def test_an_unknown_dataset_is_named_with_close_matches():
     with pytest.raises(training.RecipeError, match=r"TFDS has no dataset 'mnistt'.*'mnist'"):
         training.check_config_name("mnistt/all")
+
+
+def test_a_failed_check_in_the_data_pipeline_is_one_line_naming_it(tfds_data_dir, tmp_path):
+    def strict(x, y):
+        tf.debugging.Assert(tf.reduce_all(y < -1.0), ["every target below -1 (the test's check)"])
+        return x, y
+
+    recipe = dataclasses.replace(ADDING, preprocess=strict)
+    match = r"adding_problem/t50: an example failed a check: every target below -1 \(the test's"
+    with pytest.raises(training.RecipeError, match=match):
+        _tiny_run(recipe, tmp_path / "run", tfds_data_dir, epochs=1)

@@ -255,6 +255,34 @@ def distribution_strategy(name=None):
     return tf.distribute.MirroredStrategy()
 
 
+@contextlib.contextmanager
+def naming_data_errors(dataset):
+    """Turns a failed check in a data pipeline (`tf.debugging.Assert`) into a `RecipeError`.
+
+    The error is one line with the check's own message, not a TensorFlow traceback.
+
+    Example:
+        >>> def check(i):
+        ...     tf.debugging.Assert(i < 2, ["every i < 2"])
+        ...     return i
+        >>> ds = tf.data.Dataset.range(3).map(check)
+        >>> with naming_data_errors("d"):
+        ...     _ = list(ds.as_numpy_iterator())
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: dataset d: an example failed a check: every i < 2
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        head, found, rest = e.message.partition("assertion failed: [")
+        if not found:
+            raise
+        text = rest.split("]\n", 1)[0].rstrip("]").strip()
+        text = text.replace("\\'", "'").replace('\\"', '"')  # TensorFlow escapes quotes
+        raise RecipeError(f"dataset {dataset}: an example failed a check: {text}") from None
+
+
 def length_boundaries(ds, num_buckets):
     """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`."""
     lengths = ds.map(sequence_length, num_parallel_calls=tf.data.AUTOTUNE)
@@ -520,16 +548,17 @@ def run(
     if state == "resume":
         run_folder.check_same_run(out, config)
     train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
-    if model_kwargs.get("text"):
-        adapt_vectorizer(model, train)
     # A fit or callbacks hook may report more than `evaluate` (e.g. `val_cer`): then the first
     # epoch's logs (or, for a fit hook calling no callback, its history) are checked.
     hooked = recipe.fit is not None or recipe.callbacks is not None
-    if not hooked:
-        names = _metric_names(model, recipe, val)
-        if recipe.monitor not in names:
-            raise _unknown_monitor(recipe, names, "its model")
-    bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
+    with naming_data_errors(recipe.dataset):  # the first passes over the data (its checks)
+        if model_kwargs.get("text"):
+            adapt_vectorizer(model, train)
+        if not hooked:
+            names = _metric_names(model, recipe, val)
+            if recipe.monitor not in names:
+                raise _unknown_monitor(recipe, names, "its model")
+        bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
     train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
     val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
 
@@ -572,7 +601,8 @@ def run(
     run_folder.write_json(out / "config.json", config)
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
+    with naming_data_errors(recipe.dataset):
+        history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     history, logged_epochs = run_folder.full_history(out / "history.csv", history)
     if history and recipe.monitor not in history:  # a fit hook that called no callback
