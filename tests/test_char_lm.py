@@ -120,3 +120,12 @@ def test_bad_arguments(kwargs, error, match):
 def test_encode_refuses_a_bare_string():
     with pytest.raises(TypeError, match="texts must be a list of strings, got 'ab'"):
         zoo.models.char_lm("abc", units=4).encode("ab")
+
+
+def test_word_generation_joins_words_with_one_space_after_any_prompt():
+    model = zoo.models.char_lm(["the", "cat", "sat"], split="whitespace", units=4, seed=0)
+    plain = model.generate("the cat", 3, seed=0)
+    words = plain.split(" ")
+    assert len(words) == 5 and all(words)
+    assert model.generate("the cat ", 3, seed=0) == "the cat " + " ".join(words[2:])
+    assert model.generate("the cat\n", 3, seed=0) == "the cat\n" + " ".join(words[2:])

@@ -15,7 +15,7 @@ from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 from zoo.models.base import compile_model, seeded, warn_once
-from zoo.models.vocabulary import PAD, UNK, Vocabulary
+from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -183,7 +183,8 @@ class CharLM(keras.Model):
             token = decoding.sample_token(logits, rng, temperature, top_k)
             out.append(int(token[0]))
             logits, states = self._run(token[:, None], states)
-        sep = "" if self.vocab.split == "char" else " "
+        # Words join with one space, unless the prompt already ends in whitespace.
+        sep = "" if self.vocab.split == "char" or not split_words(prompt[-1:]) else " "
         return prompt + sep + self.vocab.decode(out)
 
 
