@@ -165,3 +165,13 @@ def test_top_k_keeps_exactly_k_tokens_when_scores_tie():
         int(decoding.sample_token(logits, np.random.default_rng(s), top_k=2)[0]) for s in range(40)
     }
     assert draws == {0, 1}
+
+
+def test_sampling_never_draws_an_excluded_token_when_scaling_overflows():
+    logits = np.array([[-np.inf, -np.inf, 2.0, 3.0, 1.0], [-np.inf, 1e308, -1e308, -np.inf, 0.0]])
+    for temperature in (1e-308, 1e-300, 0.5, 1e300):
+        for seed in range(5):
+            ids = decoding.sample_token(logits, np.random.default_rng(seed), temperature)
+            assert ids[0] in (2, 3, 4) and ids[1] in (1, 2, 4), (temperature, seed, ids)
+            if temperature < 1e-100:
+                assert ids.tolist() == [3, 1]  # a tiny temperature is greedy

@@ -208,20 +208,28 @@ def sample_token(logits, rng, temperature=1.0, top_k=None):
     """
     check_positive_float("temperature", temperature)
     check_positive_int("top_k", top_k, allow_none=True)
-    logits = np.asarray(logits, dtype="float64") / temperature
+    logits = np.asarray(logits, dtype="float64")
+    best = np.where(np.isnan(logits), -np.inf, logits).argmax(axis=-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # The row's best score is 0 before scaling, so a tiny temperature sends the others to
+        # -inf, never the best to +inf (inf - inf would be NaN and sample an excluded token).
+        logits = (logits - logits.max(axis=-1, keepdims=True)) / temperature
     if top_k is not None and top_k < logits.shape[-1]:
         # exactly top_k per row (a tie at the k-th score keeps the lower ids, as argmax does)
         keep = np.argsort(-logits, axis=-1, kind="stable")[:, :top_k]
         kept = np.full_like(logits, -np.inf)
         np.put_along_axis(kept, keep, np.take_along_axis(logits, keep, axis=-1), axis=-1)
         logits = kept
-    logits = logits - logits.max(axis=-1, keepdims=True)
-    probs = np.exp(logits)
-    probs /= probs.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=-1, keepdims=True)
     cumulative = probs.cumsum(axis=-1)
     draws = rng.random((len(probs), 1))
-    ids = (cumulative < draws).sum(axis=-1)
-    return np.minimum(ids, probs.shape[-1] - 1).astype("int32")
+    ids = np.minimum((cumulative < draws).sum(axis=-1), probs.shape[-1] - 1)
+    # A row whose probabilities are not finite (NaN scores) takes its best token, not id 0.
+    broken = ~np.isfinite(probs).all(axis=-1)
+    ids[broken] = best[broken]
+    return ids.astype("int32")
 
 
 # CTC decoding: the per-frame class scores of a CTC model (blank + characters) to labellings.
