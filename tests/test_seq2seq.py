@@ -358,3 +358,16 @@ def test_attention_scores_refuses_unpaired_sources_and_targets():
         model.attention_scores(model.encode_sources(["1+2", "3"]), ["3"])
     with pytest.raises(ValueError, match="got 1 sources and 2 targets"):
         model.attention_scores(["1+2"], ["3", "4"])
+
+
+def test_vocabulary_decode_names_an_id_out_of_range():
+    from zoo.models.vocabulary import Vocabulary
+
+    vocab = Vocabulary("ab", name="target_vocabulary")
+    assert vocab.decode([2, 3, 0, 1]) == "ab" and vocab.decode(np.array([3, 2])) == "ba"
+    with pytest.raises(
+        ValueError, match=r"ids must be in \[0, 4\) \(target_vocabulary's ids\), got 9"
+    ):
+        vocab.decode([2, 9])
+    with pytest.raises(ValueError, match=r"got -1 \(and 1 more\)"):
+        vocab.decode([-1, 4])

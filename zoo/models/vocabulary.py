@@ -124,7 +124,17 @@ class Vocabulary:
         Args:
             ids: token ids.
             unknown: a string shown for each out-of-vocabulary id (1); `None` drops them.
+
+        Raises:
+            ValueError: an id outside `[0, size)`.
         """
+        ids = [int(i) for i in ids]
+        bad = [i for i in ids if not 0 <= i < self.size]
+        if bad:
+            raise ValueError(
+                f"ids must be in [0, {self.size}) ({self.name}'s ids), got {bad[0]}"
+                + (f" (and {len(bad) - 1} more)." if len(bad) > 1 else ".")
+            )
         words = [
             self.tokens[i - self.offset] if i >= self.offset else unknown
             for i in ids
