@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.losses import MaskedSequenceCrossentropy
+from zoo.losses import MaskedSequenceCrossentropy, PerStepError, per_step_metric
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 
 
@@ -88,3 +88,50 @@ def test_a_per_sequence_sample_weight_weighs_every_token_of_its_sequence():
     accuracy.update_state(y, p, sample_weight=w)
     hits = (p.argmax(-1) == y) * real * w[:, None]
     np.testing.assert_allclose(float(accuracy.result()), hits.sum() / (real * w[:, None]).sum())
+
+
+def _masked_steps(output_dim=1):
+    """A model that outputs its (batch, T, output_dim) input, steps of all zeros masked."""
+    inp = keras.Input((None, output_dim))
+    return keras.Model(inp, keras.layers.Masking(0.0)(inp))
+
+
+@pytest.mark.parametrize("error", ["mse", "mae"])
+def test_per_step_error_takes_batch_by_steps_targets_when_output_dim_is_1(error):
+    rng = np.random.default_rng(0)
+    pred = rng.normal(size=(3, 5, 1)).astype("float32")
+    pred[0, 3:] = 0.0  # padding
+    y = rng.normal(size=(3, 5)).astype("float32")
+    model = _masked_steps()
+    model.compile(loss=PerStepError(error), metrics=[per_step_metric(error)], run_eagerly=True)
+    real = np.any(pred != 0, axis=-1)
+    diff = pred[..., 0] - y
+    expected = ((diff**2 if error == "mse" else np.abs(diff)) * real).sum() / real.sum()
+    for targets in (y, y[..., None]):  # (batch, T) as (batch, T, 1)
+        loss, metric = model.evaluate(pred, targets, verbose=0)
+        assert loss == pytest.approx(expected, rel=1e-5) and metric == pytest.approx(loss)
+    # Unmasked, the same value as Keras's own loss on (batch, T, 1) targets.
+    keras_loss = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError}[
+        error
+    ]()
+    assert float(PerStepError(error)(y, pred)) == pytest.approx(
+        float(keras_loss(y[..., None], pred))
+    )
+
+
+def test_per_step_error_names_targets_that_do_not_fit_the_output():
+    model = _masked_steps(output_dim=2)
+    model.compile(loss=PerStepError(), run_eagerly=True)
+    x = np.ones((2, 4, 2), "float32")
+    with pytest.raises(ValueError, match=r"\(batch, T, output_dim=2\) .* got shape \(2, 4\)"):
+        model.evaluate(x, np.ones((2, 4), "float32"), verbose=0)
+    with pytest.raises(ValueError, match=r"error must be one of 'mse', 'mae', got 'huber'"):
+        PerStepError("huber")
+
+
+def test_per_step_error_round_trips():
+    again = keras.losses.deserialize(keras.losses.serialize(PerStepError("mae")))
+    assert isinstance(again, PerStepError) and again.error == "mae"
+    metric = keras.metrics.deserialize(keras.metrics.serialize(per_step_metric("mse")))
+    metric.update_state(np.ones((1, 2)), np.zeros((1, 2, 1), "float32"))
+    assert metric.name == "mse" and float(metric.result()) == 1.0

@@ -106,7 +106,10 @@ def test_task(task, tmp_path):
         "classification": "sparse_categorical_crossentropy",
     }
     natural_loss["tagging"] = natural_loss["classification"]
-    assert model.loss == natural_loss.get(task, "mse")
+    if task == "sequence_regression":  # MSE that also takes (batch, T) targets
+        assert isinstance(model.loss, zoo.losses.PerStepError) and model.loss.error == "mse"
+    else:
+        assert model.loss == natural_loss.get(task, "mse")
     preds = run_model_checks(model, real_inputs(), targets(task), tmp_path, run_eagerly=True)
     if zoo.heads.TASKS[task].categorical:
         assert np.all((preds >= 0) & (preds <= 1))
@@ -266,6 +269,22 @@ def test_padding_does_not_change_predictions(name, inputs):
     np.testing.assert_allclose(model.predict(pad(9), verbose=0), short, atol=1e-6)
     # The padding really is skipped: the last real step is what the sequence head sees.
     assert not np.allclose(model.predict(pad(6)[:, :2], verbose=0), short, atol=1e-3)
+
+
+@pytest.mark.parametrize("mask_value", [None, 0.0])
+def test_sequence_regression_takes_one_target_per_step_as_batch_by_steps(mask_value):
+    model = zoo.models.gru(
+        **REAL, task="sequence_regression", units=4, mask_value=mask_value, seed=1
+    )
+    model.run_eagerly = True
+    x = _padded_real(7)
+    y = np.random.default_rng(1).normal(size=x.shape[:2]).astype("float32")
+    flat = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert flat == pytest.approx(model.evaluate(x, y[..., None], verbose=0, return_dict=True))
+    error = (model.predict(x, verbose=0)[..., 0] - y) ** 2
+    real = np.any(x != 0, axis=-1) if mask_value is not None else np.ones_like(error, bool)
+    assert flat["loss"] == pytest.approx((error * real).sum() / real.sum(), rel=1e-5)
+    assert np.isfinite(model.fit(x, y, verbose=0).history["mae"][0])
 
 
 def test_tagging_loss_is_averaged_over_real_tokens_only():

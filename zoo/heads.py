@@ -9,17 +9,19 @@ A head turns the recurrent stack's output into the task's prediction and says ho
 | `regression`          | last step        | `(batch, output_dim)`     | MSE (or `loss="mae"`)     |
 | `forecast`            | last step        | `(batch, horizon, out)`   | MSE (or `loss="mae"`)     |
 | `tagging`             | every step       | `(batch, T, num_classes)` | masked sparse CE per step |
-| `sequence_regression` | every step       | `(batch, T, output_dim)`  | masked MSE per step       |
+| `sequence_regression` | every step       | `(batch, T, output_dim)`  | masked MSE per step (*)   |
 
 Per-step losses are masked: the recurrent stack's Keras mask (from `mask_value` or `mask_zero`)
 reaches the loss and the metrics, which then average over real steps only, so padding a batch to
-another length changes neither.
+another length changes neither. (*) `zoo.losses.PerStepError`: its targets may be `(batch, T)`
+when `output_dim` is 1.
 """
 
 import dataclasses
 
 import keras
 
+from zoo.losses import PerStepError, per_step_metric
 from zoo.validation import check_choice, check_positive_int
 
 
@@ -163,17 +165,28 @@ def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):
 def compile_args(task, loss=None):
     """Returns `(loss, metrics)` for compiling a model with the head of `task`.
 
+    `sequence_regression` gets `zoo.losses.PerStepError` and a per-step metric, which take
+    `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not.
+
     Example:
         >>> compile_args(get_task("binary"))
         ('binary_crossentropy', ['accuracy'])
+        >>> compile_args(get_task("sequence_regression"), "mae")[0].error
+        'mae'
     """
     if isinstance(loss, keras.losses.Loss):
         metrics = ["accuracy"] if task.categorical else ["mae"]
+        if task.name == "sequence_regression":
+            metrics = [per_step_metric("mae")]
         return loss, metrics
     if task.name == "binary":
         return "binary_crossentropy", ["accuracy"]
     if task.categorical:
         return "sparse_categorical_crossentropy", ["accuracy"]
     loss = loss or "mse"
-    metrics = ["mae"] if loss == "mse" else ["mse"]
-    return loss, metrics
+    other = "mae" if loss == "mse" else "mse"
+    if task.name == "sequence_regression":
+        # Keras's "mse" squeezes (batch, T, 1) predictions to (batch, T) targets and averages
+        # over time, which a per-step mask cannot weigh: these take the targets per step.
+        return PerStepError(loss), [per_step_metric(other)]
+    return loss, [other]

@@ -1,11 +1,11 @@
-"""Losses of the sequence models: a token-averaged cross-entropy that ignores padding, and CTC."""
+"""Losses of the sequence models: padding-blind token cross-entropy, CTC, per-step error."""
 
 import numbers
 
 import keras
 from keras import ops
 
-from zoo.validation import check_bool
+from zoo.validation import check_bool, check_choice
 
 
 def replica_share(loss):
@@ -91,6 +91,84 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
         """Rebuilds the loss from `get_config()`."""
         config = {k: v for k, v in config.items() if k in ("pad_id", "from_logits", "name")}
         return cls(**config)
+
+
+ERRORS = ("mse", "mae")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+def per_step_error(y_true, y_pred, error="mse"):
+    """The mean squared (`"mse"`) or absolute (`"mae"`) error of each step: `(batch, T)` values.
+
+    Predictions are `(batch, T, output_dim)`; targets the same, or `(batch, T)` with one value
+    per step when `output_dim` is 1 (Keras's own `"mse"` would squeeze the predictions to the
+    targets' rank instead, and then average over time: a `(batch,)` loss that a per-step mask
+    cannot weigh).
+
+    Example:
+        >>> import numpy as np
+        >>> per_step_error(np.ones((1, 3)), np.zeros((1, 3, 1), "float32")).shape
+        TensorShape([1, 3])
+    """
+    check_choice("error", error, ERRORS)
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(y_true, y_pred.dtype)
+    if len(y_true.shape) == len(y_pred.shape) - 1:
+        if y_pred.shape[-1] != 1:
+            raise ValueError(
+                f"per-step targets must be (batch, T, output_dim={y_pred.shape[-1]}) like the "
+                f"predictions {tuple(y_pred.shape)}, got shape {tuple(y_true.shape)} ((batch, "
+                "T) targets, one value per step, fit only output_dim=1)."
+            )
+        y_true = ops.expand_dims(y_true, -1)
+    diff = y_pred - y_true
+    return ops.mean(ops.square(diff) if error == "mse" else ops.abs(diff), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PerStepError(keras.losses.Loss):
+    """The `sequence_regression` loss: `per_step_error` averaged over the (real) steps.
+
+    The same value as Keras's `"mse"` (or `"mae"`) on `(batch, T, output_dim)` targets, padded
+    steps (a mask on the predictions) left out of the average; `(batch, T)` targets also work
+    when `output_dim` is 1.
+
+    Args:
+        error: `"mse"` or `"mae"`.
+        reduction: a Keras loss reduction.
+        name: the loss's name.
+
+    Example:
+        >>> import numpy as np
+        >>> float(PerStepError("mae")(np.ones((2, 3)), np.zeros((2, 3, 1), "float32")))
+        1.0
+    """
+
+    def __init__(self, error="mse", reduction="sum_over_batch_size", name=None):
+        self.error = check_choice("error", error, ERRORS)
+        super().__init__(name=name or f"per_step_{error}", reduction=reduction)
+
+    def call(self, y_true, y_pred):
+        """`(batch, T)` per-step errors."""
+        return per_step_error(y_true, y_pred, self.error)
+
+    def get_config(self):
+        """The constructor arguments."""
+        return {"error": self.error, "reduction": self.reduction, "name": self.name}
+
+
+def per_step_metric(error="mae"):
+    """A metric named `error` (`"mae"` or `"mse"`), `per_step_error` averaged over real steps.
+
+    Example:
+        >>> import numpy as np
+        >>> metric = per_step_metric("mae")
+        >>> metric.update_state(np.ones((2, 3)), np.zeros((2, 3, 1), "float32"))
+        >>> metric.name, float(metric.result())
+        ('mae', 1.0)
+    """
+    check_choice("error", error, ERRORS)
+    return keras.metrics.MeanMetricWrapper(per_step_error, name=error, error=error)
 
 
 def ctc_loss(labels, logits, logit_lengths):
