@@ -239,6 +239,34 @@ def test_bad_config(kwargs, message):
         SyntheticSpeechConfig(name="bad", **kwargs)
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Mr Smith", "'mr' in 'Mr Smith' has no vowel: eSpeak reads it as an abbreviation"),
+        ("dr who", "'dr' in 'dr who' has no vowel"),
+        ("st john", "'st' in 'st john' has no vowel"),
+        ("the ltd company", "'ltd'.*has no vowel"),
+        ("'", 'every word needs a letter a-z, got "\'"'),
+        ("''' '''", "every word needs a letter"),
+        ("king george iii", "'iii' in 'king george iii' is read by eSpeak as a Roman numeral"),
+        ("chapter iv", "'iv'.*Roman numeral"),
+        ("apples etc", "eSpeak expands the abbreviation 'etc'"),
+        ("fruit eg apples", "expands the abbreviation 'eg'"),
+    ],
+)
+def test_texts_that_espeak_does_not_say_as_written_are_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        SyntheticSpeechConfig(name="bad", texts=(text,))
+
+
+def test_texts_of_words_said_as_written_are_kept():
+    texts = ("Mister Smith", "plan b", "i saw a lynx", "don't stop", "a rhythm", "mix it")
+    config = SyntheticSpeechConfig(name="ok", texts=texts)
+    assert config.texts == (
+        "mister smith", "plan b", "i saw a lynx", "don't stop", "a rhythm", "mix it"
+    )  # fmt: skip
+
+
 def test_bad_split():
     with pytest.raises(ValueError, match="split must be one of"):
         synthesize_example(SyntheticSpeechConfig(name="x"), "dev", 0)

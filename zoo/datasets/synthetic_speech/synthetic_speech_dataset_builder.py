@@ -46,6 +46,15 @@ SNR_DB = (30.0, 50.0)
 NOISE_FLOOR = 4.0  # the least noise standard deviation (int16 units)
 
 _ALLOWED = re.compile(r"[a-z' ]")
+# Words that eSpeak does not read as written, so that the audio would not say the transcript:
+# a word without a vowel letter is an abbreviation it expands ("mr" is said "mister", "dr"
+# "doctor", "st" "saint", "ltd" "limited", "lbs" "pounds") or spells out ("nth"); two or more
+# of i, v and x are a Roman numeral ("iii" is said "roman three", or "the third" after a name);
+# and these few abbreviations with a vowel are expanded too. Not exhaustive: eSpeak's
+# dictionary has other rare expansions.
+_EXPANDED = ("dept", "eg", "etc", "ie", "tho")
+_ROMAN = re.compile(r"[ivx]{2,}")
+_VOWEL = re.compile(r"[aeiouy]")
 
 _DESCRIPTION = """\
 Speech synthesised offline with eSpeak NG: strings of 1 to 7 digits spoken as lowercase words
@@ -64,7 +73,15 @@ twice gives identical records. Configs: `digits` (default; 3000/200/300 examples
 
 
 def normalize_transcript(text: str) -> str:
-    """Lowercases `text`, collapses its whitespace and checks its characters.
+    """Lowercases `text`, collapses its whitespace and checks that eSpeak says it as written.
+
+    eSpeak reads some words as other words; those are refused, since the audio would not say
+    the transcript: a word of more than one letter without a vowel letter (a, e, i, o, u, y),
+    which eSpeak expands as an abbreviation ("mr" is said "mister", "dr" "doctor", "st" "saint")
+    or spells out; a Roman numeral of i, v and x ("iii" is said "roman three"); and the
+    abbreviations "dept", "eg", "etc", "ie" and "tho". Every word needs a letter (a lone
+    apostrophe is silence). The list is not exhaustive: eSpeak's dictionary knows a few rarer
+    expansions.
 
     Args:
         text: a sentence of letters, apostrophes and spaces, in any case.
@@ -73,11 +90,16 @@ def normalize_transcript(text: str) -> str:
         The transcript: lowercase words separated by single spaces.
 
     Raises:
-        ValueError: `text` is empty or has characters other than a-z, apostrophe and space.
+        ValueError: `text` is empty, has characters other than a-z, apostrophe and space, or a
+            word that eSpeak would not say as written.
 
     Example:
         >>> normalize_transcript("  Don't   Panic ")
         "don't panic"
+        >>> normalize_transcript("Mr Smith")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: texts: 'mr' in 'Mr Smith' has no vowel: eSpeak reads it as an abbreviation ...
     """
     if not isinstance(text, str):
         raise ValueError(f"a text must be a string, got {text!r}.")
@@ -90,6 +112,30 @@ def normalize_transcript(text: str) -> str:
         )
     if not normalized:
         raise ValueError(f"a text must have at least one word, got {text!r}.")
+    for word in normalized.split(" "):
+        letters = word.replace("'", "")
+        if not letters:
+            raise ValueError(
+                f"texts: every word needs a letter a-z, got {word!r} in {text!r} "
+                "(eSpeak says nothing for it)."
+            )
+        if len(letters) > 1 and not _VOWEL.search(letters):
+            raise ValueError(
+                f"texts: {word!r} in {text!r} has no vowel: eSpeak reads it as an abbreviation "
+                "('mr' as 'mister', 'dr' as 'doctor') or spells it out, so the audio would not "
+                "say the transcript; write the words spoken (e.g. 'mister'). Words of more than "
+                "one letter need a vowel (a, e, i, o, u or y)."
+            )
+        if _ROMAN.fullmatch(letters):
+            raise ValueError(
+                f"texts: {word!r} in {text!r} is read by eSpeak as a Roman numeral "
+                "('iii' as 'roman three'); write the words spoken (e.g. 'the third')."
+            )
+        if letters in _EXPANDED:
+            raise ValueError(
+                f"texts: eSpeak expands the abbreviation {word!r} in {text!r} (it does "
+                f"{', '.join(map(repr, _EXPANDED))}); write the words spoken (e.g. 'et cetera')."
+            )
     return normalized
 
 
