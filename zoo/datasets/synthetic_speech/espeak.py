@@ -30,6 +30,9 @@ import numpy as np
 
 NATIVE_SAMPLE_RATE = 22050
 RATE_MIN, RATE_MAX = 80, 450  # espeakRATE_MINIMUM, espeakRATE_MAXIMUM (words per minute)
+# Output rates: below 8 kHz speech loses the formants that tell sounds apart (and soxr gives
+# nothing usable at a few Hz); above 48 kHz is only upsampled 22 kHz audio.
+SAMPLE_RATE_MIN, SAMPLE_RATE_MAX = 8000, 48000
 
 # Accent name -> eSpeak language file (under espeak-ng-data/lang/). All use the `en` dictionary.
 ACCENTS = {
@@ -107,8 +110,8 @@ def speak(
         voice: one of `voices()`: an accent (`"en-us"`) or an accent and variant (`"en-us+m3"`).
         pitch: base pitch, 0 to 99 (50 is the voice's own).
         rate: speed in words per minute, 80 to 450 (eSpeak's range; 175 is its default).
-        sample_rate: the rate of the returned samples in Hz; eSpeak's 22050 Hz output is
-            resampled with soxr when they differ.
+        sample_rate: the rate of the returned samples in Hz, an int from 8000 to 48000;
+            eSpeak's 22050 Hz output is resampled with soxr when they differ.
         pitch_range: how much the pitch moves, 0 (monotone) to 100 (50 is the voice's own).
 
     Returns:
@@ -137,10 +140,7 @@ def speak(
     _check_int("pitch", pitch, 0, 99)
     _check_int("rate", rate, RATE_MIN, RATE_MAX)
     _check_int("pitch_range", pitch_range, 0, 100)
-    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int | np.integer):
-        raise ValueError(f"sample_rate must be a positive int (Hz), got {sample_rate!r}.")
-    if sample_rate <= 0:
-        raise ValueError(f"sample_rate must be a positive int (Hz), got {sample_rate!r}.")
+    check_sample_rate(sample_rate)
     with _lock:
         audio = _get_engine().synthesize(text, voice, int(pitch), int(rate), int(pitch_range))
     if sample_rate != NATIVE_SAMPLE_RATE and len(audio):
@@ -152,13 +152,28 @@ def speak(
     return np.asarray(audio, dtype=np.int16)
 
 
-def _check_int(name, value, low, high):
+def check_sample_rate(sample_rate):
+    """Raises unless `sample_rate` is an int from `SAMPLE_RATE_MIN` to `SAMPLE_RATE_MAX` (Hz).
+
+    Example:
+        >>> check_sample_rate(16000)
+        16000
+        >>> check_sample_rate(1)
+        Traceback (most recent call last):
+        ...
+        ValueError: sample_rate must be an int from 8000 to 48000 (Hz), got 1.
+    """
+    _check_int("sample_rate", sample_rate, SAMPLE_RATE_MIN, SAMPLE_RATE_MAX, unit=" (Hz)")
+    return int(sample_rate)
+
+
+def _check_int(name, value, low, high, unit=""):
     if (
         isinstance(value, bool)
         or not isinstance(value, int | np.integer)
         or not low <= value <= high
     ):
-        raise ValueError(f"{name} must be an int from {low} to {high}, got {value!r}.")
+        raise ValueError(f"{name} must be an int from {low} to {high}{unit}, got {value!r}.")
 
 
 def _check_voice(voice):

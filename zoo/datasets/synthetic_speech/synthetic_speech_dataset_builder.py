@@ -166,7 +166,7 @@ class SyntheticSpeechConfig(tfds.core.BuilderConfig):
         num_train: examples in `train` (voices of `TRAIN_VARIANTS`).
         num_validation: examples in `validation` (the same voices as `train`).
         num_test: examples in `test` (voices of `TEST_VARIANTS`, never heard in training).
-        sample_rate: sample rate of the audio in Hz.
+        sample_rate: sample rate of the audio in Hz, 8000 to 48000.
         seed: seed of the whole dataset (voices, pitches, rates, texts, noise).
         texts: sentences to speak instead of digit strings (normalised by
             `normalize_transcript`); example `i` of a split says `texts[i % len(texts)]`.
@@ -184,10 +184,7 @@ class SyntheticSpeechConfig(tfds.core.BuilderConfig):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{field} must be a positive int, got {value!r}.")
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int):
-            raise ValueError(f"sample_rate must be a positive int (Hz), got {self.sample_rate!r}.")
-        if self.sample_rate <= 0:
-            raise ValueError(f"sample_rate must be a positive int (Hz), got {self.sample_rate!r}.")
+        self.sample_rate = espeak.check_sample_rate(self.sample_rate)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an int >= 0, got {self.seed!r}.")
         if self.texts is not None:
