@@ -1,4 +1,5 @@
 import doctest
+import pathlib
 import re
 import sys
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from zoo.datasets.fsdd.files import BytesAudio
 from zoo.datasets.synthetic_speech import espeak
 from zoo.datasets.synthetic_speech import synthetic_speech_dataset_builder as ssb
 from zoo.datasets.synthetic_speech.espeak import speak, voices
@@ -171,6 +173,22 @@ def test_info(tiny):
     }
     audio = builder.info.features["audio"]
     assert audio.sample_rate == 8000 and audio.shape == (None,) and audio.np_dtype == np.int16
+
+
+def test_audio_is_stored_as_int16_bytes_and_decodes_to_the_samples_synthesised(tiny):
+    builder, data = tiny
+    assert isinstance(builder.info.features["audio"], BytesAudio)
+    config = SyntheticSpeechConfig(name="t", **TINY)
+    samples = 0
+    for split in SPLITS:
+        made = [synthesize_example(config, split, i) for i in range(len(data[split]))]
+        expected = {(m["speaker"], m["text"]): m["audio"] for m in made}  # records are shuffled
+        assert len(expected) == len(data[split])
+        for e in data[split]:
+            np.testing.assert_array_equal(e["audio"], expected[e["speaker"], e["text"]])
+            samples += len(e["audio"])
+    stored = sum(f.stat().st_size for f in pathlib.Path(builder.data_dir).glob("*.tfrecord*"))
+    assert stored < 2.3 * samples  # 2 bytes a sample (an int64 list took about 5.5)
 
 
 def test_examples_are_noisy_digit_strings(tiny):

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.datasets.fsdd import files
 from zoo.datasets.synthetic_speech import espeak
 
 BASE_SEED = 4242
@@ -250,9 +251,13 @@ _SPLIT_INDEX = {"train": 0, "validation": 1, "test": 2}
 class Builder(tfds.core.GeneratorBasedBuilder):
     """DatasetBuilder for synthetic speech (offline, seeded, split by voice)."""
 
-    VERSION = tfds.core.Version("1.0.0")
+    VERSION = tfds.core.Version("1.1.0")
     OFFLINE = "yes"  # generated here: builds offline
-    RELEASE_NOTES = {"1.0.0": "Initial release."}
+    RELEASE_NOTES = {
+        "1.0.0": "Initial release.",
+        "1.1.0": "Audio stored as raw int16 bytes (`BytesAudio`), about 2.7 times smaller; the "
+        "same samples.",
+    }
     BUILDER_CONFIGS = [
         SyntheticSpeechConfig(
             name="digits", description="Digit strings: 3000/200/300 examples at 8 kHz."
@@ -274,7 +279,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
             description=_DESCRIPTION,
             features=tfds.features.FeaturesDict(
                 {
-                    "audio": tfds.features.Audio(
+                    # 2 bytes a sample (tfds.features.Audio stores an int64 list: see BytesAudio).
+                    "audio": files.BytesAudio(
                         shape=(None,), dtype=np.int16, sample_rate=self.builder_config.sample_rate
                     ),
                     "text": tfds.features.Text(),
