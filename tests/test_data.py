@@ -141,3 +141,45 @@ def test_epoch_k_of_a_pipeline_started_at_k_is_epoch_k_of_one_run_from_0(augment
     with pytest.raises(ValueError, match="first_epoch must be an int >= 0, got -1"):
         batches(ds, 8, shuffle=True, seed=5, first_epoch=-1)
     assert int(batches(ds, 8, shuffle=True, seed=5).cardinality()) == 5  # Keras counts steps
+
+
+# zoo.data.audio.log_mel_spectrogram
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"preemphasis": 1.5}, r"preemphasis must be a number in \[0, 1\), e.g. 0.97; got 1.5"),
+        ({"preemphasis": -3}, r"preemphasis must be a number in \[0, 1\).*got -3"),
+        ({"preemphasis": "0.97"}, r"preemphasis must be a number.*got '0.97'"),
+        ({"num_mels": 0}, "num_mels must be a positive int, got 0"),
+    ],
+)
+def test_log_mel_spectrogram_names_bad_arguments(kwargs, match):
+    from zoo.data.audio import log_mel_spectrogram
+
+    x = np.zeros((1, 800), "float32")
+    with pytest.raises(ValueError, match=match):
+        log_mel_spectrogram(x, 8000, **kwargs)
+
+
+def test_log_mel_spectrogram_takes_one_or_a_batch_of_waveforms_and_names_other_shapes():
+    from zoo.data.audio import log_mel_spectrogram
+
+    x = np.random.default_rng(0).normal(size=(2, 800)).astype("float32")
+    batch = np.asarray(log_mel_spectrogram(x, 8000, 20, preemphasis=0.97))
+    one = np.asarray(log_mel_spectrogram(x[1], 8000, 20, preemphasis=0.97))
+    assert batch.shape == (2, 7, 20) and one.shape == (7, 20)
+    np.testing.assert_allclose(one, batch[1], rtol=1e-5, atol=1e-5)
+    with pytest.raises(
+        ValueError, match=r"waveforms must be 2-D \(batch, samples\).*\(1, 2, 800\)"
+    ):
+        log_mel_spectrogram(x[None], 8000)
+
+
+def test_log_mel_spectrogram_warns_of_bands_constant_whatever_the_input():
+    from zoo.data.audio import log_mel_spectrogram
+
+    x = np.zeros((1, 800), "float32")
+    with pytest.warns(UserWarning, match="num_mels=128 at sample_rate=8000.*constant"):
+        log_mel_spectrogram(x, 8000, 128)

@@ -12,6 +12,8 @@ The feature functions are written in `keras.ops` (they run inside models, e.g.
 `zoo.layers.LogMel`); the augmentations are `tf.data` maps for training pipelines.
 """
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -206,6 +208,8 @@ def log_mel_spectrogram(
 ):  # fmt: skip
     """Log-mel spectrogram `(batch, frames, num_mels)` of float waveforms `(batch, samples)`.
 
+    A single waveform `(samples,)` gives `(frames, num_mels)`.
+
     A Hann window of `frame_ms`, hop `hop_ms`, no centre padding (see the module docstring), power
     spectrum through `mel_filterbank`, then `log(power + 1e-6)`. With `preemphasis` `a > 0`
     the waveform is first filtered by `y[t] = x[t] - a·x[t-1]` (the first sample kept): a first-
@@ -214,6 +218,11 @@ def log_mel_spectrogram(
     utterance, `(batch,)`), each utterance's spectrum is first warped by `vtlp_warp`: the
     spectral envelope of a shorter (`warp > 1`) or longer vocal tract, with the tempo unchanged.
 
+    Raises:
+        ValueError: `waveforms` is not 1-D or 2-D, or `preemphasis` is outside [0, 1). Mel
+            bands that fall between two FFT bins (too many for the frame length, see
+            `check_mel_bands`) only warn: their log-mels are the same for every input.
+
     Example:
         >>> x = np.random.default_rng(0).normal(size=(2, 8000)).astype("float32")
         >>> tuple(log_mel_spectrogram(x, 8000).shape)
@@ -221,6 +230,31 @@ def log_mel_spectrogram(
         >>> tuple(log_mel_spectrogram(x, 8000, warp=np.array([0.9, 1.1])).shape)
         (2, 97, 40)
     """
+    preemphasis = check_preemphasis(preemphasis)
+    x = ops.convert_to_tensor(waveforms, dtype="float32")
+    if len(x.shape) not in (1, 2):
+        raise ValueError(
+            f"waveforms must be 2-D (batch, samples) or 1-D (samples,), got shape {tuple(x.shape)}."
+        )
+    _, _, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
+    check_positive_int("num_mels", num_mels)
+    mel_band_edges(num_mels, sample_rate, fmin, fmax)  # checks fmin and fmax
+    try:  # LogMel warns, too, rather than refuse: see check_mel_bands
+        check_mel_bands(num_mels, fft_length, sample_rate, fmin, fmax)
+    except ValueError as e:
+        warnings.warn(str(e), UserWarning, stacklevel=2)
+    single = len(x.shape) == 1
+    features = _log_mel_spectrogram(
+        x[None] if single else x, sample_rate, num_mels, frame_ms, hop_ms, fmin, fmax, warp,
+        preemphasis,
+    )  # fmt: skip
+    return features[0] if single else features
+
+
+def _log_mel_spectrogram(
+    waveforms, sample_rate, num_mels, frame_ms, hop_ms, fmin, fmax, warp, preemphasis
+):
+    """`log_mel_spectrogram` of checked arguments (`LogMel` checks them once, when built)."""
     window, hop, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
     x = ops.convert_to_tensor(waveforms, dtype="float32")
     if preemphasis:
@@ -237,6 +271,22 @@ def log_mel_spectrogram(
     warp = ops.reshape(ops.convert_to_tensor(warp, "float32"), (-1, 1))
     fb = _triangles(vtlp_warp(bins, warp, sample_rate), edges, ops)
     return ops.log(ops.einsum("btk,bkm->btm", power, fb) + LOG_FLOOR)
+
+
+def check_preemphasis(preemphasis):
+    """`preemphasis` of `log_mel_spectrogram` and `LogMel`: a float in [0, 1); returned as a float.
+
+    Example:
+        >>> check_preemphasis(0.97)
+        0.97
+    """
+    if (
+        isinstance(preemphasis, bool)
+        or not isinstance(preemphasis, int | float | np.floating | np.integer)
+        or not 0 <= preemphasis < 1
+    ):
+        raise ValueError(f"preemphasis must be a number in [0, 1), e.g. 0.97; got {preemphasis!r}.")
+    return float(preemphasis)
 
 
 def dct_matrix(num_mels, num_coefficients):

@@ -11,11 +11,12 @@ from keras import ops
 
 from zoo.data.audio import (
     NORMALIZE_SCALES,
+    _log_mel_spectrogram,
     check_mel_bands,
+    check_preemphasis,
     dct_matrix,
     frame_mask,
     frame_settings,
-    log_mel_spectrogram,
     mel_band_edges,
     normalize_frames,
 )
@@ -30,17 +31,6 @@ def check_normalize(normalize):
     raise ValueError(
         f"normalize must be True, False or one of {list(NORMALIZE_SCALES)}, got {normalize!r}."
     )
-
-
-def check_preemphasis(preemphasis):
-    """`preemphasis` of `LogMel`: a float in [0, 1); returned as a float."""
-    if (
-        isinstance(preemphasis, bool)
-        or not isinstance(preemphasis, int | float)
-        or not 0 <= preemphasis < 1
-    ):
-        raise ValueError(f"preemphasis must be a number in [0, 1), e.g. 0.97; got {preemphasis!r}.")
-    return float(preemphasis)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -126,9 +116,9 @@ class LogMel(keras.layers.Layer):
             warp = keras.random.uniform(
                 ops.shape(waveforms)[:1], low, high, seed=self.seed_generator
             )
-        features = log_mel_spectrogram(
+        features = _log_mel_spectrogram(
             waveforms, self.sample_rate, self.num_mels, self.frame_ms, self.hop_ms,
-            self.fmin, self.fmax, warp=warp, preemphasis=self.preemphasis,
+            self.fmin, self.fmax, warp, self.preemphasis,
         )  # fmt: skip
         if self.num_ceps is not None:
             features = ops.matmul(features, ops.convert_to_tensor(self.dct))
