@@ -819,3 +819,23 @@ def test_trains_under_mixed_precision():
 def test_a_log_mel_layer_with_empty_bands_warns_so_old_models_still_load():
     with pytest.warns(UserWarning, match="num_mels=128 at sample_rate=8000"):
         LogMel(8000, num_mels=128)
+
+
+def test_log_mel_takes_lengths_of_shape_batch_1_and_names_other_shapes():
+    x = np.random.default_rng(0).normal(size=(2, 4000)).astype("float32")
+    layer = LogMel(8000)
+    plain = np.asarray(layer([x, np.array([4000, 2000])]))
+    column = np.asarray(layer([x, np.array([[4000], [2000]])]))
+    assert plain.shape == column.shape == (2, 47, 40)
+    np.testing.assert_array_equal(column, plain)
+    with pytest.raises(
+        ValueError, match=r"waveforms must be 2-D \(batch, samples\), got shape \(4000,\)"
+    ):
+        layer([x[0], np.array([4000])])
+    with pytest.raises(ValueError, match=r"waveforms must be 2-D.*got shape \(1, 2, 4000\)"):
+        layer([x[None], np.array([4000, 2000])])
+    with pytest.raises(ValueError, match=r"lengths must be \(batch,\) or \(batch, 1\).*\(2, 2\)"):
+        layer([x, np.array([[4000, 1], [2000, 1]])])
+    inputs = [keras.Input((None,)), keras.Input((1,), dtype="int32")]  # a functional model too
+    model = keras.Model(inputs, LogMel(8000)(inputs))
+    assert model.output_shape == (None, None, 40)

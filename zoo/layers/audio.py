@@ -37,7 +37,7 @@ def check_normalize(normalize):
 class LogMel(keras.layers.Layer):
     """Log-mel features of padded waveforms, normalised per utterance over its real frames.
 
-    Call it on `[waveforms (batch, samples) float, lengths (batch,) int]`; it returns
+    Call it on `[waveforms (batch, samples) float, lengths (batch,) or (batch, 1) int]`; it returns
     `(batch, frames, num_mels)` features (zeros past each utterance's frames, see
     `zoo.data.audio`) and `num_frames(lengths)` gives each utterance's frame count.
 
@@ -110,6 +110,19 @@ class LogMel(keras.layers.Layer):
     def call(self, inputs, training=False):
         """Features `(batch, frames, num_mels)` of `[waveforms, lengths]`."""
         waveforms, lengths = inputs
+        if len(ops.shape(waveforms)) != 2:
+            raise ValueError(
+                f"LogMel's waveforms must be 2-D (batch, samples), got shape "
+                f"{tuple(ops.shape(waveforms))}."
+            )
+        lengths_shape = tuple(ops.shape(lengths))
+        if len(lengths_shape) == 2 and lengths_shape[1] == 1:
+            lengths = ops.squeeze(lengths, axis=1)
+        elif len(lengths_shape) != 1:
+            raise ValueError(
+                f"LogMel's lengths must be (batch,) or (batch, 1), one per waveform, got shape "
+                f"{lengths_shape}."
+            )
         warp = None
         if training and self.vtlp is not None:
             low, high = self.vtlp
