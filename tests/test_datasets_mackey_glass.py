@@ -67,8 +67,24 @@ def test_seeded_and_tau_matters():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"length": 0}, "length must be a positive int, got 0"), ({"length": 5, "tau": 0}, "tau")],
+    [
+        ({"length": 0}, "length must be a positive int, got 0"),
+        ({"length": 5, "tau": 0}, "tau"),
+        ({"length": 5, "tau": 0.04}, r"tau must be a positive multiple of dt=0.1 .*got tau=0.04"),
+        ({"length": 5, "tau": 17.05}, r"tau must be a positive multiple of dt=0.1"),
+        ({"length": 5, "dt": 0}, "dt must be a finite float > 0, got 0"),
+        ({"length": 5, "dt": -0.1}, "dt must be a finite float > 0, got -0.1"),
+        ({"length": 5, "subsample": 0}, "subsample must be a positive int, got 0"),
+    ],
 )
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         mackey_glass(**kwargs)
+
+
+def test_non_integer_subsample_is_refused_and_tau_a_multiple_of_dt_is_kept():
+    with pytest.raises(TypeError, match=r"subsample must be a positive int, got 2.5"):
+        mackey_glass(5, subsample=2.5)
+    # 17 = 340 steps of 0.05: the same equation on a finer grid, still a chaotic series.
+    fine = mackey_glass(300, tau=17, dt=0.05, subsample=20)
+    assert fine.shape == (300,) and fine.std() > 0.1

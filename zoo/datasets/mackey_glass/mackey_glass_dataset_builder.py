@@ -67,13 +67,13 @@ def mackey_glass(length, tau=17, seed=0, a=0.2, b=0.1, n=10, dt=0.1, subsample=1
 
     Args:
         length: samples to return (after the 1000-sample transient).
-        tau: the delay τ, > 0.
+        tau: the delay τ, a positive multiple of `dt`.
         seed: seed of the initial history (uniform in [1.1, 1.3]).
         a: production rate.
         b: decay rate.
         n: the nonlinearity's exponent.
-        dt: Euler step.
-        subsample: keep every `subsample`-th Euler point.
+        dt: Euler step, > 0.
+        subsample: keep every `subsample`-th Euler point (a positive int).
 
     Returns:
         A float64 array of shape `(length,)`: `tanh(y - 1)` at one sample per `dt * subsample`,
@@ -87,7 +87,14 @@ def mackey_glass(length, tau=17, seed=0, a=0.2, b=0.1, n=10, dt=0.1, subsample=1
     """
     length = check_positive_int("length", length)
     tau = check_positive_float("tau", tau)
+    dt = check_positive_float("dt", dt)
+    subsample = check_positive_int("subsample", subsample)
     delay = int(round(tau / dt))
+    if delay < 1 or abs(delay * dt - tau) > 1e-9 * max(1.0, tau):
+        raise ValueError(
+            f"tau must be a positive multiple of dt={dt} (the delay is a whole number of Euler "
+            f"steps), got tau={tau!r}."
+        )
     total = (TRANSIENT + length) * subsample
     rng = np.random.default_rng(np.random.SeedSequence([BASE_SEED, seed]))
     y = np.empty(delay + total + 1)
