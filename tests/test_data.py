@@ -183,3 +183,20 @@ def test_log_mel_spectrogram_warns_of_bands_constant_whatever_the_input():
     x = np.zeros((1, 800), "float32")
     with pytest.warns(UserWarning, match="num_mels=128 at sample_rate=8000.*constant"):
         log_mel_spectrogram(x, 8000, 128)
+
+
+# zoo.data.audio.augment_waveform
+
+
+@pytest.mark.parametrize("seed", [None, tf.constant([1, 2])])
+def test_augment_waveform_leaves_an_empty_utterance_as_it_is(seed):
+    from zoo.data.audio import augment_waveform
+
+    augment = augment_waveform(eq_db=(-6.0, 6.0), edge_ms=(10.0, 20.0))
+    x = {"waveform": tf.zeros([0]), "length": tf.constant(0)}
+    out, y = augment(x, 7, seed=seed)
+    assert int(out["length"]) == 0 and out["waveform"].shape == (0,) and y == 7
+    ds = tf.data.Dataset.from_tensors(x).map(lambda e: augment(e, 0)[0])  # in a graph too
+    assert [int(e["length"]) for e in ds] == [0]
+    full = {"waveform": tf.ones([800]), "length": tf.constant(800)}
+    assert int(augment(full, 0, seed=seed)[0]["length"]) > 800  # others are still perturbed

@@ -648,7 +648,7 @@ def augment_waveform(
     silence (zeros) of its own random length before and after the speech, which the noise, when
     drawn, then fills: recordings that start and end with long pauses, or with exact zeros, are
     common outside a trimmed corpus. The noise's level is set by the speech alone (the padding
-    does not lower it).
+    does not lower it). An empty utterance (`length` 0) is returned unchanged.
 
     The map takes an optional `seed` (a `[2]` integer tensor): its draws are then stateless
     functions of that seed, so a pipeline that gives every example its own seed (as
@@ -715,32 +715,41 @@ def augment_waveform(
 
         length = tf.cast(x["length"], tf.int32)
         wave = x["waveform"][:length]
-        if speed is not None:
-            factor = uniform([], speed[0], speed[1])
-            new_length = tf.maximum(
-                1, tf.cast(tf.math.floor(tf.cast(length - 1, tf.float32) / factor), tf.int32) + 1
-            )
-            pos = tf.cast(tf.range(new_length), tf.float32) * factor
-            lo = tf.minimum(tf.cast(tf.math.floor(pos), tf.int32), length - 1)
-            hi = tf.minimum(lo + 1, length - 1)
-            frac = pos - tf.cast(lo, tf.float32)
-            wave = tf.gather(wave, lo) * (1.0 - frac) + tf.gather(wave, hi) * frac
-            length = new_length
-        if eq_db is not None:
-            wave = _equalize(wave, uniform([eq_bands], eq_db[0], eq_db[1]))
-        if gain_db is not None:
-            wave = wave * 10.0 ** (uniform([], gain_db[0], gain_db[1]) / 20.0)
-        power = tf.reduce_mean(tf.square(wave)) + 1e-12  # of the speech, before any padding
-        if edge_ms is not None:
-            lead = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
-            tail = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
-            wave = tf.concat([tf.zeros([lead], wave.dtype), wave, tf.zeros([tail], wave.dtype)], 0)
-            length = length + lead + tail
-        if noise_snr_db is not None:
-            snr = uniform([], noise_snr_db[0], noise_snr_db[1])
-            std = tf.sqrt(power / 10.0 ** (snr / 10.0))
-            use = tf.cast(uniform([], 0.0, 1.0) < noise_probability, tf.float32)
-            wave = wave + use * normal(tf.shape(wave), std)
+
+        def perturb(wave, length):
+            if speed is not None:
+                factor = uniform([], speed[0], speed[1])
+                new_length = tf.maximum(
+                    1,
+                    tf.cast(tf.math.floor(tf.cast(length - 1, tf.float32) / factor), tf.int32) + 1,
+                )
+                pos = tf.cast(tf.range(new_length), tf.float32) * factor
+                lo = tf.minimum(tf.cast(tf.math.floor(pos), tf.int32), length - 1)
+                hi = tf.minimum(lo + 1, length - 1)
+                frac = pos - tf.cast(lo, tf.float32)
+                wave = tf.gather(wave, lo) * (1.0 - frac) + tf.gather(wave, hi) * frac
+                length = new_length
+            if eq_db is not None:
+                wave = _equalize(wave, uniform([eq_bands], eq_db[0], eq_db[1]))
+            if gain_db is not None:
+                wave = wave * 10.0 ** (uniform([], gain_db[0], gain_db[1]) / 20.0)
+            power = tf.reduce_mean(tf.square(wave)) + 1e-12  # of the speech, before any padding
+            if edge_ms is not None:
+                lead = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+                tail = uniform([], edges[0], edges[1] + 1, dtype=tf.int32)
+                wave = tf.concat(
+                    [tf.zeros([lead], wave.dtype), wave, tf.zeros([tail], wave.dtype)], 0
+                )
+                length = length + lead + tail
+            if noise_snr_db is not None:
+                snr = uniform([], noise_snr_db[0], noise_snr_db[1])
+                std = tf.sqrt(power / 10.0 ** (snr / 10.0))
+                use = tf.cast(uniform([], 0.0, 1.0) < noise_probability, tf.float32)
+                wave = wave + use * normal(tf.shape(wave), std)
+            return wave, length
+
+        # An empty utterance (length 0) has nothing to resample or scale: it is left as it is.
+        wave, length = tf.cond(length > 0, lambda: perturb(wave, length), lambda: (wave, length))
         return {**x, "waveform": wave, "length": length}, y
 
     return fn
