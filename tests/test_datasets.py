@@ -81,3 +81,20 @@ def test_trivial_baseline(adding_t50):
     _, y = adding_t50["test"]
     mse = float(np.mean((y - 1.0) ** 2))
     assert abs(mse - 1 / 6) < 0.02
+
+
+@pytest.mark.parametrize(
+    "n, length, error, match",
+    [
+        (3, 2.5, TypeError, r"length must be a positive int, got 2.5"),
+        (3, "50", TypeError, r"length must be a positive int, got '50'"),
+        (3, 1, ValueError, r"length must be an int >= 2, got 1"),
+        (3.0, 50, TypeError, r"n must be an int >= 0, got 3.0"),
+        (-1, 50, ValueError, r"n must be an int >= 0, got -1"),
+    ],
+)
+def test_generate_names_sizes_that_are_not_ints(n, length, error, match):
+    from zoo.datasets.adding_problem.adding_problem_dataset_builder import generate
+
+    with pytest.raises(error, match=match):
+        generate(n, length, np.random.default_rng(0))

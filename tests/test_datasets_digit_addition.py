@@ -61,7 +61,7 @@ def test_seeded_and_configurable():
     assert a == draw_pairs(50, 5, np.random.default_rng(1))
     assert max(max(p) for p in a) >= 1000 and all(max(p) < 100_000 for p in a)
     assert [c.name for c in Builder.BUILDER_CONFIGS] == ["d3", "d5"]
-    with pytest.raises(ValueError, match="digits must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="digits must be a positive int, got 0"):
         draw_pairs(1, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="n=56 is more than the 55 pairs of 1 digits"):
         draw_pairs(56, 1, np.random.default_rng(0))
@@ -101,3 +101,19 @@ def test_recipe_refuses_answers_longer_than_max_target_length_before_training(
             verbose=0,
         )
     assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training
+
+
+@pytest.mark.parametrize(
+    "n, digits, error, match",
+    [
+        (3, 2.5, TypeError, r"digits must be a positive int, got 2.5"),
+        (3, "2", TypeError, r"digits must be a positive int, got '2'"),
+        (2.5, 2, TypeError, r"n must be an int >= 0, got 2.5"),
+        (-1, 2, ValueError, r"n must be an int >= 0, got -1"),
+    ],
+)
+def test_draw_pairs_names_sizes_that_are_not_ints(n, digits, error, match):
+    import numpy as np
+
+    with pytest.raises(error, match=match):
+        draw_pairs(n, digits, np.random.default_rng(0))

@@ -47,7 +47,7 @@ def test_seeded_and_checked():
     a = draw_strings(20, 30, 5, np.random.default_rng(2))
     assert a == draw_strings(20, 30, 5, np.random.default_rng(2))
     assert max(map(len, a)) > 10 and set("".join(a)) <= set("abcde")
-    with pytest.raises(ValueError, match="max_length must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="max_length must be a positive int, got 0"):
         draw_strings(1, 0, 5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="alphabet_size must be in 1..26, got 27"):
         draw_strings(1, 3, 27, np.random.default_rng(0))
@@ -87,3 +87,18 @@ def test_recipe_refuses_targets_longer_than_max_target_length_before_training(
             verbose=0,
         )
     assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training
+
+
+@pytest.mark.parametrize(
+    "n, max_length, alphabet_size, error, match",
+    [
+        (3, 2.5, 3, TypeError, r"max_length must be a positive int, got 2.5"),
+        (3, "3", 3, TypeError, r"max_length must be a positive int, got '3'"),
+        (3, 3, 2.5, TypeError, r"alphabet_size must be a positive int, got 2.5"),
+        (3, 3, 0, ValueError, r"alphabet_size must be a positive int, got 0"),
+        (2.5, 3, 3, TypeError, r"n must be an int >= 0, got 2.5"),
+    ],
+)
+def test_draw_strings_names_sizes_that_are_not_ints(n, max_length, alphabet_size, error, match):
+    with pytest.raises(error, match=match):
+        draw_strings(n, max_length, alphabet_size, np.random.default_rng(0))

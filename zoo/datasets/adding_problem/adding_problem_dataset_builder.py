@@ -17,6 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.validation import check_nonnegative_int, check_positive_int
+
 BASE_SEED = 19970
 
 _DESCRIPTION = """\
@@ -75,12 +77,12 @@ def generate(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray,
         ``y`` is float32 of shape ``(n,)``, the sum of the two marked values of each example.
 
     Raises:
+        TypeError: If ``n`` or ``length`` is not an int.
         ValueError: If ``length`` is less than 2 or ``n`` is negative.
     """
-    if length < 2:
-        raise ValueError(f"length must be at least 2, got {length}")
-    if n < 0:
-        raise ValueError(f"n must be non-negative, got {n}")
+    if check_positive_int("length", length) < 2:
+        raise ValueError(f"length must be an int >= 2, got {length!r}")
+    n = check_nonnegative_int("n", n)
     half = length // 2
     values = rng.random((n, length), dtype=np.float32)
     first = rng.integers(0, half, size=n)

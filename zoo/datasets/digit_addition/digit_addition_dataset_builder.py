@@ -16,6 +16,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.validation import check_nonnegative_int, check_positive_int
+
 BASE_SEED = 20150
 
 _DESCRIPTION = """\
@@ -51,10 +53,11 @@ def draw_pairs(n: int, digits: int, rng: np.random.Generator) -> list[tuple[int,
         ``n`` pairs ``(a, b)``; no two share the same unordered pair ``{a, b}``.
 
     Raises:
-        ValueError: ``digits < 1``, or ``n`` more than there are distinct pairs.
+        TypeError: ``n`` or ``digits`` is not an int.
+        ValueError: ``digits < 1``, ``n < 0``, or ``n`` more than there are distinct pairs.
     """
-    if digits < 1:
-        raise ValueError(f"digits must be at least 1, got {digits}")
+    n = check_nonnegative_int("n", n)
+    digits = check_positive_int("digits", digits)
     top = 10**digits
     if n > top * (top + 1) // 2:
         raise ValueError(f"n={n} is more than the {top * (top + 1) // 2} pairs of {digits} digits")

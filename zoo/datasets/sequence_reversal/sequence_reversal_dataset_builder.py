@@ -17,6 +17,8 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.validation import check_nonnegative_int, check_positive_int
+
 BASE_SEED = 20140
 
 _DESCRIPTION = """\
@@ -57,12 +59,13 @@ def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Gen
         A list of ``n`` distinct strings.
 
     Raises:
-        ValueError: ``max_length < 1``, ``alphabet_size`` outside 1 to 26, or more strings asked
-            for than exist.
+        TypeError: ``n``, ``max_length`` or ``alphabet_size`` is not an int.
+        ValueError: ``max_length < 1``, ``alphabet_size`` outside 1 to 26, ``n < 0``, or more
+            strings asked for than exist.
     """
-    if max_length < 1:
-        raise ValueError(f"max_length must be at least 1, got {max_length}")
-    if not 1 <= alphabet_size <= 26:
+    n = check_nonnegative_int("n", n)
+    max_length = check_positive_int("max_length", max_length)
+    if check_positive_int("alphabet_size", alphabet_size) > 26:
         raise ValueError(f"alphabet_size must be in 1..26, got {alphabet_size}")
     possible = sum(alphabet_size**k for k in range(1, max_length + 1))
     if n > possible:
