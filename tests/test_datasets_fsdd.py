@@ -239,3 +239,10 @@ def test_find_clips_parses_names():
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_read_wav_names_an_empty_recording(tmp_path):
+    path = tmp_path / "4_theo_2.wav"
+    scipy.io.wavfile.write(path, 8000, np.zeros(0, np.int16))
+    with pytest.raises(ValueError, match=r"4_theo_2.wav: the recording is empty \(0 samples\)"):
+        files.read_wav(path)

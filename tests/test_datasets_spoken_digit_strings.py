@@ -215,3 +215,8 @@ def test_bad_config(kwargs, message):
 def test_docstring_examples():
     result = doctest.testmod(sds, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_background_of_no_samples_is_an_error_not_nan():
+    with pytest.raises(ValueError, match="samples must hold at least one sample, got 0"):
+        sds.background(np.zeros(0, np.int16))

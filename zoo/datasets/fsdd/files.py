@@ -159,7 +159,7 @@ def read_wav(path) -> np.ndarray:
         The samples, an int16 array of shape ``(length,)``.
 
     Raises:
-        ValueError: the file is not mono, not 8 kHz, or not 16-bit PCM.
+        ValueError: the file is not mono, not 8 kHz, not 16-bit PCM, or holds no samples.
 
     Example:
         >>> import tempfile, pathlib, numpy as np, scipy.io.wavfile
@@ -187,6 +187,11 @@ def read_wav(path) -> np.ndarray:
         )
     if samples.dtype != np.int16:
         raise ValueError(f"{path}: samples must be 16-bit PCM (int16), got {samples.dtype}")
+    if not len(samples):
+        raise ValueError(
+            f"{path}: the recording is empty (0 samples); a recording must hold at least one "
+            "sample (remove the file or record it again)"
+        )
     return samples
 
 

@@ -112,7 +112,8 @@ def background(samples: np.ndarray) -> tuple[float, float]:
     keeps a recording's DC offset (some FSDD speakers have one) in the pauses next to it.
 
     Args:
-        samples: the recording, a 1-D array (shorter than a frame: the whole of it is one frame).
+        samples: the recording, a 1-D array of at least one sample (shorter than a frame: the
+            whole of it is one frame).
 
     Returns:
         ``(mean, std)`` of the pooled frames, as floats.
@@ -125,6 +126,8 @@ def background(samples: np.ndarray) -> tuple[float, float]:
         True
     """
     samples = np.asarray(samples, dtype=np.float64)
+    if not len(samples):  # its mean and std would be NaN: NaN noise, then digital silence
+        raise ValueError("background: samples must hold at least one sample, got 0.")
     n = max(1, len(samples) // FRAME)
     frames = samples[: n * FRAME].reshape(n, -1) if len(samples) >= FRAME else samples[None]
     quiet = frames[np.argsort(frames.std(axis=1), kind="stable")[: max(1, int(n * QUIETEST))]]
