@@ -167,6 +167,12 @@ def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
     ):
         recipe_tuning.tune(tiny, objective="val_mae", **{**common, "output": tmp_path / "bad"})
     assert not (tmp_path / "bad" / "tuning.json").exists()
+    # ... nor, with --overwrite, is the finished search it was to replace lost
+    before = {p: (out / p).read_bytes() for p in ("tuning.json", "best_hyperparameters.json")}
+    with pytest.raises(ValueError, match=r"got 'val_nrmse48'"):
+        recipe_tuning.tune(tiny, objective="val_nrmse48", overwrite=True, **common)
+    assert {p: (out / p).read_bytes() for p in before} == before and _rows(out) == rows
+    assert not (out / "previous").exists()
     # Hyperband shares out epochs: a closed-form readout has none (its trials failed before)
     with pytest.raises(ValueError, match=r"hyperband needs training in epochs.*'mackey_glass_esn'"):
         hb = {**common, "max_trials": None, "output": tmp_path / "esn_hb"}
@@ -222,6 +228,12 @@ def test_text_recipe_adapts_its_vectorizer_each_trial(tmp_path):
 
 
 @pytest.mark.slow
+def test_hyperband_refuses_set_epochs(tmp_path):
+    with pytest.raises(RecipeError, match=r"--set epochs=1: --tuner hyperband shares out epochs"):
+        recipe_tuning.tune(TINY, tuner="hyperband", overrides={"epochs": 1}, output=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
 def test_more_trials_and_overwrite(tfds_data_dir, tmp_path):
     out = tmp_path / "search"
     common = dict(epochs=1, output=out, data_dir=tfds_data_dir, verbose=0)

@@ -278,11 +278,27 @@ def _failures(oracle):
     return counts or "no trial ran"
 
 
+_OUTPUTS = ("search", "best", "tuning.json", "trials.csv", "best_hyperparameters.json")
+_OUTPUTS += ("objective.png",)
+
+
 def _remove_outputs(out):
-    for name in ("search", "best"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for name in ("tuning.json", "trials.csv", "best_hyperparameters.json", "objective.png"):
-        (out / name).unlink(missing_ok=True)
+    for name in _OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _restore_previous(out):
+    """Puts back the search `--overwrite` set aside, after its replacement failed to start."""
+    previous = out / run_folder.PREVIOUS
+    if previous.is_dir():
+        _remove_outputs(out)
+        for path in previous.iterdir():
+            path.rename(out / path.name)
+        previous.rmdir()
 
 
 def tune(
@@ -381,6 +397,11 @@ def tune(
             f"{recipe.model} readout in closed form (one pass: its fit hook has no epochs to "
             "share out, nor a checkpoint to continue from); use --tuner random or bayesian."
         )
+    if tuner == "hyperband" and "epochs" in overrides:
+        raise RecipeError(
+            f"--set epochs={overrides['epochs']!r}: --tuner hyperband shares out epochs itself "
+            "(up to --max-epochs); leave epochs out."
+        )
     configured, model_kwargs = configure(recipe, overrides)
     _, fixed_by_user = configure(dataclasses.replace(recipe, model_kwargs={}), overrides)
     if tuner == "hyperband":
@@ -447,8 +468,8 @@ def tune(
         )
         sig_path = out / "tuning.json"
         fresh = overwrite or not sig_path.exists()
-        if overwrite:  # every check has passed and the data loaded: the old search can go
-            _remove_outputs(out)
+        if overwrite:  # kept in previous/ until the new search has run (its objective checked)
+            run_folder.set_aside(out, _OUTPUTS)
         elif sig_path.exists():
             _check_same_search(json.loads(sig_path.read_text()), sig, out)
         elif (out / "search" / "oracle.json").exists() and role != "worker":
@@ -477,6 +498,7 @@ def tune(
         except keras_tuner.errors.FatalValueError as e:
             if fresh and role != "worker":  # nothing worth resuming: leave no half search
                 _remove_outputs(out)
+                _restore_previous(out)  # and the search --overwrite was replacing, whole
             raise ValueError(str(e)) from None
         except RuntimeError as e:  # keras-tuner's limit of consecutive failed trials
             if "consecutive failures" not in str(e) or role == "worker":
@@ -488,6 +510,7 @@ def tune(
             ) from None
         except lost_chief as e:  # a worker's call to the chief failed: one line, not a traceback
             raise RecipeError(_chief_lost(e, host, port, tuner_id)) from None
+        run_folder.drop_previous(out)  # the search --overwrite replaced
         if role == "worker":
             print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
