@@ -228,6 +228,16 @@ def test_text_recipe_adapts_its_vectorizer_each_trial(tmp_path):
 
 
 @pytest.mark.slow
+def test_retrain_best_leaves_out_what_the_best_trial_made_moot(tfds_data_dir, tmp_path):
+    # merge_mode is moot for a unidirectional GRU: the trial leaves it out, so must the retraining
+    recipe = dataclasses.replace(TINY, model_kwargs={**TINY.model_kwargs, "merge_mode": "sum"})
+    result = recipe_tuning.tune(
+        recipe, max_trials=1, epochs=1, output=tmp_path / "s", data_dir=tfds_data_dir,
+        retrain_best=True, verbose=0,
+    )  # fmt: skip
+    assert (tmp_path / "s" / "best" / "metrics.json").exists() and result["retrained"]
+
+
 def test_hyperband_refuses_set_epochs(tmp_path):
     with pytest.raises(RecipeError, match=r"--set epochs=1: --tuner hyperband shares out epochs"):
         recipe_tuning.tune(TINY, tuner="hyperband", overrides={"epochs": 1}, output=tmp_path)

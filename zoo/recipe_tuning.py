@@ -554,6 +554,13 @@ def tune(
         print(f"  {path.name}")
     if retrain_best:
         run_overrides = {**overrides, **model_values, "batch_size": summary["batch_size"]}
+        # what the best trial's values made moot is left out, as the trial left it out
+        merged = {**recipe.model_kwargs, **run_overrides}
+        moot = set(merged) - set(tuning.without_moot_arguments(recipe.model, merged))
+        run_overrides = {k: v for k, v in run_overrides.items() if k not in moot}
+        recipe = dataclasses.replace(
+            recipe, model_kwargs={k: v for k, v in recipe.model_kwargs.items() if k not in moot}
+        )
         # best/ is this search's own output: an earlier retraining there, finished or
         # interrupted (perhaps of another best), is replaced, not refused or resumed
         retrained = (out / "best").exists()

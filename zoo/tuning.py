@@ -111,6 +111,30 @@ class _Narrowed:
         return define
 
 
+def without_moot_arguments(model, kwargs):
+    """`kwargs` less the fixed arguments that drawn values make moot for factory `model`.
+
+    merge_mode when the model is unidirectional, recurrent_activation for a gateless
+    simple_rnn, the log-mel settings of a speech model with the pretrained front end: a direct
+    factory call refuses them, a trial (and the retraining of the best one) leaves them out.
+
+    Example:
+        >>> without_moot_arguments("gru", {"units": 8, "merge_mode": "sum"})
+        {'units': 8}
+    """
+    kwargs = dict(kwargs)
+    if not kwargs.get("bidirectional", model == "bidirectional"):
+        kwargs.pop("merge_mode", None)
+    if kwargs.get("cell") == "simple_rnn" or model == "simple_rnn":
+        kwargs.pop("recurrent_activation", None)
+    if kwargs.get("frontend") == "speech_embedding":  # ctc_speech's pretrained front end
+        from zoo.models.speech import LOG_MEL_ONLY
+
+        for key in LOG_MEL_ONLY:
+            kwargs.pop(key, None)
+    return kwargs
+
+
 class ZooHyperModel(keras_tuner.HyperModel):
     """A registered model as a `keras_tuner.HyperModel` (build it with `hypermodel(...)`).
 
@@ -214,20 +238,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
         else:
             release_custom_gradients(self._kept_gradients)
         self.fit_values(hp)  # keras-tuner discovers the space by building
-        kwargs = {**self.fixed, **self.tuned_kwargs(hp)}
-        # A fixed argument that a drawn value makes moot (merge_mode when the trial is
-        # unidirectional, recurrent_activation for a gateless simple_rnn, the log-mel settings
-        # of a speech model drawn with the pretrained front end) is left out, where a direct
-        # factory call is refused.
-        if not kwargs.get("bidirectional", self.model == "bidirectional"):
-            kwargs.pop("merge_mode", None)
-        if kwargs.get("cell") == "simple_rnn" or self.model == "simple_rnn":
-            kwargs.pop("recurrent_activation", None)
-        if kwargs.get("frontend") == "speech_embedding":  # ctc_speech's pretrained front end
-            from zoo.models.speech import LOG_MEL_ONLY
-
-            for key in LOG_MEL_ONLY:
-                kwargs.pop(key, None)
+        kwargs = without_moot_arguments(self.model, {**self.fixed, **self.tuned_kwargs(hp)})
         return registry.build(self.model, **kwargs)
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
