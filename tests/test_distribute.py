@@ -27,6 +27,10 @@ SCRIPT = textwrap.dedent(
         training.run(RECIPE, batch_size=1, output=sys.argv[1] + "_b1", strategy="mirrored")
     except training.RecipeError as e:
         print("refused:", e)
+    try:
+        training.run(RECIPE, batch_size=63, output=sys.argv[1] + "_b63", strategy="mirrored")
+    except training.RecipeError as e:
+        print("refused:", e)
     """
 )
 
@@ -44,6 +48,8 @@ def test_mirrored_strategy_over_two_cpu_devices(tfds_data_dir, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "refused: batch_size=1 is smaller than the 2 replicas" in done.stdout
+    assert "refused: batch_size=63 does not split evenly over the 2 replicas" in done.stdout
+    assert "use a multiple of 2, e.g. 62" in done.stdout
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["strategy"] == "MirroredStrategy" and config["replicas"] == 2
     history = json.loads((tmp_path / "history.json").read_text())

@@ -521,6 +521,13 @@ def run(
             f"replicas of strategy {strategy_name!r}: every replica needs examples in every "
             "step; raise the batch size (a multiple of the replicas splits evenly)."
         )
+    if batch_size % strategy.num_replicas_in_sync:
+        n = strategy.num_replicas_in_sync
+        raise RecipeError(
+            f"batch_size={batch_size} does not split evenly over the {n} replicas of strategy "
+            f"{strategy_name!r} (their slices would differ in size, which the all-reduce "
+            f"refuses); use a multiple of {n}, e.g. {batch_size - batch_size % n}."
+        )
     with strategy.scope():  # the model's and the optimizer's variables live on every replica
         model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
     config = {
