@@ -123,3 +123,24 @@ def run_model_checks(
     if config_equal:
         assert rebuilt.get_config() == config, "get_config() changed in the round trip"
     return preds
+
+
+def assert_recipe_stops_before_training(recipe, dataset, data_dir, out, match):
+    """Runs `recipe` on `dataset` (prepared first) and checks it fails with `match` untrained."""
+    import pytest
+    import tensorflow_datasets as tfds
+
+    from zoo.training import run
+
+    tfds.builder(dataset, data_dir=str(data_dir)).download_and_prepare()
+    with pytest.raises(ValueError, match=match):
+        run(
+            recipe,
+            epochs=1,
+            batch_size=32,
+            output=out,
+            data_dir=str(data_dir),
+            overrides={"dataset": dataset, "units": 4},
+            verbose=0,
+        )
+    assert not (out / "history.csv").exists()  # it stopped before training

@@ -2,6 +2,7 @@ import json
 
 import pytest
 import tensorflow_datasets as tfds
+from helpers import assert_recipe_stops_before_training
 
 import zoo.datasets  # noqa: F401  (registers the builders)
 from recipes.addition_seq2seq import RECIPE
@@ -89,18 +90,13 @@ def test_recipe_refuses_answers_longer_than_max_target_length_before_training(
     tfds_data_dir, tmp_path
 ):
     # d5's sums have up to 6 digits; the recipe's model decodes at most 4 unless told more.
-    tfds.builder("tiny_digit_addition/d5", data_dir=str(tfds_data_dir)).download_and_prepare()
-    with pytest.raises(ValueError, match=r"more than max_target_length=4.*max_target_length=[56]"):
-        run(
-            RECIPE,
-            epochs=1,
-            batch_size=32,
-            output=tmp_path / "run",
-            data_dir=str(tfds_data_dir),
-            overrides={"dataset": "tiny_digit_addition/d5", "units": 4},
-            verbose=0,
-        )
-    assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training
+    assert_recipe_stops_before_training(
+        RECIPE,
+        "tiny_digit_addition/d5",
+        tfds_data_dir,
+        tmp_path / "run",
+        r"more than max_target_length=4.*max_target_length=[56]",
+    )
 
 
 @pytest.mark.parametrize(

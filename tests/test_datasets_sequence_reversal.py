@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from helpers import assert_recipe_stops_before_training
 
 import zoo.datasets  # noqa: F401  (registers the builders)
 from recipes.reversal_seq2seq import RECIPE
@@ -75,18 +76,13 @@ def test_recipe_refuses_targets_longer_than_max_target_length_before_training(
     tfds_data_dir, tmp_path
 ):
     # l30's strings have up to 30 letters; the recipe's model decodes at most 10 unless told more.
-    tfds.builder("tiny_sequence_reversal/l30", data_dir=str(tfds_data_dir)).download_and_prepare()
-    with pytest.raises(ValueError, match=r"more than max_target_length=10"):
-        run(
-            RECIPE,
-            epochs=1,
-            batch_size=32,
-            output=tmp_path / "run",
-            data_dir=str(tfds_data_dir),
-            overrides={"dataset": "tiny_sequence_reversal/l30", "units": 4},
-            verbose=0,
-        )
-    assert not (tmp_path / "run" / "history.csv").exists()  # it stopped before training
+    assert_recipe_stops_before_training(
+        RECIPE,
+        "tiny_sequence_reversal/l30",
+        tfds_data_dir,
+        tmp_path / "run",
+        r"more than max_target_length=10",
+    )
 
 
 @pytest.mark.parametrize(
