@@ -41,6 +41,7 @@ from zoo.validation import (
     check_fraction,
     check_positive_float,
     check_positive_int,
+    failed_check_message,
     suggest,
 )
 
@@ -275,11 +276,9 @@ def naming_data_errors(dataset):
     try:
         yield
     except tf.errors.InvalidArgumentError as e:
-        head, found, rest = e.message.partition("assertion failed: [")
-        if not found:
+        text = failed_check_message(e.message)
+        if text is None:
             raise
-        text = rest.split("]\n", 1)[0].rstrip("]").strip()
-        text = text.replace("\\'", "'").replace('\\"', '"')  # TensorFlow escapes quotes
         raise RecipeError(f"dataset {dataset}: an example failed a check: {text}") from None
 
 

@@ -3,6 +3,7 @@
 import difflib
 import math
 import numbers
+import re
 
 
 def suggest(value, allowed):
@@ -39,6 +40,24 @@ def check_keywords(function, kwargs, allowed):
             raise TypeError(
                 f"{function}() got an unexpected keyword argument {key!r} (= {value!r})." + hint
             )
+
+
+def failed_check_message(error_message):
+    r"""The message of the `tf.debugging.Assert` that failed in a TensorFlow error, or `None`.
+
+    TensorFlow reports it as `assertion failed: [MESSAGE]` on one line of a longer message, its
+    quotes escaped; this gives `MESSAGE` as written.
+
+    Example:
+        >>> failed_check_message("... assertion failed: [it\\'s ['x'] here]\n\t [[{{node A}}]]")
+        "it's ['x'] here"
+    """
+    _, found, rest = error_message.partition("assertion failed: [")
+    if not found:
+        return None
+    text = rest.split("\n", 1)[0].strip()
+    text = text[:-1] if text.endswith("]") else text  # the bracket that closes the message
+    return re.sub(r"\\(['\"\\])", r"\1", text)
 
 
 def check_choice(name, value, allowed):

@@ -34,7 +34,6 @@ vocabulary is id `i + 1`.
 import inspect
 import numbers
 import os
-import re
 
 import keras
 import numpy as np
@@ -67,6 +66,7 @@ from zoo.validation import (
     check_positive_int,
     check_range,
     check_seed,
+    failed_check_message,
 )
 
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "
@@ -916,13 +916,9 @@ _UNKNOWN = "holds characters outside the vocabulary"
 
 
 def _transcript_error(message):
-    """The message of `_check_transcript`'s assertion in a TensorFlow error's, or `None`."""
-    found = re.search(rf"assertion failed: \[(transcript .* {_UNKNOWN}: .*)\]", message)
-    if found is None:
-        return None
-    # TensorFlow escapes quotes, backslashes and control characters; \n and such stay as repr
-    # writes them
-    return re.sub(r"\\(['\"\\])", r"\1", found[1])
+    """The failed transcript check's message in a TensorFlow error's `message`, or `None`."""
+    text = failed_check_message(message)
+    return text if text is not None and _UNKNOWN in text else None
 
 
 def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
