@@ -278,8 +278,15 @@ def _failures(oracle):
     return counts or "no trial ran"
 
 
-_OUTPUTS = ("search", "best", "tuning.json", "trials.csv", "best_hyperparameters.json")
-_OUTPUTS += ("objective.png",)
+# What a search writes into its output folder.
+_OUTPUTS = (
+    "search",
+    "best",
+    "tuning.json",
+    "trials.csv",
+    "best_hyperparameters.json",
+    "objective.png",
+)
 
 
 def _remove_outputs(out):
@@ -292,10 +299,9 @@ def _remove_outputs(out):
 
 
 def _restore_previous(out):
-    """Puts back the search `--overwrite` set aside, after its replacement failed to start."""
+    """Puts back the search `--overwrite` set aside, once its replacement's outputs are gone."""
     previous = out / run_folder.PREVIOUS
     if previous.is_dir():
-        _remove_outputs(out)
         for path in previous.iterdir():
             path.rename(out / path.name)
         previous.rmdir()
