@@ -261,7 +261,7 @@ def test_more_trials_and_overwrite(tfds_data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_bayesian_and_hyperband(tfds_data_dir, tmp_path):
+def test_bayesian_and_hyperband(tfds_data_dir, tmp_path, monkeypatch, capsys):
     recipe_tuning.tune(
         TINY,
         tuner="bayesian",
@@ -285,6 +285,21 @@ def test_bayesian_and_hyperband(tfds_data_dir, tmp_path):
     rows = _rows(tmp_path / "h")
     assert len(rows) >= 2 and all(r["status"] == "COMPLETED" for r in rows)
     assert {int(r["tuner/epochs"]) for r in rows} <= {1, 2} and "batch_size" not in rows[0]
+
+    # a chief started on either finished search writes its results, waiting for no worker
+    def serve(oracle):
+        pytest.fail("the chief served a finished search")
+
+    from keras_tuner.src.distribute import oracle_chief
+
+    monkeypatch.setattr(oracle_chief, "start_server", serve)
+    chief = dict(role="chief", chief=f"127.0.0.1:{_free_port()}", data_dir=tfds_data_dir)
+    result = recipe_tuning.tune(TINY, tuner="bayesian", max_trials=2, epochs=1,
+                                output=tmp_path / "b", verbose=0, **chief)  # fmt: skip
+    assert result["trials"] == 2 and "is finished" in capsys.readouterr().out
+    hb = dict(max_epochs=2, factor=2, overrides={"batch_size": 64}, verbose=0)
+    result = recipe_tuning.tune(TINY, tuner="hyperband", output=tmp_path / "h", **hb, **chief)
+    assert result["trials"] == len(rows)
 
 
 @pytest.mark.parametrize(
@@ -537,6 +552,30 @@ def test_a_restarted_chief_continues_its_workers_trials(tfds_data_dir, tmp_path,
     assert [r["status"] for r in _rows(out)] == ["COMPLETED"] * 4
     oracle = json.loads((out / "search" / "oracle.json").read_text())
     assert oracle["run_times"] == {str(i): 1 for i in range(4)} and oracle["retry_queue"] == []
+
+    # the chief's search continued in one process (keras-tuner reloads only its own tuner
+    # id's oracle, so it began again at trial 0 over the chief's trials)
+    recipe_tuning.tune(TINY, max_trials=5, **common)
+    assert [r["trial"] for r in _rows(out)] == [str(i) for i in range(5)]
+    assert [float(r["val_loss"]) for r in _rows(out)][:4] == [0.5, 0.4, 0.6, 0.7]
+
+
+@pytest.mark.parametrize(
+    "host, error",
+    [
+        ("127.0.0.1", r"port \d+ is in use on this machine"),
+        ("192.0.2.1", "cannot serve on 192.0.2.1"),
+    ],
+)
+def test_a_chief_that_cannot_serve_its_address_is_refused_before_writing(host, error, tmp_path):
+    # gRPC binds with SO_REUSEPORT: a second chief on a port would share the workers' calls
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        chief = f"{host}:{taken.getsockname()[1]}"
+        with pytest.raises(ValueError, match=error):
+            recipe_tuning.tune(TINY, role="chief", chief=chief, output=tmp_path / "t")
+    assert not (tmp_path / "t").exists()
 
 
 def test_a_worker_whose_chief_fails_stops_with_one_line(tfds_data_dir, tmp_path, monkeypatch):

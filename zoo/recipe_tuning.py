@@ -434,6 +434,8 @@ def tune(
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another.")
     run_folder.refuse_other_command(out, "tune")
+    if role == "chief":
+        tuning.check_chief_address(host, port)
     lost_chief = ()  # the errors meaning that the chief failed or went away (a worker's)
     with tuning.tuner_env(tuner_id, host, port):
         if role == "worker":
@@ -492,15 +494,19 @@ def tune(
         )
         if state:  # a restarted chief: its workers' trials go on
             _continue_ongoing_trials(search.oracle, state)
+        finished = role == "chief" and not fresh and tuning.search_finished(search.oracle)
+        if finished:  # it would wait for a worker to ask for a trial, to tell it to stop
+            print(f"the search in {out} is finished; the chief writes its results.")
         try:
-            search.search(
-                train,
-                validation_data=val,
-                epochs=epochs or 1,
-                batch_size=configured.batch_size,
-                callbacks=list(callbacks or ()),
-                verbose=verbose,
-            )
+            if not finished:
+                search.search(
+                    train,
+                    validation_data=val,
+                    epochs=epochs or 1,
+                    batch_size=configured.batch_size,
+                    callbacks=list(callbacks or ()),
+                    verbose=verbose,
+                )
         except keras_tuner.errors.FatalValueError as e:
             if fresh and role != "worker":  # nothing worth resuming: leave no half search
                 _remove_outputs(out)

@@ -417,6 +417,69 @@ def tuner_env(tuner_id, host, port):
                 os.environ[key] = value
 
 
+def check_chief_address(host, port):
+    """Refuses an address this machine cannot serve the chief's oracle on, before it writes.
+
+    gRPC's server binds with `SO_REUSEPORT`, so a second chief on a port a first one holds
+    would start silently and share the workers' calls with it; a port another program holds
+    fails only after the search's files are written, with a traceback.
+
+    Raises:
+        ValueError: the port is in use, or `host` is not one of this machine's addresses.
+
+    Example:
+        >>> check_chief_address("127.0.0.1", 0)  # any free port will do
+    """
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as e:
+        raise ValueError(
+            f"--chief {host}:{port}: cannot resolve {host!r} ({e.strerror})."
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a past chief's TIME_WAIT
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise ValueError(
+                    f"--chief {host}:{port}: port {port} is in use on this machine (another "
+                    "chief, or another program); stop it or choose another port."
+                ) from None
+            raise ValueError(
+                f"--chief {host}:{port}: the chief cannot serve on {host} ({e.strerror}); give "
+                "one of this machine's addresses, or 0.0.0.0 for all of them."
+            ) from None
+
+
+def search_finished(oracle):
+    """Whether `oracle` has no trial left to hand out, none running and none to retry.
+
+    A chief serves its oracle until a worker asks for a trial and is told to stop, so a chief
+    restarted on a finished search would wait for a worker to come; this lets it skip the
+    serving. `False` when unsure (e.g. random values that collide end a search early).
+
+    Example:
+        >>> import keras_tuner
+        >>> search_finished(keras_tuner.oracles.RandomSearchOracle(objective="loss", max_trials=2))
+        False
+    """
+    if oracle.ongoing_trials or oracle._retry_queue:
+        return False
+    if isinstance(oracle, keras_tuner.oracles.HyperbandOracle):
+        oracle._remove_completed_brackets()  # as its next trial request would, first
+        last = oracle._current_iteration + 1 == oracle.hyperband_iterations
+        return (
+            bool(oracle.trials) and not oracle._brackets and last and oracle._current_bracket == 0
+        )
+    return bool(oracle.max_trials) and len(oracle.trials) >= oracle.max_trials
+
+
 def wait_for_chief(host, port, timeout):
     """Waits up to `timeout` seconds for the chief's oracle service, else `ConnectionError`.
 
@@ -470,10 +533,18 @@ def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, s
         project_name="search",
     )
     if kind == "random":
-        return keras_tuner.RandomSearch(hm, max_trials=max_trials, **common)
-    if kind == "bayesian":
-        return keras_tuner.BayesianOptimization(hm, max_trials=max_trials, **common)
-    return keras_tuner.Hyperband(hm, max_epochs=max_epochs, factor=factor, **common)
+        search = keras_tuner.RandomSearch(hm, max_trials=max_trials, **common)
+    elif kind == "bayesian":
+        search = keras_tuner.BayesianOptimization(hm, max_trials=max_trials, **common)
+    else:
+        search = keras_tuner.Hyperband(hm, max_epochs=max_epochs, factor=factor, **common)
+    # keras-tuner reloads the oracle only from a process with the same tuner id (`tuner0`
+    # searching alone, `chief`): a chief continuing a search begun alone, or the reverse,
+    # would start again from trial 0 over the trials on disk.
+    saved = os.path.exists(os.path.join(search.project_dir, "oracle.json"))
+    if saved and not search._is_worker() and not search.oracle.trials:
+        search.oracle.reload()
+    return search
 
 
 def _trial_key(trial_id):
