@@ -477,6 +477,18 @@ def test_audio_model_names_short_and_unbatched_clips():
         model.predict(np.zeros((2, 100), "float32"), verbose=0)
     with pytest.raises(ValueError, match=r"shape \(800,\): for one clip pass x\[None\]"):
         model.predict(np.zeros(800, "float32"), verbose=0)
+    clip = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 800)).astype("float32")
+    with pytest.raises(ValueError, match=r"up to \|x\| = 1499\d\.\d, .*Scale them by 1/32768"):
+        model.predict(clip * 30000, verbose=0)
+    with pytest.raises(ValueError, match=r"x holds NaN or inf samples"):
+        model.predict(np.full((1, 800), np.nan, "float32"), verbose=0)
+    with pytest.raises(ValueError, match=r"a list of 2 arrays: pad them with zeros"):
+        model.predict([clip[0], clip[1, :600]], verbose=0)
+    # int16 PCM is scaled as transcribe scales it, not read 32768 times too loud
+    pcm = np.round(clip * 32768).astype("int16")
+    np.testing.assert_allclose(
+        model.predict(pcm, verbose=0), model.predict(pcm / 32768.0, verbose=0), atol=1e-5
+    )
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -710,6 +722,40 @@ def test_text_model_used_before_adapting_says_so():
     model = zoo.models.gru(text=True, vocab_size=20, task="binary", units=2)
     with pytest.raises(ValueError, match=r"no vocabulary yet: call zoo.models.adapt_text"):
         model.predict(["a great film"], verbose=0)
+
+
+def test_text_inputs_that_are_not_a_list_of_texts_are_named():
+    model = _text_model()
+    with pytest.raises(TypeError, match=r"takes a list of texts; for one text pass \['a film'\]"):
+        model.predict("a film", verbose=0)
+    with pytest.raises(ValueError, match=r"got no texts"):
+        model.predict([], verbose=0)
+    for texts in (None, [1, 2, 3]):
+        with pytest.raises(TypeError, match=r"texts must be a list or array of strings or a tf"):
+            zoo.models.adapt_text(model, texts)
+    with pytest.raises(TypeError, match=r"for one text pass \['a film'\]"):
+        zoo.models.adapt_text(model, "a film")
+    with pytest.raises(ValueError, match=r"batch_size must be a positive int, got 0"):
+        zoo.models.adapt_text(model, TEXTS, batch_size=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(text=True, vocab_size=2), r"text=True needs vocab_size >= 3 .*got 2"),
+        (
+            dict(vectorizer=keras.layers.TextVectorization(max_tokens=20, output_mode="tf_idf")),
+            r"vectorizer must give token ids \(output_mode='int'\).*got output_mode='tf_idf'",
+        ),
+    ],
+)
+def test_a_text_model_without_room_for_token_ids_is_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.models.lstm(task="binary", units=2, **kwargs)
+
+
+def test_an_embedding_takes_any_seed_its_layers_take():
+    assert zoo.models.lstm(vocab_size=9, task="binary", units=2, seed=2**63).count_params() > 0
 
 
 @pytest.mark.parametrize("name", ["simple_rnn", "lstm", "gru", "bidirectional", "stacked"])

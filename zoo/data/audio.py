@@ -362,6 +362,37 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
     return (features - mean) * ops.rsqrt(var + epsilon) * mask
 
 
+FULL_SCALE = 1.0 + 1e-3  # float samples beyond this are not audio read with full scale at 1
+
+
+def check_float_samples(name, samples):
+    """Raises `ValueError` unless float `samples` are finite and within [-1, 1]; returns them.
+
+    Floats beyond full scale are most often int16 values held as floats, which a model would
+    read as audio 32768 times too loud; the message says how to scale them.
+
+    Example:
+        >>> check_float_samples("x", np.array([0.5, -1.0])).tolist()
+        [0.5, -1.0]
+    """
+    a = np.asarray(samples)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds NaN or inf samples.")
+    peak = float(np.abs(a).max()) if a.size else 0.0
+    if peak > FULL_SCALE:
+        raise ValueError(
+            f"{name} has float samples up to |x| = {peak:.6g}, outside [-1, 1] (floats are read "
+            "with full scale at 1.0): "
+            + (
+                "int16 values held as floats? Scale them by 1/32768 (w / 32768) or pass the "
+                "int16 array."
+                if peak > 2.0
+                else "clip them (np.clip(w, -1, 1)) or scale them by 1 / max |w|."
+            )
+        )
+    return samples
+
+
 def waveform_to_float(audio):
     """Scales integer PCM to float32 in [-1, 1) (`int16 / 32768`); floats pass through.
 

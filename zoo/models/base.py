@@ -18,7 +18,12 @@ import keras
 import numpy as np
 
 from zoo import activations, heads
-from zoo.data.audio import check_mel_bands, frame_settings
+from zoo.data.audio import (
+    check_float_samples,
+    check_mel_bands,
+    frame_settings,
+    waveform_to_float,
+)
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
 from zoo.tbptt import stateless_copy
@@ -47,7 +52,11 @@ def _as_strings(x):
         >>> _as_strings([b"a great film", "dull"]).tolist()
         ['a great film', 'dull']
     """
-    if isinstance(x, list | tuple) and x and all(isinstance(s, str | bytes) for s in x):
+    if isinstance(x, str | bytes):
+        raise TypeError(f"a text model takes a list of texts; for one text pass [{x!r}].")
+    if isinstance(x, list | tuple | np.ndarray) and len(x) == 0:
+        raise ValueError("got no texts (an empty list): pass at least one.")
+    if isinstance(x, list | tuple) and all(isinstance(s, str | bytes) for s in x):
         x = np.array(x, dtype=object)
     if not isinstance(x, np.ndarray) or x.dtype.kind not in "USO":
         return x
@@ -101,12 +110,20 @@ class WaveformModel(keras.Model):
     """A functional model on whole waveforms `(batch, samples)` that checks arrays it is given.
 
     A clip shorter than one analysis window has no frame, and a single 1-D clip has no batch
-    axis: both fail deep inside Keras otherwise; this names them. (Datasets pass unchecked.)
+    axis: both fail deep inside Keras otherwise; this names them. A NumPy array of integer PCM
+    is scaled to floats as `zoo.data.audio.waveform_to_float` does; float samples must be
+    finite and within [-1, 1]. (Tensors and datasets pass unchecked.)
     """
 
     def _check_waveforms(self, x):
+        """`x` checked, integer PCM in a NumPy array scaled to float32."""
+        if isinstance(x, list | tuple) and x and all(hasattr(a, "shape") for a in x):
+            raise ValueError(
+                f"model {self.name!r} takes one (batch, samples) array of waveforms, got a list "
+                f"of {len(x)} arrays: pad them with zeros to one length and stack them."
+            )
         if not hasattr(x, "shape") or not hasattr(x, "ndim"):
-            return
+            return x
         log_mel = self.get_layer("log_mel")
         if x.ndim != 2:
             raise ValueError(
@@ -120,21 +137,23 @@ class WaveformModel(keras.Model):
                 f"({log_mel.span} samples at sample_rate={log_mel.sample_rate}): pad them with "
                 "zeros (silence) to at least that."
             )
+        if not isinstance(x, np.ndarray):
+            return x
+        if not np.issubdtype(x.dtype, np.floating):
+            return waveform_to_float(x)
+        return check_float_samples("x", x)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking waveform arrays first."""
-        self._check_waveforms(x)
-        return super().fit(x, y, *args, **kwargs)
+        return super().fit(self._check_waveforms(x), y, *args, **kwargs)
 
     def evaluate(self, x=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking waveform arrays first."""
-        self._check_waveforms(x)
-        return super().evaluate(x, *args, **kwargs)
+        return super().evaluate(self._check_waveforms(x), *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, checking waveform arrays first."""
-        self._check_waveforms(x)
-        return super().predict(x, *args, **kwargs)
+        return super().predict(self._check_waveforms(x), *args, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -312,7 +331,9 @@ def _inputs(
             vocab_size,
             embedding_dim,
             mask_zero=True,
-            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            embeddings_initializer=keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=seeded(seed, 3)
+            ),
             name="embedding",
         )(x)
         return inputs, x
@@ -324,7 +345,9 @@ def _inputs(
             vocab_size,
             embedding_dim,
             mask_zero=mask_zero,
-            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            embeddings_initializer=keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=seeded(seed, 3)
+            ),
             name="embedding",
         )(inputs)
         return inputs, x
@@ -349,6 +372,12 @@ def _vectorizer_vocab_size(vectorizer, vocab_size):
     """
     if not isinstance(vectorizer, keras.layers.TextVectorization):
         raise TypeError(f"vectorizer must be a keras.layers.TextVectorization, got {vectorizer!r}.")
+    mode = vectorizer.get_config().get("output_mode")
+    if mode != "int":
+        raise ValueError(
+            f"vectorizer must give token ids (output_mode='int') for the embedding, got "
+            f"output_mode={mode!r}."
+        )
     max_tokens = vectorizer.get_config().get("max_tokens")
     size = vectorizer.vocabulary_size()
     adapted = size > 2  # an empty vectorizer still counts the padding and [UNK]
@@ -502,6 +531,11 @@ def build_rnn(
         if vocab_size is None:
             raise ValueError("text=True needs vocab_size (the vectorizer's max_tokens), got None.")
         vocab_size = check_positive_int("vocab_size", vocab_size)
+        if text and vectorizer is None and vocab_size < 3:
+            raise ValueError(
+                f"text=True needs vocab_size >= 3 (padding, [UNK] and at least one token), got "
+                f"{vocab_size}."
+            )
         if mask_value is not None:
             raise ValueError(
                 f"mask_value marks padded steps of real-valued inputs; token ids are padded "
@@ -734,6 +768,14 @@ def adapt_text(model, texts, batch_size=256):
         raise ValueError(
             f"model {model.name!r} has no TextVectorization layer: build it with text=True."
         )
+    batch_size = check_positive_int("batch_size", batch_size)
+    if not hasattr(texts, "element_spec"):  # not a tf.data.Dataset
+        texts = _as_strings(texts)
+        if not isinstance(texts, np.ndarray) or texts.dtype != object:
+            raise TypeError(
+                f"texts must be a list or array of strings or a tf.data.Dataset of strings, got "
+                f"{texts!r:.80}."
+            )
     layers[0].adapt(texts, batch_size=batch_size)
     size = layers[0].vocabulary_size()
     rows = [la.input_dim for la in model.layers if isinstance(la, keras.layers.Embedding)]
