@@ -144,6 +144,8 @@ def test_search_bad_inputs():
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=float("inf"))
     with pytest.raises(TypeError, match="length_penalty must be a float >= 0, got '1'"):
         decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty="1")
+    with pytest.raises(ValueError, match=r"length_penalty must be in \[0, 10\] .*got 1000.0"):
+        decoding.beam_search(step, np.zeros(1), 0, 1, 3, length_penalty=1000.0)  # overflowed
 
 
 def test_beam_keeps_a_likely_hypothesis_cut_by_max_length():

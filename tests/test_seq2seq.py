@@ -286,6 +286,15 @@ def test_bad_ids_and_targets_are_named():
         model.translate_ids(np.array([[3, 99]]))
     with pytest.raises(TypeError, match="targets must be a list of strings, got '12'"):
         model.encode_targets("12")
+    match = r"targets\[0\] holds tokens outside the model's target vocabulary: \['a'\]"
+    with pytest.raises(ValueError, match=match):  # was silently the unknown id
+        model.attention_scores(["1+2"], ["a"])
+    with pytest.raises(ValueError, match=r"source_ids must be ids in \[0, 13\) .* got 99"):
+        model.attention_scores(np.array([[3, 99]]), ["3"])
+    with pytest.raises(ValueError, match=r"rows padded with 0 to one length"):
+        model.translate_ids([[3, 4], [5]])
+    with pytest.raises(ValueError, match=r"length_penalty must be in \[0, 10\]"):
+        model.translate(["1+2"], beam_width=2, length_penalty=1000.0)
 
 
 def test_targets_longer_than_the_decoding_limit_are_refused_not_scored():
@@ -300,6 +309,20 @@ def test_targets_longer_than_the_decoding_limit_are_refused_not_scored():
         model.exact_match(ds, max_length=1)
     _model(max_target_length=4).check_target_lengths(ds)
     assert model.exact_match(ds.take(1))["examples"] == 2
+
+
+def test_scoring_names_data_that_is_not_batches_of_ids():
+    model = _model()
+    fn = make_seq2seq_examples(SRC, TGT)
+    ds = tf.data.Dataset.from_tensor_slices((SOURCES, TARGETS)).map(fn)
+    with pytest.raises(ValueError, match=r"got shape \(\d+,\): batch the dataset"):
+        model.exact_match(ds)
+    with pytest.raises(TypeError, match=r"exact_match takes a tf.data.Dataset of batches"):
+        model.exact_match([("1+2", "3")])
+    with pytest.raises(TypeError, match=r"check_target_lengths takes a tf.data.Dataset"):
+        model.check_target_lengths([1, 2])
+    with pytest.raises(ValueError, match=r"max_length must be a positive int, got 0"):
+        model.exact_match(ds.padded_batch(2), max_length=0)
 
 
 @pytest.mark.parametrize(

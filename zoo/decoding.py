@@ -71,6 +71,25 @@ def _first_leaf(state):
     return state
 
 
+MAX_LENGTH_PENALTY = 10.0  # common values are 0.6-1; beyond, length ** penalty overflows
+
+
+def check_length_penalty(value):
+    """Raises unless `value` is a float in [0, `MAX_LENGTH_PENALTY`]; returns it as a float.
+
+    Example:
+        >>> check_length_penalty(0.6)
+        0.6
+    """
+    value = check_nonnegative_float("length_penalty", value)
+    if value > MAX_LENGTH_PENALTY:
+        raise ValueError(
+            f"length_penalty must be in [0, {MAX_LENGTH_PENALTY:g}] (0 none, about 0.6-1 usual), "
+            f"got {value!r}: length ** length_penalty overflows beyond."
+        )
+    return value
+
+
 def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, length_penalty=0.0):
     """Keeps the `beam_width` most likely hypotheses per sequence; returns the best of each.
 
@@ -95,7 +114,7 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
         end_id: the token that ends a hypothesis (not included in the output).
         max_length: the most tokens generated per sequence.
         beam_width: hypotheses kept per sequence (an int >= 1).
-        length_penalty: exponent of the length normalisation, >= 0.
+        length_penalty: exponent of the length normalisation, in [0, 10].
 
     Returns:
         A list of `N` lists of token ids.
@@ -115,7 +134,7 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     """
     check_positive_int("max_length", max_length)
     check_positive_int("beam_width", beam_width)
-    length_penalty = check_nonnegative_float("length_penalty", length_penalty)
+    length_penalty = check_length_penalty(length_penalty)
     n = len(np.asarray(_first_leaf(state)))
     k = beam_width
     state = _take(state, np.repeat(np.arange(n), k))

@@ -72,7 +72,9 @@ class CharLM(keras.Model):
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         x = keras.layers.Embedding(
             vocab.size, embedding_dim, mask_zero=True, name="embedding",
-            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed),
+            embeddings_initializer=keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=seeded(seed, 3)
+            ),
         )(tokens)  # fmt: skip
         for i in range(num_layers):
             s = seeded(seed, 10 * i + 10)

@@ -26,7 +26,6 @@ from zoo.validation import (
     check_bool,
     check_choice,
     check_fraction,
-    check_nonnegative_float,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -136,7 +135,7 @@ class Seq2Seq(keras.Model):
     def _graph(src_vocab, tgt_vocab, a):
         """Builds the teacher-forced training graph; inference reuses its layers by name."""
         seed, units = a["seed"], a["units"]
-        uniform = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)
+        uniform = keras.initializers.RandomUniform(-0.05, 0.05, seed=seeded(seed, 3))
         source = keras.Input((None,), dtype="int32", name="source")
         target_in = keras.Input((None,), dtype="int32", name="target_in")
         x = keras.layers.Embedding(
@@ -236,10 +235,35 @@ class Seq2Seq(keras.Model):
             out[i, : len(row)] = row
         return out
 
+    @staticmethod
+    def _check_known(name, texts, vocab):
+        """Raises unless every token of the strings `texts` is in `vocab`."""
+        check_strings(name, texts)
+        for i, text in enumerate(texts):
+            unknown = vocab.unknown(text)
+            if unknown:
+                which = "source" if name == "sources" else "target"
+                listed = (
+                    f"the vocabulary is {''.join(vocab.tokens)!r}"
+                    if vocab.split == "char"
+                    else f"model.{which}_vocab.tokens lists its {len(vocab.tokens)} words"
+                )
+                hint = (
+                    " To read them as the unknown id, as tf.data does in training: "
+                    "translate_ids(model.encode_sources(sources))."
+                    if which == "source"
+                    else ""
+                )
+                raise ValueError(
+                    f"{name}[{i}] holds tokens outside the model's {which} vocabulary: "
+                    f"{unknown[:10]!r} in {text!r} ({listed}).{hint}"
+                )
+
     def encode_targets(self, targets):
         """Teacher-forcing arrays `(target_in, target_out)` for `targets` (strings).
 
-        Raises `ValueError` for a target of more than `max_target_length` tokens.
+        Raises `ValueError` for a target of more than `max_target_length` tokens. Tokens
+        outside the target vocabulary are the unknown id, as in tf.data (`make_seq2seq_examples`).
 
         Example:
             >>> m = seq2seq("0123456789+", "0123456789", units=4)
@@ -323,7 +347,13 @@ class Seq2Seq(keras.Model):
 
     def _check_source_ids(self, source_ids):
         """`source_ids` as an int32 `(N, S >= 1)` array of ids in the source vocabulary."""
-        ids = np.asarray(source_ids)
+        try:
+            ids = np.asarray(source_ids)
+        except ValueError:  # rows of different lengths
+            raise ValueError(
+                "source_ids must be an (N, S) array of ids, rows padded with 0 to one length "
+                "(encode_sources(sources) pads them), got rows of different lengths."
+            ) from None
         if ids.ndim != 2:
             raise ValueError(f"source_ids must be an (N, S) array of ids, got shape {ids.shape}.")
         if ids.size and ids.dtype.kind not in "iu":
@@ -376,7 +406,7 @@ class Seq2Seq(keras.Model):
             max_length: the most target tokens per translation (default `max_target_length`).
             beam_width: hypotheses kept per sentence; 1 is greedy search.
             batch_size: sentences decoded together.
-            length_penalty: beam search's length normalisation exponent, >= 0 (see
+            length_penalty: beam search's length normalisation exponent, in [0, 10] (see
                 `zoo.decoding.beam_search`).
 
         Returns:
@@ -399,22 +429,8 @@ class Seq2Seq(keras.Model):
         )
         check_positive_int("beam_width", beam_width)
         check_positive_int("batch_size", batch_size)
-        length_penalty = check_nonnegative_float("length_penalty", length_penalty)
-        check_strings("sources", sources)
-        for i, text in enumerate(sources):
-            unknown = self.source_vocab.unknown(text)
-            if unknown:
-                tokens = self.source_vocab.tokens
-                vocab = (
-                    f"the vocabulary is {''.join(tokens)!r}"
-                    if self.source_vocab.split == "char"
-                    else f"model.source_vocab.tokens lists its {len(tokens)} words"
-                )
-                raise ValueError(
-                    f"sources[{i}] holds tokens outside the model's source vocabulary: "
-                    f"{unknown[:10]!r} in {text!r} ({vocab}). To read them as the unknown id, "
-                    "as tf.data does in training: translate_ids(model.encode_sources(sources))."
-                )
+        length_penalty = decoding.check_length_penalty(length_penalty)
+        self._check_known("sources", sources, self.source_vocab)
         ids = self.encode_sources(sources)
         out = []
         for i in range(0, len(ids), batch_size):
@@ -432,7 +448,7 @@ class Seq2Seq(keras.Model):
         Args:
             sources: source strings, or source ids `(batch, S)` padded with 0 as an int NumPy
                 array or tensor (what the model read, unknown tokens included).
-            targets: target strings, one per source.
+            targets: target strings, one per source, every token in the target vocabulary.
 
         Example:
             >>> m = seq2seq("0123456789+", "0123456789", units=4, seed=0)
@@ -441,7 +457,7 @@ class Seq2Seq(keras.Model):
         """
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
-        check_strings("targets", targets)
+        self._check_known("targets", targets, self.target_vocab)
         if tf.is_tensor(sources) and sources.dtype.is_integer:
             sources = sources.numpy()
         if not isinstance(sources, np.ndarray):
@@ -453,7 +469,7 @@ class Seq2Seq(keras.Model):
             )
         t_in, _ = self.encode_targets(targets)
         if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
-            src = sources
+            src = self._check_source_ids(sources)
             source_lengths = [int(np.count_nonzero(row)) for row in src]
         else:
             src = self.encode_sources(sources)
@@ -483,6 +499,28 @@ class Seq2Seq(keras.Model):
                 f"--set max_target_length={longest})."
             )
 
+    @staticmethod
+    def _batches(dataset, name):
+        """Yields `(inputs, target_out)` of `dataset`, each checked to be a batch of id rows."""
+        if not isinstance(dataset, tf.data.Dataset):
+            raise TypeError(
+                f"{name} takes a tf.data.Dataset of batches of ({{'source', 'target_in'}}, "
+                f"target_out) ids (make_seq2seq_examples, then .batch), got {dataset!r:.80}."
+            )
+        for element in dataset:
+            if not isinstance(element, tuple) or len(element) != 2:
+                raise ValueError(
+                    f"{name} takes batches of (inputs, target_out) ids (make_seq2seq_examples), "
+                    f"got elements of {len(element) if isinstance(element, tuple) else 1} parts."
+                )
+            x, y = element
+            if len(y.shape) != 2:
+                raise ValueError(
+                    f"{name} takes batches of target_out rows (N, T), got shape {tuple(y.shape)}"
+                    + (": batch the dataset (.batch(n))." if len(y.shape) == 1 else ".")
+                )
+            yield x, y
+
     def check_target_lengths(self, dataset):
         """Raises `ValueError` unless every target in `dataset` fits `max_target_length`.
 
@@ -505,7 +543,8 @@ class Seq2Seq(keras.Model):
             ...
             ValueError: the data holds a target of 4 tokens, more than max_target_length=3: ...
         """
-        longest = max((self._longest_target(y) for _, y in dataset), default=0)
+        batches = self._batches(dataset, "check_target_lengths")
+        longest = max((self._longest_target(y) for _, y in batches), default=0)
         self._check_longest(longest, self.max_target_length, "max_target_length")
 
     def exact_match(self, dataset, max_length=None):
@@ -530,9 +569,10 @@ class Seq2Seq(keras.Model):
             1
         """
         limit = self.max_target_length if max_length is None else max_length
+        limit = check_positive_int("max_length", limit)
         name = "max_target_length" if max_length is None else "max_length"
         right = total = 0
-        for x, y in dataset:
+        for x, y in self._batches(dataset, "exact_match"):
             # A reference longer than the decoding limit could never match: refuse to score it.
             self._check_longest(self._longest_target(y), limit, name)
             hyps = self.translate_ids(np.asarray(x["source"]), max_length)
