@@ -641,6 +641,26 @@ def test_stateful_model_checks(tmp_path):
     run_model_checks(model, x, x, tmp_path, run_eagerly=True)
 
 
+def test_a_stateful_model_takes_batches_of_its_size_and_names_others():
+    model = _stateful("sequence_regression")
+    x4 = np.random.default_rng(0).normal(size=(4, 6, 1)).astype("float32")
+    # four series train in two batches of the built two (Keras's default of 32 made one of 4)
+    assert np.isfinite(model.fit(x4, x4, verbose=0).history["loss"][0])
+    assert model.predict(x4, verbose=0).shape == (4, 6, 1)
+    with pytest.raises(ValueError, match=r"x has 3 series, not a multiple of the batch_size=2"):
+        model.predict(x4[:3], verbose=0)
+    with pytest.raises(ValueError, match=r"batch_size=4: .* takes batches of exactly 2 series"):
+        model.fit(x4, x4, batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match=r"x must be \(batch_size, T, 1\) .*got shape \(2, 6, 3\)"):
+        zoo.tbptt.fit(model, np.zeros((2, 6, 3)), np.zeros((2, 6, 1)), window=3)
+    for call in (
+        lambda x: zoo.tbptt.fit(model, x, x, window=3),  # its mean loss was nan
+        lambda x: zoo.tbptt.predict(model, x, window=3),
+    ):
+        with pytest.raises(ValueError, match=r"x has no time steps"):
+            call(np.zeros((2, 0, 1), "float32"))
+
+
 # --- gradients through time --------------------------------------------------------------------
 
 

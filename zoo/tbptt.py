@@ -117,14 +117,24 @@ def _check_stateful(model):
 
 
 def _check_batch(model, x):
-    """Raises unless `x`'s batch is the one the stateful model was built with."""
-    batch = model.inputs[0].shape[0] if model.inputs else None
+    """Raises unless `x`'s batch and features are the ones the stateful model was built with."""
+    shape = tuple(model.inputs[0].shape) if model.inputs else ()
+    batch = shape[0] if shape else None
     if batch is not None and x.shape[0] != batch:
         raise ValueError(
             f"x has a batch of {x.shape[0]} series but model {model.name!r} was built with "
             f"batch_size={batch}: a stateful model carries one state per batch row, so feed "
             f"exactly {batch} series (pad with copies, or build the model with "
             f"batch_size={x.shape[0]})."
+        )
+    features = shape[2:]
+    if len(shape) > 2 and (
+        x.ndim != len(shape)
+        or any(n is not None and n != m for n, m in zip(features, x.shape[2:], strict=False))
+    ):
+        raise ValueError(
+            f"x must be (batch_size, T, {', '.join(map(str, features))}) for model "
+            f"{model.name!r}, got shape {x.shape}."
         )
 
 
@@ -143,6 +153,8 @@ def _windows(x, window):
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"x must be (batch, time, ...), got shape {x.shape}.")
+    if x.shape[1] == 0:
+        raise ValueError(f"x has no time steps (shape {x.shape}): give at least one.")
     return [slice(t, t + window) for t in range(0, x.shape[1], window)]
 
 

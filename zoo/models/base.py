@@ -165,6 +165,41 @@ class StatefulModel(keras.Model):
     would answer each request from where the previous one (anyone's) left off.
     """
 
+    def _batches(self, x, kwargs):
+        """`kwargs` with the built batch size, checked against `x` (an array) and `batch_size`.
+
+        The model takes batches of exactly the size it was built with; Keras's default of 32,
+        or a last smaller batch, would fail deep inside the recurrent layer.
+        """
+        batch = self.inputs[0].shape[0]
+        if batch is None or not hasattr(x, "shape"):
+            return kwargs
+        given = kwargs.get("batch_size")
+        if given is not None and given != batch:
+            raise ValueError(
+                f"batch_size={given!r}: model {self.name!r} is stateful, built with batch_size="
+                f"{batch}, so it takes batches of exactly {batch} series; leave batch_size out."
+            )
+        if x.shape[0] % batch:
+            raise ValueError(
+                f"x has {x.shape[0]} series, not a multiple of the batch_size={batch} stateful "
+                f"model {self.name!r} was built with (one state per batch row); feed a multiple "
+                "of it, or zoo.tbptt.stateless_copy(model) for any batch."
+            )
+        return {**kwargs, "batch_size": batch}
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit` in batches of the size the model was built with."""
+        return super().fit(x, y, **self._batches(x, kwargs))
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """`keras.Model.evaluate` in batches of the size the model was built with."""
+        return super().evaluate(x, y, **self._batches(x, kwargs))
+
+    def predict(self, x, **kwargs):
+        """`keras.Model.predict` in batches of the size the model was built with."""
+        return super().predict(x, **self._batches(x, kwargs))
+
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kw):
         """`keras.Model.export` of a stateless copy: each request starts from a zero state.
 
