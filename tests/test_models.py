@@ -683,6 +683,12 @@ def test_gradient_through_time_matches_a_tape():
     np.testing.assert_allclose(norms, direct, rtol=1e-5, atol=1e-9)
 
 
+def test_gradient_through_time_names_targets_that_do_not_fit_the_outputs():
+    model, x, _ = _gradient_case()  # the loss broadcast (3, 7) targets against (3, 1) outputs
+    with pytest.raises(ValueError, match=r"outputs of shape \(3, 1\) .* y of shape \(3, 7\)"):
+        zoo.inspect.gradient_through_time(model, x, np.ones((3, 7), "float32"))
+
+
 def test_gradient_vanishes_with_small_recurrent_weights():
     model, x, y = _gradient_case()
     recurrent = model.get_layer("simple_rnn_0").cell.recurrent_kernel

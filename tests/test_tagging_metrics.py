@@ -87,3 +87,24 @@ def test_a_model_with_more_classes_than_tags_is_named():
 
     with pytest.raises(ValueError, match=r"the model has 5 classes but tags names 3 \("):
         tagging_entity_scores(Unbuilt(), ds, ["O", "B-PER", "I-PER"])
+
+
+@pytest.mark.parametrize(
+    "dataset, tags, error, match",
+    [
+        ("pairs", None, TypeError, r"tags must be a list of strings, got None"),
+        ("pairs", ["O", "B-PER", "B-PER"], ValueError, r"name each class once, got \['B-PER'\]"),
+        ("tokens", ["O", "B-PER", "I-PER"], ValueError, r"must yield \(token ids, tag ids\) pairs"),
+        ("arrays", ["O", "B-PER", "I-PER"], TypeError, r"dataset must be a tf.data.Dataset"),
+    ],
+)
+def test_bad_tags_and_data_are_named(dataset, tags, error, match):
+    model = zoo.models.bidirectional(vocab_size=9, task="tagging", num_classes=3, units=2)
+    x, y = np.array([[3, 4, 0]]), np.array([[1, 2, 0]])
+    data = {
+        "pairs": tf.data.Dataset.from_tensors((x, y)),
+        "tokens": tf.data.Dataset.from_tensors(x),
+        "arrays": (x, y),
+    }[dataset]
+    with pytest.raises(error, match=match):
+        tagging_entity_scores(model, data, tags)

@@ -36,8 +36,17 @@ def gradient_through_time(model, x, y):
     x = tf.convert_to_tensor(np.asarray(x, dtype="float32"))
     if x.shape.rank != 3:
         raise ValueError(f"x must be (batch, T, features), got shape {tuple(x.shape)}.")
+    y_shape = np.shape(y)
     with states_kept(model), tf.GradientTape() as tape:
         tape.watch(x)
-        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False))
+        y_pred = model(x, training=False)
+        # The loss broadcasts what it can: (2, 7) targets against (2, 1) outputs gave numbers.
+        expected = tuple(y_pred.shape)
+        if y_shape not in (expected, expected[:-1], expected[:-1] + (1,)):  # or class ids
+            raise ValueError(
+                f"y must be the targets of x: model {model.name!r} gives outputs of shape "
+                f"{expected} for x of shape {tuple(x.shape)}, got y of shape {y_shape}."
+            )
+        loss = model.compute_loss(x=x, y=y, y_pred=y_pred)
     grads = tape.gradient(loss, x)
     return tf.reduce_mean(tf.norm(grads, axis=-1), axis=0).numpy().astype("float64")

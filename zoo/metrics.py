@@ -11,7 +11,7 @@ import keras
 from keras import ops
 
 from zoo.losses import per_sequence
-from zoo.validation import check_bool
+from zoo.validation import check_bool, check_strings
 
 
 class _MaskedTokenMetric(keras.metrics.Metric):
@@ -243,9 +243,23 @@ def tagging_entity_scores(model, dataset, tags):
     """
     import numpy as np
 
+    check_strings("tags", tags)
     tag_set = set(tags)
+    if len(tag_set) != len(tags):
+        twice = sorted({t for t in tags if tags.count(t) > 1})
+        raise ValueError(f"tags must name each class once, got {twice!r} more than once.")
     for t in tags:
         _split_tag(t)
+    if not hasattr(dataset, "element_spec"):
+        raise TypeError(
+            "dataset must be a tf.data.Dataset of batches of (token ids (batch, T), tag ids "
+            f"(batch, T)), got {dataset!r:.80}."
+        )
+    if not isinstance(dataset.element_spec, tuple) or len(dataset.element_spec) != 2:
+        raise ValueError(
+            "dataset must yield (token ids, tag ids) pairs, got elements of spec "
+            f"{dataset.element_spec!r:.120}."
+        )
 
     def check_classes(num_classes):
         if num_classes is not None and num_classes != len(tags):
