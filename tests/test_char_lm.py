@@ -117,6 +117,16 @@ def test_bad_arguments(kwargs, error, match):
         zoo.models.char_lm(**kwargs)
 
 
+def test_fit_names_texts_and_ids_outside_the_vocabulary():
+    model = zoo.models.char_lm("abc", units=4)
+    with pytest.raises(TypeError, match=r"x must be token ids \(batch, T\), got strings"):
+        model.fit(["abc"], ["bca"], verbose=0)
+    with pytest.raises(ValueError, match=r"x must be ids in \[0, 5\) .*got 30"):
+        model.fit(np.array([[2, 30]]), np.array([[3, 2]]), verbose=0)
+    with pytest.raises(ValueError, match=r"y must be token ids \(batch, T\), got shape \(1,\)"):
+        model.fit(np.array([[2, 3]]), np.array([3]), verbose=0)
+
+
 def test_encode_refuses_a_bare_string():
     with pytest.raises(TypeError, match="texts must be a list of strings, got 'ab'"):
         zoo.models.char_lm("abc", units=4).encode("ab")

@@ -112,6 +112,39 @@ class CharLM(keras.Model):
         """Rebuilds the model from `get_config()`."""
         return cls(**config)
 
+    def _check_ids(self, name, ids):
+        """Raises unless `ids` (when an array or list) are integer token ids of the vocabulary."""
+        if (
+            ids is None
+            or hasattr(ids, "element_spec")
+            or tf.is_tensor(ids)
+            or isinstance(ids, dict)
+        ):
+            return
+        a = np.asarray(ids) if isinstance(ids, list | tuple | np.ndarray) else None
+        if a is None:
+            return
+        if a.dtype.kind in "USO":
+            raise TypeError(
+                f"{name} must be token ids (batch, T), got strings: encode texts with "
+                "model.encode(texts) (x = ids[:, :-1], y = ids[:, 1:]) or, in tf.data, "
+                "make_char_lm_examples(model.vocab.tokens)."
+            )
+        if a.size and a.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer token ids, got dtype {a.dtype}.")
+        size = self.vocab.size
+        bad = a[(a < 0) | (a >= size)] if a.size else a
+        if bad.size:
+            raise ValueError(f"{name} must be ids in [0, {size}) (the vocabulary's), got {bad[0]}.")
+        if a.ndim != 2:
+            raise ValueError(f"{name} must be token ids (batch, T), got shape {a.shape}.")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, naming texts or ids outside the vocabulary given as arrays."""
+        self._check_ids("x", x)
+        self._check_ids("y", y)
+        return super().fit(x, y, *args, **kwargs)
+
     def encode(self, texts):
         """Pads the ids of `texts` into an int32 array `(N, T)`; unknown tokens get id 1.
 
