@@ -32,6 +32,7 @@ from zoo.models.speech import (
 
 FSDD = pathlib.Path(__file__).parent / "data" / "fsdd"
 TINY = dict(units=8, num_layers=1, conv_filters=4, seed=0)
+SMALL = dict(units=4, num_layers=1, conv_filters=2, seed=0)
 
 
 def _batch(lengths, seed=0):
@@ -50,6 +51,11 @@ def _alone(x, i):
 @pytest.fixture(scope="module")
 def model():
     return ctc_speech(units=16, num_layers=2, conv_filters=4, time_stride=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return ctc_speech(**SMALL)
 
 
 def test_registered():
@@ -219,6 +225,16 @@ def test_speaker_adversary_adds_a_loss_in_training_only_and_saves(tmp_path):
     assert loaded.get_config()["num_speakers"] == 3
 
 
+def test_speaker_adversary_takes_numpy_ints():
+    m = ctc_speech(
+        **SMALL, speaker_adversary=1.0, num_speakers=np.int64(3), adversary_layer=np.int64(0)
+    )
+    config = m.get_config()
+    assert (config["num_speakers"], config["adversary_layer"]) == (3, 0)
+    assert type(config["num_speakers"]) is type(config["adversary_layer"]) is int
+    assert m.adversary[1].units == 3
+
+
 def test_spec_augment_masks_real_frames_in_training_only():
     aug = SpecAugment(freq_masks=1, freq_width=5, time_masks=1, time_width=0.2, seed=0)
     f = np.ones((4, 60, 20), "float32")
@@ -351,6 +367,32 @@ def test_make_speech_examples_lowercases_and_rejects_unknown_characters():
     np.testing.assert_allclose(
         fn(tf.constant([192], tf.uint8), tf.constant("a"))[0]["waveform"].numpy(), [0.5]
     )
+
+
+@pytest.mark.parametrize("lowercase", [1, None, "yes"])
+def test_make_speech_examples_takes_a_bool_lowercase(lowercase):
+    with pytest.raises(TypeError, match=f"lowercase must be True or False, got {lowercase!r}"):
+        make_speech_examples(lowercase=lowercase)
+
+
+def test_make_speech_examples_refuses_float_audio_beyond_full_scale(small):
+    fn = make_speech_examples()
+    message = (
+        r"the audio of transcript 'ab' has float samples outside \[-1, 1\] \(\|x\| up to 30000; "
+        r".*int16 values held as floats\? Scale them by 1/32768"
+    )
+    with pytest.raises(ValueError, match=message):
+        fn(tf.constant([30000.0, 0.0]), tf.constant("ab"))
+    with pytest.raises(ValueError, match="the audio of transcript 'ab' .* up to nan"):
+        fn(tf.constant([np.nan, 0.0]), tf.constant("ab"))
+    x, _ = fn(tf.constant([1.0, -1.0, 0.25]), tf.constant("ab"))  # full scale passes
+    np.testing.assert_array_equal(x["waveform"].numpy(), [1.0, -1.0, 0.25])
+    audio = tf.constant([[0.1] * 4000, [30000.0] + [0.0] * 3999])
+    ds = tf.data.Dataset.from_tensor_slices((audio, ["cd", "ab"])).map(fn)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="has float samples outside"):
+        list(ds)
+    with pytest.raises(ValueError, match=message):  # fit reads the check's message back
+        small.fit(ds.batch(2), epochs=1, verbose=0)
 
 
 def test_unknown_characters_in_a_pipeline_name_the_characters_and_their_transcript():
@@ -663,6 +705,103 @@ def test_fit_checks_datasets_that_carry_sample_weights():
         m.check_examples(short)
 
 
+def test_fit_takes_a_bool_check(small):
+    x = {"waveform": np.zeros((1, 4000), "float32"), "length": np.array([4000])}
+    with pytest.raises(TypeError, match="check must be True or False, got 1"):
+        small.fit(x, small.encode_texts(["a"]), check=1, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("path", ["fit", "predict", "evaluate", "greedy_strings"])
+def test_every_path_refuses_lengths_beyond_the_padded_waveforms(small, path):
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 5000], "int32")}
+    with pytest.raises(ValueError, match=r"example 1 has length 5000, outside \[0, 4000\]"):
+        if path == "greedy_strings":
+            small.greedy_strings(x["waveform"], x["length"])
+        elif path == "predict":
+            small.predict(x, verbose=0)
+        else:
+            getattr(small, path)(x, small.encode_texts(["a", "b"]), verbose=0)
+
+
+_INPUTS = r"x must be a dict \{'waveform': \(batch, samples\) float32, 'length': \(batch,\) int\}"
+_W = np.zeros((2, 4000), "float32")
+
+
+@pytest.mark.parametrize(
+    "path, x, error, match",
+    [
+        ("fit", {"waveform": _W}, TypeError, "fit: " + _INPUTS + ".* without 'length'"),
+        ("fit", _W, TypeError, "fit: " + _INPUTS + r".* got ndarray of shape \(2, 4000\)"),
+        ("predict", _W, TypeError, "predict: " + _INPUTS + r".*transcribe\(waveforms\) takes raw"),
+        ("predict", [_W[0]], TypeError, _INPUTS + ".* got list"),
+        ("evaluate", {"length": np.array([4000, 4000])}, TypeError, _INPUTS + ".* 'waveform'"),
+        (
+            "predict",
+            {"waveform": _W[0], "length": np.array([4000])},
+            ValueError,
+            _INPUTS + r".* got x\['waveform'\] of shape \(4000,\)",
+        ),
+        (
+            "predict",
+            {"waveform": _W, "length": np.array([4000.0, 4000.0])},
+            TypeError,
+            r"x\['length'\] must hold ints .* float64",
+        ),
+        (
+            "fit",
+            {"waveform": _W, "length": np.array([4000])},
+            ValueError,
+            "x holds 2 waveforms but 1 lengths",
+        ),
+        (
+            "fit",
+            tf.data.Dataset.from_tensors((_W, [[1], [2]])),
+            TypeError,
+            "fit: the dataset's " + _INPUTS,
+        ),
+    ],
+)
+def test_fit_and_predict_name_the_inputs_they_take(small, path, x, error, match):
+    with pytest.raises(error, match=match):
+        if path == "predict":
+            small.predict(x, verbose=0)
+        elif isinstance(x, tf.data.Dataset):
+            small.fit(x, epochs=1, verbose=0)
+        else:
+            getattr(small, path)(x, small.encode_texts(["a", "b"]), verbose=0)
+
+
+_BATCHES = r"dataset must be a batched tf.data.Dataset of \(x, labels\)"
+
+
+@pytest.mark.parametrize(
+    "dataset, error, match",
+    [
+        (
+            "examples",
+            ValueError,
+            _BATCHES + r".* it is not batched \(waveforms of shape \(4000,\)\)",
+        ),
+        (
+            "pair",
+            TypeError,
+            _BATCHES + ".* got tuple: for arrays, tf.data.Dataset.from_tensor_slices",
+        ),
+        ("inputs", TypeError, _BATCHES + ".* its elements are"),
+    ],
+)
+def test_error_rates_names_the_dataset_it_takes(small, dataset, error, match):
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    y = small.encode_texts(["a", "b"])
+    data = {
+        "examples": tf.data.Dataset.from_tensor_slices((x, y)),
+        "pair": (x, y),
+        "inputs": tf.data.Dataset.from_tensor_slices(x).batch(2),
+    }[dataset]
+    with pytest.raises(error, match=match):
+        small.error_rates(data)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -745,6 +884,75 @@ def test_bad_transcription_inputs():
         x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array(lengths)}
         with pytest.raises(ValueError, match=rf"has length {bad}, outside \[0, 4000\]"):
             m.check_examples(x, y)
+
+
+@pytest.mark.parametrize(
+    "logits, beam_width, error, match",
+    [
+        ([np.zeros((5, 3))], None, ValueError, r"logits\[0\] of shape \(5, 3\) \(3 classes\)"),
+        ([np.zeros((5, 3))], 4, ValueError, r"logits\[0\] of shape \(5, 3\) \(3 classes\)"),
+        ([np.zeros(29)], None, ValueError, r"logits\[0\] of shape \(29,\)"),
+        (None, None, TypeError, "got NoneType: None"),
+        (np.zeros((2, 5, 29)), None, TypeError, r"array of shape \(2, 5, 29\): cut a padded"),
+        (["abc"], None, TypeError, r"got logits\[0\] = 'abc'"),
+    ],
+)
+def test_decode_logits_refuses_what_is_not_per_utterance_logits(
+    small, logits, beam_width, error, match
+):
+    what = r"logits must be a list of 2-D arrays \(frames_i, 29\), one per utterance"
+    with pytest.raises(error, match=what + ".*" + match):
+        small.decode_logits(logits, beam_width=beam_width)
+    assert small.decode_logits([]) == []
+
+
+@pytest.mark.parametrize(
+    "method, value, match",
+    [
+        ("decode_ids", [1.5], "got the id 1.5"),
+        ("decode_ids", [1, float("inf")], "got the id inf"),
+        ("decode_ids", "ab", "got the string 'ab'"),
+        ("decode_ids", [[1, 2]], r"decode a batch row by row"),
+        ("decode_ids", [[1, 2], [3]], "got list"),
+        ("decode_ids", None, "got NoneType: None"),
+        ("decode_ids", [True, False], r"got list: \[True, False\]"),
+        ("encode_texts", None, "texts must be a list of strings, got NoneType: None"),
+        ("encode_texts", 5, "texts must be a list of strings, got int: 5"),
+    ],
+)
+def test_label_conversions_name_what_they_take(small, method, value, match):
+    if method == "decode_ids":
+        match = r"ids must be a 1-D sequence of int character ids .*" + match
+    with pytest.raises(TypeError, match=match):
+        getattr(small, method)(value)
+    assert (
+        small.decode_ids(np.array([1.0, 0.0, 2.0])) == small.decode_ids(tf.constant([1, 2])) == "ab"
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(lexicon=5), TypeError, "lexicon must be a list of words, got int: 5"),
+        (
+            dict(lexicon=["one", 2]),
+            TypeError,
+            r"lexicon must be a list of strings, got items \[2\]",
+        ),
+        (dict(lexicon=[]), ValueError, "lexicon must hold at least one word"),
+        (
+            dict(beam_width=10**6),
+            ValueError,
+            r"beam_width must be at most MAX_BEAM_WIDTH = 1024 .* got 1000000",
+        ),
+        (dict(beam_width=1025, lexicon=["one"]), ValueError, "beam_width must be at most"),
+    ],
+)
+def test_transcribe_checks_its_decoding_arguments(small, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        small.transcribe([np.full(4000, 0.1)], **kwargs)
+    with pytest.raises(error, match=match):
+        small.decode_logits([np.zeros((5, 29))], **kwargs)
 
 
 def test_transcribe_refuses_floats_beyond_full_scale():

@@ -31,6 +31,7 @@ Labels are character ids: 0 is the CTC blank (and the labels' padding), characte
 vocabulary is id `i + 1`.
 """
 
+import collections.abc
 import inspect
 import numbers
 import os
@@ -66,6 +67,7 @@ from zoo.validation import (
     check_positive_int,
     check_range,
     check_seed,
+    check_strings,
     failed_check_message,
 )
 
@@ -74,6 +76,9 @@ CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 # "log_mel": learnt from scratch; "speech_embedding": Google's pretrained, frozen embedding.
 FRONTENDS = ("log_mel", "speech_embedding")
+# The widest beam `decode_logits` searches: the prefix beam search's tables grow with the
+# square of the width (10**6 would ask for about 1 TB), and beams past a few dozen gain nothing.
+MAX_BEAM_WIDTH = 1024
 
 
 def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layers):
@@ -82,26 +87,27 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
     # Checked even while the adversary is off: a recipe gives them so that `--set
     # speaker_adversary=1.0` alone turns it on.
     if (speaker_adversary or num_speakers is not None) and (
-        isinstance(num_speakers, bool) or not isinstance(num_speakers, int) or num_speakers < 2
+        not _is_int(num_speakers) or num_speakers < 2
     ):
         raise ValueError(
             "num_speakers must be an int >= 2 (the training speakers the adversary tells "
             f"apart) when speaker_adversary > 0, or None; got {num_speakers!r}."
         )
-    if (
-        isinstance(adversary_layer, bool)
-        or not isinstance(adversary_layer, int)
-        or adversary_layer not in range(num_layers)
-    ):
+    if not _is_int(adversary_layer) or not 0 <= adversary_layer < num_layers:
         raise ValueError(
             f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
             f"layer whose outputs hide the speaker), got {adversary_layer!r}."
         )
     return (
         ("speaker_adversary", speaker_adversary),
-        ("num_speakers", num_speakers),
-        ("adversary_layer", adversary_layer),
+        ("num_speakers", None if num_speakers is None else int(num_speakers)),
+        ("adversary_layer", int(adversary_layer)),
     )
+
+
+def _is_int(value):
+    """Whether `value` is an integer (a Python or NumPy one), bools excluded."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 # Arguments of the log-mel front end and its convolutions, which the pretrained one has not.
@@ -212,7 +218,9 @@ class SpeechRecognizer(keras.Model):
         )
         self.sample_rate, self.time_stride = sample_rate, time_stride
         self.instance_norm = instance_norm
-        self.speaker_adversary, self.adversary_layer = float(speaker_adversary), adversary_layer
+        config = dict(self._config_items)
+        self.speaker_adversary = config["speaker_adversary"]
+        self.adversary_layer = config["adversary_layer"]
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         self.pretrained = frontend == "speech_embedding"
         # float32 whatever the dtype policy: the STFT and the log need it (mixed precision too).
@@ -280,7 +288,7 @@ class SpeechRecognizer(keras.Model):
                     kernel_initializer=keras.initializers.HeUniform(seed=seeded(seed, 40)),
                 ),
                 keras.layers.Dense(
-                    num_speakers, dtype="float32", name="adversary_logits",
+                    config["num_speakers"], dtype="float32", name="adversary_logits",
                     kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 41)),
                 ),
             ]  # fmt: skip
@@ -315,6 +323,8 @@ class SpeechRecognizer(keras.Model):
 
     def call(self, inputs, training=False):
         """Logits `(batch, output frames, vocabulary + 1)` of `{"waveform", "length"}`."""
+        if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
+            raise TypeError(f"inputs must be {_INPUTS}; got {_describe(inputs)}.")
         waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
         features = self.front_end([waveform, length], training=training)
         frames = self.front_end.num_frames(length)
@@ -411,12 +421,33 @@ class SpeechRecognizer(keras.Model):
             check: scan the training data first (lengths and labels only; a finite
                 `tf.data.Dataset` is iterated once) and raise a `ValueError` naming the first
                 utterance whose output frames cannot hold its label, instead of training to an
-                infinite loss (or the first transcript `make_speech_examples` found characters
-                outside the vocabulary in).
+                infinite loss (or the first example `make_speech_examples` refused: a transcript
+                with characters outside the vocabulary, float audio beyond [-1, 1]). A bool.
         """
+        check_bool("check", check)
+        _check_inputs(x, "fit")
         if check:
             self.check_examples(x, y)
         return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`)."""
+        _check_inputs(x, "evaluate")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`: the logits `(batch, output frames, vocabulary + 1)` of `x`.
+
+        `x` is `{"waveform": (batch, samples) float32, "length": (batch,) int}` (zero-padded
+        waveforms at the model's sample rate and each one's real samples, at most the padded
+        width), or a dataset of such dicts; `transcribe` takes raw audio and gives text.
+
+        Raises:
+            TypeError: `x` is not such a dict (a bare array of waveforms, say).
+            ValueError: a length is negative or beyond the padded waveforms' samples.
+        """
+        _check_inputs(x, "predict")
+        return super().predict(x, *args, **kwargs)
 
     def check_examples(self, x, y=None):
         """Raises `ValueError` for the first example whose frames are too few for its label.
@@ -452,7 +483,7 @@ class SpeechRecognizer(keras.Model):
                     self._check_lengths(lengths, labels, offset=index, width=_width(xb))
                     index += len(lengths)
             except tf.errors.InvalidArgumentError as e:
-                message = _transcript_error(e.message)
+                message = _example_error(e.message)
                 if message is None:
                     raise
                 raise ValueError(message) from None
@@ -468,13 +499,7 @@ class SpeechRecognizer(keras.Model):
                 f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
                 f"example {offset}): give one label row per utterance."
             )
-        outside = np.flatnonzero((lengths < 0) | (lengths > (np.inf if width is None else width)))
-        if outside.size:
-            i = outside[0]
-            raise ValueError(
-                f"example {offset + i} has length {lengths[i]}, outside [0, {width}] (the "
-                "padded waveforms' samples): length is each utterance's real samples."
-            )
+        _check_length_range(lengths, width, offset)
         size = len(self.vocabulary)
         if labels.dtype.kind not in "biu":
             if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
@@ -482,6 +507,7 @@ class SpeechRecognizer(keras.Model):
                     f"labels must be integer character ids, got dtype {labels.dtype} (from "
                     f"example {offset}): use model.encode_texts(texts)."
                 )
+            labels = labels.astype("int64")  # whole floats: the ids they hold
         bad = np.argwhere((labels < 0) | (labels > size))
         if bad.size:
             i, j = bad[0]
@@ -525,6 +551,8 @@ class SpeechRecognizer(keras.Model):
             raise TypeError(
                 f"texts must be a list of strings, got one string {texts!r}: pass [{texts!r}]."
             )
+        if not isinstance(texts, list | tuple):
+            raise TypeError(f"texts must be a list of strings, got {_describe(texts)}: {texts!r}.")
         index = {c: i + 1 for i, c in enumerate(self.vocabulary)}
         rows = []
         for i, text in enumerate(texts):
@@ -543,9 +571,44 @@ class SpeechRecognizer(keras.Model):
         return out
 
     def decode_ids(self, ids):
-        """The string of character ids (blank and padding ids 0 are skipped)."""
+        """The string of one utterance's character ids (blank and padding ids 0 are skipped).
+
+        Args:
+            ids: a 1-D sequence (list, array or tensor) of int ids in `[0, vocabulary size]`:
+                0 the blank, `i + 1` the vocabulary's character `i`; one row of
+                `encode_texts`. Whole floats (`2.0`) are read as their ints.
+
+        Raises:
+            TypeError: `ids` is not a 1-D sequence of int ids (`None`, a string, a 2-D batch:
+                decode it row by row, fractional ids).
+            ValueError: an id is outside `[0, vocabulary size]`.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> m.decode_ids([1, 0, 2, 3])
+            'abc'
+        """
+        what = "a 1-D sequence of int character ids (one utterance: a row of encode_texts)"
+        if isinstance(ids, str | bytes):
+            raise TypeError(f"ids must be {what}, got the string {ids!r}.")
+        try:
+            array = np.asarray(ids)
+        except ValueError:  # ragged nested lists
+            array = np.asarray(ids, dtype=object)
+        if array.ndim != 1 or array.dtype.kind not in "iuf":
+            hint = (
+                ": decode a batch row by row, [model.decode_ids(row) for row in ids]"
+                if array.ndim == 2 and array.dtype.kind in "iuf"
+                else ""
+            )
+            raise TypeError(f"ids must be {what}, got {_describe(ids)}: {ids!r}{hint}.")
+        if array.dtype.kind == "f":
+            fractional = array[~(np.isfinite(array) & (array == np.round(array)))]
+            if fractional.size:
+                raise TypeError(f"ids must be {what}, got the id {fractional[0].item()!r}.")
         size = len(self.vocabulary)
-        bad = [int(i) for i in ids if not 0 <= i <= size]
+        ids = array.astype("int64").tolist()
+        bad = [i for i in ids if not 0 <= i <= size]
         if bad:
             raise ValueError(
                 f"ids must be in [0, {size}] (0 the blank, then 1 + a character's index in the "
@@ -656,7 +719,12 @@ class SpeechRecognizer(keras.Model):
             float waveforms at the model's rate (`transcribe` also scales integer PCM,
             resamples, gives `""` for digital silence and, by default, standardises the
             silence around each recording).
+
+        Raises:
+            ValueError: (called eagerly) a length is negative or beyond the padded samples.
         """
+        if tf.executing_eagerly():  # concrete values (not the exported endpoint's trace)
+            _check_length_range(np.asarray(lengths), np.shape(waveforms)[-1])
         logits = self({"waveform": waveforms, "length": lengths}, training=False)
         ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
         frames = self.output_lengths(tf.cast(lengths, "int32"))
@@ -729,9 +797,10 @@ class SpeechRecognizer(keras.Model):
             waveforms: a 1-D array (one utterance) or a list of them, any lengths: int16 (or
                 int32, uint8) PCM, or floats in [-1, 1] (checked: `prepare_waveforms`).
             sample_rate: their sample rate (default: the model's); others are resampled.
-            beam_width: `None` for greedy decoding, else a CTC prefix beam search this wide.
-            lexicon: words the transcripts may use (beam search restricted to them; a beam of
-                16 is used if `beam_width` is `None`).
+            beam_width: `None` for greedy decoding, else a CTC prefix beam search this wide
+                (an int in `[1, MAX_BEAM_WIDTH]`, 1024).
+            lexicon: a list of the words the transcripts may use (beam search restricted to
+                them; a beam of 16 is used if `beam_width` is `None`).
             batch_size: utterances run at once.
             trim_silence: give each recording the short noise-filled pauses and edges the
                 training utterances have (`zoo.data.audio.shorten_pauses`: pauses over 300 ms
@@ -752,6 +821,7 @@ class SpeechRecognizer(keras.Model):
         """
         check_positive_int("batch_size", batch_size)
         check_bool("trim_silence", trim_silence)
+        _check_decoding(beam_width, lexicon)  # before the network runs
         waveforms = self.prepare_waveforms(waveforms, sample_rate)
         silent = [is_digital_silence(w) for w in waveforms]
         heard = [w for w, quiet in zip(waveforms, silent, strict=True) if not quiet]
@@ -768,21 +838,35 @@ class SpeechRecognizer(keras.Model):
 
         Greedy (best path) when `beam_width` and `lexicon` are `None`; else a CTC prefix beam
         search (`zoo.decoding.ctc_beam_search`), restricted to the words of `lexicon` if given.
+
+        Args:
+            logits: a list of 2-D arrays (or tensors), one per utterance, each
+                `(frames_i, vocabulary + 1)` and cut to the utterance's real frames
+                (`output_lengths`); class 0 is the blank. A padded 3-D batch is refused:
+                `[lg[:n] for lg, n in zip(logits, model.output_lengths(lengths))]` cuts it.
+            beam_width: `None` for greedy decoding, else the beam's width, an int in
+                `[1, MAX_BEAM_WIDTH]` (1024; the search holds `beam_width` hypotheses per
+                frame).
+            lexicon: `None`, or a list of the words the transcripts may use (a beam of 16 if
+                `beam_width` is `None`).
+
+        Returns:
+            A list of strings, one per utterance.
+
+        Raises:
+            TypeError: `logits` is not a list of 2-D numeric arrays, `beam_width` not an int,
+                `lexicon` not a list of words.
+            ValueError: an array's classes are not the vocabulary's plus the blank,
+                `beam_width` is outside `[1, MAX_BEAM_WIDTH]`, `lexicon` is empty.
         """
-        if beam_width is not None:
-            check_positive_int("beam_width", beam_width)
-        if isinstance(lexicon, str):
-            raise TypeError(
-                f"lexicon must be a list of words, got one string {lexicon!r}: pass "
-                f"{lexicon.split()!r}."
-            )
+        beam_width, lexicon = _check_decoding(beam_width, lexicon)
+        logits = _check_logits(logits, len(self.vocabulary) + 1)
         if not logits:
             return []
         if beam_width is None and lexicon is None:
             lengths = np.array([len(lg) for lg in logits])
             ids = decoding.ctc_greedy_decode(_stack(logits), lengths, blank=0)
             return [self.decode_ids(row) for row in ids]
-        lexicon = None if lexicon is None else list(lexicon)
         # No pruning under a lexicon: the letters a lexicon word needs are often the unlikely
         # ones ("shree" -> "three" needs a 't' the network gave 1e-7), and the trie keeps the
         # candidates few anyway.
@@ -799,14 +883,23 @@ class SpeechRecognizer(keras.Model):
         """Corpus-level character and word error rates on a dataset of `(x, labels)` batches.
 
         Args:
-            dataset: batches as the model trains on them (`{"waveform", "length"}`, ids).
+            dataset: a batched `tf.data.Dataset` of `(x, labels)` as the model trains on
+                them (the recipes' batches): `x` a dict with `"waveform"` `(batch, samples)`
+                and `"length"` `(batch,)`, `labels` `(batch, characters)` ids, 0-padded.
             beam_width: see `decode_logits`.
             lexicon: see `decode_logits`.
 
         Returns:
             `{"cer": float, "wer": float}` (edit distances from jiwer, `zoo.metrics`).
+
+        Raises:
+            TypeError: `dataset` is not a `tf.data.Dataset` of `(x, labels)` pairs.
+            ValueError: it is not batched.
         """
         from zoo.metrics import character_error_rate, word_error_rate
+
+        _check_batches("dataset", dataset)
+        beam_width, lexicon = _check_decoding(beam_width, lexicon)
 
         refs, hyps = [], []
         for x, y in dataset:
@@ -883,6 +976,175 @@ def _width(x):
     return None
 
 
+def _check_length_range(lengths, width, offset=0):
+    """Raises `ValueError` for the first length outside `[0, width]` (the padded samples).
+
+    Args:
+        lengths: `(batch,)` real samples of each utterance.
+        width: the padded waveforms' samples (`None`: unknown, only negative lengths fail).
+        offset: the index of the first utterance, for the message.
+    """
+    lengths = np.asarray(lengths)
+    outside = np.flatnonzero((lengths < 0) | (lengths > (np.inf if width is None else width)))
+    if outside.size:
+        i = outside[0]
+        raise ValueError(
+            f"example {offset + i} has length {lengths[i]}, outside [0, {width}] (the "
+            "padded waveforms' samples): length is each utterance's real samples."
+        )
+
+
+def _check_decoding(beam_width, lexicon):
+    """Checks `decode_logits`'s `beam_width` and `lexicon`; returns them (the lexicon a list)."""
+    if beam_width is not None:
+        beam_width = check_positive_int("beam_width", beam_width)
+        if beam_width > MAX_BEAM_WIDTH:
+            raise ValueError(
+                f"beam_width must be at most MAX_BEAM_WIDTH = {MAX_BEAM_WIDTH} (hypotheses kept "
+                f"per frame; 16 to 64 is usual), got {beam_width}."
+            )
+    if lexicon is None:
+        return beam_width, None
+    if isinstance(lexicon, str):
+        raise TypeError(
+            f"lexicon must be a list of words, got one string {lexicon!r}: pass "
+            f"{lexicon.split()!r}."
+        )
+    if isinstance(lexicon, set | frozenset):
+        lexicon = list(lexicon)
+    if not isinstance(lexicon, list | tuple):
+        raise TypeError(f"lexicon must be a list of words, got {_describe(lexicon)}: {lexicon!r}.")
+    check_strings("lexicon", lexicon)
+    if not lexicon:
+        raise ValueError("lexicon must hold at least one word (or be None), got an empty list.")
+    return beam_width, list(lexicon)
+
+
+def _check_logits(logits, classes):
+    """Refuses `logits` unless a list of 2-D numeric arrays of `classes` columns; returns it."""
+    what = (
+        f"a list of 2-D arrays (frames_i, {classes}), one per utterance: logits over the blank "
+        f"and the vocabulary's {classes - 1} characters"
+    )
+    if isinstance(logits, np.ndarray | tf.Tensor):
+        raise TypeError(
+            f"logits must be {what}, got an array of shape {tuple(logits.shape)}: cut a padded "
+            "batch to each utterance's frames, [lg[:n] for lg, n in zip(logits, "
+            "model.output_lengths(lengths))]."
+        )
+    if not isinstance(logits, list | tuple):
+        raise TypeError(f"logits must be {what}, got {_describe(logits)}: {logits!r}.")
+    out = []
+    for i, lg in enumerate(logits):
+        if isinstance(lg, str | bytes) or lg is None:
+            raise TypeError(f"logits must be {what}, got logits[{i}] = {lg!r}.")
+        try:
+            a = np.asarray(lg)
+        except ValueError:  # ragged nested lists
+            raise TypeError(f"logits must be {what}, got a ragged logits[{i}].") from None
+        if a.dtype.kind not in "iuf":
+            raise TypeError(f"logits must be {what}, got logits[{i}] of dtype {a.dtype}.")
+        if a.ndim != 2:
+            raise ValueError(f"logits must be {what}, got logits[{i}] of shape {a.shape}.")
+        if a.shape[1] != classes:
+            raise ValueError(
+                f"logits must be {what}, got logits[{i}] of shape {a.shape} ({a.shape[1]} "
+                "classes): the logits of a model of another vocabulary?"
+            )
+        out.append(a)
+    return out
+
+
+def _check_batches(name, dataset):
+    """Raises unless `dataset` is a batched `tf.data.Dataset` of `(x dict, labels)` pairs."""
+    what = (
+        "a batched tf.data.Dataset of (x, labels), x a dict {'waveform': (batch, samples), "
+        "'length': (batch,)} and labels (batch, characters) ids, as the recipes batch them"
+    )
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(
+            f"{name} must be {what}; got {_describe(dataset)}: for arrays, "
+            "tf.data.Dataset.from_tensor_slices((x, labels)).batch(32)."
+        )
+    spec = dataset.element_spec
+    if not (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and isinstance(spec[0], dict)
+        and {"waveform", "length"} <= set(spec[0])
+    ):
+        raise TypeError(f"{name} must be {what}; its elements are {spec!r}.")
+    ranks = spec[0]["waveform"].shape.rank, spec[1].shape.rank
+    if ranks[0] == 1 or ranks[1] == 1:
+        raise ValueError(
+            f"{name} must be {what}; it is not batched (waveforms of shape "
+            f"{spec[0]['waveform'].shape}): call dataset.padded_batch(n)."
+        )
+
+
+_INPUTS = (
+    "a dict {'waveform': (batch, samples) float32, 'length': (batch,) int}: the waveforms at "
+    "the model's sample rate, zero padded, and each one's real samples (transcribe(waveforms) "
+    "takes raw audio)"
+)
+
+
+def _describe(value):
+    """`value`'s type, and its shape when it has one, for a message."""
+    shape = getattr(value, "shape", None)
+    return type(value).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
+
+
+def _check_inputs(x, caller):
+    """Raises unless `x` is the model's input dict, or a dataset whose elements hold one.
+
+    A dict's arrays are checked too: `waveform` 2-D, `length` 1-D ints, one per waveform,
+    each in `[0, samples]`. Generators and `keras.utils.PyDataset`s pass unread.
+
+    Args:
+        x: the `x` given to `caller`.
+        caller: `"fit"`, `"evaluate"` or `"predict"`, for the message.
+    """
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        inputs = spec[0] if isinstance(spec, tuple) and spec else spec
+        if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
+            raise TypeError(
+                f"{caller}: the dataset's x must be {_INPUTS}; its elements are {spec!r}."
+            )
+        return
+    if isinstance(x, keras.utils.PyDataset | collections.abc.Iterator):
+        return
+    if not isinstance(x, dict):
+        raise TypeError(f"{caller}: x must be {_INPUTS}; got {_describe(x)}.")
+    missing = [k for k in ("waveform", "length") if k not in x]
+    if missing:
+        raise TypeError(
+            f"{caller}: x must be {_INPUTS}; got a dict without {' or '.join(map(repr, missing))}"
+            f" (its keys: {sorted(map(str, x))!r})."
+        )
+    try:
+        waveform, length = np.asarray(x["waveform"]), np.asarray(x["length"])
+    except ValueError:  # a ragged nested list
+        raise TypeError(f"{caller}: x must be {_INPUTS}; its arrays are ragged.") from None
+    if waveform.ndim != 2 or length.ndim != 1:
+        raise ValueError(
+            f"{caller}: x must be {_INPUTS}; got x['waveform'] of shape {waveform.shape} and "
+            f"x['length'] of shape {length.shape}."
+        )
+    if length.dtype.kind not in "iu":
+        raise TypeError(
+            f"{caller}: x['length'] must hold ints (each waveform's real samples), got dtype "
+            f"{length.dtype}."
+        )
+    if len(waveform) != len(length):
+        raise ValueError(
+            f"{caller}: x holds {len(waveform)} waveforms but {len(length)} lengths: give one "
+            "length per waveform."
+        )
+    _check_length_range(length, waveform.shape[1])
+
+
 class ErrorRates(keras.callbacks.Callback):
     """Adds corpus-level `val_cer` and `val_wer` (greedy decoding) to the logs of every epoch.
 
@@ -913,12 +1175,19 @@ def _stack(arrays):
 
 
 _UNKNOWN = "holds characters outside the vocabulary"
+_BEYOND_FULL_SCALE = "has float samples outside [-1, 1]"
 
 
-def _transcript_error(message):
-    """The failed transcript check's message in a TensorFlow error's `message`, or `None`."""
+def _example_error(message):
+    """The failed example check's message in a TensorFlow error's `message`, or `None`.
+
+    The checks are `make_speech_examples`'s: a transcript's characters outside the
+    vocabulary, float audio beyond full scale.
+    """
     text = failed_check_message(message)
-    return text if text is not None and _UNKNOWN in text else None
+    if text is None or not (_UNKNOWN in text or _BEYOND_FULL_SCALE in text):
+        return None
+    return text
 
 
 def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
@@ -946,20 +1215,50 @@ def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
         return tf.identity(ids)
 
 
+def _check_full_scale(wave, transcript):
+    """`wave`, after checking that its float samples lie in [-1, 1] (NaN fails too).
+
+    As `_check_transcript`: eagerly a `ValueError`, in a `tf.data` map an assertion with the
+    same message.
+    """
+    ok = tf.reduce_all(tf.abs(wave) <= _FULL_SCALE)
+    peak = tf.reduce_max(tf.abs(wave))
+    hint = (
+        "; floats are read with full scale at 1.0): int16 values held as floats? Scale them "
+        "by 1/32768 or pass the int16 samples; else clip them to [-1, 1]."
+    )
+    if tf.executing_eagerly():
+        if not bool(ok):
+            text = transcript.numpy().decode("utf-8", "replace")
+            raise ValueError(
+                f"the audio of transcript {text!r} {_BEYOND_FULL_SCALE} (|x| up to "
+                f"{float(peak):.6g}" + hint
+            )
+        return wave
+    message = tf.strings.join(
+        ["the audio of transcript '", transcript, f"' {_BEYOND_FULL_SCALE} (|x| up to ",
+         tf.strings.as_string(peak, shortest=True), hint]
+    )  # fmt: skip
+    check = tf.debugging.Assert(ok, [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(wave)
+
+
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
     `audio` is mono PCM (int16 or uint8; int64 holding 16-bit samples, as TFDS's `Audio`
-    feature gives them by default) or float; `x` is
+    feature gives them by default) or float in [-1, 1]; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
-    character's index in `vocabulary`). A character outside the vocabulary stops the pipeline
-    with an error naming it and its transcript: a `ValueError` when the map is called eagerly,
-    a `tf.errors.InvalidArgumentError` from a `tf.data` pipeline (which `SpeechRecognizer.fit`
-    re-raises as the `ValueError`). With `speakers` (a list of names), the map takes
-    `(audio, text, speaker)` and adds `x["speaker"]`: the speaker's index in `speakers`, or -1
-    for a speaker not in it (the ids a `speaker_adversary` learns from). The map's
-    `vocabulary` and `lowercase` attributes say how it spells the labels: a model trained on
-    them must write the same vocabulary.
+    character's index in `vocabulary`), of the text lowercased if `lowercase` (a bool). A
+    character outside the vocabulary, or float audio beyond [-1, 1] (int16 values held as
+    floats, say) or NaN, stops the pipeline with an error naming it and its transcript: a
+    `ValueError` when the map is called eagerly, a `tf.errors.InvalidArgumentError` from a
+    `tf.data` pipeline (which `SpeechRecognizer.fit` re-raises as the `ValueError`). With
+    `speakers` (a list of names), the map takes `(audio, text, speaker)` and adds
+    `x["speaker"]`: the speaker's index in `speakers`, or -1 for a speaker not in it (the ids a
+    `speaker_adversary` learns from). The map's `vocabulary` and `lowercase` attributes say how
+    it spells the labels: a model trained on them must write the same vocabulary.
 
     Example:
         >>> fn = make_speech_examples("ab ")
@@ -972,6 +1271,7 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
         [1, -1]
     """
     _check_vocabulary(vocabulary)
+    check_bool("lowercase", lowercase)
     codes = tf.constant([ord(c) for c in vocabulary], tf.int32)
     table = tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(codes, tf.range(1, len(vocabulary) + 1)), -1
@@ -1001,6 +1301,8 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
             )
         wave = waveform_to_float(audio)
         text = transcript = tf.convert_to_tensor(text, tf.string)
+        if audio.dtype.is_floating:  # integer PCM is scaled into [-1, 1]
+            wave = _check_full_scale(wave, transcript)
         if lowercase:
             text = tf.strings.lower(text, encoding="utf-8")
         chars = tf.strings.unicode_decode(text, "UTF-8")
