@@ -43,6 +43,8 @@ from keras import ops
 
 from zoo import activations, decoding
 from zoo.data.audio import (
+    FULL_SCALE,
+    check_float_samples,
     check_mel_bands,
     frame_mask,
     frame_settings,
@@ -670,25 +672,11 @@ class SpeechRecognizer(keras.Model):
                     f"waveforms[{i}] has {a.size} samples, shorter than one analysis window "
                     f"({int(np.ceil(window))} samples at {sample_rate} Hz)."
                 )
-            floats = np.issubdtype(a.dtype, np.floating)
             try:
                 a = waveform_to_float(a)
             except (TypeError, ValueError) as e:
                 raise type(e)(f"waveforms[{i}]: {e}") from None
-            if not np.isfinite(a).all():
-                raise ValueError(f"waveforms[{i}] holds NaN or inf samples.")
-            peak = float(np.abs(a).max())
-            if floats and peak > _FULL_SCALE:
-                raise ValueError(
-                    f"waveforms[{i}] has float samples up to |x| = {peak:.6g}, outside [-1, 1] "
-                    "(floats are read with full scale at 1.0): "
-                    + (
-                        "int16 values held as floats? Scale them by 1/32768 (w / 32768) or "
-                        "pass the int16 array."
-                        if peak > 2.0
-                        else "clip them (np.clip(w, -1, 1)) or scale them by 1 / max |w|."
-                    )
-                )
+            check_float_samples(f"waveforms[{i}]", a)  # integer PCM is within it once scaled
             if sample_rate != self.sample_rate:
                 a = resample(a, sample_rate, self.sample_rate)
             out.append(a)
@@ -928,10 +916,6 @@ class SpeechRecognizer(keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
-
-
-# Float samples a hair over full scale (float32 rounding, dither: 0.01 dB) are let through.
-_FULL_SCALE = 1.0 + 1e-3
 
 
 def _check_samples(name, value, batch=False):
@@ -1221,7 +1205,7 @@ def _check_full_scale(wave, transcript):
     As `_check_transcript`: eagerly a `ValueError`, in a `tf.data` map an assertion with the
     same message.
     """
-    ok = tf.reduce_all(tf.abs(wave) <= _FULL_SCALE)
+    ok = tf.reduce_all(tf.abs(wave) <= FULL_SCALE)
     peak = tf.reduce_max(tf.abs(wave))
     hint = (
         "; floats are read with full scale at 1.0): int16 values held as floats? Scale them "
