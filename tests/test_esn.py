@@ -177,6 +177,31 @@ def test_free_run_nrmse():
     assert free_run_nrmse(model, SINE, [550, 600, 650], horizon=20, warmup=100) < 1e-2
     model.readout.kernel.assign(np.zeros_like(_readout(model)[:-1]))  # a useless readout
     assert free_run_nrmse(model, SINE, [550, 600, 650], horizon=20, warmup=100) > 0.3
+    # Starts as an array of ints, the series as (T, 1): the same score.
+    assert free_run_nrmse(
+        model, SINE[:, None], np.array([550, 600, 650]), horizon=20, warmup=100
+    ) == free_run_nrmse(model, SINE, [550, 600, 650], horizon=20, warmup=100)
+
+
+@pytest.mark.parametrize(
+    "series, starts, error, message",
+    [
+        (SINE, None, TypeError, "starts must be a list of int start indices, got None"),
+        (SINE, 550, TypeError, "starts must be a list of int start indices, got 550"),
+        (SINE, [550.7], TypeError, r"starts\[0\] must be an int >= 0, got 550.7 \(float\)"),
+        (SINE, [], ValueError, "starts must hold at least one start index"),
+        (None, [550], TypeError, "series must be a float array of shape .*got None"),
+        ("abc", [550], TypeError, "series must be a float array, got str"),
+        (np.ones(700), [550], ValueError, r"series is constant \(every value 1.0, std 0\)"),
+        (np.stack([SINE, SINE], 1), [550], ValueError, r"got shape \(700, 2\): score each"),
+        (np.array([]), [550], ValueError, "series is empty"),
+        (np.where(np.arange(700) == 3, np.nan, SINE), [550], ValueError, "series contains NaN"),
+        (SINE, [680], ValueError, "start 680 needs 100 warm-up steps before it and 20 after"),
+    ],
+)
+def test_free_run_nrmse_refuses_bad_inputs(fitted, series, starts, error, message):
+    with pytest.raises(error, match=message):
+        free_run_nrmse(fitted, series, starts, horizon=20, warmup=100)
 
 
 def test_deep_reservoirs():
@@ -297,6 +322,12 @@ def test_padded_steps_give_the_readout_zero_inputs_as_keras_masking_does():
     )
     with pytest.raises(ValueError, match="warmup holds a sequence with every step equal"):
         model.generate(3, warmup=np.full((1, 4, 1), -5.0))
+    # predict refuses an all-padding sequence as fit_readout and generate do (it read nothing).
+    all_padding = np.concatenate([padded, np.full_like(padded, -5.0)])
+    with pytest.raises(ValueError, match=r"x holds a sequence .* mask_value \(sequence 1 of"):
+        model.predict(all_padding, verbose=0)
+    with pytest.raises(ValueError, match=r"x holds a sequence .* mask_value \(sequence 1 of"):
+        model.evaluate(all_padding, np.zeros((2, 53, 1)), verbose=0)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 32])
@@ -402,6 +433,11 @@ FACTORY_ERRORS = [
     ({"connectivity": 0.0}, ValueError, r"connectivity must be in \(0, 1\], got 0.0"),
     ({"connectivity": 1.5}, ValueError, r"connectivity must be in \(0, 1\], got 1.5"),
     ({"input_connectivity": -0.1}, ValueError, r"input_connectivity must be in \(0, 1\]"),
+    (
+        {"units": 8, "input_connectivity": 1e-9},
+        ValueError,
+        "input_connectivity=1e-09 is too sparse for units=8",
+    ),
     ({"input_distribution": "gauss"}, ValueError, "input_distribution must be one of"),
     ({"ridge": -1e-3}, ValueError, "ridge must be a finite float >= 0, got -0.001"),
     ({"task": "tagging"}, ValueError, "task must be one of"),
@@ -484,9 +520,40 @@ CALL_ERRORS = [
     ("predict", dict(x=NAN_X), ValueError, "x contains NaN or inf"),
     ("predict", dict(x=tf.constant(NAN_X)), ValueError, "x contains NaN or inf"),
     ("predict", dict(x=np.zeros((1, 10, 2))), ValueError, r"x must be \(batch, timesteps, 1\)"),
+    ("predict", dict(x="abc"), TypeError, "x must be a float array, got str"),
+    ("predict", dict(x=None), TypeError, r"x must be a float array of shape \(batch, timest.*None"),
+    ("predict", dict(x=np.zeros((0, 10, 1))), ValueError, r"x holds no sequences \(batch size 0"),
+    ("predict", dict(x=X, batch_size=0), ValueError, "batch_size must be a positive int, got 0"),
+    ("predict", dict(x=X, batch_size=-1), ValueError, "batch_size must be a positive int, got -1"),
+    (
+        "predict",
+        dict(x=tf.data.Dataset.from_tensor_slices(np.zeros((4, 5, 3))).batch(2)),
+        ValueError,
+        r"x as a dataset must yield \(batch, timesteps, 1\) batches.*shape \(None, 5, 3\)",
+    ),
+    (
+        "predict",
+        dict(x=tf.data.Dataset.from_tensor_slices((X, Y))),
+        ValueError,
+        r"its x elements have shape \(699, 1\): batch it",
+    ),
+    ("predict", dict(x=tf.data.Dataset.range(3)), ValueError, r"its x elements have shape \(\)"),
+    (
+        "predict",
+        dict(x=tf.data.Dataset.from_tensors({"sequence": X})),
+        TypeError,
+        "x as a dataset must yield",
+    ),
     ("gen", dict(steps=0, warmup=X), ValueError, "steps must be a positive int, got 0"),
     ("gen", dict(steps=5, warmup=np.zeros((1, 10, 2))), ValueError, "feature size must equal"),
     ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup contains NaN or inf"),
+    (
+        "gen",
+        dict(steps=5, warmup=None),
+        TypeError,
+        r"warmup must be a float array of shape \(batch, timesteps, 1\), got None",
+    ),
+    ("gen", dict(steps=5, warmup=np.zeros((0, 5, 1))), ValueError, "warmup holds no sequences"),
 ]
 
 
@@ -508,6 +575,12 @@ def test_bad_calls(fitted, kind, kwargs, error, message):
 
 def test_predict_keeps_float64_tensors_in_float64(fitted):
     np.testing.assert_array_equal(fitted.predict(tf.constant(X), verbose=0), fitted(X))
+
+
+def test_predict_takes_datasets_of_batches_or_pairs(fitted):
+    want = fitted.predict(X, verbose=0)
+    for ds in (tf.data.Dataset.from_tensors(X), tf.data.Dataset.from_tensors((X, Y))):
+        np.testing.assert_allclose(fitted.predict(ds, verbose=0), want, atol=1e-6)
 
 
 def test_a_per_feature_input_scaling_may_be_an_array():
@@ -539,6 +612,31 @@ def test_one_ridge_is_scored_on_validation_data():
     # rtol 1e-4: the report's MSE comes from the accumulated sums (round-off ~5e-6 at an MSE of
     # 6e-10); a washout off by one step moves it by 1%.
     np.testing.assert_allclose(report["validation_mse"][report["ridge"]], expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate"])
+def test_predict_and_evaluate_need_a_fitted_readout(call):
+    model = _esn(units=10)
+    args = (X,) if call == "predict" else (X, Y)
+    with pytest.raises(ValueError, match=f"{call} needs a fitted readout: call fit_readout"):
+        getattr(model, call)(*args, verbose=0)
+    model.fit_readout(X, Y, washout=10)
+    getattr(model, call)(*args, verbose=0)
+
+
+def test_a_readout_trained_by_fit_counts_as_fitted_and_saved(tmp_path):
+    model = _esn(units=10)
+    x = X[:, :100].astype("float32")
+    # fit's validation runs evaluate mid-training: allowed before the readout counts as fitted.
+    history = model.fit(x, Y[:, :100], validation_data=(x, Y[:, :100]), epochs=1, verbose=0)
+    assert "val_loss" in history.history and model.readout_fitted
+    want = model.predict(x, verbose=0)
+    assert np.any(want != 0)
+    model.evaluate(x, Y[:, :100], verbose=0)
+    model.save(tmp_path / "sgd.keras")
+    loaded = keras.models.load_model(tmp_path / "sgd.keras", safe_mode=True)
+    assert loaded.readout_fitted
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
 
 
 def test_generate_needs_a_fitted_readout_and_matching_sizes():

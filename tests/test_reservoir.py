@@ -86,6 +86,23 @@ def test_too_sparse_to_draw_names_connectivity():
         Reservoir(5, connectivity=0.01, seed=0).build((None, None, 1))
 
 
+def test_too_sparse_an_input_draw_names_input_connectivity():
+    # An input matrix with no connection from some feature: the reservoir never sees it.
+    with pytest.raises(ValueError, match="input_connectivity=1e-09 is too sparse for units=8"):
+        Reservoir(8, input_connectivity=1e-9, seed=0).build((None, None, 1))
+
+
+def test_sparse_input_draws_connect_every_feature():
+    # At 8 units and density 0.1 a feature misses every unit in 43% of draws: those are redrawn.
+    for seed in range(20):
+        w_in = res.draw_input(3, 8, 1.0, 0.1, seed)
+        assert np.all(np.any(w_in != 0, axis=1)), seed
+    # A dense draw is the one from before redraws existed (same seed, same W_in).
+    rng = np.random.default_rng(np.random.SeedSequence([4, 2]))
+    want = rng.uniform(-1, 1, (2, 6)) * 0.5
+    np.testing.assert_array_equal(res.draw_input(2, 6, 0.5, 1.0, 4), want)
+
+
 def test_connectivity_sets_the_density():
     layer = _built(400, seed=0)
     w = keras.ops.convert_to_numpy(layer.cell.recurrent_kernel)

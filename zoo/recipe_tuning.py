@@ -450,11 +450,12 @@ def tune(
         train, val = train.cache(), val.cache()  # decoded once, shared by every trial
         if configured.buckets:
             hm.boundaries = training.length_boundaries(train, configured.buckets)
-        names = _metric_names(hm, val)
         objective = objective or configured.monitor
         # A fit or callbacks hook may report more than `evaluate` (e.g. `val_nrmse84`): then
-        # the first trial checks the objective against what the training reports.
+        # the first trial checks the objective against what the training reports (and an
+        # unfitted closed-form model could not be evaluated for the names).
         hooked = configured.fit is not None or configured.callbacks is not None
+        names = [] if hooked else _metric_names(hm, val)
         if objective not in names and not hooked:
             raise ValueError(
                 f"--objective must be a metric recipe {recipe.name!r} reports: "

@@ -206,7 +206,14 @@ def draw_input(input_dim, units, input_scaling, input_connectivity, seed, distri
     """Draws `W_in` (`(input_dim, units)`, at the given density) and scales it.
 
     The entries are uniform in [-1, 1], or +-1 with `distribution="bernoulli"` (the signs of the
-    same uniform draw, so both share the sparsity pattern of a seed).
+    same uniform draw, so both share the sparsity pattern of a seed). A sparse draw that leaves
+    an input feature with no connection at all (the reservoir would never see it) has that
+    feature's row redrawn from the next seeds of the same `SeedSequence`, as `draw_recurrent`
+    redraws.
+
+    Raises:
+        ValueError: `input_connectivity` is too sparse: every draw left an input feature
+            unconnected.
 
     Example:
         >>> bool(np.all(draw_input(2, 5, [1.0, 0.0], 1.0, seed=0)[1] == 0))
@@ -214,12 +221,29 @@ def draw_input(input_dim, units, input_scaling, input_connectivity, seed, distri
         >>> np.unique(np.abs(draw_input(1, 50, 0.5, 1.0, seed=0, distribution="bernoulli")))
         array([0.5])
     """
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
-    w = rng.uniform(-1.0, 1.0, (input_dim, units))
-    if distribution == "bernoulli":
-        w = np.where(w < 0, -1.0, 1.0)
-    if input_connectivity < 1:
-        w = w * (rng.random((input_dim, units)) < input_connectivity)
+
+    def draw(key, rows):
+        rng = np.random.default_rng(np.random.SeedSequence(key))
+        w = rng.uniform(-1.0, 1.0, (rows, units))
+        if distribution == "bernoulli":
+            w = np.where(w < 0, -1.0, 1.0)
+        if input_connectivity < 1:
+            w = w * (rng.random((rows, units)) < input_connectivity)
+        return w
+
+    w = draw([seed, 2], input_dim)  # the draw from before redraws existed: same seed, same W_in
+    for i in np.flatnonzero(~np.any(w != 0, axis=1)).tolist():
+        for attempt in range(1, _MAX_REDRAWS):
+            w[i] = draw([seed, 2, attempt, i], 1)[0]
+            if np.any(w[i] != 0):
+                break
+        else:
+            raise ValueError(
+                f"input_connectivity={input_connectivity} is too sparse for units={units}: "
+                f"{_MAX_REDRAWS} draws of the input matrix W_in left input feature {i} with no "
+                "connection (the reservoir would never see it); raise input_connectivity (about "
+                "1/units gives each input feature one connection)."
+            )
     scaling = np.broadcast_to(np.asarray(input_scaling, dtype=np.float64), (input_dim,))
     return w * scaling[:, None]
 

@@ -8,6 +8,7 @@ accumulated in float64 batch by batch; `predict` runs the Keras graph (teacher-f
 feeds each prediction back as the next input.
 """
 
+import collections.abc
 import numbers
 import warnings
 
@@ -24,6 +25,7 @@ from zoo.validation import (
     check_choice,
     check_fraction,
     check_nonnegative_float,
+    check_nonnegative_int,
     check_positive_int,
     check_seed,
 )
@@ -42,13 +44,28 @@ def _check_finite(name, array):
         )
 
 
-def _as_float_array(name, value):
+def _as_float_array(name, value, shape="(batch, timesteps, features)"):
+    """`value` as a finite float64 array; `shape` (what it should be) is quoted when it is None."""
+    if value is None:
+        raise TypeError(f"{name} must be a float array of shape {shape}, got None.")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be a float array, got {type(value).__name__}: {e}") from None
     _check_finite(name, array)
     return array
+
+
+def _check_not_all_padding(mask, name):
+    """Raises if a sequence of `mask` (`(batch, timesteps)`, `False` at padding) is all padding."""
+    counts = mask.sum(axis=1)
+    if np.any(counts == 0):
+        i = int(np.argmin(counts))
+        raise ValueError(
+            f"{name} holds a sequence with every step equal to mask_value (sequence {i} of its "
+            "batch): it has nothing to read; drop empty sequences."
+        )
+    return counts
 
 
 def _solve(stats, ridge):
@@ -79,13 +96,7 @@ def _pool(feats, mask, pooling, name="x"):
     """Per-sequence features: the `last` unmasked step's, or the `mean` over unmasked steps."""
     if mask is None:
         return feats[:, -1] if pooling == "last" else feats.mean(axis=1)
-    counts = mask.sum(axis=1)
-    if np.any(counts == 0):
-        i = int(np.argmin(counts))
-        raise ValueError(
-            f"{name} holds a sequence with every step equal to mask_value (sequence {i} of its "
-            "batch): it has nothing to read; drop empty sequences."
-        )
+    counts = _check_not_all_padding(mask, name)
     if pooling == "mean":
         return np.einsum("btd,bt->bd", feats, mask.astype(feats.dtype)) / counts[:, None]
     last = feats.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)
@@ -321,6 +332,7 @@ class EchoStateNetwork(keras.Model):
         )
         self.readout_report = None
         self._fitted = False  # set by fit_readout and fit (a fit may leave all zeros)
+        self._fitting = False  # inside `fit`: its validation `evaluate` runs mid-training
 
     # ---- configuration -------------------------------------------------------------------
     def get_config(self):
@@ -361,14 +373,24 @@ class EchoStateNetwork(keras.Model):
         )
 
     # ---- the fast path ---------------------------------------------------------------------
+    def _check_fitted(self, caller):
+        """Raises unless the readout was fitted (or `fit` is running): it starts at all zeros."""
+        if not (self._fitting or self.readout_fitted):
+            raise ValueError(
+                f"{caller} needs a fitted readout: call fit_readout (or fit) first; the readout "
+                "starts at all zeros and would predict zeros."
+            )
+
     def _check_x(self, x, name="x"):
-        x = _as_float_array(name, x)
         features = self._args["input_shape"][1]
+        x = _as_float_array(name, x, f"(batch, timesteps, {features})")
         if x.ndim != 3 or x.shape[-1] != features:
             hint = f": for one sequence pass {name}[None]" if x.ndim == 2 else ""
             raise ValueError(
                 f"{name} must be (batch, timesteps, {features}), got shape {x.shape}{hint}."
             )
+        if x.shape[0] < 1:
+            raise ValueError(f"{name} holds no sequences (batch size 0, shape {x.shape}).")
         if x.shape[1] < 1:
             raise ValueError(f"{name} has no time steps (shape {x.shape}).")
         return x
@@ -726,7 +748,7 @@ class EchoStateNetwork(keras.Model):
                 f"generate feeds predictions back as inputs, so output_dim must equal the input "
                 f"features; this model has output_dim={self.readout.units}, features={features}."
             )
-        warmup = _as_float_array("warmup", warmup)
+        warmup = _as_float_array("warmup", warmup, f"(batch, timesteps, {features})")
         if warmup.ndim == 2:
             warmup = warmup[None]
         if warmup.ndim != 3 or warmup.shape[-1] != features or warmup.shape[1] < 1:
@@ -734,8 +756,12 @@ class EchoStateNetwork(keras.Model):
                 f"warmup must be (batch, timesteps >= 1, {features}) (its feature size must equal "
                 f"the model's output size {self.readout.units}), got shape {warmup.shape}."
             )
-        if not self.readout_fitted:
-            raise ValueError("generate needs a fitted readout: call fit_readout (or fit) first.")
+        if warmup.shape[0] < 1:
+            raise ValueError(
+                f"warmup holds no sequences (batch size 0, shape {warmup.shape}): give at least "
+                "one warm-up sequence."
+            )
+        self._check_fitted("generate")
         weights = [_reservoir.numpy_weights(r.cell) for r in self.reservoirs]
         w = keras.ops.convert_to_numpy(self.readout.kernel).astype(np.float64)
         b = keras.ops.convert_to_numpy(self.readout.bias).astype(np.float64)
@@ -752,37 +778,95 @@ class EchoStateNetwork(keras.Model):
             out[:, t] = y
         return out
 
+    def _check_inputs(self, x, name="x"):
+        """`predict`'s and `evaluate`'s `x`, checked as `harvest` checks arrays.
+
+        Arrays and tensors come back as a float64 NumPy array: `(batch, timesteps, features)`,
+        finite, and with `mask_value` no sequence all padding. A `tf.data.Dataset` comes back
+        as given after a check of its elements' shape (when it is known); generators and
+        `keras.utils.PyDataset`s pass unread.
+        """
+        features = self._args["input_shape"][1]
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            inputs = spec[0] if isinstance(spec, tuple) and spec else spec
+            what = f"(batch, timesteps, {features}) batches, or (x, y) pairs of them"
+            if not isinstance(inputs, tf.TensorSpec):
+                raise TypeError(
+                    f"{name} as a dataset must yield {what}; its elements are {spec!r}."
+                )
+            shape = inputs.shape
+            if shape.rank is not None and (shape.rank != 3 or shape[-1] not in (None, features)):
+                hint = ": batch it (dataset.batch(32))" if shape.rank == 2 else ""
+                raise ValueError(
+                    f"{name} as a dataset must yield {what}; its x elements have shape "
+                    f"{tuple(shape)}{hint}."
+                )
+            return x
+        if isinstance(x, keras.utils.PyDataset | collections.abc.Iterator):
+            return x
+        x = self._check_x(keras.ops.convert_to_numpy(x) if tf.is_tensor(x) else x, name)
+        mask = self._mask(x)
+        if mask is not None:  # as fit_readout and generate refuse it: nothing to read
+            _check_not_all_padding(mask, name)
+        return x
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """`keras.Model.predict`, keeping float64 inputs in float64 for a float64 model.
 
         Keras casts NumPy float arrays to `floatx` (float32) before `predict`; a float64 ESN
         would then lose the precision its closed-form readout relies on, so arrays and tensors
         are fed through a `tf.data.Dataset` instead, which keeps their dtype. They are checked
-        as `harvest` checks them: `(batch, timesteps, features)`, finite.
+        as `harvest` checks them: `(batch, timesteps, features)`, finite, and with `mask_value`
+        no sequence all padding; a dataset's elements must have that shape.
+
+        Raises:
+            ValueError: the readout was never fitted (it would predict zeros), or `x` or
+                `batch_size` is refused.
+            TypeError: `x` is not an array, a tensor or a dataset of them.
 
         Example:
             >>> import zoo
             >>> model = zoo.models.esn(units=20, seed=0)
+            >>> s = np.sin(np.arange(200) * 0.2)[None, :, None]
+            >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=20)
             >>> model.predict(np.zeros((2, 7, 1)), verbose=0).shape
             (2, 7, 1)
         """
-        if isinstance(x, np.ndarray | list | tuple) or tf.is_tensor(x):
-            # The shape and finiteness checks of `harvest`: Keras would read a (timesteps,
-            # features) array as that many one-step sequences, and pass NaN through.
-            x = self._check_x(keras.ops.convert_to_numpy(x) if tf.is_tensor(x) else x)
-            if self._args["dtype"] == "float64":
-                x = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
-                batch_size = None
+        batch_size = check_positive_int("batch_size", batch_size, allow_none=True)
+        x = self._check_inputs(x)
+        self._check_fitted("predict")
+        if isinstance(x, np.ndarray) and self._args["dtype"] == "float64":
+            x = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
+            batch_size = None
         return super().predict(
             x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
         )
 
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, refused before the readout is fitted (it would score zeros).
+
+        `x` is checked as `predict` checks it.
+
+        Raises:
+            ValueError: the readout was never fitted, or `x` is refused.
+        """
+        if not self._fitting:  # `fit` scores its validation data mid-training
+            x = self._check_inputs(x)
+            self._check_fitted("evaluate")
+        return super().evaluate(x, y, *args, **kwargs)
+
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`: trains the readout by gradient descent (the reservoirs stay fixed).
 
-        `fit_readout` is the closed-form (and usually better) alternative.
+        `fit_readout` is the closed-form (and usually better) alternative. After it the readout
+        counts as fitted (`readout_fitted`).
         """
-        history = super().fit(*args, **kwargs)
+        self._fitting = True
+        try:
+            history = super().fit(*args, **kwargs)
+        finally:
+            self._fitting = False
         self._fitted = True
         return history
 
@@ -796,13 +880,19 @@ def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
 
     Args:
         model: a fitted `EchoStateNetwork` on a univariate `sequence_regression` task.
-        series: the 1-D series (or `(T, 1)`).
-        starts: the start indices `n` (each needs `warmup - 1 <= n < len(series) - horizon`).
+        series: the 1-D series (or `(T, 1)`), finite and not constant (its std scales the
+            error); one series only: a multivariate one is refused.
+        starts: a list of int start indices `n` (each needs
+            `warmup - 1 <= n < len(series) - horizon`).
         horizon: steps ahead (84 in Jaeger 2001).
         warmup: teacher-forced steps before each free run.
 
     Returns:
         The NRMSE, a float.
+
+    Raises:
+        ValueError: `series` is constant, empty or multivariate, or a start leaves too few steps.
+        TypeError: `series` is not a float array, or `starts` not a list of ints.
 
     Example:
         >>> import zoo
@@ -812,10 +902,31 @@ def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
         >>> bool(free_run_nrmse(model, s, [900, 1000], horizon=20, warmup=100) < 1e-3)
         True
     """
-    series = np.asarray(series, dtype=np.float64).reshape(-1)
+    series = _as_float_array("series", series, "(timesteps,) or (timesteps, 1)")
+    if series.ndim == 2 and series.shape[1] == 1:
+        series = series[:, 0]
+    if series.ndim != 1:
+        raise ValueError(
+            f"series must be one univariate series, (timesteps,) or (timesteps, 1), got shape "
+            f"{series.shape}: score each column with its own model."
+        )
+    if not len(series):
+        raise ValueError("series is empty (shape (0,)): give the series to forecast.")
+    std = float(np.std(series))
+    if std == 0:
+        raise ValueError(
+            f"series is constant (every value {float(series[0])!r}, std 0): the NRMSE divides "
+            "by the series' std; score a series that varies."
+        )
     horizon = check_positive_int("horizon", horizon)
     warmup = check_positive_int("warmup", warmup)
-    starts = [int(n) for n in starts]
+    if (
+        starts is None
+        or isinstance(starts, str | bytes | numbers.Number)
+        or not isinstance(starts, collections.abc.Iterable)
+    ):
+        raise TypeError(f"starts must be a list of int start indices, got {starts!r}.")
+    starts = [check_nonnegative_int(f"starts[{i}]", n) for i, n in enumerate(starts)]
     if not starts:
         raise ValueError("starts must hold at least one start index, got none.")
     for n in starts:
@@ -827,7 +938,7 @@ def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
     windows = np.stack([series[n - warmup + 1 : n + 1] for n in starts])[..., None]
     preds = model.generate(horizon, warmup=windows)[:, -1, 0]
     truth = series[np.asarray(starts) + horizon]
-    return float(np.sqrt(np.mean((preds - truth) ** 2)) / np.std(series))
+    return float(np.sqrt(np.mean((preds - truth) ** 2)) / std)
 
 
 def esn(
