@@ -416,6 +416,10 @@ def test_seeding():
     keras.utils.set_random_seed(0)
     d = _esn(seed=None)
     assert isinstance(d.get_config()["seed"], int)
+    # a deep stack's second reservoir is not another seed's first (it was seed + 1000)
+    deep, other = _esn(num_reservoirs=2, seed=0), _esn(seed=1000)
+    second, first = deep.reservoirs[1].cell.seed, other.reservoirs[0].cell.seed
+    assert second != first and deep.reservoirs[0].cell.seed == 0
 
 
 def test_realised_spectral_radius():

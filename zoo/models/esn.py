@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
-from zoo.models.base import check_input_shape, compile_model
+from zoo.models.base import check_input_shape, compile_model, seeded
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -284,7 +284,7 @@ class EchoStateNetwork(keras.Model):
                 input_connectivity=input_connectivity,
                 input_distribution=input_distribution,
                 activation=activation,
-                seed=seed + 1000 * i,
+                seed=seed if i == 0 else seeded(seed, 1000 + i),  # seed + 1000 i collided
                 dtype=dtype,
                 name=f"reservoir_{i}",
             )(x)
