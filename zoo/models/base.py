@@ -407,13 +407,13 @@ def _vectorizer_vocab_size(vectorizer, vocab_size):
     """
     if not isinstance(vectorizer, keras.layers.TextVectorization):
         raise TypeError(f"vectorizer must be a keras.layers.TextVectorization, got {vectorizer!r}.")
-    mode = vectorizer.get_config().get("output_mode")
-    if mode != "int":
+    config = vectorizer.get_config()
+    if config.get("output_mode") != "int":
         raise ValueError(
             f"vectorizer must give token ids (output_mode='int') for the embedding, got "
-            f"output_mode={mode!r}."
+            f"output_mode={config.get('output_mode')!r}."
         )
-    max_tokens = vectorizer.get_config().get("max_tokens")
+    max_tokens = config.get("max_tokens")
     size = vectorizer.vocabulary_size()
     adapted = size > 2  # an empty vectorizer still counts the padding and [UNK]
     needed = max_tokens if max_tokens is not None else size if adapted else None

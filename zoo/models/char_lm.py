@@ -114,16 +114,9 @@ class CharLM(keras.Model):
 
     def _check_ids(self, name, ids):
         """Raises unless `ids` (when an array or list) are integer token ids of the vocabulary."""
-        if (
-            ids is None
-            or hasattr(ids, "element_spec")
-            or tf.is_tensor(ids)
-            or isinstance(ids, dict)
-        ):
+        if not isinstance(ids, list | tuple | np.ndarray):  # datasets, tensors: Keras's
             return
-        a = np.asarray(ids) if isinstance(ids, list | tuple | np.ndarray) else None
-        if a is None:
-            return
+        a = np.asarray(ids)
         if a.dtype.kind in "USO":
             raise TypeError(
                 f"{name} must be token ids (batch, T), got strings: encode texts with "
