@@ -1,11 +1,9 @@
 """Losses of the sequence models: padding-blind token cross-entropy, CTC, per-step error."""
 
-import numbers
-
 import keras
 from keras import ops
 
-from zoo.validation import check_bool, check_choice
+from zoo.validation import check_bool, check_choice, is_int
 
 
 def replica_share(loss):
@@ -64,7 +62,7 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
         # "sum": the token average is computed in `call`; Keras's own mask handling (from a
         # mask on the predictions) then only multiplies by the same 0/1 mask again.
         super().__init__(name=name, reduction="sum")
-        if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral) or pad_id < 0:
+        if not is_int(pad_id) or pad_id < 0:
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
         self.pad_id = int(pad_id)
         self.from_logits = check_bool("from_logits", from_logits)

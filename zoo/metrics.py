@@ -5,13 +5,12 @@ batch to another length changes none of them.
 """
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
 from zoo.losses import per_sequence
-from zoo.validation import check_bool, check_strings
+from zoo.validation import check_bool, check_strings, is_int
 
 
 class _MaskedTokenMetric(keras.metrics.Metric):
@@ -19,7 +18,7 @@ class _MaskedTokenMetric(keras.metrics.Metric):
 
     def __init__(self, pad_id=0, from_logits=True, name=None, dtype=None):
         super().__init__(name=name, dtype=dtype)
-        if isinstance(pad_id, bool) or not isinstance(pad_id, numbers.Integral) or pad_id < 0:
+        if not is_int(pad_id) or pad_id < 0:
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
         self.pad_id = int(pad_id)
         self.from_logits = check_bool("from_logits", from_logits)

@@ -8,13 +8,12 @@ anything runs. `zoo.training.run` trains and evaluates one.
 import ast
 import dataclasses
 import inspect
-import numbers
 from collections.abc import Callable
 
 import tensorflow_datasets as tfds
 
 from zoo import registry
-from zoo.validation import check_fraction, check_positive_int, suggest
+from zoo.validation import check_fraction, check_positive_int, is_int, suggest
 
 # Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass.
 CLOSED_FORM = ("esn",)
@@ -255,7 +254,7 @@ def check_seed(seed):
         >>> check_seed(0)
         0
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+    if not is_int(seed) or not 0 <= seed < 2**32:
         raise ValueError(f"--seed must be an int in [0, 2**32 - 1], got {seed!r}.")
     return int(seed)
 

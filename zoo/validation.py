@@ -5,6 +5,8 @@ import math
 import numbers
 import re
 
+import numpy as np
+
 
 def suggest(value, allowed):
     """Returns ` Did you mean 'x'?` for the closest names in `allowed`, or an empty string.
@@ -60,6 +62,16 @@ def failed_check_message(error_message):
     return re.sub(r"\\(['\"\\])", r"\1", text)
 
 
+def is_int(value):
+    """Whether `value` is an int (Python's or NumPy's); bools are not ints here.
+
+    Example:
+        >>> is_int(3), is_int(True), is_int(3.0)
+        (True, False, False)
+    """
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
 def check_choice(name, value, allowed):
     """Raises `ValueError` unless `value` is one of `allowed`, suggesting close matches.
 
@@ -84,7 +96,7 @@ def check_positive_int(name, value, allow_none=False):
     """
     if value is None and allow_none:
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_int(value):
         raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__}).")
     if value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}.")
@@ -98,7 +110,7 @@ def check_nonnegative_int(name, value):
         >>> check_nonnegative_int("first_epoch", 0)
         0
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int >= 0, got {value!r} ({type(value).__name__}).")
     if value < 0:
         raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
@@ -247,6 +259,6 @@ def check_seed(seed):
     """
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}.")
     return int(seed)

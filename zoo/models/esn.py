@@ -28,6 +28,7 @@ from zoo.validation import (
     check_nonnegative_int,
     check_positive_int,
     check_seed,
+    is_int,
 )
 
 TASKS = ("sequence_regression", "regression", "classification")
@@ -639,7 +640,7 @@ class EchoStateNetwork(keras.Model):
             >>> sorted(report["validation_mse"]) == [1e-9, 1e-6, 1e-3]
             True
         """
-        if isinstance(washout, bool) or not isinstance(washout, numbers.Integral) or washout < 0:
+        if not is_int(washout) or washout < 0:
             raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
         if washout and self.task != "sequence_regression":
             raise ValueError(

@@ -71,6 +71,7 @@ from zoo.validation import (
     check_seed,
     check_strings,
     failed_check_message,
+    is_int,
 )
 
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "
@@ -89,13 +90,13 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
     # Checked even while the adversary is off: a recipe gives them so that `--set
     # speaker_adversary=1.0` alone turns it on.
     if (speaker_adversary or num_speakers is not None) and (
-        not _is_int(num_speakers) or num_speakers < 2
+        not is_int(num_speakers) or num_speakers < 2
     ):
         raise ValueError(
             "num_speakers must be an int >= 2 (the training speakers the adversary tells "
             f"apart) when speaker_adversary > 0, or None; got {num_speakers!r}."
         )
-    if not _is_int(adversary_layer) or not 0 <= adversary_layer < num_layers:
+    if not is_int(adversary_layer) or not 0 <= adversary_layer < num_layers:
         raise ValueError(
             f"adversary_layer must be an int in [0, num_layers={num_layers}) (the recurrent "
             f"layer whose outputs hide the speaker), got {adversary_layer!r}."
@@ -105,11 +106,6 @@ def _check_adversary(speaker_adversary, num_speakers, adversary_layer, num_layer
         ("num_speakers", None if num_speakers is None else int(num_speakers)),
         ("adversary_layer", int(adversary_layer)),
     )
-
-
-def _is_int(value):
-    """Whether `value` is an integer (a Python or NumPy one), bools excluded."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 # Arguments of the log-mel front end and its convolutions, which the pretrained one has not.
