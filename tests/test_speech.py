@@ -755,6 +755,18 @@ _W = np.zeros((2, 4000), "float32")
         ),
         (
             "fit",
+            {"waveform": np.full((2, 4000), np.nan, "float32"), "length": np.array([4000] * 2)},
+            ValueError,
+            r"fit: x\['waveform'\] holds NaN or inf",  # it trained to a finite loss
+        ),
+        (
+            "evaluate",
+            {"waveform": (_W * 32767).astype("int16"), "length": np.array([4000, 4000])},
+            TypeError,
+            r"x\['waveform'\] must hold float samples .* int16: .*waveform_to_float",
+        ),
+        (
+            "fit",
             tf.data.Dataset.from_tensors((_W, [[1], [2]])),
             TypeError,
             "fit: the dataset's " + _INPUTS,
@@ -863,6 +875,8 @@ def test_bad_transcription_inputs():
         m.transcribe([np.zeros(4000)], sample_rate=0)
     with pytest.raises(TypeError, match="sample_rate must be a positive int, got 8000.0"):
         m.transcribe([np.zeros(4000)], sample_rate=8000.0)
+    with pytest.raises(ValueError, match="sample_rate must be an audio sample rate in Hz, 4000 to"):
+        m.transcribe([np.zeros(4000)], sample_rate=1)  # it used to resample to hours of audio
     with pytest.raises(ValueError, match="shorter than one analysis window"):
         m.transcribe([np.zeros(100, "int16")])
     with pytest.raises(ValueError, match="NaN or inf"):

@@ -212,6 +212,40 @@ CASES = [
     ("token_accuracy_from_logits",
      lambda: zoo.metrics.MaskedTokenAccuracy(from_logits="yes"), TypeError,
      ["from_logits", "'yes'"]),
+    ("fit_binary_labels_beyond_one",
+     lambda: lstm(task="binary").fit(np.zeros((4, 3, 2)), np.array([0, 1, 2, 3]), verbose=0),
+     ValueError, ["y must hold binary labels in [0, 1]", "from 0 to 3", "task='classification'"]),
+    ("fit_class_ids_one_hot",
+     lambda: lstm(task="classification", num_classes=3).fit(np.zeros((3, 3, 2)), np.eye(3)),
+     ValueError, ["y must be class ids of shape (batch,)", "(batch, 3)", "got shape (3, 3)",
+                  "one-hot", "y.argmax(-1)"]),
+    ("fit_class_ids_fractional",
+     lambda: lstm(task="classification", num_classes=3).fit(np.zeros((2, 3, 2)), np.array([0, .5])),
+     ValueError, ["y must hold whole-number class ids in [0, 3)", "0.5", "index (1,)"]),
+    ("evaluate_tag_ids_out_of_range",
+     lambda: lstm(task="tagging", num_classes=3).evaluate(np.zeros((2, 3, 2)), np.full((2, 3), 3)),
+     ValueError, ["y must hold class ids in [0, 3)", "got 3 at index (0, 0)"]),
+    ("fit_tags_other_steps",
+     lambda: lstm(task="tagging", num_classes=3).fit(np.zeros((2, 3, 2)), np.zeros((2, 4))),
+     ValueError, ["y must be class ids of shape (batch, 3)", "(batch, 3, 3)", "(2, 4)"]),
+    ("fit_nan_features", lambda: lstm().fit(np.full((2, 3, 2), np.nan), np.zeros(2)), ValueError,
+     ["x holds NaN or inf", "index (0, 0, 0)", "nan"]),
+    ("fit_validation_nan_targets",
+     lambda: lstm().fit(np.zeros((2, 3, 2)), np.zeros(2),
+                        validation_data=(np.zeros((2, 3, 2)), np.array([0.0, np.inf]))),
+     ValueError, ["validation_data[1] holds NaN or inf", "index (1,)", "inf"]),
+    ("fit_regression_target_shape",
+     lambda: lstm(output_dim=2).fit(np.zeros((2, 3, 2)), np.zeros((2, 3))),
+     ValueError, ["y must have the model's output shape, (batch, 2)", "(2, 3)"]),
+    ("predict_negative_token_ids",
+     lambda: zoo.models.gru(vocab_size=9, task="binary").predict(np.array([[1, -2]])),
+     ValueError, ["x must hold token ids in [0, 9)", "-2 at index (0, 1)"]),
+    ("fit_fractional_token_ids",
+     lambda: zoo.models.gru(vocab_size=9, task="binary").fit(np.array([[1.5]]), np.zeros(1)),
+     ValueError, ["x must hold whole-number token ids in [0, 9)", "1.5"]),
+    ("fit_string_targets",
+     lambda: lstm(task="binary").fit(np.zeros((1, 3, 2)), np.array(["yes"])),
+     TypeError, ["y must hold numbers", "dtype <U3"]),
     ("gradient_through_time_rank",
      lambda: zoo.inspect.gradient_through_time(lstm(), np.zeros((2, 3)), np.zeros((2, 1))),
      ValueError, ["x must be (batch, T, features)", "(2, 3)"]),
@@ -225,6 +259,21 @@ def test_bad_input(call, error, fragments):
     pattern = ".*".join(re.escape(f) for f in fragments)
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_data_checks_let_what_keras_takes_through(tmp_path):
+    """Soft binary labels, (batch, T) per-step targets and int class ids of any int dtype train;
+    a saved model loads as the checking class and still checks."""
+    x = np.random.default_rng(0).normal(size=(4, 3, 2)).astype("float32")
+    lstm(task="binary").fit(x, np.array([0.0, 0.3, 1.0, 1.0]), verbose=0)
+    lstm(task="sequence_regression").fit(x, np.zeros((4, 3)), verbose=0)
+    tagger = lstm(task="tagging", num_classes=3)
+    tagger.fit(x, np.array([[0, 1, 2]] * 4, dtype="uint8"), verbose=0)
+    tagger.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert isinstance(loaded, zoo.models.base.RecurrentModel)
+    with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 3\)"):
+        loaded.evaluate(x, np.full((4, 3), 7), verbose=0)
 
 
 def test_case_ids_are_unique():

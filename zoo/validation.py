@@ -262,3 +262,125 @@ def check_seed(seed):
     if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}.")
     return int(seed)
+
+
+def _numeric(name, a, what):
+    """Raises `TypeError` unless the array `a` holds numbers (bools, ints or floats)."""
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold {what}, got an array of dtype {a.dtype}.")
+
+
+def check_finite(name, a):
+    """Raises `ValueError` if the numeric array `a` holds NaN or inf (a NaN loss otherwise).
+
+    Example:
+        >>> check_finite("x", np.zeros((2, 3))).shape
+        (2, 3)
+    """
+    if a.dtype.kind in "fc" and not np.isfinite(a).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        raise ValueError(
+            f"{name} holds NaN or inf (first at index {where}: {a[where].item()!r}); the loss "
+            "and every weight would become NaN. Replace or drop them (pad with a finite value)."
+        )
+    return a
+
+
+def check_ids(name, ids, size, what="ids"):
+    """Raises unless the array `ids` holds whole numbers in `[0, size)` (token ids, class ids).
+
+    Args:
+        name: the argument's name in messages.
+        ids: a NumPy array.
+        size: how many ids there are.
+        what: what the ids are, in messages.
+
+    Example:
+        >>> check_ids("x", np.array([[1, 2], [3, 0]]), 4).shape
+        (2, 2)
+    """
+    _numeric(name, ids, f"{what} (whole numbers in [0, {size}))")
+    check_finite(name, ids)
+    if ids.dtype.kind == "f" and (ids != np.round(ids)).any():
+        where = tuple(int(i) for i in np.argwhere(ids != np.round(ids))[0])
+        raise ValueError(
+            f"{name} must hold whole-number {what} in [0, {size}), got {ids[where].item()!r} at "
+            f"index {where} (it would be cut to an int silently)."
+        )
+    if ids.size:
+        bad = (ids < 0) | (ids >= size)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            low, high = ids.min().item(), ids.max().item()
+            raise ValueError(
+                f"{name} must hold {what} in [0, {size}), got {ids[where].item()!r} at index "
+                f"{where} (values from {low!r} to {high!r})."
+            )
+    return ids
+
+
+def _shape_text(shape):
+    """`(None, None, 3)` as `(batch, T, 3)`."""
+    names = ["batch" if i == 0 else "T" if d is None else str(d) for i, d in enumerate(shape)]
+    return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+
+
+def _fits(shape, expected):
+    """Whether `shape` matches `expected` after the batch axis (`None` matches any size)."""
+    return len(shape) == len(expected) and all(
+        e is None or s == e for s, e in zip(shape[1:], expected[1:], strict=True)
+    )
+
+
+def check_targets(name, y, kind, output_shape):
+    """Raises unless the array `y` suits a model's output and loss; returns `y`.
+
+    Args:
+        name: the argument's name in messages (`"y"`, `"validation_data[1]"`).
+        y: a NumPy array of targets.
+        kind: what the loss reads: `"binary"` (probabilities' targets in [0, 1]), `"class_ids"`
+            (sparse cross-entropy: whole numbers in `[0, classes)`), `"values"` (MSE, MAE:
+            any finite numbers) or `None` (a loss this does not know: finite numbers only).
+        output_shape: the model's output shape, `(None, ...)`, with any time axis filled in
+            from the inputs where known.
+
+    Example:
+        >>> check_targets("y", np.array([0, 2, 1]), "class_ids", (None, 3)).shape
+        (3,)
+    """
+    _numeric(name, y, "numbers")
+    check_finite(name, y)
+    if kind is None:
+        return y
+    shape = y.shape
+    if kind == "class_ids":
+        classes = output_shape[-1]
+        expected = tuple(output_shape[:-1])
+        if not (_fits(shape, expected) or _fits(shape, expected + (1,))):
+            hint = ""
+            if _fits(shape, tuple(output_shape)) and classes > 1:
+                hint = " It looks one-hot: give class ids, y.argmax(-1)."
+            raise ValueError(
+                f"{name} must be class ids of shape {_shape_text(expected)} for a model whose "
+                f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
+                f"classes), got shape {shape}.{hint}"
+            )
+        return check_ids(name, y, classes, "class ids")
+    if output_shape[-1] == 1:
+        ok = _fits(shape, tuple(output_shape)) or _fits(shape, tuple(output_shape[:-1]))
+        allowed = f"{_shape_text(output_shape)} or {_shape_text(output_shape[:-1])}"
+    else:
+        ok = _fits(shape, tuple(output_shape))
+        allowed = _shape_text(output_shape)
+    if not ok:
+        raise ValueError(
+            f"{name} must have the model's output shape, {allowed}, got shape {shape}."
+        )
+    if kind == "binary" and y.size and (y.min() < 0 or y.max() > 1):
+        low, high = y.min().item(), y.max().item()
+        raise ValueError(
+            f"{name} must hold binary labels in [0, 1] (0/1, or soft labels between), got values "
+            f"from {low!r} to {high!r}: for more than two classes build the model with "
+            "task='classification', num_classes=..."
+        )
+    return y

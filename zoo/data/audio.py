@@ -451,6 +451,29 @@ def waveform_to_float(audio):
     )
 
 
+AUDIO_RATES = (4000, 768000)
+
+
+def check_audio_rate(name, rate):
+    """Raises unless `rate` is an int number of Hz a speech recording can have; returns it.
+
+    Below 4 kHz a recording holds nothing above 2 kHz, too little of speech to transcribe (and
+    a rate of 1 would stretch one second of samples to hours); 768 kHz is the highest rate
+    audio hardware records at.
+
+    Example:
+        >>> check_audio_rate("sample_rate", 44100)
+        44100
+    """
+    rate = check_positive_int(name, rate)
+    if not AUDIO_RATES[0] <= rate <= AUDIO_RATES[1]:
+        raise ValueError(
+            f"{name} must be an audio sample rate in Hz, {AUDIO_RATES[0]} to {AUDIO_RATES[1]}, "
+            f"got {rate}."
+        )
+    return rate
+
+
 def resample(wave, rate_in, rate_out):
     """Resamples a 1-D waveform from `rate_in` to `rate_out` Hz.
 

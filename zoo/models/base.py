@@ -26,14 +26,18 @@ from zoo.data.audio import (
 )
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
+from zoo.losses import MaskedSequenceCrossentropy, PerStepError
 from zoo.tbptt import stateless_copy
 from zoo.validation import (
     check_bool,
     check_choice,
+    check_finite,
     check_fraction,
+    check_ids,
     check_positive_float,
     check_positive_int,
     check_seed,
+    check_targets,
 )
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -66,8 +70,102 @@ def _as_strings(x):
     return x.astype(object) if x.dtype.kind == "U" else x
 
 
+def target_kind(loss):
+    """What a compiled loss reads in its targets, as `zoo.validation.check_targets` takes it.
+
+    Example:
+        >>> target_kind("binary_crossentropy"), target_kind(keras.losses.Huber())
+        ('binary', 'values')
+    """
+    if isinstance(loss, str):
+        for kind, names in _TARGET_KINDS.items():
+            if loss in names:
+                return kind
+        return None
+    if isinstance(loss, keras.losses.BinaryCrossentropy | keras.losses.BinaryFocalCrossentropy):
+        return "binary"
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy | MaskedSequenceCrossentropy):
+        return "class_ids"
+    values = (keras.losses.MeanSquaredError, keras.losses.MeanAbsoluteError, keras.losses.Huber)
+    if isinstance(loss, values + (keras.losses.LogCosh, PerStepError)):
+        return "values"
+    return None
+
+
+_TARGET_KINDS = {
+    "binary": ("binary_crossentropy", "bce", "binary_focal_crossentropy"),
+    "class_ids": ("sparse_categorical_crossentropy",),
+    "values": ("mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"),
+}
+
+
 @keras.saving.register_keras_serializable(package="zoo")
-class TextModel(keras.Model):
+class RecurrentModel(keras.Model):
+    """A functional recurrent model (what `build_rnn` returns) that checks NumPy data first.
+
+    Keras trains without a word on binary labels of 2, class ids of 0.5, NaN features or
+    targets (the loss turns NaN) and negative token ids (they embed as zeros), and reports
+    targets of the wrong shape as "Cannot take the length of shape with unknown rank". Given
+    NumPy arrays, `fit`, `evaluate` and `predict` check them against the model first and name
+    the argument, the value and what is allowed: token ids must be whole numbers in
+    `[0, vocab_size)`, features finite; targets finite, of the output's shape (class ids
+    without the class axis) and, for the loss compiled, binary labels in [0, 1] and class ids
+    in `[0, num_classes)`. Tensors and datasets pass unchecked (reading them would consume them).
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(5, 2), task="binary", units=4)
+        >>> m.fit(np.zeros((4, 5, 2)), np.array([0, 1, 2, 1]))
+        Traceback (most recent call last):
+        ...
+        ValueError: y must hold binary labels in [0, 1] (0/1, or soft labels between), got ...
+    """
+
+    def _check_x(self, x, name):
+        """`x` checked against the model's input (the form `fit` takes it in)."""
+        if not isinstance(x, np.ndarray):
+            return x
+        if "int" in str(self.inputs[0].dtype):
+            return check_ids(name, x, self.get_layer("embedding").input_dim, "token ids")
+        return check_finite(name, x)
+
+    def _time_steps(self, x):
+        """The steps of the output's time axis for inputs `x`, when they are known."""
+        return x.shape[1] if isinstance(x, np.ndarray) and x.ndim >= 2 else None
+
+    def _check_y(self, x, y, name):
+        """Raises unless NumPy targets `y` suit the output for inputs `x` and the loss."""
+        if not isinstance(y, np.ndarray) or not self.compiled:
+            return
+        shape = tuple(self.outputs[0].shape)
+        if len(shape) == 3 and shape[1] is None:
+            shape = (None, self._time_steps(x), shape[2])
+        check_targets(name, y, target_kind(self.loss), shape)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, checking NumPy inputs and targets first."""
+        x = self._check_x(x, "x")
+        self._check_y(x, y, "y")
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and len(val) in (2, 3):
+            val_x = self._check_x(val[0], "validation_data[0]")
+            self._check_y(val_x, val[1], "validation_data[1]")
+            kwargs["validation_data"] = (val_x, *val[1:])
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
+        x = self._check_x(x, "x")
+        self._check_y(x, y, "y")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, checking NumPy inputs first."""
+        return super().predict(self._check_x(x, "x"), *args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TextModel(RecurrentModel):
     """A functional model on raw strings that also takes a Python list or NumPy array of strings.
 
     Keras's data adapters reject a list of `str` and NumPy `str_` arrays (only object arrays of
@@ -86,27 +184,18 @@ class TextModel(keras.Model):
                     "texts first (or build it with vectorizer=... holding a vocabulary)."
                 )
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, accepting a list or NumPy array of strings as well."""
+    def _check_x(self, x, name):
+        """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted."""
         self._check_adapted()
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and val:
-            kwargs["validation_data"] = (_as_strings(val[0]), *val[1:])
-        return super().fit(_as_strings(x), y, *args, **kwargs)
+        return _as_strings(x)
 
-    def evaluate(self, x=None, *args, **kwargs):
-        """`keras.Model.evaluate`, accepting a list or NumPy array of strings as well."""
-        self._check_adapted()
-        return super().evaluate(_as_strings(x), *args, **kwargs)
-
-    def predict(self, x, *args, **kwargs):
-        """`keras.Model.predict`, accepting a list or NumPy array of strings as well."""
-        self._check_adapted()
-        return super().predict(_as_strings(x), *args, **kwargs)
+    def _time_steps(self, x):
+        """`None`: the steps are tokens, not known from the texts."""
+        return None
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class WaveformModel(keras.Model):
+class WaveformModel(RecurrentModel):
     """A functional model on whole waveforms `(batch, samples)` that checks arrays it is given.
 
     A clip shorter than one analysis window has no frame, and a single 1-D clip has no batch
@@ -115,7 +204,7 @@ class WaveformModel(keras.Model):
     finite and within [-1, 1]. (Tensors and datasets pass unchecked.)
     """
 
-    def _check_waveforms(self, x):
+    def _check_x(self, x, name):
         """`x` checked, integer PCM in a NumPy array scaled to float32."""
         if isinstance(x, list | tuple) and x and all(hasattr(a, "shape") for a in x):
             raise ValueError(
@@ -141,23 +230,15 @@ class WaveformModel(keras.Model):
             return x
         if not np.issubdtype(x.dtype, np.floating):
             return waveform_to_float(x)
-        return check_float_samples("x", x)
+        return check_float_samples(name, x)
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, checking waveform arrays first."""
-        return super().fit(self._check_waveforms(x), y, *args, **kwargs)
-
-    def evaluate(self, x=None, *args, **kwargs):
-        """`keras.Model.evaluate`, checking waveform arrays first."""
-        return super().evaluate(self._check_waveforms(x), *args, **kwargs)
-
-    def predict(self, x, *args, **kwargs):
-        """`keras.Model.predict`, checking waveform arrays first."""
-        return super().predict(self._check_waveforms(x), *args, **kwargs)
+    def _time_steps(self, x):
+        """`None`: the output's steps are frames, not samples."""
+        return None
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class StatefulModel(keras.Model):
+class StatefulModel(RecurrentModel):
     """A functional model whose recurrent layers carry their state from call to call.
 
     Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Its `export`
@@ -699,7 +780,7 @@ def build_rnn(
             y = keras.layers.LayerNormalization(name=f"layer_norm_{i}")(y)
         x = y
     outputs = heads.output(x, task_, num_classes, output_dim, horizon, seed=seeded(seed, 999))
-    model_class = keras.Model
+    model_class = RecurrentModel
     if text or sample_rate or stateful:  # never two of them: checked above
         model_class = TextModel if text else WaveformModel if sample_rate else StatefulModel
     model = model_class(inputs, outputs, name=name)

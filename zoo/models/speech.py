@@ -44,6 +44,7 @@ from keras import ops
 from zoo import activations, decoding
 from zoo.data.audio import (
     FULL_SCALE,
+    check_audio_rate,
     check_float_samples,
     check_mel_bands,
     frame_mask,
@@ -632,7 +633,7 @@ class SpeechRecognizer(keras.Model):
                 or inf, or holds floats beyond [-1, 1].
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
-        sample_rate = check_positive_int("sample_rate", sample_rate)
+        sample_rate = check_audio_rate("sample_rate", sample_rate)
         _check_samples("waveforms", waveforms, batch=True)
         if isinstance(waveforms, np.ndarray | tf.Tensor) and waveforms.ndim == 1:
             waveforms = [waveforms]
@@ -1123,6 +1124,12 @@ def _check_inputs(x, caller):
             "length per waveform."
         )
     _check_length_range(length, waveform.shape[1])
+    if waveform.dtype.kind != "f":
+        raise TypeError(
+            f"{caller}: x['waveform'] must hold float samples in [-1, 1], got dtype "
+            f"{waveform.dtype}: scale integer PCM with zoo.data.audio.waveform_to_float(w)."
+        )
+    check_float_samples(f"{caller}: x['waveform']", waveform)
 
 
 class ErrorRates(keras.callbacks.Callback):
