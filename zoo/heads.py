@@ -21,7 +21,7 @@ import dataclasses
 
 import keras
 
-from zoo.losses import PerStepError, per_step_metric
+from zoo.losses import MaskedSequenceCrossentropy, PerStepError, per_step_metric
 from zoo.validation import check_choice, check_positive_int
 
 
@@ -110,6 +110,15 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
         )
     if loss is not None and not isinstance(loss, keras.losses.Loss):
         check_choice(f"loss (for task={task.name!r})", loss, task.losses)
+    kind = target_kind(loss) if isinstance(loss, keras.losses.Loss) else None
+    natural = "binary" if task.name == "binary" else "class_ids" if task.categorical else None
+    if kind in ("binary", "class_ids") and kind != natural:
+        reads = {"binary": "0/1 labels of one sigmoid output", "class_ids": "class ids"}
+        raise ValueError(
+            f"loss={type(loss).__name__} reads {reads[kind]}, which task={task.name!r} does not "
+            f"give ({task.description}): leave loss out for the task's own, or pick the task "
+            + ("'binary'." if kind == "binary" else "'classification' or 'tagging'.")
+        )
     if isinstance(loss, keras.losses.Loss) and task.categorical and _from_logits(loss):
         raise ValueError(
             f"loss={type(loss).__name__}(from_logits=True) would apply a second softmax: the "
@@ -117,6 +126,35 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             "loss with from_logits=False."
         )
     return num_classes, output_dim, horizon
+
+
+def target_kind(loss):
+    """What a compiled loss reads in its targets, as `zoo.validation.check_targets` takes it.
+
+    Example:
+        >>> target_kind("binary_crossentropy"), target_kind(keras.losses.Huber())
+        ('binary', 'values')
+    """
+    if isinstance(loss, str):
+        for kind, names in _TARGET_KINDS.items():
+            if loss in names:
+                return kind
+        return None
+    if isinstance(loss, keras.losses.BinaryCrossentropy | keras.losses.BinaryFocalCrossentropy):
+        return "binary"
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy | MaskedSequenceCrossentropy):
+        return "class_ids"
+    values = (keras.losses.MeanSquaredError, keras.losses.MeanAbsoluteError, keras.losses.Huber)
+    if isinstance(loss, values + (keras.losses.LogCosh, PerStepError)):
+        return "values"
+    return None
+
+
+_TARGET_KINDS = {
+    "binary": ("binary_crossentropy", "bce", "binary_focal_crossentropy"),
+    "class_ids": ("sparse_categorical_crossentropy",),
+    "values": ("mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"),
+}
 
 
 def _from_logits(loss):

@@ -26,7 +26,6 @@ from zoo.data.audio import (
 )
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
-from zoo.losses import MaskedSequenceCrossentropy, PerStepError
 from zoo.tbptt import stateless_copy
 from zoo.validation import (
     check_bool,
@@ -70,35 +69,6 @@ def _as_strings(x):
     return x.astype(object) if x.dtype.kind == "U" else x
 
 
-def target_kind(loss):
-    """What a compiled loss reads in its targets, as `zoo.validation.check_targets` takes it.
-
-    Example:
-        >>> target_kind("binary_crossentropy"), target_kind(keras.losses.Huber())
-        ('binary', 'values')
-    """
-    if isinstance(loss, str):
-        for kind, names in _TARGET_KINDS.items():
-            if loss in names:
-                return kind
-        return None
-    if isinstance(loss, keras.losses.BinaryCrossentropy | keras.losses.BinaryFocalCrossentropy):
-        return "binary"
-    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy | MaskedSequenceCrossentropy):
-        return "class_ids"
-    values = (keras.losses.MeanSquaredError, keras.losses.MeanAbsoluteError, keras.losses.Huber)
-    if isinstance(loss, values + (keras.losses.LogCosh, PerStepError)):
-        return "values"
-    return None
-
-
-_TARGET_KINDS = {
-    "binary": ("binary_crossentropy", "bce", "binary_focal_crossentropy"),
-    "class_ids": ("sparse_categorical_crossentropy",),
-    "values": ("mse", "mae", "mean_squared_error", "mean_absolute_error", "huber", "log_cosh"),
-}
-
-
 @keras.saving.register_keras_serializable(package="zoo")
 class RecurrentModel(keras.Model):
     """A functional recurrent model (what `build_rnn` returns) that checks NumPy data first.
@@ -140,7 +110,7 @@ class RecurrentModel(keras.Model):
         shape = tuple(self.outputs[0].shape)
         if len(shape) == 3 and shape[1] is None:
             shape = (None, self._time_steps(x), shape[2])
-        check_targets(name, y, target_kind(self.loss), shape)
+        check_targets(name, y, heads.target_kind(self.loss), shape)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
