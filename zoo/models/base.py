@@ -41,6 +41,8 @@ from zoo.validation import (
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # a cell's recurrent kernel is (units, G units)
+MAX_WEIGHT_ENTRIES = 2**31 - 1
 _warned = set()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -367,6 +369,24 @@ def check_waveform_shape(input_shape, sample_rate):
     return (samples,)
 
 
+def check_weight_size(what, rows, cols, given):
+    """Raises unless a `(rows, cols)` weight has at most `MAX_WEIGHT_ENTRIES` entries.
+
+    Past that, building it would exhaust memory or hang in its initialiser (an orthogonal one
+    factorises the whole matrix), and TensorFlow's int32-indexed GPU kernels could not address
+    it anyway.
+
+    Example:
+        >>> check_weight_size("the embedding", 10_000, 64, "vocab_size=10000")
+    """
+    if rows * cols > MAX_WEIGHT_ENTRIES:
+        raise ValueError(
+            f"{given} gives {what} {rows} x {cols} = {rows * cols:,} entries "
+            f"({rows * cols * 4 / 2**30:,.0f} GiB in float32), more than {MAX_WEIGHT_ENTRIES:,} "
+            "(the most that TensorFlow's int32-indexed GPU kernels address): make it smaller."
+        )
+
+
 def check_units(units, num_layers):
     """Returns a list of per-layer units from an int or a list of ints."""
     check_positive_int("num_layers", num_layers)
@@ -572,6 +592,8 @@ def build_rnn(
     task_ = heads.get_task(task)
     num_classes, output_dim, horizon = heads.validate(task_, num_classes, output_dim, horizon, loss)
     layer_units = check_units(units, num_layers)
+    for n in set(layer_units):
+        check_weight_size(f"{cell}({n})'s recurrent kernel", n, GATES[cell] * n, f"units={n}")
     check_fraction("dropout", dropout)
     check_fraction("recurrent_dropout", recurrent_dropout)
     activation = activations.get(activation, "activation")
@@ -673,6 +695,9 @@ def build_rnn(
     embedding_dim = check_positive_int(
         "embedding_dim", 64 if embedding_dim is None else embedding_dim
     )
+    if inputs_kind == "token ids or text":
+        given = f"vocab_size={vocab_size} and embedding_dim={embedding_dim}"
+        check_weight_size("the embedding", vocab_size, embedding_dim, given)
     if mask_value is not None:
         if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
             raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")
