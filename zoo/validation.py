@@ -7,6 +7,8 @@ import re
 
 import numpy as np
 
+MAX_WEIGHT_ENTRIES = 2**31 - 1
+
 
 def suggest(value, allowed):
     """Returns ` Did you mean 'x'?` for the closest names in `allowed`, or an empty string.
@@ -70,6 +72,24 @@ def is_int(value):
         (True, False, False)
     """
     return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
+def check_weight_size(what, rows, cols, given):
+    """Raises unless a `(rows, cols)` weight has at most `MAX_WEIGHT_ENTRIES` entries.
+
+    Past that, building it would exhaust memory or hang in its initialiser (an orthogonal one
+    factorises the whole matrix), and TensorFlow's int32-indexed GPU kernels could not address
+    it anyway.
+
+    Example:
+        >>> check_weight_size("the embedding", 10_000, 64, "vocab_size=10000")
+    """
+    if rows * cols > MAX_WEIGHT_ENTRIES:
+        raise ValueError(
+            f"{given} gives {what} {rows} x {cols} = {rows * cols:,} entries "
+            f"({rows * cols * 4 / 2**30:,.0f} GiB in float32), more than {MAX_WEIGHT_ENTRIES:,} "
+            "(the most that TensorFlow's int32-indexed GPU kernels address): make it smaller."
+        )
 
 
 def check_choice(name, value, allowed):

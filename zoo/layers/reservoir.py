@@ -28,7 +28,13 @@ try:  # SciPy's compiled CSR kernels (y += A x), behind `A @ x`; see `_add_produ
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - a SciPy without them: `A @ x`
     _csr_matvec = _csr_matvecs = None
-from zoo.validation import check_choice, check_nonnegative_float, check_positive_int, check_seed
+from zoo.validation import (
+    check_choice,
+    check_nonnegative_float,
+    check_positive_int,
+    check_seed,
+    check_weight_size,
+)
 
 
 # Activations the cell computes in keras.ops and the fast path in NumPy, identically. The NumPy
@@ -290,6 +296,7 @@ class ReservoirCell(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.units = check_positive_int("units", units)
+        check_weight_size("the recurrent matrix", units, units, f"units={units}")
         if isinstance(spectral_radius, bool) or not isinstance(spectral_radius, numbers.Real):
             raise TypeError(f"spectral_radius must be a float > 0, got {spectral_radius!r}.")
         if not (np.isfinite(spectral_radius) and spectral_radius > 0):

@@ -37,12 +37,12 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     check_targets,
+    check_weight_size,
 )
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # a cell's recurrent kernel is (units, G units)
-MAX_WEIGHT_ENTRIES = 2**31 - 1
 _warned = set()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -369,22 +369,23 @@ def check_waveform_shape(input_shape, sample_rate):
     return (samples,)
 
 
-def check_weight_size(what, rows, cols, given):
-    """Raises unless a `(rows, cols)` weight has at most `MAX_WEIGHT_ENTRIES` entries.
+def check_cell_size(cell, units, inputs=None, given_inputs=None):
+    """Raises unless a `cell` layer of `units` has kernels TensorFlow can hold.
 
-    Past that, building it would exhaust memory or hang in its initialiser (an orthogonal one
-    factorises the whole matrix), and TensorFlow's int32-indexed GPU kernels could not address
-    it anyway.
+    Args:
+        cell: `"simple_rnn"`, `"lstm"` or `"gru"`.
+        units: the layer's units.
+        inputs: its input features, for the input kernel `(inputs, gates * units)`.
+        given_inputs: the argument that sets `inputs`, as the message names it.
 
     Example:
-        >>> check_weight_size("the embedding", 10_000, 64, "vocab_size=10000")
+        >>> check_cell_size("lstm", 512, 64, "embedding_dim=64")
     """
-    if rows * cols > MAX_WEIGHT_ENTRIES:
-        raise ValueError(
-            f"{given} gives {what} {rows} x {cols} = {rows * cols:,} entries "
-            f"({rows * cols * 4 / 2**30:,.0f} GiB in float32), more than {MAX_WEIGHT_ENTRIES:,} "
-            "(the most that TensorFlow's int32-indexed GPU kernels address): make it smaller."
-        )
+    width = GATES[cell] * units
+    check_weight_size(f"{cell}({units})'s recurrent kernel", units, width, f"units={units}")
+    if inputs is not None:
+        what = f"{cell}({units})'s input kernel"
+        check_weight_size(what, inputs, width, f"{given_inputs} and units={units}")
 
 
 def check_units(units, num_layers):
@@ -593,7 +594,7 @@ def build_rnn(
     num_classes, output_dim, horizon = heads.validate(task_, num_classes, output_dim, horizon, loss)
     layer_units = check_units(units, num_layers)
     for n in set(layer_units):
-        check_weight_size(f"{cell}({n})'s recurrent kernel", n, GATES[cell] * n, f"units={n}")
+        check_cell_size(cell, n)
     check_fraction("dropout", dropout)
     check_fraction("recurrent_dropout", recurrent_dropout)
     activation = activations.get(activation, "activation")
@@ -698,6 +699,10 @@ def build_rnn(
     if inputs_kind == "token ids or text":
         given = f"vocab_size={vocab_size} and embedding_dim={embedding_dim}"
         check_weight_size("the embedding", vocab_size, embedding_dim, given)
+        check_cell_size(cell, layer_units[0], embedding_dim, f"embedding_dim={embedding_dim}")
+    elif inputs_kind == "features":
+        features = f"input_shape={tuple(input_shape)}"
+        check_cell_size(cell, layer_units[0], input_shape[-1], features)
     if mask_value is not None:
         if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
             raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")

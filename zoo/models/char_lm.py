@@ -14,7 +14,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
-from zoo.models.base import compile_model, seeded, warn_once
+from zoo.models.base import check_cell_size, compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
     check_bool,
@@ -24,6 +24,7 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     check_strings,
+    check_weight_size,
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -61,6 +62,9 @@ class CharLM(keras.Model):
         units = check_positive_int("units", units)
         num_layers = check_positive_int("num_layers", num_layers)
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)
+        check_cell_size(cell, units, embedding_dim, f"embedding_dim={embedding_dim}")
+        check_weight_size("the embedding", vocab.size, embedding_dim,
+                          f"embedding_dim={embedding_dim}")  # fmt: skip
         check_fraction("dropout", dropout)
         check_choice("activation", activation, ("tanh", "relu", "softsign", "sigmoid"))
         if activation != "tanh":

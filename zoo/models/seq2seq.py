@@ -20,7 +20,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import compile_model, seeded, warn_once
+from zoo.models.base import check_cell_size, compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -30,6 +30,7 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     check_strings,
+    check_weight_size,
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -62,6 +63,10 @@ def _check_args(a):
     check_choice("cell", a["cell"], tuple(CELLS))
     for key in ("units", "num_layers", "embedding_dim", "max_target_length"):
         a[key] = check_positive_int(key, a[key])  # NumPy ints become ints
+    given = f"embedding_dim={a['embedding_dim']}"
+    check_cell_size(a["cell"], a["units"], a["embedding_dim"], given)
+    for name, vocab in (("source", source), ("target", target)):
+        check_weight_size(f"the {name} embedding", vocab.size, a["embedding_dim"], given)
     check_bool("bidirectional_encoder", a["bidirectional_encoder"])
     check_choice("attention", a["attention"], ATTENTIONS)
     check_fraction("dropout", a["dropout"])
