@@ -28,7 +28,9 @@ def check_vocabulary(model, preprocess):
 
     A recipe's labels are character ids in the vocabulary of its `make_speech_examples` map,
     built before the model: a model of another vocabulary (`--set vocabulary=...`) would read
-    them as other characters and learn garbage.
+    them as other characters and learn garbage. The CTC recipes' `check_model`
+    (`functools.partial(check_vocabulary, preprocess=PREPROCESS)`): refused before any data
+    are read.
 
     Example:
         >>> from zoo.models.speech import ctc_speech, make_speech_examples
@@ -47,18 +49,14 @@ def check_vocabulary(model, preprocess):
         )
 
 
-def speech_callbacks(warmup_steps, preprocess=None):
+def speech_callbacks(warmup_steps):
     """The recipes' `callbacks`: learning-rate warm-up and cosine decay, `val_cer`/`val_wer`.
 
     The schedule peaks at the model's own learning rate (`--set learning_rate=...` moves it)
-    and decays over the run's length (`--epochs` stretches it). With `preprocess` (the
-    recipe's `make_speech_examples` map), a model whose vocabulary is not the one the labels
-    are spelt in is refused before training (`check_vocabulary`).
+    and decays over the run's length (`--epochs` stretches it).
     """
 
     def callbacks(model, validation_batches):
-        if preprocess is not None:
-            check_vocabulary(model, preprocess)
         return [
             WarmupCosine.from_model(model, warmup_steps=warmup_steps),
             ErrorRates(validation_batches),

@@ -8,7 +8,9 @@ by greedy decoding. Needs the TFDS download (about 6 GB for train-clean-100) and
 CPU an epoch takes many hours.
 """
 
-from recipes._speech import plot_transcripts, scores, speech_callbacks
+import functools
+
+from recipes._speech import check_vocabulary, plot_transcripts, scores, speech_callbacks
 from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
 from zoo.training import Recipe, main
@@ -33,7 +35,8 @@ RECIPE = Recipe(
     description="LibriSpeech clean-100, waveform to text: log-mel, conv, 5 x BiGRU(512), CTC",
     preprocess=PREPROCESS,
     augment=augment_waveform(),
-    callbacks=speech_callbacks(warmup_steps=1000, preprocess=PREPROCESS),
+    callbacks=speech_callbacks(warmup_steps=1000),
+    check_model=functools.partial(check_vocabulary, preprocess=PREPROCESS),
     train_split="train_clean100",
     validation_split="dev_clean",
     test_split="test_clean",

@@ -27,7 +27,16 @@ the model never heard: `--set dataset=spoken_digit_strings/holdout_theo` (train 
 speakers, test on the fifth; the validation split then holds unseen clips of the four).
 """
 
-from recipes._speech import DIGITS, plot_transcripts, scores, speech_callbacks, with_speakers
+import functools
+
+from recipes._speech import (
+    DIGITS,
+    check_vocabulary,
+    plot_transcripts,
+    scores,
+    speech_callbacks,
+    with_speakers,
+)
 from zoo.data.audio import augment_waveform
 from zoo.datasets.fsdd.files import SPEAKERS
 from zoo.models.speech import make_speech_examples
@@ -55,7 +64,8 @@ RECIPE = Recipe(
     examples=with_speakers,
     preprocess=PREPROCESS,
     augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
-    callbacks=speech_callbacks(warmup_steps=150, preprocess=PREPROCESS),
+    callbacks=speech_callbacks(warmup_steps=150),
+    check_model=functools.partial(check_vocabulary, preprocess=PREPROCESS),
     epochs=6,
     batch_size=32,
     buckets=8,

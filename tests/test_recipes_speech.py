@@ -180,33 +180,32 @@ def test_ctc_recipes_refuse_a_vocabulary_their_labels_are_not_spelt_in(name):
 
     recipe = importlib.import_module(f"recipes.{name}").RECIPE
     assert recipe.preprocess.vocabulary == VOCABULARY
-    same = ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
-    assert len(recipe.callbacks(same, None)) == 2
+    recipe.check_model(ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0))
     other = ctc_speech(vocabulary="abcdefghijklmnopqrstuvwxyz", units=4, num_layers=1, seed=0)
     with pytest.raises(
         RecipeError,
         match=r"--set vocabulary='abcdefghijklmnopqrstuvwxyz': .* spells its labels in the "
         r"vocabulary \"abcdefghijklmnopqrstuvwxyz' \" .* leave vocabulary out",
     ):
-        recipe.callbacks(other, None)
+        recipe.check_model(other)
 
 
-def test_run_refuses_a_vocabulary_override_before_training(tmp_path):
+def test_run_and_tune_refuse_a_vocabulary_override_before_reading_data(tmp_path):
     from recipes.spoken_digit_strings_ctc import RECIPE
     from zoo.recipe import RecipeError
-
-    records = tf.data.Dataset.from_tensor_slices(
-        {"audio": tf.zeros([2, 8000], tf.int16), "text": ["one", "two"], "speaker": ["a", "b"]}
-    )
+    from zoo.recipe_tuning import tune
 
     def as_dataset(builder, split, **kwargs):
-        return records
+        raise AssertionError("the data were read before the model was checked")
 
+    overrides = {"vocabulary": "onetw ", **TINY_MODEL}
     with tfds.testing.mock_data(as_dataset_fn=as_dataset):
         with pytest.raises(RecipeError, match="--set vocabulary='onetw '"):
-            run(RECIPE, epochs=1, batch_size=2, output=tmp_path, verbose=0,
-                overrides={"vocabulary": "onetw ", **TINY_MODEL})  # fmt: skip
-    assert not (tmp_path / "metrics.json").exists()
+            run(RECIPE, epochs=1, batch_size=2, output=tmp_path / "run", verbose=0,
+                overrides=overrides)  # fmt: skip
+        with pytest.raises(RecipeError, match="--set vocabulary='onetw '"):
+            tune(RECIPE, max_trials=1, epochs=1, output=tmp_path / "tune", overrides=overrides)
+    assert not list(tmp_path.rglob("*.json"))
 
 
 def test_speech_recipe_helpers_docstring_examples():

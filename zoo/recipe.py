@@ -69,6 +69,9 @@ class Recipe:
         callbacks: `f(model, validation_batches) -> [keras callbacks]` run before the standard
             ones, so that the logs they add (e.g. `val_cer`) are monitored, checkpointed and
             logged like Keras's own; or `None`.
+        check_model: `f(model)` raising `RecipeError` for a model the recipe cannot train
+            (e.g. a `--set` that contradicts its preprocess), called as soon as the model is
+            built, before any data are read; or `None`.
     """
 
     name: str
@@ -96,6 +99,7 @@ class Recipe:
     augment: Callable | None = None
     callbacks: Callable | None = None
     mix: dict | None = None
+    check_model: Callable | None = None
 
     @property
     def closed_form(self):

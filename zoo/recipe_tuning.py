@@ -429,6 +429,9 @@ def tune(
     tune_batch = "batch_size" not in overrides and configured.fit is None
     batch_sizes = sorted({*tuning.BATCH_SIZES, configured.batch_size}) if tune_batch else None
     hm = RecipeHyperModel(configured, fixed, batch_sizes=batch_sizes)
+    if configured.check_model is not None:  # before any data are read
+        configured.check_model(hm.build(keras_tuner.HyperParameters()))
+        keras.backend.clear_session()
 
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
     if out.exists() and not out.is_dir():

@@ -529,6 +529,8 @@ def run(
         )
     with strategy.scope():  # the model's and the optimizer's variables live on every replica
         model = registry.build(recipe.model, task=recipe.task, **model_kwargs)  # validates early
+    if recipe.check_model is not None:
+        recipe.check_model(model)
     config = {
         "recipe": recipe.name,
         "model": recipe.model,
