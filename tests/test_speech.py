@@ -703,6 +703,12 @@ def test_fit_checks_datasets_that_carry_sample_weights():
     ).batch(1)
     with pytest.raises(ValueError, match="example 0 "):
         m.check_examples(short)
+    wave = np.zeros((3, 4000), "float32")
+    wave[2, 7] = np.nan  # a batch of NaN audio trained to a finite, meaningless loss
+    x = {"waveform": wave, "length": np.array([4000] * 3)}
+    nan = tf.data.Dataset.from_tensor_slices((x, m.encode_texts(["a", "b", "c"]))).batch(2)
+    with pytest.raises(ValueError, match="the batch of examples 2-2 holds NaN or inf samples"):
+        m.fit(nan, epochs=1, verbose=0)
 
 
 def test_fit_takes_a_bool_check(small):
