@@ -421,9 +421,9 @@ class SpeechRecognizer(keras.Model):
             check: scan the training data first (a finite `tf.data.Dataset` is iterated
                 once) and raise a `ValueError` naming the first utterance whose output frames
                 cannot hold its label, instead of training to an infinite loss, the first batch
-                holding NaN, inf or float samples beyond [-1, 1] (a finite loss that means
-                nothing), or the first example `make_speech_examples` refused (a transcript
-                with characters outside the vocabulary). A bool.
+                holding NaN or inf samples (a finite loss that means nothing), or the first
+                example `make_speech_examples` refused (a transcript with characters outside
+                the vocabulary, float audio beyond [-1, 1]). A bool.
         """
         check_bool("check", check)
         _check_inputs(x, "fit")
@@ -483,9 +483,12 @@ class SpeechRecognizer(keras.Model):
                     labels = labels if labels.ndim == 2 else labels[None]
                     self._check_lengths(lengths, labels, offset=index, width=_width(xb))
                     wave = xb.get("waveform")
-                    if wave is not None and wave.dtype.kind == "f":
+                    # Finite only: gain augmentation may lift a loud clip past full scale.
+                    if wave is not None and not np.isfinite(wave).all():
                         last = index + len(lengths) - 1
-                        check_float_samples(f"the batch of examples {index}-{last}", wave)
+                        raise ValueError(
+                            f"the batch of examples {index}-{last} holds NaN or inf samples."
+                        )
                     index += len(lengths)
             except tf.errors.InvalidArgumentError as e:
                 message = _example_error(e.message)
