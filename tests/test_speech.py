@@ -709,6 +709,8 @@ def test_fit_checks_datasets_that_carry_sample_weights():
     nan = tf.data.Dataset.from_tensor_slices((x, m.encode_texts(["a", "b", "c"]))).batch(2)
     with pytest.raises(ValueError, match="the batch of examples 2-2 holds NaN or inf samples"):
         m.fit(nan, epochs=1, verbose=0)
+    loud = {"waveform": np.full((1, 4000), 1.5, "float32"), "length": np.array([4000])}
+    assert m.predict(loud, verbose=0).shape[0] == 1  # gain augmentation goes past full scale
 
 
 def test_fit_takes_a_bool_check(small):

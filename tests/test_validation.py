@@ -219,10 +219,14 @@ CASES = [
     ("binary_loss_for_classes",
      lambda: lstm(task="classification", num_classes=3, loss=keras.losses.BinaryCrossentropy()),
      ValueError, ["loss=BinaryCrossentropy reads 0/1 labels", "task='classification'",
-                  "'binary'"]),
+                  "softmax", "task='binary'"]),
+    ("binary_probability_loss_for_values",
+     lambda: lstm(output_dim=4, loss=keras.losses.BinaryCrossentropy()), ValueError,
+     ["loss=BinaryCrossentropy(from_logits=False) takes probabilities", "task='regression'",
+      "from_logits=True"]),
     ("units_too_large", lambda: lstm(units=10**6), ValueError,
      ["units=1000000 gives lstm(1000000)'s recurrent kernel", "4,000,000,000,000 entries",
-      "more than 2,147,483,647"]),
+      "more than the 2,147,483,647 rnn-zoo allows"]),
     ("embedding_too_large", lambda: zoo.models.gru(vocab_size=10**9, task="binary"), ValueError,
      ["vocab_size=1000000000 and embedding_dim=64 gives the embedding", "more than"]),
     ("input_kernel_too_large", lambda: lstm(input_shape=(None, 10**9)), ValueError,
@@ -231,6 +235,9 @@ CASES = [
      ValueError, ["embedding_dim=100000000 and units=", "input kernel", "more than"]),
     ("reservoir_too_large", lambda: zoo.models.esn(units=10**5), ValueError,
      ["units=100000 gives the recurrent matrix 100000 x 100000", "more than"]),
+    ("bidirectional_input_kernel_too_large",
+     lambda: zoo.models.bidirectional(**{**REAL, "units": 20000, "num_layers": 2}),
+     ValueError, ["the layer below's 40000 features and units=20000", "input kernel 40000 x"]),
     ("speech_units_too_large", lambda: zoo.models.ctc_speech(units=10**5), ValueError,
      ["units=100000 gives gru(100000)'s recurrent kernel", "more than"]),
     ("fit_binary_labels_beyond_one",
@@ -280,6 +287,32 @@ def test_bad_input(call, error, fragments):
     pattern = ".*".join(re.escape(f) for f in fragments)
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_targets_take_the_loss_s_ignore_class_and_either_trailing_shape():
+    """Padding labels of `ignore_class` train; targets given as (batch, T) then (batch, T, 1)
+    (or class ids as (batch,) then (batch, 1)) train in one model (Keras alone failed the
+    second call with "Cannot take the length of shape with unknown rank")."""
+    x = np.random.default_rng(0).normal(size=(4, 3, 2)).astype("float32")
+    ignore = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    tagger = lstm(task="tagging", num_classes=3, loss=ignore)
+    tagger.fit(x, np.array([[0, 2, -1]] * 4), verbose=0)
+    with pytest.raises(ValueError, match=r"class ids \(or -1, ignored\) in \[0, 3\), got -2"):
+        tagger.fit(x, np.array([[0, 2, -2]] * 4), verbose=0)
+    per_step = lstm(task="sequence_regression")
+    per_step.fit(x, np.zeros((4, 3)), verbose=0)
+    per_step.fit(x, np.zeros((4, 3, 1)), verbose=0)
+    classifier = lstm(task="classification", num_classes=3)
+    classifier.fit(x, np.array([0, 1, 2, 0]), verbose=0)
+    classifier.evaluate(x, np.array([[0], [1], [2], [0]]), verbose=0)
+
+
+def test_several_binary_labels_train_through_logits():
+    multi = lstm(output_dim=4, loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    x = np.zeros((2, 3, 2), "float32")
+    multi.fit(x, np.array([[0, 1, 1, 0], [1, 0, 0, 1]]), verbose=0)
+    with pytest.raises(ValueError, match="y must hold binary labels in \\[0, 1\\]"):
+        multi.fit(x, np.full((2, 4), 2), verbose=0)
 
 
 def test_data_checks_let_what_keras_takes_through(tmp_path):

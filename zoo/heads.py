@@ -111,13 +111,24 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
     if loss is not None and not isinstance(loss, keras.losses.Loss):
         check_choice(f"loss (for task={task.name!r})", loss, task.losses)
     kind = target_kind(loss) if isinstance(loss, keras.losses.Loss) else None
-    natural = "binary" if task.name == "binary" else "class_ids" if task.categorical else None
-    if kind in ("binary", "class_ids") and kind != natural:
-        reads = {"binary": "0/1 labels of one sigmoid output", "class_ids": "class ids"}
+    softmax = task.name in ("classification", "tagging")
+    if kind == "class_ids" and not softmax:
         raise ValueError(
-            f"loss={type(loss).__name__} reads {reads[kind]}, which task={task.name!r} does not "
+            f"loss={type(loss).__name__} reads class ids, which task={task.name!r} does not "
             f"give ({task.description}): leave loss out for the task's own, or pick the task "
-            + ("'binary'." if kind == "binary" else "'classification' or 'tagging'.")
+            "'classification' or 'tagging'."
+        )
+    if kind == "binary" and softmax:
+        raise ValueError(
+            f"loss={type(loss).__name__} reads 0/1 labels, but task={task.name!r} gives a "
+            "softmax over num_classes (one class each): leave loss out for the task's own, or "
+            "pick task='binary'."
+        )
+    if kind == "binary" and not task.categorical and not _from_logits(loss):
+        raise ValueError(
+            f"loss={type(loss).__name__}(from_logits=False) takes probabilities, but task="
+            f"{task.name!r} gives unbounded values: pass from_logits=True (several 0/1 labels "
+            "at once, one logit each), or pick task='binary'."
         )
     if isinstance(loss, keras.losses.Loss) and task.categorical and _from_logits(loss):
         raise ValueError(

@@ -77,9 +77,9 @@ def is_int(value):
 def check_weight_size(what, rows, cols, given):
     """Raises unless a `(rows, cols)` weight has at most `MAX_WEIGHT_ENTRIES` entries.
 
-    Past that, building it would exhaust memory or hang in its initialiser (an orthogonal one
-    factorises the whole matrix), and TensorFlow's int32-indexed GPU kernels could not address
-    it anyway.
+    rnn-zoo's limit for one weight (8 GiB in float32): a recurrent model past it is a typo
+    (`units=10**6`), and building it would exhaust memory or hang in its initialiser (an
+    orthogonal one factorises the whole matrix) rather than fail.
 
     Example:
         >>> check_weight_size("the embedding", 10_000, 64, "vocab_size=10000")
@@ -87,8 +87,8 @@ def check_weight_size(what, rows, cols, given):
     if rows * cols > MAX_WEIGHT_ENTRIES:
         raise ValueError(
             f"{given} gives {what} {rows} x {cols} = {rows * cols:,} entries "
-            f"({rows * cols * 4 / 2**30:,.0f} GiB in float32), more than {MAX_WEIGHT_ENTRIES:,} "
-            "(the most that TensorFlow's int32-indexed GPU kernels address): make it smaller."
+            f"({rows * cols * 4 / 2**30:,.0f} GiB in float32), more than the {MAX_WEIGHT_ENTRIES:,}"
+            " rnn-zoo allows in one weight (8 GiB): make it smaller."
         )
 
 
@@ -300,8 +300,9 @@ def check_finite(name, a):
     if a.dtype.kind in "fc" and not np.isfinite(a).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
         raise ValueError(
-            f"{name} holds NaN or inf (first at index {where}: {a[where].item()!r}); the loss "
-            "and every weight would become NaN. Replace or drop them (pad with a finite value)."
+            f"{name} holds NaN or inf (first at index {where}: {a[where].item()!r}): the outputs "
+            "(and in training the loss and weights) would turn NaN. Replace or drop them (pad "
+            "with a finite value)."
         )
     return a
 
@@ -352,8 +353,8 @@ def _fits(shape, expected):
     )
 
 
-def check_targets(name, y, kind, output_shape):
-    """Raises unless the array `y` suits a model's output and loss; returns `y`.
+def check_targets(name, y, kind, output_shape, ignore_class=None):
+    """Raises unless the array `y` suits a model's output and loss; returns it in one shape.
 
     Args:
         name: the argument's name in messages (`"y"`, `"validation_data[1]"`).
@@ -363,9 +364,17 @@ def check_targets(name, y, kind, output_shape):
             any finite numbers) or `None` (a loss this does not know: finite numbers only).
         output_shape: the model's output shape, `(None, ...)`, with any time axis filled in
             from the inputs where known.
+        ignore_class: a class id the loss skips (`SparseCategoricalCrossentropy(
+            ignore_class=-1)`, padding labels), allowed beside `[0, classes)`.
+
+    Returns:
+        `y`, class ids without a trailing axis of 1 and other targets with the output's
+        trailing axis of 1: the shape Keras then sees is the same whichever of the two a call
+        gives (a model fitted on `(batch, T)` targets, then on `(batch, T, 1)`, failed with
+        "Cannot take the length of shape with unknown rank").
 
     Example:
-        >>> check_targets("y", np.array([0, 2, 1]), "class_ids", (None, 3)).shape
+        >>> check_targets("y", np.array([[0], [2], [1]]), "class_ids", (None, 3)).shape
         (3,)
     """
     _numeric(name, y, "numbers")
@@ -385,7 +394,10 @@ def check_targets(name, y, kind, output_shape):
                 f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
                 f"classes), got shape {shape}.{hint}"
             )
-        return check_ids(name, y, classes, "class ids")
+        ids = y if ignore_class is None else np.where(y == ignore_class, 0, y)
+        what = "class ids" + ("" if ignore_class is None else f" (or {ignore_class}, ignored)")
+        check_ids(name, ids, classes, what)
+        return y.reshape(shape[: len(expected)])
     if output_shape[-1] == 1:
         ok = _fits(shape, tuple(output_shape)) or _fits(shape, tuple(output_shape[:-1]))
         allowed = f"{_shape_text(output_shape)} or {_shape_text(output_shape[:-1])}"
@@ -403,4 +415,4 @@ def check_targets(name, y, kind, output_shape):
             f"from {low!r} to {high!r}: for more than two classes build the model with "
             "task='classification', num_classes=..."
         )
-    return y
+    return y.reshape(*shape, 1) if len(shape) < len(output_shape) else y

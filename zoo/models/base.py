@@ -82,7 +82,8 @@ class RecurrentModel(keras.Model):
     the argument, the value and what is allowed: token ids must be whole numbers in
     `[0, vocab_size)`, features finite; targets finite, of the output's shape (class ids
     without the class axis) and, for the loss compiled, binary labels in [0, 1] and class ids
-    in `[0, num_classes)`. Tensors and datasets pass unchecked (reading them would consume them).
+    in `[0, num_classes)` (or the loss's `ignore_class`). Tensors and datasets pass unchecked
+    (reading them would consume them).
 
     Example:
         >>> import numpy as np, zoo
@@ -106,29 +107,33 @@ class RecurrentModel(keras.Model):
         return x.shape[1] if isinstance(x, np.ndarray) and x.ndim >= 2 else None
 
     def _check_y(self, x, y, name):
-        """Raises unless NumPy targets `y` suit the output for inputs `x` and the loss."""
+        """NumPy targets `y` checked against the output for inputs `x` and the loss.
+
+        Returns them in the one shape `zoo.validation.check_targets` gives.
+        """
         if not isinstance(y, np.ndarray) or not self.compiled:
-            return
+            return y
         shape = tuple(self.outputs[0].shape)
         if len(shape) == 3 and shape[1] is None:
             shape = (None, self._time_steps(x), shape[2])
-        check_targets(name, y, heads.target_kind(self.loss), shape)
+        ignore = getattr(self.loss, "ignore_class", None)
+        return check_targets(name, y, heads.target_kind(self.loss), shape, ignore)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
         x = self._check_x(x, "x")
-        self._check_y(x, y, "y")
+        y = self._check_y(x, y, "y")
         val = kwargs.get("validation_data")
         if isinstance(val, tuple | list) and len(val) in (2, 3):
             val_x = self._check_x(val[0], "validation_data[0]")
-            self._check_y(val_x, val[1], "validation_data[1]")
-            kwargs["validation_data"] = (val_x, *val[1:])
+            val_y = self._check_y(val_x, val[1], "validation_data[1]")
+            kwargs["validation_data"] = (val_x, val_y, *val[2:])
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
         x = self._check_x(x, "x")
-        self._check_y(x, y, "y")
+        y = self._check_y(x, y, "y")
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -601,6 +606,10 @@ def build_rnn(
     recurrent_activation = activations.get(recurrent_activation, "recurrent_activation")
     check_bool("bidirectional", bidirectional)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
+    widen = 2 if bidirectional and merge_mode == "concat" else 1
+    for i in range(1, num_layers):  # a layer's input kernel reads the layer below
+        below = f"the layer below's {widen * layer_units[i - 1]} features"
+        check_cell_size(cell, layer_units[i], widen * layer_units[i - 1], below)
     if not bidirectional and merge_mode != "concat":
         raise ValueError(
             f"merge_mode={merge_mode!r} combines the two directions of a bidirectional model; "
