@@ -694,3 +694,19 @@ def test_a_config_saved_with_an_ignored_pooling_still_loads():
     config = _esn(units=10).get_config()
     model = EchoStateNetwork.from_config({**config, "pooling": "mean"})  # accepted, unused then
     assert model.get_config()["pooling"] == "last"
+
+
+def test_gradient_fit_checks_numpy_data_as_fit_readout_does():
+    # It trained on NaN inputs to a NaN loss, and took no one-hot rows (which fit_readout takes).
+    model = _esn(units=10)
+    bad = X.copy()
+    bad[0, 3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"x contains NaN or inf \(first at index \[0, 3, 0\]\)"):
+        model.fit(bad, Y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[1\] must be \(batch, timesteps, 1\)"):
+        model.fit(X, Y, validation_data=(X, Y[:, :-1]), epochs=1, verbose=0)
+    classifier = zoo.models.esn(units=10, task="classification", num_classes=3, seed=0)
+    x = np.zeros((3, 8, 1))
+    assert classifier.fit(x, np.eye(3), epochs=1, verbose=0).history["loss"][0] > 0
+    with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 3\), got values from 0"):
+        classifier.fit(x, np.array([0, 1, 3]), epochs=1, verbose=0)

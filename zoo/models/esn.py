@@ -857,19 +857,53 @@ class EchoStateNetwork(keras.Model):
             self._check_fitted("evaluate")
         return super().evaluate(x, y, *args, **kwargs)
 
-    def fit(self, *args, **kwargs):
+    def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`: trains the readout by gradient descent (the reservoirs stay fixed).
 
         `fit_readout` is the closed-form (and usually better) alternative. After it the readout
-        counts as fitted (`readout_fitted`).
+        counts as fitted (`readout_fitted`). NumPy `x` and `y` (and `validation_data` of them)
+        are checked as `fit_readout` checks them: finite, of matching shapes, class ids in
+        range; one-hot class rows are taken as the ids they mark, as there.
+
+        Example:
+            >>> import zoo
+            >>> model = zoo.models.esn(units=20, task="classification", num_classes=2, seed=0)
+            >>> x = np.zeros((4, 10, 1))
+            >>> model.fit(x, np.eye(2)[[0, 1, 1, 0]], epochs=1, verbose=0).epoch
+            [0]
+            >>> model.fit(x, np.array([0, 1, 2, 0]), verbose=0)
+            Traceback (most recent call last):
+            ...
+            ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
+        x, y = self._check_pair(x, y, "x", "y")
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and len(val) in (2, 3):
+            names = ("validation_data[0]", "validation_data[1]")
+            kwargs["validation_data"] = (*self._check_pair(val[0], val[1], *names), *val[2:])
         self._fitting = True
         try:
-            history = super().fit(*args, **kwargs)
+            history = super().fit(x, y, *args, **kwargs)
         finally:
             self._fitting = False
         self._fitted = True
         return history
+
+    def _check_pair(self, x, y, x_name, y_name):
+        """NumPy `(x, y)` checked for `fit`, `y` in the form the compiled loss reads."""
+        if not isinstance(x, np.ndarray):
+            return x, y
+        x = self._check_inputs(x, x_name)
+        if not isinstance(y, np.ndarray):
+            return x, y
+        try:
+            targets = self._targets(y, len(x), x.shape[1])
+        except (TypeError, ValueError) as e:
+            message = str(e).replace("y ", f"{y_name} ", 1) if y_name != "y" else str(e)
+            raise type(e)(message) from None
+        if self.task == "classification":  # one-hot from _targets; the loss reads class ids
+            return x, targets.argmax(axis=-1)
+        return x, targets
 
 
 def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
