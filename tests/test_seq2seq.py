@@ -394,3 +394,19 @@ def test_vocabulary_decode_names_an_id_out_of_range():
         vocab.decode([2, 9])
     with pytest.raises(ValueError, match=r"got -1 \(and 1 more\)"):
         vocab.decode([-1, 4])
+
+
+def test_fit_names_strings_and_ids_outside_the_vocabularies():
+    # Strings gave Keras's "Unrecognized data type"; ids past a vocabulary failed in a gather.
+    m = zoo.models.seq2seq("0123456789+", "0123456789", units=4, seed=0)
+    src = m.encode_sources(["1+2", "3+4"])
+    t_in, t_out = m.encode_targets(["3", "7"])
+    m.fit({"source": src, "target_in": t_in}, t_out, epochs=1, verbose=0)
+    with pytest.raises(TypeError, match=r"got strings: t_in, t_out = model.encode_targets"):
+        m.fit(np.array(["1+2"]), np.array(["3"]))
+    with pytest.raises(ValueError, match=r"x\['source'\] must hold token ids in \[0, 13\)"):
+        m.fit({"source": src + 20, "target_in": t_in}, t_out, verbose=0)
+    with pytest.raises(ValueError, match=r"y must hold target token ids in \[0, 14\), got -2"):
+        m.evaluate({"source": src, "target_in": t_in}, t_out - 5, verbose=0)
+    with pytest.raises(TypeError, match=r"got keys \['src'\] \(missing \['source'"):
+        m.fit({"src": src}, t_out, validation_data=({"src": src}, t_out))

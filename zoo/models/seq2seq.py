@@ -26,6 +26,7 @@ from zoo.validation import (
     check_bool,
     check_choice,
     check_fraction,
+    check_ids,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -222,6 +223,55 @@ class Seq2Seq(keras.Model):
 
     def _args(self):
         return dict(self._config_items)
+
+    def _check_data(self, x, y):
+        """Raises for strings given as `x`, or NumPy ids outside the vocabularies."""
+        strings = (
+            isinstance(x, str)
+            or (isinstance(x, list | tuple) and len(x) and isinstance(x[0], str | bytes))
+            or (isinstance(x, np.ndarray) and x.dtype.kind in "USO" and x.size > 0
+                and isinstance(x.flat[0], str | bytes | np.str_ | np.bytes_))
+        )  # fmt: skip
+        if strings:
+            raise TypeError(
+                "x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got "
+                "strings: t_in, t_out = model.encode_targets(targets), then x = {'source': "
+                "model.encode_sources(sources), 'target_in': t_in} and y = t_out (or "
+                "make_seq2seq_examples in tf.data)."
+            )
+        if isinstance(x, dict):
+            missing = {"source", "target_in"} - set(x)
+            if missing:
+                raise TypeError(
+                    f"x must be a dict with 'source' and 'target_in' ids, got keys "
+                    f"{sorted(map(str, x))!r} (missing {sorted(missing)!r})."
+                )
+            for key, vocab in (("source", self.source_vocab), ("target_in", self.target_vocab)):
+                if isinstance(x[key], np.ndarray):
+                    check_ids(f"x[{key!r}]", x[key], vocab.size, "token ids")
+        if isinstance(y, np.ndarray):
+            check_ids("y", y, self.target_vocab.size, "target token ids")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, naming strings given as `x` and NumPy ids out of range.
+
+        Example:
+            >>> m = seq2seq("0123456789+", "0123456789", units=4)
+            >>> m.fit(["1+2"], ["3"])
+            Traceback (most recent call last):
+            ...
+            TypeError: x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got ...
+        """
+        self._check_data(x, y)
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and len(val) in (2, 3):
+            self._check_data(val[0], val[1])
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, with the checks of `fit`."""
+        self._check_data(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
 
     def encode_sources(self, sources):
         """Pads the id lists of `sources` (strings) into an int32 array `(N, S)`.
