@@ -67,7 +67,7 @@ def stateless_copy(model):
         model: a functional model (any model: layers that carry no state are copied as they are).
 
     Returns:
-        A new `keras.Model`.
+        A new `keras.Model` (a `zoo.models.base.RecurrentModel` for a zoo model).
 
     Example:
         >>> import numpy as np, zoo
@@ -76,10 +76,16 @@ def stateless_copy(model):
         >>> copy = stateless_copy(m)
         >>> copy.input_shape, copy(np.zeros((5, 3, 1), "float32")).shape
         ((None, None, 1), TensorShape([5, 3, 1]))
+        >>> type(copy).__name__
+        'RecurrentModel'
     """
     if not isinstance(model, keras.Model) or not hasattr(model, "get_config"):
         raise TypeError(f"model must be a keras.Model, got {model!r}.")
-    copy = keras.Model.from_config(_stateless_config(model.get_config()))
+    from zoo.models.base import RecurrentModel  # (base imports this module)
+
+    # A zoo model's copy keeps checking the data it is given (`RecurrentModel`).
+    cls = RecurrentModel if isinstance(model, RecurrentModel) else keras.Model
+    copy = cls.from_config(_stateless_config(model.get_config()))
     copy.set_weights(model.get_weights())
     return copy
 
