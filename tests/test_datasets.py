@@ -1,3 +1,5 @@
+import doctest
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -98,3 +100,11 @@ def test_generate_names_sizes_that_are_not_ints(n, length, error, match):
 
     with pytest.raises(error, match=match):
         generate(n, length, np.random.default_rng(0))
+
+
+def test_docstring_examples():
+    from zoo.datasets.adding_problem import adding_problem_dataset_builder
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(adding_problem_dataset_builder, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

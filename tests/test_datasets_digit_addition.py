@@ -1,3 +1,4 @@
+import doctest
 import json
 
 import pytest
@@ -113,3 +114,11 @@ def test_draw_pairs_names_sizes_that_are_not_ints(n, digits, error, match):
 
     with pytest.raises(error, match=match):
         draw_pairs(n, digits, np.random.default_rng(0))
+
+
+def test_docstring_examples():
+    from zoo.datasets.digit_addition import digit_addition_dataset_builder
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(digit_addition_dataset_builder, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

@@ -1,3 +1,5 @@
+import doctest
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -88,3 +90,11 @@ def test_non_integer_subsample_is_refused_and_tau_a_multiple_of_dt_is_kept():
     # 17 = 340 steps of 0.05: the same equation on a finer grid, still a chaotic series.
     fine = mackey_glass(300, tau=17, dt=0.05, subsample=20)
     assert fine.shape == (300,) and fine.std() > 0.1
+
+
+def test_docstring_examples():
+    from zoo.datasets.mackey_glass import mackey_glass_dataset_builder
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(mackey_glass_dataset_builder, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

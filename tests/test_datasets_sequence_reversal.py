@@ -1,3 +1,5 @@
+import doctest
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -98,3 +100,11 @@ def test_recipe_refuses_targets_longer_than_max_target_length_before_training(
 def test_draw_strings_names_sizes_that_are_not_ints(n, max_length, alphabet_size, error, match):
     with pytest.raises(error, match=match):
         draw_strings(n, max_length, alphabet_size, np.random.default_rng(0))
+
+
+def test_docstring_examples():
+    from zoo.datasets.sequence_reversal import sequence_reversal_dataset_builder
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(sequence_reversal_dataset_builder, optionflags=flags, verbose=False)
+    assert result.failed == 0 and result.attempted > 0

@@ -34,6 +34,7 @@ MODULES += [
 ]
 MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.models.speech"]
 MODULES += ["recipes._mackey_glass"]
+MODULES += ["zoo.cli", "zoo.layers.speech_embedding"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

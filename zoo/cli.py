@@ -151,7 +151,17 @@ def _transcribe(args):
 
 
 def parser():
-    """The `rnnzoo` argument parser."""
+    """The `rnnzoo` argument parser.
+
+    Example:
+        >>> args = parser().parse_args(["run", "adding_gru", "--epochs", "1", "--set", "units=4"])
+        >>> args.command, args.name, args.epochs, args.set, args.func.__name__
+        ('run', 'adding_gru', 1, ['units=4'], '_run')
+        >>> parser().parse_args(["transcribe", "model.keras"])  # no WAV file: refused
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
+    """
     p = argparse.ArgumentParser(prog="rnnzoo", description="rnn-zoo: recurrent models, recipes.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the recipes").set_defaults(func=_list)
@@ -185,7 +195,22 @@ def parser():
 
 
 def main(argv=None):
-    """Entry point of the `rnnzoo` console script; returns the exit code."""
+    """Entry point of the `rnnzoo` console script; returns the exit code.
+
+    Example:
+        >>> main(["info", "adding_gru"])
+        adding_gru: adding problem, T=200, GRU: ...
+          model     gru (Gated recurrent unit (cuDNN-eligible by default))
+          dataset   adding_problem/t200 (offline)
+        ...
+        run it:     rnnzoo run adding_gru
+        0
+        >>> import contextlib
+        >>> with contextlib.redirect_stderr(sys.stdout):  # to show the error line here
+        ...     main(["run", "adding_gru", "--epochs", "2", "--set", "epochs=3"])
+        rnnzoo run: error: --set epochs=3 and --epochs 2 disagree; give one of them.
+        2
+    """
     from zoo.recipe import RecipeError
     from zoo.run_folder import INTERRUPTED, os_error_message
 

@@ -27,7 +27,13 @@ from zoo.validation import check_choice, check_positive_int
 
 @dataclasses.dataclass(frozen=True)
 class Task:
-    """What a task needs from the recurrent stack and how it is compiled."""
+    """What a task needs from the recurrent stack and how it is compiled.
+
+    Example:
+        >>> task = TASKS["sequence_regression"]
+        >>> task.per_step, task.categorical, task.losses
+        (True, False, ('mse', 'mae'))
+    """
 
     name: str
     per_step: bool

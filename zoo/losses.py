@@ -29,6 +29,13 @@ def per_sequence(sample_weight):
 
     Keras would broadcast it against the `(batch, T)` per-token values along time instead.
     Other shapes (`(batch, T)` per-token weights) pass unchanged.
+
+    Example:
+        >>> import numpy as np
+        >>> tuple(per_sequence(np.array([1.0, 0.5])).shape)
+        (2, 1)
+        >>> tuple(per_sequence(np.ones((2, 5))).shape), per_sequence(None)
+        ((2, 5), None)
     """
     if sample_weight is None:
         return None

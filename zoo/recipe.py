@@ -20,7 +20,14 @@ CLOSED_FORM = ("esn",)
 
 
 class RecipeError(Exception):
-    """A recipe cannot run as asked; the message is one line saying what failed and the way out."""
+    """A recipe cannot run as asked; the message is one line saying what failed and the way out.
+
+    Example:
+        >>> parse_overrides(["units"])
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set takes key=value, got 'units'.
+    """
 
 
 @dataclasses.dataclass
@@ -72,6 +79,12 @@ class Recipe:
         check_model: `f(model)` raising `RecipeError` for a model the recipe cannot train
             (e.g. a `--set` that contradicts its preprocess), called as soon as the model is
             built, before any data are read; or `None`.
+
+    Example:
+        >>> r = Recipe(name="adding_tiny", model="gru", dataset="adding_problem/t50",
+        ...            task="regression", model_kwargs={"input_shape": (None, 2), "units": 4})
+        >>> r.epochs, r.batch_size, r.monitor, r.closed_form
+        (10, 64, 'val_loss', False)
     """
 
     name: str
@@ -126,6 +139,8 @@ class Recipe:
             >>> Recipe(name="r", model="gru", dataset="fsdd/all", task="sequence").offline_status
             'manual'
         """
+        import zoo.datasets  # noqa: F401 (registers rnn-zoo's builders with TFDS)
+
         try:
             cls = tfds.builder_cls(self.dataset.split("/")[0])
         except Exception:  # an unknown name: certainly not one of ours
@@ -172,6 +187,18 @@ def configure(recipe, overrides):
 
     Returns:
         `(recipe, model_kwargs)`.
+
+    Example:
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression",
+        ...            model_kwargs={"input_shape": (None, 2), "units": 64})
+        >>> r2, kwargs = configure(r, {"units": 4, "epochs": 1})
+        >>> r2.epochs, r.epochs, kwargs
+        (1, 10, {'input_shape': (None, 2), 'units': 4})
+        >>> configure(r, {"unit": 4})
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set unit: not an argument of model 'gru' nor a recipe
+        setting. Did you mean 'units'?
     """
     # The task belongs to the recipe's dataset, so it is not a knob.
     factory_args = set(inspect.signature(registry.get(recipe.model).factory).parameters) - {"task"}
@@ -264,7 +291,17 @@ def check_seed(seed):
 
 
 def check_config_name(name):
-    """Raises `RecipeError` listing the configs when `name`'s config is not its builder's."""
+    """Raises `RecipeError` listing the configs when `name`'s config is not its builder's.
+
+    Example:
+        >>> import zoo.datasets  # registers rnn-zoo's builders with TFDS
+        >>> check_config_name("adding_problem/t200")
+        >>> check_config_name("adding_problem/t20")
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: dataset 'adding_problem/t20': adding_problem has no config 't20';
+        its configs are t200, t50, t400. Did you mean 't200' or 't50'?
+    """
     builder, _, config = str(name).partition("/")
     config = config.split(":")[0]
     try:
@@ -285,7 +322,17 @@ def check_config_name(name):
 
 
 def check_mix(mix):
-    """Returns `mix` (`{"dataset/config": share}`) after checking each share is in (0, 1)."""
+    """Returns `mix` (`{"dataset/config": share}`) after checking each share is in (0, 1).
+
+    Example:
+        >>> check_mix({"synthetic_speech/digits": 0.3})
+        {'synthetic_speech/digits': 0.3}
+        >>> check_mix({"synthetic_speech/digits": 0.5, "fsdd/all": 0.5})
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: the shares of mix must add up to less than 1, got
+        {'synthetic_speech/digits': 0.5, 'fsdd/all': 0.5}.
+    """
     if not isinstance(mix, dict) or not mix:
         raise RecipeError(f"mix must be a dict {{'dataset/config': share}}, got {mix!r}.")
     for name, share in mix.items():

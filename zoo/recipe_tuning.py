@@ -595,7 +595,16 @@ def tune(
 
 
 def add_tune_arguments(parser):
-    """Adds the options of `rnnzoo tune` to `parser`."""
+    """Adds the options of `rnnzoo tune` to `parser`.
+
+    Example:
+        >>> import argparse
+        >>> p = argparse.ArgumentParser(prog="rnnzoo tune")
+        >>> add_tune_arguments(p)
+        >>> args = p.parse_args(["--tuner", "hyperband", "--max-epochs", "9", "--set", "units=4"])
+        >>> args.tuner, args.max_epochs, args.set, args.seed, args.verbose
+        ('hyperband', 9, ['units=4'], 0, 2)
+    """
     parser.add_argument("--tuner", default="random", help="random (default), bayesian, hyperband")
     parser.add_argument("--max-trials", type=int, help="trials in all (default 10; not hyperband)")
     parser.add_argument("--epochs", type=int, help="epochs per trial (default: the recipe's)")
@@ -629,7 +638,19 @@ def add_tune_arguments(parser):
 
 
 def tune_from_args(recipe, args):
-    """Runs `tune` with the options parsed by `add_tune_arguments`."""
+    """Runs `tune` with the options parsed by `add_tune_arguments`.
+
+    Example:
+        >>> import argparse
+        >>> from recipes.adding_gru import RECIPE
+        >>> p = argparse.ArgumentParser(prog="rnnzoo tune")
+        >>> add_tune_arguments(p)
+        >>> tune_from_args(RECIPE, p.parse_args(["--max-trials", "3", "--set", "seed=1"]))
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set seed: use --seed to seed a run (it seeds the model, the
+        shuffling and Keras's generators together).
+    """
     return tune(
         recipe,
         tuner=args.tuner,

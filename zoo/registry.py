@@ -43,6 +43,13 @@ class ModelSpec:
         tasks: the tasks the factory accepts.
         description: one line for `zoo.list_models()` and `rnnzoo info`.
         search_space: maps a keras-tuner `hp` to factory keyword arguments.
+
+    Example:
+        >>> spec = get("gru")
+        >>> spec.description, "forecast" in spec.tasks
+        ('Gated recurrent unit (cuDNN-eligible by default)', True)
+        >>> spec.factory(input_shape=(None, 2), task="regression", units=4).output_shape
+        (None, 1)
     """
 
     name: str

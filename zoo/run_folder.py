@@ -25,7 +25,16 @@ from zoo.recipe import RecipeError
 
 
 def best_so_far(csv_path, monitor, mode):
-    """The best monitored value in an earlier, interrupted run's history (for a resumed run)."""
+    r"""The best monitored value in an earlier, interrupted run's history (for a resumed run).
+
+    Example:
+        >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "history.csv"
+        >>> _ = csv_path.write_text("epoch,val_loss\n0,0.5\n1,0.25\n2,0.375\n")
+        >>> best_so_far(csv_path, "val_loss", "min"), best_so_far(csv_path, "val_loss", "max")
+        (0.25, 0.5)
+        >>> print(best_so_far(csv_path.with_name("none.csv"), "val_loss", "min"))
+        None
+    """
     if not csv_path.exists():
         return None
     with open(csv_path) as f:
@@ -36,7 +45,14 @@ def best_so_far(csv_path, monitor, mode):
 
 
 def versions():
-    """The versions of rnn-zoo, Keras, TensorFlow, TFDS and Python (kept in `config.json`)."""
+    """The versions of rnn-zoo, Keras, TensorFlow, TFDS and Python (kept in `config.json`).
+
+    Example:
+        >>> sorted(versions())
+        ['keras', 'python', 'tensorflow', 'tensorflow_datasets', 'zoo']
+        >>> versions()["keras"] == keras.__version__
+        True
+    """
     return {
         "zoo": __import__("zoo").__version__,
         "keras": keras.__version__,
@@ -47,7 +63,17 @@ def versions():
 
 
 def write_json(path, obj):
-    """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically."""
+    """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically.
+
+    Example:
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "metrics.json"
+        >>> write_json(path, {"test_loss": np.float32(0.5), "test_mae": float("nan")})
+        >>> print(path.read_text(), end="")
+        {
+          "test_loss": 0.5,
+          "test_mae": null
+        }
+    """
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(finite(obj), indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
@@ -82,7 +108,17 @@ def _json_default(value):
 
 
 def save_model(model, path):
-    """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file."""
+    """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.gru(input_shape=(None, 2), task="regression", units=4)
+        >>> path = save_model(m, pathlib.Path(tempfile.mkdtemp()) / "model.keras")
+        >>> sorted(p.name for p in path.parent.iterdir())  # no partial file left behind
+        ['model.keras']
+        >>> keras.models.load_model(path).output_shape
+        (None, 1)
+    """
     path = pathlib.Path(path)
     fd, tmp = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=".partial-")
     os.close(fd)
@@ -151,6 +187,19 @@ def output_state(out, overwrite):
     """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run.
 
     A folder of `rnnzoo tune`'s is refused, `--overwrite` or not.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> output_state(out, overwrite=False)
+        'fresh'
+        >>> _ = (out / "metrics.json").write_text("{}")  # a finished run
+        >>> output_state(out, overwrite=True)
+        'overwrite'
+        >>> output_state(out, overwrite=False)
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --output ... holds a finished run (metrics.json); pass
+        --overwrite to replace it, or choose another --output.
     """
     if out.exists() and not out.is_dir():
         raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
@@ -168,7 +217,18 @@ def output_state(out, overwrite):
 
 
 def check_same_run(out, config):
-    """Raises `RecipeError` naming the keys where an interrupted run's config.json differs."""
+    """Raises `RecipeError` naming the keys where an interrupted run's config.json differs.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> write_json(out / "config.json", {"recipe": "adding_gru", "seed": 0, "command": "run"})
+        >>> check_same_run(out, {"recipe": "adding_gru", "seed": 0, "command": "resume"})
+        >>> check_same_run(out, {"recipe": "adding_gru", "seed": 1, "command": "run"})
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --output ... holds an interrupted run that differs from this
+        command in seed (stored 0, now 1). Resuming would mix the two: ...
+    """
     try:
         stored = json.loads((out / "config.json").read_text())
         if not isinstance(stored, dict):
@@ -185,7 +245,12 @@ def check_same_run(out, config):
 
 
 def differing(stored, now, keys):
-    """`key (stored ..., now ...)` for each of `keys` whose value differs between two dicts."""
+    """`key (stored ..., now ...)` for each of `keys` whose value differs between two dicts.
+
+    Example:
+        >>> differing({"seed": 0, "units": 4}, {"seed": 1, "units": 4}, ["seed", "units", "mix"])
+        ['seed (stored 0, now 1)']
+    """
     return [
         f"{k} (stored {stored.get(k)!r}, now {now.get(k)!r})"
         for k in keys
@@ -194,7 +259,17 @@ def differing(stored, now, keys):
 
 
 def refuse_to_mix(out, what, diffs):
-    """Raises `RecipeError` when `out` holds `what` (a run, a search) differing by `diffs`."""
+    """Raises `RecipeError` when `out` holds `what` (a run, a search) differing by `diffs`.
+
+    Example:
+        >>> refuse_to_mix("runs/r1", "an interrupted run", [])
+        >>> refuse_to_mix("runs/r1", "an interrupted run", ["seed (stored 0, now 1)"])
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --output runs/r1 holds an interrupted run that differs from this
+        command in seed (stored 0, now 1). Resuming would mix the two: repeat the original
+        command, pass --overwrite to start afresh, or choose another --output.
+    """
     if diffs:
         raise RecipeError(
             f"--output {out} holds {what} that differs from this command in "
@@ -205,12 +280,20 @@ def refuse_to_mix(out, what, diffs):
 
 
 def full_history(csv_path, fallback):
-    """Per-epoch history over the whole run, resumed parts included (from the CSV log).
+    r"""Per-epoch history over the whole run, resumed parts included (from the CSV log).
 
     Returns:
         `(history, epochs)`: `{metric: [value per epoch]}` (a resumed epoch's last row wins)
         and the 1-based numbers of those epochs; without a CSV log, `fallback` (what `fit`
         reported) and `[]`.
+
+    Example:
+        >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "history.csv"
+        >>> _ = csv_path.write_text("epoch,loss\n0,0.5\n1,0.4\n1,0.375\n2,0.25\n")  # 1 resumed
+        >>> full_history(csv_path, fallback={})
+        ({'loss': [0.5, 0.375, 0.25]}, [1, 2, 3])
+        >>> full_history(csv_path.with_name("none.csv"), fallback={"loss": [np.float32(0.5)]})
+        ({'loss': [0.5]}, [])
     """
     if not csv_path.exists():
         return {k: [float(v) for v in vs] for k, vs in fallback.items()}, []
@@ -257,12 +340,32 @@ def set_aside(out, names):
 
 
 def drop_previous(out):
-    """Deletes the run `--overwrite` set aside (`set_aside`), once its replacement finished."""
+    """Deletes the run `--overwrite` set aside (`set_aside`), once its replacement finished.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (out / "metrics.json").write_text("{}")
+        >>> set_aside(out, ["metrics.json"])
+        >>> (out / PREVIOUS / "metrics.json").exists()
+        True
+        >>> drop_previous(out)
+        >>> (out / PREVIOUS).exists()
+        False
+    """
     shutil.rmtree(out / PREVIOUS, ignore_errors=True)
 
 
 def stored_plots(out):
-    """The plot an earlier run in `out` wrote (from its config.json), as a set of file names."""
+    """The plot an earlier run in `out` wrote (from its config.json), as a set of file names.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> stored_plots(out)
+        set()
+        >>> write_json(out / "config.json", {"recipe": "mackey_glass_lstm", "plot": "forecast.png"})
+        >>> stored_plots(out)
+        {'forecast.png'}
+    """
     try:
         stored = json.loads((out / "config.json").read_text())
     except (OSError, ValueError):
@@ -273,7 +376,15 @@ def stored_plots(out):
 
 @contextlib.contextmanager
 def naming_output(out):
-    """Gives an `OSError` that names no file (a full disk) the output folder it was writing."""
+    """Gives an `OSError` that names no file (a full disk) the output folder it was writing.
+
+    Example:
+        >>> with naming_output("runs/r1"):
+        ...     raise OSError(28, "No space left on device")
+        Traceback (most recent call last):
+        ...
+        OSError: [Errno 28] No space left on device (writing the results into --output): 'runs/r1'
+    """
     try:
         yield
     except OSError as e:

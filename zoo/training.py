@@ -141,6 +141,20 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
 
     Raises:
         RecipeError: the dataset cannot be prepared (no internet, missing or empty manual dir).
+
+    Example:
+        >>> import contextlib, io, tempfile
+        >>> r = Recipe(name="r", model="gru", dataset="adding_problem/t50", task="regression",
+        ...            validation_split=None)  # validation: 10% carved from train
+        >>> with contextlib.redirect_stdout(io.StringIO()):  # TFDS's progress messages
+        ...     train, val, test = load_splits(r, data_dir=tempfile.mkdtemp())  # built offline
+        >>> len(train), len(val), len(test), train.element_spec[0].shape
+        (9000, 1000, 1000, TensorShape([50, 2]))
+        >>> load_splits(r, manual_dir=tempfile.mkdtemp())
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --manual-dir ... is empty: give the folder holding the dataset's
+        downloaded files ...
     """
     check_manual_dir(manual_dir)  # `rnnzoo tune` comes here first
     train, val = recipe.train_split, recipe.validation_split
@@ -283,7 +297,14 @@ def naming_data_errors(dataset):
 
 
 def length_boundaries(ds, num_buckets):
-    """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`."""
+    """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`.
+
+    Example:
+        >>> texts = ["a", "a b", "a b c", "a b c d", "a b c d e", "a b c d e f"]
+        >>> ds = tf.data.Dataset.from_tensor_slices((texts, [0, 1, 0, 1, 0, 1]))
+        >>> length_boundaries(ds, 3)  # texts are measured in words
+        [3, 5]
+    """
     lengths = ds.map(sequence_length, num_parallel_calls=tf.data.AUTOTUNE)
     return quantile_boundaries(
         np.fromiter(lengths.as_numpy_iterator(), dtype=np.int64), num_buckets
@@ -322,7 +343,16 @@ def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=
 
 
 def adapt_vectorizer(model, train):
-    """Adapts a `text=True` model's `TextVectorization` to the training split's texts."""
+    """Adapts a `text=True` model's `TextVectorization` to the training split's texts.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
+        >>> train = tf.data.Dataset.from_tensor_slices((["a great film", "a dull film"], [1, 0]))
+        >>> adapt_vectorizer(m, train)
+        >>> m.get_layer("vectorizer").vocabulary_size()  # padding, [UNK] and 4 words
+        6
+    """
     from zoo.models import adapt_text
 
     adapt_text(model, train.map(lambda x, y: x).batch(1024))
@@ -377,6 +407,16 @@ def fit_model(
 
     Returns:
         `{metric: [value per epoch]}`: what the training reported.
+
+    Example:
+        >>> import zoo
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
+        >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, seed=0)
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3, 1)), np.zeros(4)))
+        >>> train, val = batched(r, ds, 4, training=True, seed=0), batched(r, ds, 4)
+        >>> history = fit_model(r, m, train, val, epochs=1, callbacks=[], verbose=0)
+        >>> sorted(history), len(history["loss"])  # one epoch of one step
+        (['loss', 'mae', 'val_loss', 'val_mae'], 1)
     """
     if recipe.fit is not None:
         history = recipe.fit(
@@ -409,6 +449,15 @@ def quiet_end_of_data():
     (batched by length, filtered), although iterating to the end is how it learns the length;
     the warning's advice is for `steps_per_epoch`, which rnn-zoo never sets. Fixed upstream in
     keras-team/keras#23360, not yet released.
+
+    Example:
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     with quiet_end_of_data():
+        ...         warnings.warn("Your input ran out of data; interrupting training.")
+        ...     warnings.warn("another warning")
+        >>> [str(w.message) for w in caught]
+        ['another warning']
     """
     with warnings.catch_warnings():
         warnings.filterwarnings(
@@ -418,7 +467,12 @@ def quiet_end_of_data():
 
 
 def monitor_mode(monitor):
-    """`"max"` for a monitor that grows as the model improves (accuracy, AUC, ...), else `"min"`."""
+    """`"max"` for a monitor that grows as the model improves (accuracy, AUC, ...), else `"min"`.
+
+    Example:
+        >>> monitor_mode("val_accuracy"), monitor_mode("val_loss"), monitor_mode("val_cer")
+        ('max', 'min', 'min')
+    """
     return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
 
 
@@ -676,7 +730,19 @@ def _fmt(value):
 
 
 def add_run_arguments(parser):
-    """Adds the options of `rnnzoo run` to `parser` (shared with `python -m recipes.NAME`)."""
+    """Adds the options of `rnnzoo run` to `parser` (shared with `python -m recipes.NAME`).
+
+    Example:
+        >>> p = argparse.ArgumentParser(prog="rnnzoo run")
+        >>> add_run_arguments(p)
+        >>> args = p.parse_args(["--epochs", "1", "--set", "units=4", "--set", "dropout=0.1"])
+        >>> args.epochs, args.set, args.seed, args.output, args.overwrite
+        (1, ['units=4', 'dropout=0.1'], 0, None, False)
+        >>> p.parse_args(["--strategy", "multiworker"])  # refused before anything runs
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
+    """
     parser.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     parser.add_argument("--output", help="output folder (default: runs/NAME); re-run to resume")
@@ -702,7 +768,17 @@ def add_run_arguments(parser):
 
 
 def run_from_args(recipe, args):
-    """Runs `recipe` with the options parsed by `add_run_arguments`."""
+    """Runs `recipe` with the options parsed by `add_run_arguments`.
+
+    Example:
+        >>> from recipes.adding_gru import RECIPE
+        >>> p = argparse.ArgumentParser(prog="rnnzoo run")
+        >>> add_run_arguments(p)
+        >>> run_from_args(RECIPE, p.parse_args(["--epochs", "2", "--set", "epochs=3"]))
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set epochs=3 and --epochs 2 disagree; give one of them.
+    """
     return run(
         recipe,
         epochs=args.epochs,
@@ -723,6 +799,16 @@ def main(recipe, argv=None):
     Args:
         recipe: the recipe module's `RECIPE`.
         argv: the arguments (default `sys.argv[1:]`).
+
+    Example:
+        >>> from recipes.adding_gru import RECIPE
+        >>> with contextlib.redirect_stderr(sys.stdout):  # to show the error line here
+        ...     try:
+        ...         main(RECIPE, ["--epochs", "2", "--set", "epochs=3"])
+        ...     except SystemExit as e:
+        ...         print("exit status", e.code)
+        adding_gru: error: --set epochs=3 and --epochs 2 disagree; give one of them.
+        exit status 2
     """
     import argparse
 

@@ -25,7 +25,16 @@ from zoo.validation import check_fraction, check_positive_int, check_range, chec
 
 
 def check_normalize(normalize):
-    """`normalize` of `LogMel`: `True`, `False`, `"band"` or `"utterance"`; returned as given."""
+    """`normalize` of `LogMel`: `True`, `False`, `"band"` or `"utterance"`; returned as given.
+
+    Example:
+        >>> check_normalize("utterance")
+        'utterance'
+        >>> check_normalize("mean")
+        Traceback (most recent call last):
+        ...
+        ValueError: normalize must be True, False or one of ['band', 'utterance'], got 'mean'.
+    """
     if normalize is True or normalize is False or normalize in NORMALIZE_SCALES:
         return normalize
     raise ValueError(

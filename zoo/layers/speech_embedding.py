@@ -63,7 +63,13 @@ _POWER_OFFSET_DB = {16000: 0.0, 8000: 10 * np.log10(4.0)}
 
 
 def load_weights():
-    """The converted weights (`dict` of NumPy arrays); see the module docstring."""
+    """The converted weights (`dict` of NumPy arrays); see the module docstring.
+
+    Example:
+        >>> weights = load_weights()
+        >>> len(weights), weights["mel_filters"].shape, weights["kernel_0"].shape
+        (41, (257, 32), (3, 3, 1, 24))
+    """
     with np.load(WEIGHTS) as data:
         return {k: data[k] for k in data.files if k != "source_sha256"}
 

@@ -149,6 +149,15 @@ class TextModel(RecurrentModel):
     `str` and tensors pass), and `bytes` in any of these forms (what TFDS's `as_numpy` gives);
     this converts them, so that a saved text model answers `model.predict(["a great film"])`
     and trains on `np.array(texts)`.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
+        >>> type(m).__name__
+        'TextModel'
+        >>> zoo.models.adapt_text(m, ["a great film", "a dull film"])
+        >>> m.predict(["a great film", b"a dull film"], verbose=0).shape
+        (2, 1)
     """
 
     def _check_adapted(self):
@@ -179,6 +188,19 @@ class WaveformModel(RecurrentModel):
     axis: both fail deep inside Keras otherwise; this names them. A NumPy array of integer PCM
     is scaled to floats as `zoo.data.audio.waveform_to_float` does; float samples must be
     finite and within [-1, 1]. (Tensors and datasets pass unchecked.)
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(sample_rate=8000, task="binary", units=4)
+        >>> type(m).__name__
+        'WaveformModel'
+        >>> m.predict(np.zeros((2, 4000), "int16"), verbose=0).shape  # int16 PCM scaled
+        (2, 1)
+        >>> m.predict(np.zeros(4000, "float32"))
+        Traceback (most recent call last):
+        ...
+        ValueError: model 'gru' takes a batch of waveforms (batch, samples), got an array of
+        shape (4000,): for one clip pass x[None].
     """
 
     def _check_x(self, x, name):
@@ -221,6 +243,17 @@ class StatefulModel(RecurrentModel):
     Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Its `export`
     writes a stateless copy (`zoo.tbptt.stateless_copy`): a served model that carried its state
     would answer each request from where the previous one (anyone's) left off.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression", units=4,
+        ...                    stateful=True, batch_size=2)
+        >>> type(m).__name__, m.predict(np.zeros((4, 5, 1)), verbose=0).shape
+        ('StatefulModel', (4, 5, 1))
+        >>> m.predict(np.zeros((3, 5, 1)))
+        Traceback (most recent call last):
+        ...
+        ValueError: x has 3 series, not a multiple of the batch_size=2 stateful model 'gru' ...
     """
 
     def _batches(self, x, kwargs):
@@ -307,6 +340,16 @@ def warn_once(key, message):
 
     The warning points at the first caller outside the `zoo` package (the user's line), however
     deep the call came from (`zoo.build` -> factory -> `build_rnn` -> here).
+
+    Example:
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_once(("example", object()), "said once")  # a key new to this process
+        ...     key = ("example", "twice")
+        ...     warn_once(key, "said once per key")
+        ...     warn_once(key, "said once per key")
+        >>> [str(w.message) for w in caught]
+        ['said once', 'said once per key']
     """
     if key not in _warned:
         _warned.add(key)
@@ -338,7 +381,16 @@ def _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout)
 
 
 def check_input_shape(input_shape):
-    """Checks `(timesteps or None, features)` and returns it as a tuple."""
+    """Checks `(timesteps or None, features)` and returns it as a tuple.
+
+    Example:
+        >>> check_input_shape([None, 3])
+        (None, 3)
+        >>> check_input_shape((3,))
+        Traceback (most recent call last):
+        ...
+        ValueError: input_shape must be (timesteps or None, features), a tuple of rank 2, got (3,).
+    """
     if not isinstance(input_shape, tuple | list) or len(input_shape) != 2:
         raise ValueError(
             "input_shape must be (timesteps or None, features), a tuple of rank 2, "
@@ -394,7 +446,12 @@ def check_cell_size(cell, units, inputs=None, given_inputs=None):
 
 
 def check_units(units, num_layers):
-    """Returns a list of per-layer units from an int or a list of ints."""
+    """Returns a list of per-layer units from an int or a list of ints.
+
+    Example:
+        >>> check_units(4, num_layers=3), check_units([8, 4], num_layers=2)
+        ([4, 4, 4], [8, 4])
+    """
     check_positive_int("num_layers", num_layers)
     if isinstance(units, list | tuple):
         if len(units) != num_layers:
@@ -593,6 +650,12 @@ def build_rnn(
     """Validates every argument, then builds (and by default compiles) the recurrent model.
 
     The arguments are documented on the public factories (`zoo.models.lstm` and friends).
+
+    Example:
+        >>> m = build_rnn(cell="gru", bidirectional=True, name="tiny", input_shape=(5, 2),
+        ...               task="classification", num_classes=3, units=4, seed=0)
+        >>> type(m).__name__, m.output_shape, [layer.name for layer in m.layers]
+        ('RecurrentModel', (None, 3), ['sequence', 'bidirectional_0', 'head'])
     """
     check_choice("cell", cell, tuple(CELLS))
     task_ = heads.get_task(task)

@@ -63,6 +63,20 @@ def with_common_args(fn):
     still show every keyword with its default, so the signature is `build_rnn`'s. A keyword
     outside that signature (a misspelt `unit=8`, or `build_rnn`'s own `cell` given to `lstm`)
     raises a `TypeError` naming the factory and the closest valid keyword, not `build_rnn`.
+
+    Example:
+        >>> def tiny_gru(**kwargs):
+        ...     "A GRU network. Args: {common_args}"
+        ...     return build_rnn(cell="gru", bidirectional=False, name="tiny_gru", **kwargs)
+        >>> tiny_gru = with_common_args(tiny_gru)
+        >>> "units=64" in str(inspect.signature(tiny_gru)), "vocab_size:" in tiny_gru.__doc__
+        (True, True)
+        >>> tiny_gru(input_shape=(5, 2), task="binary", units=4).output_shape
+        (None, 1)
+        >>> tiny_gru(input_shape=(5, 2), task="binary", unit=4)
+        Traceback (most recent call last):
+        ...
+        TypeError: tiny_gru() got an unexpected keyword argument 'unit' (= 4). Did you mean ...
     """
     fn.__doc__ = fn.__doc__.replace("{common_args}", COMMON_ARGS.strip("\n").lstrip())
     own = [

@@ -1150,6 +1150,17 @@ class ErrorRates(keras.callbacks.Callback):
     Args:
         validation_data: a dataset of `(x, labels)` batches.
         prefix: the prefix of the log keys.
+
+    Example:
+        >>> m = ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
+        >>> x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 3000])}
+        >>> val = tf.data.Dataset.from_tensors((x, m.encode_texts(["ab", "a"])))
+        >>> callback = ErrorRates(val)  # as in m.fit(train, callbacks=[callback, ...])
+        >>> callback.set_model(m)
+        >>> logs = {"loss": 1.0}
+        >>> callback.on_epoch_end(0, logs)
+        >>> sorted(logs)
+        ['loss', 'val_cer', 'val_wer']
     """
 
     def __init__(self, validation_data, prefix="val_"):

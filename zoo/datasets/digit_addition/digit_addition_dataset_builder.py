@@ -36,6 +36,11 @@ class DigitAdditionConfig(tfds.core.BuilderConfig):
 
     Attributes:
         digits: the most digits of an operand (at least 1).
+
+    Example:
+        >>> config = DigitAdditionConfig(name="d2", digits=2, description="1 to 2 digits.")
+        >>> config.name, config.digits
+        ('d2', 2)
     """
 
     digits: int = 3
@@ -55,6 +60,15 @@ def draw_pairs(n: int, digits: int, rng: np.random.Generator) -> list[tuple[int,
     Raises:
         TypeError: ``n`` or ``digits`` is not an int.
         ValueError: ``digits < 1``, ``n < 0``, or ``n`` more than there are distinct pairs.
+
+    Example:
+        >>> pairs = draw_pairs(55, 1, np.random.default_rng(0))  # all pairs of one digit
+        >>> len(pairs), len({(min(a, b), max(a, b)) for a, b in pairs}), max(map(max, pairs))
+        (55, 55, 9)
+        >>> draw_pairs(56, 1, np.random.default_rng(0))
+        Traceback (most recent call last):
+        ...
+        ValueError: n=56 is more than the 55 pairs of 1 digits
     """
     n = check_nonnegative_int("n", n)
     digits = check_positive_int("digits", digits)
@@ -76,7 +90,15 @@ def draw_pairs(n: int, digits: int, rng: np.random.Generator) -> list[tuple[int,
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for digit addition (split sizes are class attributes)."""
+    """DatasetBuilder for digit addition (split sizes are class attributes).
+
+    Example:
+        >>> import tempfile
+        >>> [c.name for c in Builder.BUILDER_CONFIGS], str(Builder.VERSION), Builder.OFFLINE
+        (['d3', 'd5'], '1.0.0', 'yes')
+        >>> Builder(config="d3", data_dir=tempfile.mkdtemp()).info.supervised_keys
+        ('question', 'answer')
+    """
 
     VERSION = tfds.core.Version("1.0.0")
     OFFLINE = "yes"  # generated here: builds offline

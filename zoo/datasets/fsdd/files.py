@@ -84,6 +84,11 @@ class Clip:
         digit: the spoken digit, 0-9.
         index: the recording's number for this speaker and digit (0-49 in FSDD).
         path: the WAV file.
+
+    Example:
+        >>> clips = [Clip("theo", 7, 32, "7_theo_32.wav"), Clip("george", 7, 3, "7_george_3.wav")]
+        >>> [clip.key for clip in sorted(clips)]
+        ['7_george_3', '7_theo_32']
     """
 
     speaker: str

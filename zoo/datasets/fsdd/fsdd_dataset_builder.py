@@ -54,6 +54,14 @@ class FsddConfig(tfds.core.BuilderConfig):
     Attributes:
         test_speakers: the held-out speakers; empty (config ``all``) splits every speaker by
             recording index instead. See `split_clips`.
+
+    Example:
+        >>> FsddConfig(name="holdout_two", test_speakers=["george", "theo"]).test_speakers
+        ('george', 'theo')
+        >>> FsddConfig(name="bad", test_speakers="theo")
+        Traceback (most recent call last):
+        ...
+        ValueError: test_speakers must be a tuple of speaker names such as ('theo',), got 'theo'
     """
 
     test_speakers: tuple[str, ...] = ()
@@ -163,7 +171,12 @@ def split_clips(
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for FSDD, one example per recording, split by speaker (see the configs)."""
+    """DatasetBuilder for FSDD, one example per recording, split by speaker (see the configs).
+
+    Example:
+        >>> [c.name for c in Builder.BUILDER_CONFIGS][:3], str(Builder.VERSION), Builder.OFFLINE
+        (['all', 'holdout_george', 'holdout_jackson'], '1.0.0', 'manual')
+    """
 
     VERSION = tfds.core.Version("1.0.0")
     OFFLINE = "manual"  # offline only with --manual-dir (the FSDD recordings), else downloads

@@ -57,6 +57,11 @@ class MackeyGlassConfig(tfds.core.BuilderConfig):
 
     Attributes:
         tau: the delay τ of the equation (17: mildly chaotic; 30: more chaotic).
+
+    Example:
+        >>> config = MackeyGlassConfig(name="tau23", tau=23, description="tau = 23.")
+        >>> config.name, config.tau
+        ('tau23', 23)
     """
 
     tau: int = 17
@@ -108,7 +113,16 @@ def mackey_glass(length, tau=17, seed=0, a=0.2, b=0.1, n=10, dt=0.1, subsample=1
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for the Mackey-Glass series (offline, seeded)."""
+    """DatasetBuilder for the Mackey-Glass series (offline, seeded).
+
+    Example:
+        >>> import tempfile
+        >>> [c.name for c in Builder.BUILDER_CONFIGS], str(Builder.VERSION), Builder.OFFLINE
+        (['tau17', 'tau30'], '1.0.0', 'yes')
+        >>> builder = Builder(config="tau17", data_dir=tempfile.mkdtemp())  # nothing built yet
+        >>> builder.info.features["x"].shape, SPLITS
+        ((None, 1), {'train': 4000, 'validation': 1000, 'test': 2000})
+    """
 
     VERSION = tfds.core.Version("1.0.0")
     OFFLINE = "yes"  # generated here: builds offline

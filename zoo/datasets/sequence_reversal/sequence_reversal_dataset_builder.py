@@ -37,6 +37,11 @@ class SequenceReversalConfig(tfds.core.BuilderConfig):
     Attributes:
         max_length: the longest source string (at least 1).
         alphabet_size: how many lowercase letters are used (1 to 26).
+
+    Example:
+        >>> config = SequenceReversalConfig(name="l5", max_length=5, alphabet_size=3)
+        >>> config.name, config.max_length, config.alphabet_size
+        ('l5', 5, 3)
     """
 
     max_length: int = 10
@@ -62,6 +67,14 @@ def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Gen
         TypeError: ``n``, ``max_length`` or ``alphabet_size`` is not an int.
         ValueError: ``max_length < 1``, ``alphabet_size`` outside 1 to 26, ``n < 0``, or more
             strings asked for than exist.
+
+    Example:
+        >>> sorted(draw_strings(12, 2, 3, np.random.default_rng(0)))  # all 3 + 9 of them
+        ['a', 'aa', 'ab', 'ac', 'b', 'ba', 'bb', 'bc', 'c', 'ca', 'cb', 'cc']
+        >>> draw_strings(13, 2, 3, np.random.default_rng(0))
+        Traceback (most recent call last):
+        ...
+        ValueError: asked for 13 distinct strings, but only 12 exist of 1 to 2 letters over 3
     """
     n = check_nonnegative_int("n", n)
     max_length = check_positive_int("max_length", max_length)
@@ -82,7 +95,15 @@ def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Gen
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for sequence reversal (split sizes are class attributes)."""
+    """DatasetBuilder for sequence reversal (split sizes are class attributes).
+
+    Example:
+        >>> import tempfile
+        >>> [c.name for c in Builder.BUILDER_CONFIGS], str(Builder.VERSION), Builder.OFFLINE
+        (['l10', 'l30'], '1.1.0', 'yes')
+        >>> Builder(config="l10", data_dir=tempfile.mkdtemp()).info.supervised_keys
+        ('source', 'target')
+    """
 
     VERSION = tfds.core.Version("1.1.0")
     OFFLINE = "yes"  # generated here: builds offline

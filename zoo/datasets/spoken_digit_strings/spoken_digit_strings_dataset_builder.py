@@ -66,6 +66,17 @@ class SpokenDigitStringsConfig(FsddConfig):
         pause_ms: the shortest and longest pause between two recordings, in ms.
         edge_ms: the shortest and longest lead-in (and tail), in ms.
         seed: the seed of every random draw.
+
+    Example:
+        >>> config = SpokenDigitStringsConfig(
+        ...     name="short", num_train=10, pause_ms=[20, 100], test_speakers=("theo",)
+        ... )
+        >>> config.num_train, config.num_test, config.pause_ms, config.test_speakers
+        (10, 500, (20, 100), ('theo',))
+        >>> SpokenDigitStringsConfig(name="bad", min_digits=3, max_digits=2)
+        Traceback (most recent call last):
+        ...
+        ValueError: max_digits must be an int >= min_digits (3), got 2
     """
 
     num_train: int = 6000
@@ -207,7 +218,15 @@ def transcript(digits: Sequence[int]) -> str:
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for spoken digit strings made of FSDD recordings (see the module doc)."""
+    """DatasetBuilder for spoken digit strings made of FSDD recordings (see the module doc).
+
+    Example:
+        >>> [c.name for c in Builder.BUILDER_CONFIGS][-2:], str(Builder.VERSION), Builder.OFFLINE
+        (['holdout_yweweler', 'tiny'], '1.0.0', 'manual')
+        >>> tiny = Builder.builder_configs["tiny"]
+        >>> tiny.num_train, tiny.num_validation, tiny.num_test, tiny.max_digits
+        (48, 8, 8, 3)
+    """
 
     VERSION = tfds.core.Version("1.0.0")
     OFFLINE = "manual"  # offline only with --manual-dir (the FSDD recordings), else downloads

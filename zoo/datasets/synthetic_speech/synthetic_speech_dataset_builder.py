@@ -171,6 +171,17 @@ class SyntheticSpeechConfig(tfds.core.BuilderConfig):
         seed: seed of the whole dataset (voices, pitches, rates, texts, noise).
         texts: sentences to speak instead of digit strings (normalised by
             `normalize_transcript`); example `i` of a split says `texts[i % len(texts)]`.
+
+    Example:
+        >>> config = SyntheticSpeechConfig(
+        ...     name="hello", num_train=2, num_validation=1, num_test=1, texts=("Hello  World",)
+        ... )
+        >>> config.texts, config.sample_rate, config.seed
+        (('hello world',), 8000, 0)
+        >>> SyntheticSpeechConfig(name="bad", num_train=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: num_train must be a positive int, got 0.
     """
 
     num_train: int = 3000
@@ -249,7 +260,15 @@ _SPLIT_INDEX = {"train": 0, "validation": 1, "test": 2}
 
 
 class Builder(tfds.core.GeneratorBasedBuilder):
-    """DatasetBuilder for synthetic speech (offline, seeded, split by voice)."""
+    """DatasetBuilder for synthetic speech (offline, seeded, split by voice).
+
+    Example:
+        >>> [c.name for c in Builder.BUILDER_CONFIGS], str(Builder.VERSION), Builder.OFFLINE
+        (['digits', 'tiny'], '1.1.0', 'yes')
+        >>> tiny = Builder.builder_configs["tiny"]
+        >>> tiny.num_train, tiny.num_validation, tiny.num_test, tiny.sample_rate
+        (40, 10, 10, 8000)
+    """
 
     VERSION = tfds.core.Version("1.1.0")
     OFFLINE = "yes"  # generated here: builds offline
