@@ -85,7 +85,15 @@ class WarmupCosine(keras.callbacks.Callback):
         return cls(peak, warmup_steps=warmup_steps, floor=floor)
 
     def rate(self, step, total=None):
-        """The learning rate at optimizer step `step` of a run of `total` steps (or unknown)."""
+        """The learning rate at optimizer step `step` of a run of `total` steps (or unknown).
+
+        Example:
+            >>> cb = WarmupCosine(1e-3, warmup_steps=10, floor=1e-5)
+            >>> cb.rate(4), cb.rate(50)  # warming up; then the peak while the length is unknown
+            (0.0005, 0.001)
+            >>> round(cb.rate(55, total=100), 6), cb.rate(100, total=100)  # halfway; the end
+            (0.000505, 1e-05)
+        """
         if step < self.warmup_steps:
             return self.peak * (step + 1) / self.warmup_steps
         if not total or total <= self.warmup_steps:

@@ -223,7 +223,16 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return out
 
     def declare_hyperparameters(self, hp):
-        """Defines the whole search space in `hp` without building a model."""
+        """Defines the whole search space in `hp` without building a model.
+
+        Example:
+            >>> import keras_tuner
+            >>> hm = hypermodel("gru", input_shape=(None, 2), task="regression", units=8)
+            >>> hp = keras_tuner.HyperParameters()
+            >>> hm.declare_hyperparameters(hp)
+            >>> sorted(hp.values)  # units is fixed, so not tuned
+            ['activation', 'batch_size', 'dropout', 'learning_rate', 'num_layers']
+        """
         self.tuned_kwargs(hp)
         self.fit_values(hp)
 

@@ -113,7 +113,14 @@ class LogMel(keras.layers.Layer):
             self.seed_generator = keras.random.SeedGenerator(seed)
 
     def num_frames(self, lengths):
-        """Frames of utterances of `lengths` real samples."""
+        """Frames of utterances of `lengths` real samples.
+
+        Example:
+            >>> import numpy as np
+            >>> layer = LogMel(8000)  # 25 ms windows (FFT of 256 samples), 10 ms hop (80)
+            >>> layer.num_frames(np.array([8000, 4000, 200])).tolist()  # 200: under one window
+            [97, 47, 0]
+        """
         return _num_frames(lengths, self.span, self.hop)
 
     def call(self, inputs, training=False):

@@ -125,13 +125,29 @@ class SpeechEmbedding(keras.layers.Layer):
         self.built = True
 
     def num_frames(self, lengths):
-        """Embeddings of utterances of `lengths` real samples: `ceil(frames / stride)`."""
+        """Embeddings of utterances of `lengths` real samples: `ceil(frames / stride)`.
+
+        Example:
+            >>> layer = SpeechEmbedding(sample_rate=8000, stride=4)
+            >>> layer.num_frames(np.array([8000, 4000, 200])).tolist()  # of 97, 47, 0 frames
+            [25, 12, 0]
+        """
         return strided_frames(_num_frames(lengths, self.span, self.hop), self.stride)
 
     def features(self, waveforms, lengths):
         """The network's input `(batch, frames, 32)`, the frame counts and each utterance's floor.
 
         Frames past an utterance's end hold its floor (silence: 80 dB under its loudest frame).
+
+        Example:
+            >>> layer = SpeechEmbedding(sample_rate=8000)
+            >>> layer.build()  # its weights (calling the layer builds it too)
+            >>> x = np.random.default_rng(0).normal(0, 0.1, (2, 8000)).astype("float32")
+            >>> feats, frames, floor = layer.features(x, np.array([8000, 4000]))
+            >>> tuple(feats.shape), np.asarray(frames).tolist()
+            ((2, 97, 32), [97, 47])
+            >>> bool(np.allclose(np.asarray(feats)[1, 47:], np.asarray(floor)[1]))  # past its end
+            True
         """
         x = ops.convert_to_tensor(waveforms, "float32") * 32768.0
         real, imag = ops.stft(x, self.window, self.hop, self.span, "hann", center=False)

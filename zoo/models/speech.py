@@ -311,6 +311,11 @@ class SpeechRecognizer(keras.Model):
 
         The front end cuts `1 + (n - fft_length) // hop` frames (none past the real samples), and
         the first convolution's time stride `s` keeps `ceil(frames / s)` of them.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> m.output_lengths(np.array([8000, 4000, 200])).tolist()  # 200: under one window
+            [49, 24, 0]
         """
         frames = self.front_end.num_frames(lengths)
         if self.pretrained:  # the embedding's own stride
@@ -371,6 +376,16 @@ class SpeechRecognizer(keras.Model):
 
         Returns:
             The mean cross-entropy over known speakers' real frames (0 when there are none).
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0,
+            ...                      speaker_adversary=1.0, num_speakers=2)
+            >>> frames = np.zeros((2, 3, 8), "float32")  # (batch, frames, 2 directions × 4)
+            >>> keep = np.array([[True, True, True], [True, True, False]])
+            >>> round(float(m.adversary_loss(frames, np.array([0, -1]), keep)), 4)  # ln 2
+            0.6931
+            >>> float(m.adversary_loss(frames, np.array([-1, -1]), keep))  # no known speaker
+            0.0
         """
         lam = self.speaker_adversary
         # The value of `frames`, with the gradient -lam (a gradient reversal layer in keras.ops).
@@ -640,6 +655,14 @@ class SpeechRecognizer(keras.Model):
             TypeError: no audio samples (`None`, a file path, a number, text).
             ValueError: a waveform is not mono, shorter than one analysis window, holds NaN
                 or inf, or holds floats beyond [-1, 1].
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> m.prepare_waveforms(np.array([0, 16384, -32768] * 100, "int16"))[0][:3].tolist()
+            [0.0, 0.5, -1.0]
+            >>> waves = [np.zeros(1600, "float32"), np.zeros(800, "float32")]
+            >>> [len(w) for w in m.prepare_waveforms(waves, sample_rate=16000)]  # to 8 kHz
+            [800, 400]
         """
         sample_rate = self.sample_rate if sample_rate is None else sample_rate
         sample_rate = check_audio_rate("sample_rate", sample_rate)
@@ -716,6 +739,16 @@ class SpeechRecognizer(keras.Model):
 
         Raises:
             ValueError: (called eagerly) a length is negative or beyond the padded samples.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> waves = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 4000)).astype("float32")
+            >>> texts = m.greedy_strings(waves, np.array([4000, 3000], "int32"))
+            >>> texts.dtype, texts.shape
+            (tf.string, TensorShape([2]))
+            >>> same = m.transcribe([waves[0], waves[1, :3000]], trim_silence=False)
+            >>> [t.decode() for t in texts.numpy()] == same
+            True
         """
         if tf.executing_eagerly():  # concrete values (not the exported endpoint's trace)
             _check_length_range(np.asarray(lengths), np.shape(waveforms)[-1])
@@ -852,6 +885,14 @@ class SpeechRecognizer(keras.Model):
                 `lexicon` not a list of words.
             ValueError: an array's classes are not the vocabulary's plus the blank,
                 `beam_width` is outside `[1, MAX_BEAM_WIDTH]`, `lexicon` is empty.
+
+        Example:
+            >>> m = SpeechRecognizer(vocabulary="ab", units=4, num_layers=1, conv_filters=2)
+            >>> logits = np.log(np.eye(3)[[1, 1, 0, 1, 2]] + 1e-3)  # a a blank a b
+            >>> m.decode_logits([logits, logits[:2]])
+            ['aab', 'a']
+            >>> m.decode_logits([logits], beam_width=4)
+            ['aab']
         """
         beam_width, lexicon = _check_decoding(beam_width, lexicon)
         logits = _check_logits(logits, len(self.vocabulary) + 1)
@@ -889,6 +930,14 @@ class SpeechRecognizer(keras.Model):
         Raises:
             TypeError: `dataset` is not a `tf.data.Dataset` of `(x, labels)` pairs.
             ValueError: it is not batched.
+
+        Example:
+            >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
+            >>> x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 3000])}
+            >>> val = tf.data.Dataset.from_tensors((x, m.encode_texts(["ab", "a"])))
+            >>> rates = m.error_rates(val)  # an untrained model: high rates
+            >>> sorted(rates), all(isinstance(r, float) for r in rates.values())
+            (['cer', 'wer'], True)
         """
         from zoo.metrics import character_error_rate, word_error_rate
 

@@ -103,19 +103,43 @@ class Vocabulary:
         self.size = self.offset + len(self.tokens)
 
     def special_id(self, token):
-        """The id of special token `token`."""
+        """The id of special token `token`.
+
+        Example:
+            >>> v = Vocabulary("abc", specials=("[START]", "[END]"))
+            >>> v.special_id("[START]"), v.special_id("[END]")
+            (2, 3)
+        """
         return 2 + self.specials.index(token)
 
     def split_text(self, text):
-        """The tokens of one string."""
+        """The tokens of one string.
+
+        Example:
+            >>> Vocabulary("abc").split_text("cab")
+            ['c', 'a', 'b']
+            >>> Vocabulary(["le", "chat"], split="whitespace").split_text(" le  chat noir")
+            ['le', 'chat', 'noir']
+        """
         return list(text) if self.split == "char" else split_words(text)
 
     def unknown(self, text):
-        """The tokens of `text` outside the vocabulary, in order of appearance, once each."""
+        """The tokens of `text` outside the vocabulary, in order of appearance, once each.
+
+        Example:
+            >>> Vocabulary("abc").unknown("cabbie")
+            ['i', 'e']
+        """
         return list(dict.fromkeys(t for t in self.split_text(text) if t not in self.ids))
 
     def encode(self, text):
-        """The ids of one string (unknown tokens get the OOV id 1)."""
+        """The ids of one string (unknown tokens get the OOV id 1).
+
+        Example:
+            >>> v = Vocabulary("abc", specials=("[START]", "[END]"))
+            >>> v.encode("cax")  # tokens from id 4, after padding, OOV and the two specials
+            [6, 4, 1]
+        """
         return [self.ids.get(t, UNK) for t in self.split_text(text)]
 
     def decode(self, ids, unknown=None):
@@ -127,6 +151,15 @@ class Vocabulary:
 
         Raises:
             ValueError: an id outside `[0, size)`.
+
+        Example:
+            >>> v = Vocabulary("abc", specials=("[START]", "[END]"))
+            >>> v.decode([2, 6, 1, 4, 3, 0])  # [START] c OOV a [END] padding
+            'ca'
+            >>> v.decode([6, 1, 4], unknown="?")
+            'c?a'
+            >>> Vocabulary(["le", "chat"], split="whitespace").decode([2, 3, 1], unknown="<unk>")
+            'le chat <unk>'
         """
         ids = [int(i) for i in ids]
         bad = [i for i in ids if not 0 <= i < self.size]
@@ -162,7 +195,16 @@ class Vocabulary:
         )
 
     def tf_split(self, text):
-        """Splits a string tensor into tokens in tf.data (characters or words)."""
+        """Splits a string tensor into tokens in tf.data (characters or words).
+
+        Example:
+            >>> import tensorflow as tf
+            >>> Vocabulary("abc").tf_split(tf.constant("cab")).numpy().tolist()
+            [b'c', b'a', b'b']
+            >>> words = Vocabulary(["le", "chat"], split="whitespace")
+            >>> words.tf_split(tf.constant(" le  chat")).numpy().tolist()
+            [b'le', b'chat']
+        """
         if self.split == "char":
             return tf.strings.unicode_split(text, "UTF-8")
         return tf.strings.split(text)
