@@ -710,3 +710,20 @@ def test_gradient_fit_checks_numpy_data_as_fit_readout_does():
     assert classifier.fit(x, np.eye(3), epochs=1, verbose=0).history["loss"][0] > 0
     with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 3\), got values from 0"):
         classifier.fit(x, np.array([0, 1, 3]), epochs=1, verbose=0)
+
+
+def test_gradient_fit_leaves_a_recompiled_loss_s_targets_to_it():
+    # One-hot or soft rows under categorical cross-entropy, ignored ids under ignore_class:
+    # the factory's own checks (class ids in range) would refuse them.
+    x, ids = np.zeros((3, 8, 1)), np.array([0, 1, 2])
+    for loss, y in [
+        (keras.losses.CategoricalCrossentropy(from_logits=True), np.full((3, 3), 1 / 3)),
+        (keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1),
+         np.array([0, -1, 2])),
+    ]:  # fmt: skip
+        model = zoo.models.esn(units=10, task="classification", num_classes=3, seed=0)
+        model.compile("adam", loss)
+        assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+    model = zoo.models.esn(units=10, task="classification", num_classes=3, seed=0)
+    model.fit_readout(x, ids)
+    assert model.evaluate(x, np.eye(3)[ids], verbose=0)[1] >= 0  # one-hot taken as ids

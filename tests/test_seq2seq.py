@@ -410,3 +410,9 @@ def test_fit_names_strings_and_ids_outside_the_vocabularies():
         m.evaluate({"source": src, "target_in": t_in}, t_out - 5, verbose=0)
     with pytest.raises(TypeError, match=r"got keys \['src'\] \(missing \['source'"):
         m.fit({"src": src}, t_out, validation_data=({"src": src}, t_out))
+    with pytest.raises(ValueError, match=r"validation_data\[0\]\['target_in'\] must hold token"):
+        m.fit({"source": src, "target_in": t_in}, t_out, verbose=0,
+              validation_data=({"source": src, "target_in": t_in + 30}, t_out))  # fmt: skip
+    ignoring = zoo.models.seq2seq("0123456789+", "0123456789", units=4, seed=0)
+    ignoring.compile("adam", keras.losses.SparseCategoricalCrossentropy(True, ignore_class=-1))
+    ignoring.fit({"source": src, "target_in": t_in}, np.where(t_out == 0, -1, t_out), verbose=0)

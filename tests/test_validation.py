@@ -330,6 +330,15 @@ def test_data_checks_let_what_keras_takes_through(tmp_path):
         loaded.evaluate(x, np.full((4, 3), 7), verbose=0)
 
 
+def test_stateless_copies_keep_the_model_s_checks():
+    stateful = lstm(task="sequence_regression", stateful=True, batch_size=2)
+    text = zoo.models.gru(text=True, vocab_size=20, task="binary", units=4)
+    assert type(zoo.tbptt.stateless_copy(stateful)) is zoo.models.base.RecurrentModel
+    assert type(zoo.tbptt.stateless_copy(text)) is zoo.models.base.TextModel
+    with pytest.raises(ValueError, match="x holds NaN or inf"):
+        zoo.tbptt.stateless_copy(stateful).predict(np.full((3, 4, 2), np.nan))
+
+
 def test_case_ids_are_unique():
     ids = [case[0] for case in CASES]
     assert len(ids) == len(set(ids))

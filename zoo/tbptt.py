@@ -81,10 +81,11 @@ def stateless_copy(model):
     """
     if not isinstance(model, keras.Model) or not hasattr(model, "get_config"):
         raise TypeError(f"model must be a keras.Model, got {model!r}.")
-    from zoo.models.base import RecurrentModel  # (base imports this module)
+    from zoo.models.base import RecurrentModel, StatefulModel  # (base imports this module)
 
-    # A zoo model's copy keeps checking the data it is given (`RecurrentModel`).
-    cls = RecurrentModel if isinstance(model, RecurrentModel) else keras.Model
+    # A zoo model's copy keeps checking (and converting) the data it is given.
+    cls = type(model) if isinstance(model, RecurrentModel) else keras.Model
+    cls = RecurrentModel if issubclass(cls, StatefulModel) else cls
     copy = cls.from_config(_stateless_config(model.get_config()))
     copy.set_weights(model.get_weights())
     return copy

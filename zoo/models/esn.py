@@ -10,6 +10,7 @@ feeds each prediction back as the next input.
 
 import collections.abc
 import numbers
+import re
 import warnings
 
 import keras
@@ -17,6 +18,7 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
+from zoo import heads
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
 from zoo.models.base import check_input_shape, compile_model, seeded
@@ -847,12 +849,14 @@ class EchoStateNetwork(keras.Model):
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, refused before the readout is fitted (it would score zeros).
 
-        `x` is checked as `predict` checks it.
+        `x` is checked as `predict` checks it, NumPy `x` and `y` as `fit` checks them (one-hot
+        class rows taken as their ids).
 
         Raises:
             ValueError: the readout was never fitted, or `x` is refused.
         """
         if not self._fitting:  # `fit` scores its validation data mid-training
+            x, y = self._check_pair(x, y, "x", "y")
             x = self._check_inputs(x)
             self._check_fitted("evaluate")
         return super().evaluate(x, y, *args, **kwargs)
@@ -890,17 +894,29 @@ class EchoStateNetwork(keras.Model):
         return history
 
     def _check_pair(self, x, y, x_name, y_name):
-        """NumPy `(x, y)` checked for `fit`, `y` in the form the compiled loss reads."""
+        """NumPy `(x, y)` checked for `fit` and `evaluate`, `y` as the compiled loss reads it.
+
+        With the loss the factory compiles (sparse cross-entropy for classification, MSE or
+        MAE otherwise) `y` is checked and converted as `fit_readout` does it (one-hot rows to
+        class ids); with another loss (a user's recompile: categorical cross-entropy on
+        one-hot or soft rows, an `ignore_class`) only its finiteness is checked.
+        """
         if not isinstance(x, np.ndarray):
             return x, y
         x = self._check_inputs(x, x_name)
         if not isinstance(y, np.ndarray):
             return x, y
+        kind = heads.target_kind(self.loss)
+        own = "class_ids" if self.task == "classification" else "values"
+        if kind != own or getattr(self.loss, "ignore_class", None) is not None:
+            if y.dtype.kind in "fc":
+                _check_finite(y_name, y)
+            return x, y
         try:
             targets = self._targets(y, len(x), x.shape[1])
         except (TypeError, ValueError) as e:
-            message = str(e).replace("y ", f"{y_name} ", 1) if y_name != "y" else str(e)
-            raise type(e)(message) from None
+            names = {"x": x_name, "y": y_name}
+            raise type(e)(re.sub(r"\b[xy]\b", lambda m: names[m.group()], str(e))) from None
         if self.task == "classification":  # one-hot from _targets; the loss reads class ids
             return x, targets.argmax(axis=-1)
         return x, targets

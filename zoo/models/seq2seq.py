@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding
+from zoo import decoding, heads
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
 from zoo.models.base import check_cell_size, compile_model, seeded, warn_once
@@ -224,8 +224,13 @@ class Seq2Seq(keras.Model):
     def _args(self):
         return dict(self._config_items)
 
-    def _check_data(self, x, y):
-        """Raises for strings given as `x`, or NumPy ids outside the vocabularies."""
+    def _check_data(self, x, y, x_name="x", y_name="y"):
+        """Raises for strings given as `x`, or NumPy ids outside the vocabularies.
+
+        `y` is checked as target ids when the compiled loss reads ids (the factory's masked
+        cross-entropy, a sparse one), its `ignore_class` allowed; under another loss (a user's
+        recompile on one-hot rows, say) it passes.
+        """
         strings = (
             isinstance(x, str)
             or (isinstance(x, list | tuple) and len(x) and isinstance(x[0], str | bytes))
@@ -234,7 +239,7 @@ class Seq2Seq(keras.Model):
         )  # fmt: skip
         if strings:
             raise TypeError(
-                "x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got "
+                f"{x_name} must be {{'source': (batch, S) ids, 'target_in': (batch, T) ids}}, got "
                 "strings: t_in, t_out = model.encode_targets(targets), then x = {'source': "
                 "model.encode_sources(sources), 'target_in': t_in} and y = t_out (or "
                 "make_seq2seq_examples in tf.data)."
@@ -243,14 +248,17 @@ class Seq2Seq(keras.Model):
             missing = {"source", "target_in"} - set(x)
             if missing:
                 raise TypeError(
-                    f"x must be a dict with 'source' and 'target_in' ids, got keys "
+                    f"{x_name} must be a dict with 'source' and 'target_in' ids, got keys "
                     f"{sorted(map(str, x))!r} (missing {sorted(missing)!r})."
                 )
             for key, vocab in (("source", self.source_vocab), ("target_in", self.target_vocab)):
                 if isinstance(x[key], np.ndarray):
-                    check_ids(f"x[{key!r}]", x[key], vocab.size, "token ids")
-        if isinstance(y, np.ndarray):
-            check_ids("y", y, self.target_vocab.size, "target token ids")
+                    check_ids(f"{x_name}[{key!r}]", x[key], vocab.size, "token ids")
+        if isinstance(y, np.ndarray) and heads.target_kind(self.loss) == "class_ids":
+            ignore = getattr(self.loss, "ignore_class", None)
+            ids = y if ignore is None else np.where(y == ignore, 0, y)
+            what = "target token ids" + ("" if ignore is None else f" (or {ignore}, ignored)")
+            check_ids(y_name, ids, self.target_vocab.size, what)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, naming strings given as `x` and NumPy ids out of range.
@@ -265,7 +273,7 @@ class Seq2Seq(keras.Model):
         self._check_data(x, y)
         val = kwargs.get("validation_data")
         if isinstance(val, tuple | list) and len(val) in (2, 3):
-            self._check_data(val[0], val[1])
+            self._check_data(val[0], val[1], "validation_data[0]", "validation_data[1]")
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
