@@ -28,6 +28,7 @@ from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
 from zoo.tbptt import stateless_copy
 from zoo.validation import (
+    MAX_WEIGHT_ENTRIES,
     check_bool,
     check_choice,
     check_finite,
@@ -42,7 +43,8 @@ from zoo.validation import (
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # a cell's recurrent kernel is (units, G units)
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+MAX_LAYERS = 1000  # a cell's recurrent kernel is (units, G units)
 _warned = set()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -445,6 +447,46 @@ def check_cell_size(cell, units, inputs=None, given_inputs=None):
         check_weight_size(what, inputs, width, f"{given_inputs} and units={units}")
 
 
+def check_stack_size(cell, layer_units, directions=1):
+    """Raises unless a stack's recurrent kernels hold at most `MAX_WEIGHT_ENTRIES` in all.
+
+    Args:
+        cell: `"simple_rnn"`, `"lstm"` or `"gru"`.
+        layer_units: the units of each layer.
+        directions: 2 for a bidirectional stack.
+
+    Example:
+        >>> check_stack_size("lstm", [4096] * 40)
+        Traceback (most recent call last):
+        ...
+        ValueError: 40 layers of units [4096, 4096, ...] give lstm recurrent kernels of ...
+    """
+    total = directions * sum(GATES[cell] * u * u for u in layer_units)
+    if total > MAX_WEIGHT_ENTRIES:
+        shown = ", ".join(map(str, layer_units[:2])) + (", ..." if len(layer_units) > 2 else "")
+        raise ValueError(
+            f"{len(layer_units)} layers of units [{shown}] give {cell} recurrent kernels of "
+            f"{total:,} entries in all ({total * 4 / 2**30:,.0f} GiB in float32), more than the "
+            f"{MAX_WEIGHT_ENTRIES:,} rnn-zoo allows (8 GiB): make it smaller."
+        )
+
+
+def check_num_layers(num_layers):
+    """Returns `num_layers` checked: an int in `[1, MAX_LAYERS]`.
+
+    Example:
+        >>> check_num_layers(3)
+        3
+    """
+    num_layers = check_positive_int("num_layers", num_layers)
+    if num_layers > MAX_LAYERS:
+        raise ValueError(
+            f"num_layers must be an int in [1, {MAX_LAYERS}] (rnn-zoo's limit on the depth of a "
+            f"recurrent stack), got {num_layers}."
+        )
+    return num_layers
+
+
 def check_units(units, num_layers):
     """Returns a list of per-layer units from an int or a list of ints.
 
@@ -452,7 +494,7 @@ def check_units(units, num_layers):
         >>> check_units(4, num_layers=3), check_units([8, 4], num_layers=2)
         ([4, 4, 4], [8, 4])
     """
-    check_positive_int("num_layers", num_layers)
+    check_num_layers(num_layers)
     if isinstance(units, list | tuple):
         if len(units) != num_layers:
             raise ValueError(
@@ -673,6 +715,7 @@ def build_rnn(
     for i in range(1, num_layers):  # a layer's input kernel reads the layer below
         below = f"the layer below's {widen * layer_units[i - 1]} features"
         check_cell_size(cell, layer_units[i], widen * layer_units[i - 1], below)
+    check_stack_size(cell, layer_units, 2 if bidirectional else 1)
     if not bidirectional and merge_mode != "concat":
         raise ValueError(
             f"merge_mode={merge_mode!r} combines the two directions of a bidirectional model; "

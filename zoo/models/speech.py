@@ -60,7 +60,14 @@ from zoo.data.audio import (
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
 from zoo.losses import ctc_loss, replica_share
-from zoo.models.base import _check_cudnn_path, check_cell_size, compile_model, seeded
+from zoo.models.base import (
+    _check_cudnn_path,
+    check_cell_size,
+    check_num_layers,
+    check_stack_size,
+    compile_model,
+    seeded,
+)
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -189,6 +196,7 @@ class SpeechRecognizer(keras.Model):
         self.vocabulary = _check_vocabulary(vocabulary)
         check_choice("cell", cell, tuple(CELLS))
         check_cell_size(cell, check_positive_int("units", units))
+        check_stack_size(cell, [units] * check_num_layers(num_layers), directions=2)
         check_choice("merge_mode", merge_mode, MERGE_MODES)
         self._config_items = (
             ("vocabulary", self.vocabulary),
