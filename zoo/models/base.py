@@ -487,6 +487,22 @@ def check_num_layers(num_layers):
     return num_layers
 
 
+def check_uniform_stack(cell, units, num_layers, inputs=None, given_inputs=None, directions=1):
+    """Checks the sizes of `num_layers` layers of `units` each; returns `num_layers`.
+
+    The depth (`check_num_layers`), the first layer's kernels (`check_cell_size`, `inputs`
+    features in) and all recurrent kernels together (`check_stack_size`).
+
+    Example:
+        >>> check_uniform_stack("gru", 128, 3, 64, "embedding_dim=64", directions=2)
+        3
+    """
+    num_layers = check_num_layers(num_layers)
+    check_cell_size(cell, units, inputs, given_inputs)
+    check_stack_size(cell, [units] * num_layers, directions)
+    return num_layers
+
+
 def check_units(units, num_layers):
     """Returns a list of per-layer units from an int or a list of ints.
 

@@ -14,14 +14,7 @@ import tensorflow as tf
 from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
-from zoo.models.base import (
-    check_cell_size,
-    check_num_layers,
-    check_stack_size,
-    compile_model,
-    seeded,
-    warn_once,
-)
+from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
     check_bool,
@@ -67,10 +60,9 @@ class CharLM(keras.Model):
         vocab = Vocabulary(vocabulary, split=split, name="vocabulary")
         check_choice("cell", cell, tuple(CELLS))
         units = check_positive_int("units", units)
-        num_layers = check_num_layers(num_layers)
         embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-        check_cell_size(cell, units, embedding_dim, f"embedding_dim={embedding_dim}")
-        check_stack_size(cell, [units] * num_layers)
+        given = f"embedding_dim={embedding_dim}"
+        num_layers = check_uniform_stack(cell, units, num_layers, embedding_dim, given)
         check_weight_size("the embedding", vocab.size, embedding_dim,
                           f"embedding_dim={embedding_dim}")  # fmt: skip
         check_fraction("dropout", dropout)

@@ -20,14 +20,7 @@ import tensorflow as tf
 from zoo import decoding, heads
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import (
-    check_cell_size,
-    check_num_layers,
-    check_stack_size,
-    compile_model,
-    seeded,
-    warn_once,
-)
+from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -72,10 +65,10 @@ def _check_args(a):
     for key in ("units", "num_layers", "embedding_dim", "max_target_length"):
         a[key] = check_positive_int(key, a[key])  # NumPy ints become ints
     given = f"embedding_dim={a['embedding_dim']}"
-    check_cell_size(a["cell"], a["units"], a["embedding_dim"], given)
-    a["num_layers"] = check_num_layers(a["num_layers"])
-    directions = 2 if a["bidirectional_encoder"] is True else 1
-    check_stack_size(a["cell"], [a["units"]] * a["num_layers"], directions)  # the encoder
+    directions = 2 if a["bidirectional_encoder"] is True else 1  # the encoder's
+    a["num_layers"] = check_uniform_stack(
+        a["cell"], a["units"], a["num_layers"], a["embedding_dim"], given, directions
+    )
     for name, vocab in (("source", source), ("target", target)):
         check_weight_size(f"the {name} embedding", vocab.size, a["embedding_dim"], given)
     check_bool("bidirectional_encoder", a["bidirectional_encoder"])

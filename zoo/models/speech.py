@@ -60,14 +60,7 @@ from zoo.data.audio import (
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
 from zoo.losses import ctc_loss, replica_share
-from zoo.models.base import (
-    _check_cudnn_path,
-    check_cell_size,
-    check_num_layers,
-    check_stack_size,
-    compile_model,
-    seeded,
-)
+from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -195,8 +188,7 @@ class SpeechRecognizer(keras.Model):
         super().__init__(name=name, **kwargs)
         self.vocabulary = _check_vocabulary(vocabulary)
         check_choice("cell", cell, tuple(CELLS))
-        check_cell_size(cell, check_positive_int("units", units))
-        check_stack_size(cell, [units] * check_num_layers(num_layers), directions=2)
+        check_uniform_stack(cell, check_positive_int("units", units), num_layers, directions=2)
         check_choice("merge_mode", merge_mode, MERGE_MODES)
         self._config_items = (
             ("vocabulary", self.vocabulary),
