@@ -307,7 +307,7 @@ def check_finite(name, a):
     return a
 
 
-def check_ids(name, ids, size, what="ids"):
+def check_ids(name, ids, size, what="ids", ignore=None):
     """Raises unless the array `ids` holds whole numbers in `[0, size)` (token ids, class ids).
 
     Args:
@@ -315,11 +315,14 @@ def check_ids(name, ids, size, what="ids"):
         ids: a NumPy array.
         size: how many ids there are.
         what: what the ids are, in messages.
+        ignore: an id allowed outside `[0, size)`, or `None`: a loss's `ignore_class` (e.g.
+            -1 on padding labels), which the loss skips.
 
     Example:
         >>> check_ids("x", np.array([[1, 2], [3, 0]]), 4).shape
         (2, 2)
     """
+    what += "" if ignore is None else f" (or {ignore}, ignored)"
     _numeric(name, ids, f"{what} (whole numbers in [0, {size}))")
     check_finite(name, ids)
     if ids.dtype.kind == "f" and (ids != np.round(ids)).any():
@@ -330,6 +333,8 @@ def check_ids(name, ids, size, what="ids"):
         )
     if ids.size:
         bad = (ids < 0) | (ids >= size)
+        if ignore is not None:
+            bad &= ids != ignore
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             low, high = ids.min().item(), ids.max().item()
@@ -394,9 +399,7 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
                 f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
                 f"classes), got shape {shape}.{hint}"
             )
-        ids = y if ignore_class is None else np.where(y == ignore_class, 0, y)
-        what = "class ids" + ("" if ignore_class is None else f" (or {ignore_class}, ignored)")
-        check_ids(name, ids, classes, what)
+        check_ids(name, y, classes, "class ids", ignore_class)
         return y.reshape(shape[: len(expected)])
     if output_shape[-1] == 1:
         ok = _fits(shape, tuple(output_shape)) or _fits(shape, tuple(output_shape[:-1]))

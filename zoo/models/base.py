@@ -43,8 +43,8 @@ from zoo.validation import (
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 MERGE_MODES = ("concat", "sum", "mul", "ave")
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
-MAX_LAYERS = 1000  # a cell's recurrent kernel is (units, G units)
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # a cell's recurrent kernel is (units, G units)
+MAX_LAYERS = 1000
 _warned = set()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -71,6 +71,31 @@ def _as_strings(x):
         decoded = [s.decode("utf-8", "replace") if isinstance(s, bytes) else s for s in x.flat]
         return np.array(decoded, dtype=object).reshape(x.shape)
     return x.astype(object) if x.dtype.kind == "U" else x
+
+
+def check_validation_data(kwargs, check_pair):
+    """`fit`'s `kwargs`, an `(x, y[, sample_weight])` `validation_data` passed through a check.
+
+    Args:
+        kwargs: the keyword arguments of `fit`.
+        check_pair: `f(x, y, x_name, y_name) -> (x, y)`, a model's check of its data (names
+            `"validation_data[0]"` and `"validation_data[1]"` here).
+
+    Example:
+        >>> def positive(x, y, x_name, y_name):
+        ...     if min(y) < 0:
+        ...         raise ValueError(f"{y_name} must be >= 0")
+        ...     return x, y
+        >>> check_validation_data({"epochs": 2, "validation_data": ([1], [-1])}, positive)
+        Traceback (most recent call last):
+        ...
+        ValueError: validation_data[1] must be >= 0
+    """
+    val = kwargs.get("validation_data")
+    if isinstance(val, tuple | list) and len(val) in (2, 3):
+        x, y = check_pair(val[0], val[1], "validation_data[0]", "validation_data[1]")
+        kwargs = {**kwargs, "validation_data": (x, y, *val[2:])}
+    return kwargs
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -121,21 +146,19 @@ class RecurrentModel(keras.Model):
         ignore = getattr(self.loss, "ignore_class", None)
         return check_targets(name, y, heads.target_kind(self.loss), shape, ignore)
 
+    def _check_pair(self, x, y, x_name, y_name):
+        """`(x, y)` checked (`_check_x`, `_check_y`), in the form `fit` passes on."""
+        x = self._check_x(x, x_name)
+        return x, self._check_y(x, y, y_name)
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
-        x = self._check_x(x, "x")
-        y = self._check_y(x, y, "y")
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and len(val) in (2, 3):
-            val_x = self._check_x(val[0], "validation_data[0]")
-            val_y = self._check_y(val_x, val[1], "validation_data[1]")
-            kwargs["validation_data"] = (val_x, val_y, *val[2:])
-        return super().fit(x, y, *args, **kwargs)
+        x, y = self._check_pair(x, y, "x", "y")
+        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
-        x = self._check_x(x, "x")
-        y = self._check_y(x, y, "y")
+        x, y = self._check_pair(x, y, "x", "y")
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -719,19 +742,12 @@ def build_rnn(
     task_ = heads.get_task(task)
     num_classes, output_dim, horizon = heads.validate(task_, num_classes, output_dim, horizon, loss)
     layer_units = check_units(units, num_layers)
-    for n in set(layer_units):
-        check_cell_size(cell, n)
     check_fraction("dropout", dropout)
     check_fraction("recurrent_dropout", recurrent_dropout)
     activation = activations.get(activation, "activation")
     recurrent_activation = activations.get(recurrent_activation, "recurrent_activation")
     check_bool("bidirectional", bidirectional)
     check_choice("merge_mode", merge_mode, MERGE_MODES)
-    widen = 2 if bidirectional and merge_mode == "concat" else 1
-    for i in range(1, num_layers):  # a layer's input kernel reads the layer below
-        below = f"the layer below's {widen * layer_units[i - 1]} features"
-        check_cell_size(cell, layer_units[i], widen * layer_units[i - 1], below)
-    check_stack_size(cell, layer_units, 2 if bidirectional else 1)
     if not bidirectional and merge_mode != "concat":
         raise ValueError(
             f"merge_mode={merge_mode!r} combines the two directions of a bidirectional model; "
@@ -830,10 +846,19 @@ def build_rnn(
     if inputs_kind == "token ids or text":
         given = f"vocab_size={vocab_size} and embedding_dim={embedding_dim}"
         check_weight_size("the embedding", vocab_size, embedding_dim, given)
-        check_cell_size(cell, layer_units[0], embedding_dim, f"embedding_dim={embedding_dim}")
-    elif inputs_kind == "features":
-        features = f"input_shape={tuple(input_shape)}"
-        check_cell_size(cell, layer_units[0], input_shape[-1], features)
+    # Each layer's kernels (the first reads the features, embeddings or mel bands, the others
+    # the layer below), then all the recurrent kernels together.
+    if inputs_kind == "features":
+        inputs, given = input_shape[-1], f"input_shape={tuple(input_shape)}"
+    elif inputs_kind == "raw waveforms":
+        inputs, given = num_mels, f"num_mels={num_mels}"
+    else:
+        inputs, given = embedding_dim, f"embedding_dim={embedding_dim}"
+    widen = 2 if bidirectional and merge_mode == "concat" else 1
+    for n in layer_units:
+        check_cell_size(cell, n, inputs, given)
+        inputs, given = widen * n, f"the layer below's {widen * n} features"
+    check_stack_size(cell, layer_units, 2 if bidirectional else 1)
     if mask_value is not None:
         if isinstance(mask_value, bool) or not isinstance(mask_value, numbers.Real):
             raise TypeError(f"mask_value must be a finite number or None, got {mask_value!r}.")

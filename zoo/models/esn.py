@@ -21,7 +21,7 @@ import tensorflow as tf
 from zoo import heads
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
-from zoo.models.base import check_input_shape, compile_model, seeded
+from zoo.models.base import check_input_shape, check_validation_data, compile_model, seeded
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -856,8 +856,8 @@ class EchoStateNetwork(keras.Model):
             ValueError: the readout was never fitted, or `x` is refused.
         """
         if not self._fitting:  # `fit` scores its validation data mid-training
-            x, y = self._check_pair(x, y, "x", "y")
             x = self._check_inputs(x)
+            y = self._check_y(x, y, "x", "y")
             self._check_fitted("evaluate")
         return super().evaluate(x, y, *args, **kwargs)
 
@@ -881,10 +881,7 @@ class EchoStateNetwork(keras.Model):
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
         x, y = self._check_pair(x, y, "x", "y")
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and len(val) in (2, 3):
-            names = ("validation_data[0]", "validation_data[1]")
-            kwargs["validation_data"] = (*self._check_pair(val[0], val[1], *names), *val[2:])
+        kwargs = check_validation_data(kwargs, self._check_pair)
         self._fitting = True
         try:
             history = super().fit(x, y, *args, **kwargs)
@@ -894,32 +891,36 @@ class EchoStateNetwork(keras.Model):
         return history
 
     def _check_pair(self, x, y, x_name, y_name):
-        """NumPy `(x, y)` checked for `fit` and `evaluate`, `y` as the compiled loss reads it.
+        """NumPy `(x, y)` checked for `fit`: `x` as `predict` checks it, `y` by `_check_y`."""
+        if not isinstance(x, np.ndarray):
+            return x, y
+        x = self._check_inputs(x, x_name)
+        return x, self._check_y(x, y, x_name, y_name)
+
+    def _check_y(self, x, y, x_name, y_name):
+        """NumPy `y` for the checked array `x`, in the form the compiled loss reads.
 
         With the loss the factory compiles (sparse cross-entropy for classification, MSE or
         MAE otherwise) `y` is checked and converted as `fit_readout` does it (one-hot rows to
         class ids); with another loss (a user's recompile: categorical cross-entropy on
         one-hot or soft rows, an `ignore_class`) only its finiteness is checked.
         """
-        if not isinstance(x, np.ndarray):
-            return x, y
-        x = self._check_inputs(x, x_name)
-        if not isinstance(y, np.ndarray):
-            return x, y
+        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+            return y
         kind = heads.target_kind(self.loss)
         own = "class_ids" if self.task == "classification" else "values"
         if kind != own or getattr(self.loss, "ignore_class", None) is not None:
             if y.dtype.kind in "fc":
                 _check_finite(y_name, y)
-            return x, y
+            return y
         try:
             targets = self._targets(y, len(x), x.shape[1])
         except (TypeError, ValueError) as e:
             names = {"x": x_name, "y": y_name}
             raise type(e)(re.sub(r"\b[xy]\b", lambda m: names[m.group()], str(e))) from None
         if self.task == "classification":  # one-hot from _targets; the loss reads class ids
-            return x, targets.argmax(axis=-1)
-        return x, targets
+            return targets.argmax(axis=-1)
+        return targets
 
 
 def free_run_nrmse(model, series, starts, horizon=84, warmup=500):

@@ -20,7 +20,13 @@ import tensorflow as tf
 from zoo import decoding, heads
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
+from zoo.models.base import (
+    check_uniform_stack,
+    check_validation_data,
+    compile_model,
+    seeded,
+    warn_once,
+)
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -227,8 +233,8 @@ class Seq2Seq(keras.Model):
     def _args(self):
         return dict(self._config_items)
 
-    def _check_data(self, x, y, x_name="x", y_name="y"):
-        """Raises for strings given as `x`, or NumPy ids outside the vocabularies.
+    def _check_pair(self, x, y, x_name, y_name):
+        """`(x, y)` as given, after a check for strings as `x` and NumPy ids out of range.
 
         `y` is checked as target ids when the compiled loss reads ids (the factory's masked
         cross-entropy, a sparse one), its `ignore_class` allowed; under another loss (a user's
@@ -259,9 +265,8 @@ class Seq2Seq(keras.Model):
                     check_ids(f"{x_name}[{key!r}]", x[key], vocab.size, "token ids")
         if isinstance(y, np.ndarray) and heads.target_kind(self.loss) == "class_ids":
             ignore = getattr(self.loss, "ignore_class", None)
-            ids = y if ignore is None else np.where(y == ignore, 0, y)
-            what = "target token ids" + ("" if ignore is None else f" (or {ignore}, ignored)")
-            check_ids(y_name, ids, self.target_vocab.size, what)
+            check_ids(y_name, y, self.target_vocab.size, "target token ids", ignore)
+        return x, y
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, naming strings given as `x` and NumPy ids out of range.
@@ -273,15 +278,12 @@ class Seq2Seq(keras.Model):
             ...
             TypeError: x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got ...
         """
-        self._check_data(x, y)
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and len(val) in (2, 3):
-            self._check_data(val[0], val[1], "validation_data[0]", "validation_data[1]")
-        return super().fit(x, y, *args, **kwargs)
+        self._check_pair(x, y, "x", "y")
+        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the checks of `fit`."""
-        self._check_data(x, y)
+        self._check_pair(x, y, "x", "y")
         return super().evaluate(x, y, *args, **kwargs)
 
     def encode_sources(self, sources):

@@ -64,6 +64,7 @@ from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_mode
 from zoo.validation import (
     check_bool,
     check_choice,
+    check_finite,
     check_fraction,
     check_nonnegative_float,
     check_positive_float,
@@ -1187,8 +1188,7 @@ def _check_inputs(x, caller):
             f"{caller}: x['waveform'] must hold float samples in [-1, 1], got dtype "
             f"{waveform.dtype}: scale integer PCM with zoo.data.audio.waveform_to_float(w)."
         )
-    if not np.isfinite(waveform).all():  # beyond full scale passes: augmented gain may lift it
-        raise ValueError(f"{caller}: x['waveform'] holds NaN or inf samples.")
+    check_finite(f"{caller}: x['waveform']", waveform)  # finite only: gain may pass full scale
 
 
 class ErrorRates(keras.callbacks.Callback):
