@@ -15,6 +15,7 @@ MODULES = [
     "zoo.activations",
     "zoo.heads",
     "zoo.models.base",
+    "zoo.models.recurrent_model",
     "zoo.models.recurrent",
     "zoo.models.bidirectional",
     "zoo.models.stacked",

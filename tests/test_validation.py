@@ -331,7 +331,7 @@ def test_data_checks_let_what_keras_takes_through(tmp_path):
     tagger.fit(x, np.array([[0, 1, 2]] * 4, dtype="uint8"), verbose=0)
     tagger.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
-    assert isinstance(loaded, zoo.models.base.RecurrentModel)
+    assert isinstance(loaded, zoo.models.recurrent_model.RecurrentModel)
     with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 3\)"):
         loaded.evaluate(x, np.full((4, 3), 7), verbose=0)
 
@@ -339,8 +339,8 @@ def test_data_checks_let_what_keras_takes_through(tmp_path):
 def test_stateless_copies_keep_the_model_s_checks():
     stateful = lstm(task="sequence_regression", stateful=True, batch_size=2)
     text = zoo.models.gru(text=True, vocab_size=20, task="binary", units=4)
-    assert type(zoo.tbptt.stateless_copy(stateful)) is zoo.models.base.RecurrentModel
-    assert type(zoo.tbptt.stateless_copy(text)) is zoo.models.base.TextModel
+    assert type(zoo.tbptt.stateless_copy(stateful)) is zoo.models.recurrent_model.RecurrentModel
+    assert type(zoo.tbptt.stateless_copy(text)) is zoo.models.recurrent_model.TextModel
     with pytest.raises(ValueError, match="x holds NaN or inf"):
         zoo.tbptt.stateless_copy(stateful).predict(np.full((3, 4, 2), np.nan))
 

@@ -67,7 +67,7 @@ def stateless_copy(model):
         model: a functional model (any model: layers that carry no state are copied as they are).
 
     Returns:
-        A new `keras.Model` (a `zoo.models.base.RecurrentModel` for a zoo model).
+        A new `keras.Model` (a `zoo.models.recurrent_model.RecurrentModel` for a zoo model).
 
     Example:
         >>> import numpy as np, zoo
@@ -81,7 +81,7 @@ def stateless_copy(model):
     """
     if not isinstance(model, keras.Model) or not hasattr(model, "get_config"):
         raise TypeError(f"model must be a keras.Model, got {model!r}.")
-    from zoo.models.base import RecurrentModel, StatefulModel  # (base imports this module)
+    from zoo.models.recurrent_model import RecurrentModel, StatefulModel  # (imports this module)
 
     # A zoo model's copy keeps checking (and converting) the data it is given.
     cls = type(model) if isinstance(model, RecurrentModel) else keras.Model

@@ -1,7 +1,8 @@
 """The network every RNN factory shares: inputs, a stack of recurrent layers, a task head.
 
 `simple_rnn`, `lstm`, `gru`, `bidirectional` and `stacked` are thin front doors to `build_rnn`,
-which validates every argument before building anything. `compile_model` serves every family.
+which validates every argument before building anything and returns one of the model classes of
+`zoo.models.recurrent_model`. `compile_model` serves every family.
 
 The model's input is one of: real-valued sequences `(batch, T, features)`, token ids
 `(batch, T)`, raw strings `(batch,)` (`text=True`), or float waveforms `(batch, samples)`
@@ -18,26 +19,25 @@ import keras
 import numpy as np
 
 from zoo import activations, heads
-from zoo.data.audio import (
-    check_float_samples,
-    check_mel_bands,
-    frame_settings,
-    waveform_to_float,
-)
+from zoo.data.audio import check_mel_bands, frame_settings
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
-from zoo.tbptt import stateless_copy
+from zoo.models.recurrent_model import (
+    RecurrentModel,
+    StatefulModel,
+    TextModel,
+    WaveformLengths,
+    WaveformModel,
+    as_strings,
+)
 from zoo.validation import (
     MAX_WEIGHT_ENTRIES,
     check_bool,
     check_choice,
-    check_finite,
     check_fraction,
-    check_ids,
     check_positive_float,
     check_positive_int,
     check_seed,
-    check_targets,
     check_weight_size,
 )
 
@@ -47,317 +47,6 @@ GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}  # a cell's recurrent kernel is (
 MAX_LAYERS = 1000
 _warned = set()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _as_strings(x):
-    """Turns a list or NumPy array of `str` or `bytes` into the object array of `str` Keras takes.
-
-    Keras's adapters take object arrays of `str` only; `bytes` (UTF-8, what TFDS's `as_numpy`
-    gives) are decoded, an invalid byte becoming U+FFFD. Anything else passes unchanged.
-
-    Example:
-        >>> _as_strings([b"a great film", "dull"]).tolist()
-        ['a great film', 'dull']
-    """
-    if isinstance(x, str | bytes):
-        raise TypeError(f"a text model takes a list of texts; for one text pass [{x!r}].")
-    if isinstance(x, list | tuple | np.ndarray) and len(x) == 0:
-        raise ValueError("got no texts (an empty list): pass at least one.")
-    if isinstance(x, list | tuple) and all(isinstance(s, str | bytes) for s in x):
-        x = np.array(x, dtype=object)
-    if not isinstance(x, np.ndarray) or x.dtype.kind not in "USO":
-        return x
-    if x.dtype.kind == "S" or (x.dtype.kind == "O" and any(isinstance(s, bytes) for s in x.flat)):
-        decoded = [s.decode("utf-8", "replace") if isinstance(s, bytes) else s for s in x.flat]
-        return np.array(decoded, dtype=object).reshape(x.shape)
-    return x.astype(object) if x.dtype.kind == "U" else x
-
-
-def check_validation_data(kwargs, check_pair):
-    """`fit`'s `kwargs`, an `(x, y[, sample_weight])` `validation_data` passed through a check.
-
-    Args:
-        kwargs: the keyword arguments of `fit`.
-        check_pair: `f(x, y, x_name, y_name) -> (x, y)`, a model's check of its data (names
-            `"validation_data[0]"` and `"validation_data[1]"` here).
-
-    Example:
-        >>> def positive(x, y, x_name, y_name):
-        ...     if min(y) < 0:
-        ...         raise ValueError(f"{y_name} must be >= 0")
-        ...     return x, y
-        >>> check_validation_data({"epochs": 2, "validation_data": ([1], [-1])}, positive)
-        Traceback (most recent call last):
-        ...
-        ValueError: validation_data[1] must be >= 0
-    """
-    val = kwargs.get("validation_data")
-    if isinstance(val, tuple | list) and len(val) in (2, 3):
-        x, y = check_pair(val[0], val[1], "validation_data[0]", "validation_data[1]")
-        kwargs = {**kwargs, "validation_data": (x, y, *val[2:])}
-    return kwargs
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class RecurrentModel(keras.Model):
-    """A functional recurrent model (what `build_rnn` returns) that checks NumPy data first.
-
-    Keras trains without a word on binary labels of 2, class ids of 0.5, NaN features or
-    targets (the loss turns NaN) and negative token ids (they embed as zeros), and reports
-    targets of the wrong shape as "Cannot take the length of shape with unknown rank". Given
-    NumPy arrays, `fit`, `evaluate` and `predict` check them against the model first and name
-    the argument, the value and what is allowed: token ids must be whole numbers in
-    `[0, vocab_size)`, features finite; targets finite, of the output's shape (class ids
-    without the class axis) and, for the loss compiled, binary labels in [0, 1] and class ids
-    in `[0, num_classes)` (or the loss's `ignore_class`). Tensors and datasets pass unchecked
-    (reading them would consume them).
-
-    Example:
-        >>> import numpy as np, zoo
-        >>> m = zoo.models.gru(input_shape=(5, 2), task="binary", units=4)
-        >>> m.fit(np.zeros((4, 5, 2)), np.array([0, 1, 2, 1]))
-        Traceback (most recent call last):
-        ...
-        ValueError: y must hold binary labels in [0, 1] (0/1, or soft labels between), got ...
-    """
-
-    def _check_x(self, x, name):
-        """`x` checked against the model's input (the form `fit` takes it in)."""
-        if not isinstance(x, np.ndarray):
-            return x
-        if "int" in str(self.inputs[0].dtype):
-            return check_ids(name, x, self.get_layer("embedding").input_dim, "token ids")
-        return check_finite(name, x)
-
-    def _time_steps(self, x):
-        """The steps of the output's time axis for inputs `x`, when they are known."""
-        return x.shape[1] if isinstance(x, np.ndarray) and x.ndim >= 2 else None
-
-    def _check_y(self, x, y, name):
-        """NumPy targets `y` checked against the output for inputs `x` and the loss.
-
-        Returns them in the one shape `zoo.validation.check_targets` gives.
-        """
-        if not isinstance(y, np.ndarray) or not self.compiled:
-            return y
-        shape = tuple(self.outputs[0].shape)
-        if len(shape) == 3 and shape[1] is None:
-            shape = (None, self._time_steps(x), shape[2])
-        ignore = getattr(self.loss, "ignore_class", None)
-        return check_targets(name, y, heads.target_kind(self.loss), shape, ignore)
-
-    def _check_pair(self, x, y, x_name, y_name):
-        """`(x, y)` checked (`_check_x`, `_check_y`), in the form `fit` passes on."""
-        x = self._check_x(x, x_name)
-        return x, self._check_y(x, y, y_name)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, checking NumPy inputs and targets first."""
-        x, y = self._check_pair(x, y, "x", "y")
-        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
-        x, y = self._check_pair(x, y, "x", "y")
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def predict(self, x, *args, **kwargs):
-        """`keras.Model.predict`, checking NumPy inputs first."""
-        return super().predict(self._check_x(x, "x"), *args, **kwargs)
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class TextModel(RecurrentModel):
-    """A functional model on raw strings that also takes a Python list or NumPy array of strings.
-
-    Keras's data adapters reject a list of `str` and NumPy `str_` arrays (only object arrays of
-    `str` and tensors pass), and `bytes` in any of these forms (what TFDS's `as_numpy` gives);
-    this converts them, so that a saved text model answers `model.predict(["a great film"])`
-    and trains on `np.array(texts)`.
-
-    Example:
-        >>> import zoo
-        >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
-        >>> type(m).__name__
-        'TextModel'
-        >>> zoo.models.adapt_text(m, ["a great film", "a dull film"])
-        >>> m.predict(["a great film", b"a dull film"], verbose=0).shape
-        (2, 1)
-    """
-
-    def _check_adapted(self):
-        """Raises unless the vectorizer has a vocabulary (else every id is 1, `[UNK]`)."""
-        for layer in self.layers:
-            if isinstance(layer, keras.layers.TextVectorization) and layer.vocabulary_size() <= 2:
-                raise ValueError(
-                    f"model {self.name!r} reads text through a TextVectorization layer that has "
-                    "no vocabulary yet: call zoo.models.adapt_text(model, texts) on training "
-                    "texts first (or build it with vectorizer=... holding a vocabulary)."
-                )
-
-    def _check_x(self, x, name):
-        """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted."""
-        self._check_adapted()
-        return _as_strings(x)
-
-    def _time_steps(self, x):
-        """`None`: the steps are tokens, not known from the texts."""
-        return None
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class WaveformModel(RecurrentModel):
-    """A functional model on whole waveforms `(batch, samples)` that checks arrays it is given.
-
-    A clip shorter than one analysis window has no frame, and a single 1-D clip has no batch
-    axis: both fail deep inside Keras otherwise; this names them. A NumPy array of integer PCM
-    is scaled to floats as `zoo.data.audio.waveform_to_float` does; float samples must be
-    finite and within [-1, 1]. (Tensors and datasets pass unchecked.)
-
-    Example:
-        >>> import numpy as np, zoo
-        >>> m = zoo.models.gru(sample_rate=8000, task="binary", units=4)
-        >>> type(m).__name__
-        'WaveformModel'
-        >>> m.predict(np.zeros((2, 4000), "int16"), verbose=0).shape  # int16 PCM scaled
-        (2, 1)
-        >>> m.predict(np.zeros(4000, "float32"))
-        Traceback (most recent call last):
-        ...
-        ValueError: model 'gru' takes a batch of waveforms (batch, samples), got an array of
-        shape (4000,): for one clip pass x[None].
-    """
-
-    def _check_x(self, x, name):
-        """`x` checked, integer PCM in a NumPy array scaled to float32."""
-        if isinstance(x, list | tuple) and x and all(hasattr(a, "shape") for a in x):
-            raise ValueError(
-                f"model {self.name!r} takes one (batch, samples) array of waveforms, got a list "
-                f"of {len(x)} arrays: pad them with zeros to one length and stack them."
-            )
-        if not hasattr(x, "shape") or not hasattr(x, "ndim"):
-            return x
-        log_mel = self.get_layer("log_mel")
-        if x.ndim != 2:
-            raise ValueError(
-                f"model {self.name!r} takes a batch of waveforms (batch, samples), got an array "
-                f"of shape {tuple(x.shape)}"
-                + (": for one clip pass x[None]." if x.ndim == 1 else ".")
-            )
-        if x.shape[1] is not None and x.shape[1] < log_mel.span:
-            raise ValueError(
-                f"waveforms of {x.shape[1]} samples are shorter than one analysis window "
-                f"({log_mel.span} samples at sample_rate={log_mel.sample_rate}): pad them with "
-                "zeros (silence) to at least that."
-            )
-        if not isinstance(x, np.ndarray):
-            return x
-        if not np.issubdtype(x.dtype, np.floating):
-            return waveform_to_float(x)
-        return check_float_samples(name, x)
-
-    def _time_steps(self, x):
-        """`None`: the output's steps are frames, not samples."""
-        return None
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class StatefulModel(RecurrentModel):
-    """A functional model whose recurrent layers carry their state from call to call.
-
-    Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Its `export`
-    writes a stateless copy (`zoo.tbptt.stateless_copy`): a served model that carried its state
-    would answer each request from where the previous one (anyone's) left off.
-
-    Example:
-        >>> import numpy as np, zoo
-        >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression", units=4,
-        ...                    stateful=True, batch_size=2)
-        >>> type(m).__name__, m.predict(np.zeros((4, 5, 1)), verbose=0).shape
-        ('StatefulModel', (4, 5, 1))
-        >>> m.predict(np.zeros((3, 5, 1)))
-        Traceback (most recent call last):
-        ...
-        ValueError: x has 3 series, not a multiple of the batch_size=2 stateful model 'gru' ...
-    """
-
-    def _batches(self, x, kwargs):
-        """`kwargs` with the built batch size, checked against `x` (an array) and `batch_size`.
-
-        The model takes batches of exactly the size it was built with; Keras's default of 32,
-        or a last smaller batch, would fail deep inside the recurrent layer.
-        """
-        batch = self.inputs[0].shape[0]
-        if batch is None or not hasattr(x, "shape"):
-            return kwargs
-        given = kwargs.get("batch_size")
-        if given is not None and given != batch:
-            raise ValueError(
-                f"batch_size={given!r}: model {self.name!r} is stateful, built with batch_size="
-                f"{batch}, so it takes batches of exactly {batch} series; leave batch_size out."
-            )
-        if x.shape[0] % batch:
-            raise ValueError(
-                f"x has {x.shape[0]} series, not a multiple of the batch_size={batch} stateful "
-                f"model {self.name!r} was built with (one state per batch row); feed a multiple "
-                "of it, or zoo.tbptt.stateless_copy(model) for any batch."
-            )
-        return {**kwargs, "batch_size": batch}
-
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit` in batches of the size the model was built with."""
-        return super().fit(x, y, **self._batches(x, kwargs))
-
-    def evaluate(self, x=None, y=None, **kwargs):
-        """`keras.Model.evaluate` in batches of the size the model was built with."""
-        return super().evaluate(x, y, **self._batches(x, kwargs))
-
-    def predict(self, x, **kwargs):
-        """`keras.Model.predict` in batches of the size the model was built with."""
-        return super().predict(x, **self._batches(x, kwargs))
-
-    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kw):
-        """`keras.Model.export` of a stateless copy: each request starts from a zero state.
-
-        The served model takes any batch size and reads each request's sequences whole, as
-        `zoo.tbptt.predict` reads a series from its start.
-
-        Example:
-            >>> import tempfile, numpy as np, tensorflow as tf, zoo
-            >>> m = zoo.models.gru(input_shape=(None, 1), task="sequence_regression",
-            ...                    units=4, stateful=True, batch_size=2)
-            >>> path = tempfile.mkdtemp() + "/export"
-            >>> m.export(path, verbose=False)
-            >>> served = tf.saved_model.load(path)  # it owns the variables `serve` reads
-            >>> served.serve(np.zeros((3, 5, 1), "float32")).shape
-            TensorShape([3, 5, 1])
-        """
-        return stateless_copy(self).export(
-            filepath, format=format, verbose=verbose, input_signature=input_signature, **kw
-        )
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class WaveformLengths(keras.layers.Layer):
-    """The length of every waveform of a batch, all whole clips: `(batch,)` int32 of `samples`.
-
-    `zoo.layers.LogMel` takes each utterance's real length beside the padded waveforms; a model
-    on whole clips (no padding) gives it every clip's full length with this layer.
-
-    Example:
-        >>> import numpy as np
-        >>> WaveformLengths()(np.zeros((2, 800), "float32")).numpy().tolist()
-        [800, 800]
-    """
-
-    def call(self, waveforms):
-        """`(batch,)` int32, each the number of samples of `waveforms` `(batch, samples)`."""
-        shape = keras.ops.shape(waveforms)
-        return keras.ops.full((shape[0],), shape[1], dtype="int32")
-
-    def compute_output_spec(self, waveforms):
-        """`(batch,)` int32."""
-        return keras.KerasTensor((waveforms.shape[0],), dtype="int32")
 
 
 def warn_once(key, message):
@@ -1042,7 +731,7 @@ def adapt_text(model, texts, batch_size=256):
         )
     batch_size = check_positive_int("batch_size", batch_size)
     if not hasattr(texts, "element_spec"):  # not a tf.data.Dataset
-        texts = _as_strings(texts)
+        texts = as_strings(texts)
         if not isinstance(texts, np.ndarray) or texts.dtype != object:
             raise TypeError(
                 f"texts must be a list or array of strings or a tf.data.Dataset of strings, got "

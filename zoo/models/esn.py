@@ -21,7 +21,8 @@ import tensorflow as tf
 from zoo import heads
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
-from zoo.models.base import check_input_shape, check_validation_data, compile_model, seeded
+from zoo.models.base import check_input_shape, compile_model, seeded
+from zoo.models.recurrent_model import check_validation_data
 from zoo.validation import (
     check_bool,
     check_choice,

@@ -20,13 +20,8 @@ import tensorflow as tf
 from zoo import decoding, heads
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import (
-    check_uniform_stack,
-    check_validation_data,
-    compile_model,
-    seeded,
-    warn_once,
-)
+from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
+from zoo.models.recurrent_model import check_validation_data
 from zoo.models.vocabulary import PAD, UNK, Vocabulary
 from zoo.validation import (
     check_bool,
