@@ -195,7 +195,7 @@ def test_free_run_nrmse():
         (np.ones(700), [550], ValueError, r"series is constant \(every value 1.0, std 0\)"),
         (np.stack([SINE, SINE], 1), [550], ValueError, r"got shape \(700, 2\): score each"),
         (np.array([]), [550], ValueError, "series is empty"),
-        (np.where(np.arange(700) == 3, np.nan, SINE), [550], ValueError, "series contains NaN"),
+        (np.where(np.arange(700) == 3, np.nan, SINE), [550], ValueError, "series holds NaN"),
         (SINE, [680], ValueError, "start 680 needs 100 warm-up steps before it and 20 after"),
     ],
 )
@@ -502,8 +502,8 @@ CALL_ERRORS = [
     ("fit", dict(x=X, y=Y[:, :-1]), ValueError, "different lengths or batch sizes"),
     ("fit", dict(x=np.repeat(X, 2, 0), y=Y), ValueError, "same number of sequences"),
     ("fit", dict(x=X, y=None), ValueError, "needs y"),
-    ("fit", dict(x=NAN_X, y=Y), ValueError, "x contains NaN or inf"),
-    ("fit", dict(x=X, y=INF_Y), ValueError, "y contains NaN or inf"),
+    ("fit", dict(x=NAN_X, y=Y), ValueError, "x holds NaN or inf"),
+    ("fit", dict(x=X, y=INF_Y), ValueError, "y holds NaN or inf"),
     (
         "fit",
         dict(x=X[0], y=Y[0]),
@@ -521,8 +521,8 @@ CALL_ERRORS = [
     ("fit", dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=X), TypeError, "validation_data"),
     ("fit", dict(x=tf.data.Dataset.from_tensors((X, Y)), y=Y), ValueError, "y must be None"),
     ("predict", dict(x=X[0]), ValueError, r"got shape \(699, 1\): for one sequence pass x"),
-    ("predict", dict(x=NAN_X), ValueError, "x contains NaN or inf"),
-    ("predict", dict(x=tf.constant(NAN_X)), ValueError, "x contains NaN or inf"),
+    ("predict", dict(x=NAN_X), ValueError, "x holds NaN or inf"),
+    ("predict", dict(x=tf.constant(NAN_X)), ValueError, "x holds NaN or inf"),
     ("predict", dict(x=np.zeros((1, 10, 2))), ValueError, r"x must be \(batch, timesteps, 1\)"),
     ("predict", dict(x="abc"), TypeError, "x must be a float array, got str"),
     ("predict", dict(x=None), TypeError, r"x must be a float array of shape \(batch, timest.*None"),
@@ -550,7 +550,7 @@ CALL_ERRORS = [
     ),
     ("gen", dict(steps=0, warmup=X), ValueError, "steps must be a positive int, got 0"),
     ("gen", dict(steps=5, warmup=np.zeros((1, 10, 2))), ValueError, "feature size must equal"),
-    ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup contains NaN or inf"),
+    ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup holds NaN or inf"),
     (
         "gen",
         dict(steps=5, warmup=None),
@@ -656,7 +656,7 @@ def test_generate_needs_a_fitted_readout_and_matching_sizes():
         _esn(task="classification", num_classes=2).fit_readout(X, [2])
     classifier = _esn(task="classification", num_classes=2)
     x2 = np.repeat(X[:, :50], 3, axis=0)
-    with pytest.raises(ValueError, match="y contains NaN or inf"):
+    with pytest.raises(ValueError, match="y holds NaN or inf"):
         classifier.fit_readout(x2, [[1.0, 0.0], [0.0, np.nan], [0.0, 1.0]])
     with pytest.raises(ValueError, match="must be one-hot: every row 0/1 with exactly one 1"):
         classifier.fit_readout(x2, [[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
@@ -701,7 +701,7 @@ def test_gradient_fit_checks_numpy_data_as_fit_readout_does():
     model = _esn(units=10)
     bad = X.copy()
     bad[0, 3, 0] = np.nan
-    with pytest.raises(ValueError, match=r"x contains NaN or inf \(first at index \[0, 3, 0\]\)"):
+    with pytest.raises(ValueError, match=r"x holds NaN or inf \(first at index \(0, 3, 0\)"):
         model.fit(bad, Y, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"validation_data\[1\] must be \(batch, timesteps, 1\)"):
         model.fit(X, Y, validation_data=(X, Y[:, :-1]), epochs=1, verbose=0)

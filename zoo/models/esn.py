@@ -26,6 +26,7 @@ from zoo.models.recurrent_model import check_validation_data
 from zoo.validation import (
     check_bool,
     check_choice,
+    check_finite,
     check_fraction,
     check_nonnegative_float,
     check_nonnegative_int,
@@ -40,14 +41,6 @@ DTYPES = ("float64", "float32")
 _TIME_CHUNK = 2048  # steps harvested at once: long series fit in constant memory
 
 
-def _check_finite(name, array):
-    if not np.all(np.isfinite(array)):
-        bad = np.argwhere(~np.isfinite(array))[0].tolist()
-        raise ValueError(
-            f"{name} contains NaN or inf (first at index {bad}); clean the data first."
-        )
-
-
 def _as_float_array(name, value, shape="(batch, timesteps, features)"):
     """`value` as a finite float64 array; `shape` (what it should be) is quoted when it is None."""
     if value is None:
@@ -56,7 +49,7 @@ def _as_float_array(name, value, shape="(batch, timesteps, features)"):
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be a float array, got {type(value).__name__}: {e}") from None
-    _check_finite(name, array)
+    check_finite(name, array)
     return array
 
 
@@ -493,7 +486,7 @@ class EchoStateNetwork(keras.Model):
                     f"labels such as strings to ids 0..{classes - 1} first)."
                 )
             if y.ndim == 2 and y.shape[1] == classes and classes > 1:
-                _check_finite("y", y.astype(np.float64))
+                check_finite("y", y.astype(np.float64))
                 if not (np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1)):
                     raise ValueError(
                         f"y as (batch, {classes}) must be one-hot: every row 0/1 with exactly "
@@ -507,7 +500,7 @@ class EchoStateNetwork(keras.Model):
                     f"y must be (batch,) class ids or (batch, {classes}) one-hot, got shape "
                     f"{y.shape}."
                 )
-            _check_finite("y", labels.astype(np.float64))
+            check_finite("y", labels.astype(np.float64))
             if np.any(labels != np.round(labels)) or labels.min() < 0 or labels.max() >= classes:
                 raise ValueError(
                     f"y must hold class ids in [0, {classes}), got values from {labels.min()} "
@@ -912,7 +905,7 @@ class EchoStateNetwork(keras.Model):
         own = "class_ids" if self.task == "classification" else "values"
         if kind != own or getattr(self.loss, "ignore_class", None) is not None:
             if y.dtype.kind in "fc":
-                _check_finite(y_name, y)
+                check_finite(y_name, y)
             return y
         try:
             targets = self._targets(y, len(x), x.shape[1])
