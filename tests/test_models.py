@@ -480,7 +480,7 @@ def test_audio_model_names_short_and_unbatched_clips():
     clip = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 800)).astype("float32")
     with pytest.raises(ValueError, match=r"up to \|x\| = 1499\d\.\d, .*Scale them by 1/32768"):
         model.predict(clip * 30000, verbose=0)
-    with pytest.raises(ValueError, match=r"x holds NaN or inf samples"):
+    with pytest.raises(ValueError, match=r"x holds NaN or inf \(first at index \(0, 0\): nan\)"):
         model.predict(np.full((1, 800), np.nan, "float32"), verbose=0)
     with pytest.raises(ValueError, match=r"a list of 2 arrays: pad them with zeros"):
         model.predict([clip[0], clip[1, :600]], verbose=0)

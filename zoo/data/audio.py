@@ -20,6 +20,7 @@ from keras import ops
 
 from zoo.validation import (
     check_choice,
+    check_finite,
     check_nonnegative_float,
     check_positive_float,
     check_positive_int,
@@ -376,9 +377,7 @@ def check_float_samples(name, samples):
         >>> check_float_samples("x", np.array([0.5, -1.0])).tolist()
         [0.5, -1.0]
     """
-    a = np.asarray(samples)
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} holds NaN or inf samples.")
+    a = check_finite(name, np.asarray(samples))
     peak = float(np.abs(a).max()) if a.size else 0.0
     if peak > FULL_SCALE:
         raise ValueError(
