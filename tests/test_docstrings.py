@@ -33,6 +33,7 @@ MODULES += [
     "zoo.data.audio",
     "zoo.data.bucketing",
 ]
+MODULES += ["zoo.data.speech"]
 MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.models.speech"]
 MODULES += ["recipes._mackey_glass"]
 MODULES += ["zoo.cli", "zoo.layers.speech_embedding"]

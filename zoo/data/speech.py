@@ -1,0 +1,197 @@
+"""Speech examples for CTC: `(audio, transcript)` pairs into a recogniser's `(x, labels)`.
+
+`make_speech_examples` is the `tf.data` map every speech recipe reads its data through: mono PCM
+or float audio into `{"waveform", "length"}`, each transcript into character ids (0 is the CTC
+blank, character `i` of the vocabulary is id `i + 1`). It checks what a CTC model cannot learn
+from (characters outside the vocabulary, float audio beyond full scale), naming the transcript.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.audio import FULL_SCALE, waveform_to_float
+from zoo.validation import check_bool, failed_check_message
+
+VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "  # the default: lowercase letters, apostrophe, space
+
+
+def check_vocabulary(vocabulary):
+    """Returns `vocabulary` (a speech model's characters) after checking it.
+
+    It must be a non-empty string in which no character repeats (a character's id is its index).
+
+    Example:
+        >>> check_vocabulary("ab ")
+        'ab '
+        >>> check_vocabulary("aba")
+        Traceback (most recent call last):
+        ...
+        ValueError: vocabulary repeats characters ['a']: each must appear once.
+    """
+    if not isinstance(vocabulary, str) or not vocabulary:
+        raise ValueError(
+            f"vocabulary must be a non-empty string of characters, got {vocabulary!r}."
+        )
+    repeated = sorted({c for c in vocabulary if vocabulary.count(c) > 1})
+    if repeated:
+        raise ValueError(f"vocabulary repeats characters {repeated!r}: each must appear once.")
+    return vocabulary
+
+
+_UNKNOWN = "holds characters outside the vocabulary"
+_BEYOND_FULL_SCALE = "has float samples outside [-1, 1]"
+
+
+def example_error(message):
+    """The failed example check's message in a TensorFlow error's `message`, or `None`.
+
+    The checks are `make_speech_examples`'s: a transcript's characters outside the
+    vocabulary, float audio beyond full scale. A recogniser's `fit` re-raises the message as
+    the `ValueError` the map raises when called eagerly.
+
+    Example:
+        >>> ds = tf.data.Dataset.from_tensors((tf.constant([0.5]), "a7"))
+        >>> try:
+        ...     list(ds.map(make_speech_examples()))
+        ... except tf.errors.InvalidArgumentError as e:
+        ...     print(example_error(e.message))
+        transcript 'a7' holds characters outside the vocabulary: ['7'] (the vocabulary is ...
+        >>> example_error("some other failure") is None
+        True
+    """
+    text = failed_check_message(message)
+    if text is None or not (_UNKNOWN in text or _BEYOND_FULL_SCALE in text):
+        return None
+    return text
+
+
+def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
+    """`ids`, after checking that every character of `transcript` is in the vocabulary.
+
+    Eagerly a `ValueError`; in a `tf.data` map (a graph) an assertion with the same message,
+    which TensorFlow raises as `tf.errors.InvalidArgumentError` (`SpeechRecognizer.fit` turns
+    it back into the `ValueError`).
+    """
+    unknown = ids < 0
+    suffix = f" (the vocabulary is {vocabulary!r}{', after lowercasing' if lowercase else ''})."
+    if tf.executing_eagerly():
+        if bool(tf.reduce_any(unknown)):
+            bad = dict.fromkeys(chr(c) for c in chars[unknown].numpy())  # first-seen order
+            text = transcript.numpy().decode("utf-8", "replace")
+            raise ValueError(f"transcript {text!r} {_UNKNOWN}: {list(bad)!r}" + suffix)
+        return ids
+    bad = tf.strings.unicode_encode(tf.expand_dims(tf.unique(chars[unknown]).y, 1), "UTF-8")
+    message = tf.strings.join(
+        ["transcript '", transcript, f"' {_UNKNOWN}: ['",
+         tf.strings.reduce_join(bad, separator="', '"), "']" + suffix]
+    )  # fmt: skip
+    check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(unknown)), [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(ids)
+
+
+def _check_full_scale(wave, transcript):
+    """`wave`, after checking that its float samples lie in [-1, 1] (NaN fails too).
+
+    As `_check_transcript`: eagerly a `ValueError`, in a `tf.data` map an assertion with the
+    same message.
+    """
+    ok = tf.reduce_all(tf.abs(wave) <= FULL_SCALE)
+    peak = tf.reduce_max(tf.abs(wave))
+    hint = (
+        "; floats are read with full scale at 1.0): int16 values held as floats? Scale them "
+        "by 1/32768 or pass the int16 samples; else clip them to [-1, 1]."
+    )
+    if tf.executing_eagerly():
+        if not bool(ok):
+            text = transcript.numpy().decode("utf-8", "replace")
+            raise ValueError(
+                f"the audio of transcript {text!r} {_BEYOND_FULL_SCALE} (|x| up to "
+                f"{float(peak):.6g}" + hint
+            )
+        return wave
+    message = tf.strings.join(
+        ["the audio of transcript '", transcript, f"' {_BEYOND_FULL_SCALE} (|x| up to ",
+         tf.strings.as_string(peak, shortest=True), hint]
+    )  # fmt: skip
+    check = tf.debugging.Assert(ok, [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(wave)
+
+
+def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
+    """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
+
+    `audio` is mono PCM (int16 or uint8; int64 holding 16-bit samples, as TFDS's `Audio`
+    feature gives them by default) or float in [-1, 1]; `x` is
+    `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
+    character's index in `vocabulary`), of the text lowercased if `lowercase` (a bool). A
+    character outside the vocabulary, or float audio beyond [-1, 1] (int16 values held as
+    floats, say) or NaN, stops the pipeline with an error naming it and its transcript: a
+    `ValueError` when the map is called eagerly, a `tf.errors.InvalidArgumentError` from a
+    `tf.data` pipeline (which `SpeechRecognizer.fit` re-raises as the `ValueError`). With
+    `speakers` (a list of names), the map takes `(audio, text, speaker)` and adds
+    `x["speaker"]`: the speaker's index in `speakers`, or -1 for a speaker not in it (the ids a
+    `speaker_adversary` learns from). The map's `vocabulary` and `lowercase` attributes say how
+    it spells the labels: a model trained on them must write the same vocabulary.
+
+    Example:
+        >>> fn = make_speech_examples("ab ")
+        >>> x, y = fn(tf.constant([0, 16384], tf.int16), tf.constant("Ab a"))
+        >>> x["waveform"].numpy().tolist(), int(x["length"]), y.numpy().tolist()
+        ([0.0, 0.5], 2, [1, 2, 3, 1])
+        >>> fn = make_speech_examples("ab ", speakers=["ann", "bob"])
+        >>> [int(fn(tf.constant([1], tf.int16), tf.constant("a"), tf.constant(s))[0]["speaker"])
+        ...  for s in ("bob", "eve")]
+        [1, -1]
+    """
+    check_vocabulary(vocabulary)
+    check_bool("lowercase", lowercase)
+    codes = tf.constant([ord(c) for c in vocabulary], tf.int32)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(codes, tf.range(1, len(vocabulary) + 1)), -1
+    )
+    if speakers is not None:
+        if isinstance(speakers, str) or not speakers or not all(
+            isinstance(n, str) and n for n in speakers
+        ) or len(set(speakers)) != len(speakers):  # fmt: skip
+            raise ValueError(
+                f"speakers must be a list of distinct speaker names, got {speakers!r}."
+            )
+        speaker_ids = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(speakers)), tf.range(len(speakers), dtype=tf.int32)
+            ),
+            -1,
+        )
+
+    def fn(audio, text, speaker=None):
+        if isinstance(audio, list | tuple):
+            audio = np.asarray(audio)  # Python ints as int64 (16-bit PCM), as in NumPy
+        audio = tf.convert_to_tensor(audio)
+        if audio.shape.rank is not None and audio.shape.rank != 1:
+            raise ValueError(
+                f"audio must be mono, one sample per step (rank 1), got shape {audio.shape}: "
+                "mix multi-channel audio to mono first (e.g. tf.reduce_mean(audio, axis=-1))."
+            )
+        wave = waveform_to_float(audio)
+        text = transcript = tf.convert_to_tensor(text, tf.string)
+        if audio.dtype.is_floating:  # integer PCM is scaled into [-1, 1]
+            wave = _check_full_scale(wave, transcript)
+        if lowercase:
+            text = tf.strings.lower(text, encoding="utf-8")
+        chars = tf.strings.unicode_decode(text, "UTF-8")
+        ids = table.lookup(chars)
+        ids = _check_transcript(ids, chars, transcript, vocabulary, lowercase)
+        x = {"waveform": wave, "length": tf.shape(wave)[0]}
+        if speakers is not None:
+            if speaker is None:
+                raise ValueError(
+                    "make_speech_examples(speakers=...) maps (audio, text, speaker) triples; "
+                    "it got no speaker (load the dataset's speaker feature too)."
+                )
+            x["speaker"] = speaker_ids.lookup(speaker)
+        return x, ids
+
+    fn.vocabulary, fn.lowercase = vocabulary, lowercase  # how its labels are spelt
+    return fn
