@@ -336,6 +336,34 @@ def test_data_checks_let_what_keras_takes_through(tmp_path):
         loaded.evaluate(x, np.full((4, 3), 7), verbose=0)
 
 
+@pytest.mark.parametrize(
+    "build, y",
+    [
+        (lambda: lstm(task="binary"), np.array([0.0, 1.0, 1.0, 0.0])),
+        (lambda: lstm(task="regression"), np.array([0.5, 1.0, 0.0, 2.0])),
+        (lambda: lstm(task="tagging", num_classes=3), np.array([[[0], [1], [2]]] * 4)),
+        (lambda: zoo.models.esn(input_shape=(None, 2), output_dim=1, units=8), np.zeros((4, 3))),
+    ],
+    ids=["binary", "regression", "tagging", "esn"],
+)
+def test_arrays_and_datasets_of_either_target_shape_train_one_model(build, y):
+    """NumPy targets reach Keras in one shape; a dataset's are mapped to it, so that a model
+    fitted on arrays then trains and scores on a dataset of the other shape (Keras: "Cannot
+    take the length of shape with unknown rank"), and the other way round."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(4, 3, 2)).astype("float32")
+    y = y.astype("float32") if y.dtype.kind == "f" else y  # one dtype: one traced step
+    other = y[..., 0] if y.shape[-1] == 1 else y[..., None]
+    for arrays, dataset in ((y, y), (y, other), (other, y)):
+        model = build()
+        model.fit(x, arrays, verbose=0)
+        data = tf.data.Dataset.from_tensor_slices((x, dataset)).batch(2)
+        history = model.fit(data, validation_data=data, verbose=0).history
+        assert np.isfinite(history["val_loss"][0])
+        assert np.isfinite(model.evaluate(data, verbose=0, return_dict=True)["loss"])
+
+
 def test_stateless_copies_keep_the_model_s_checks():
     stateful = lstm(task="sequence_regression", stateful=True, batch_size=2)
     text = zoo.models.gru(text=True, vocab_size=20, task="binary", units=4)

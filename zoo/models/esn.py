@@ -22,7 +22,7 @@ from zoo import heads
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
 from zoo.models.base import check_input_shape, compile_model, seeded
-from zoo.models.recurrent_model import check_validation_data
+from zoo.models.recurrent_model import check_validation_data, dataset_targets
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -853,7 +853,7 @@ class EchoStateNetwork(keras.Model):
             x = self._check_inputs(x)
             y = self._check_y(x, y, "x", "y")
             self._check_fitted("evaluate")
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(self._dataset_targets(x), y, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`: trains the readout by gradient descent (the reservoirs stay fixed).
@@ -874,8 +874,8 @@ class EchoStateNetwork(keras.Model):
             ...
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
-        x, y = self._check_pair(x, y, "x", "y")
-        kwargs = check_validation_data(kwargs, self._check_pair)
+        x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
+        kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
         self._fitting = True
         try:
             history = super().fit(x, y, *args, **kwargs)
@@ -883,6 +883,11 @@ class EchoStateNetwork(keras.Model):
             self._fitting = False
         self._fitted = True
         return history
+
+    def _dataset_targets(self, data):
+        """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""
+        steps = (None,) if self.task == "sequence_regression" else ()
+        return dataset_targets(data, self.loss, (None, *steps, self.readout.units))
 
     def _check_pair(self, x, y, x_name, y_name):
         """NumPy `(x, y)` checked for `fit`: `x` as `predict` checks it, `y` by `_check_y`."""

@@ -9,6 +9,7 @@ serializable and load with `safe_mode=True`. `check_validation_data` serves ever
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from zoo import heads
 from zoo.data.audio import check_float_samples, waveform_to_float
@@ -40,13 +41,15 @@ def as_strings(x):
     return x.astype(object) if x.dtype.kind == "U" else x
 
 
-def check_validation_data(kwargs, check_pair):
+def check_validation_data(kwargs, check_pair, check_dataset=None):
     """`fit`'s `kwargs`, an `(x, y[, sample_weight])` `validation_data` passed through a check.
 
     Args:
         kwargs: the keyword arguments of `fit`.
         check_pair: `f(x, y, x_name, y_name) -> (x, y)`, a model's check of its data (names
             `"validation_data[0]"` and `"validation_data[1]"` here).
+        check_dataset: `f(dataset) -> dataset` for a `tf.data.Dataset` `validation_data`, or
+            `None` to pass one unchanged.
 
     Example:
         >>> def positive(x, y, x_name, y_name):
@@ -62,7 +65,51 @@ def check_validation_data(kwargs, check_pair):
     if isinstance(val, tuple | list) and len(val) in (2, 3):
         x, y = check_pair(val[0], val[1], "validation_data[0]", "validation_data[1]")
         kwargs = {**kwargs, "validation_data": (x, y, *val[2:])}
+    elif isinstance(val, tf.data.Dataset) and check_dataset is not None:
+        kwargs = {**kwargs, "validation_data": check_dataset(val)}
     return kwargs
+
+
+def dataset_targets(data, loss, output_shape):
+    """A dataset of `(x, y[, weights])` batches whose `y` has the shape NumPy targets are given.
+
+    `zoo.validation.check_targets` gives NumPy targets one shape (class ids without a trailing
+    axis of 1, other targets of a one-value output with it); this maps a dataset's targets
+    (lazily) to the same, so that a model fitted on arrays, then on a dataset of `(batch,)`
+    labels, does not fail with "Cannot take the length of shape with unknown rank" (Keras
+    relaxes its traced step to targets of any rank once it has seen two). Anything else (not a
+    dataset, targets of unknown rank, a loss `heads.target_kind` does not know) passes unchanged.
+
+    Args:
+        data: what `fit` or `evaluate` was given as `x`.
+        loss: the compiled loss.
+        output_shape: the model's output shape, `(None, ...)`.
+
+    Example:
+        >>> ds = tf.data.Dataset.from_tensors((tf.zeros((4, 3)), tf.zeros((4,))))
+        >>> dataset_targets(ds, "mse", (None, 1)).element_spec[1].shape
+        TensorShape([4, 1])
+        >>> dataset_targets(ds, "sparse_categorical_crossentropy", (None, 5)) is ds
+        True
+    """
+    if not isinstance(data, tf.data.Dataset):
+        return data
+    spec = data.element_spec
+    if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+        return data
+    target = spec[1]
+    if not isinstance(target, tf.TensorSpec) or target.shape.rank is None:
+        return data
+    kind, rank = heads.target_kind(loss), len(output_shape)
+    squeeze = kind == "class_ids" and target.shape.rank == rank and target.shape[-1] == 1
+    expand = kind in ("binary", "values") and target.shape.rank == rank - 1
+    if not (squeeze or (expand and output_shape[-1] == 1)):
+        return data
+
+    def fix(x, y, *weights):
+        return (x, tf.squeeze(y, -1) if squeeze else tf.expand_dims(y, -1), *weights)
+
+    return data.map(fix)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -118,14 +165,19 @@ class RecurrentModel(keras.Model):
         x = self._check_x(x, x_name)
         return x, self._check_y(x, y, y_name)
 
+    def _dataset_targets(self, data):
+        """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""
+        return dataset_targets(data, self.loss, self.outputs[0].shape) if self.compiled else data
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
-        x, y = self._check_pair(x, y, "x", "y")
-        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
+        x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
+        kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
+        return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
-        x, y = self._check_pair(x, y, "x", "y")
+        x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
