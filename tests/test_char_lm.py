@@ -125,6 +125,15 @@ def test_fit_names_texts_and_ids_outside_the_vocabulary():
         model.fit(np.array([[2, 30]]), np.array([[3, 2]]), verbose=0)
     with pytest.raises(ValueError, match=r"y must be token ids \(batch, T\), got shape \(1,\)"):
         model.fit(np.array([[2, 3]]), np.array([3]), verbose=0)
+    good, bad = np.array([[2, 3]]), np.array([[2, 30]])
+    with pytest.raises(ValueError, match=r"validation_data\[0\] must be ids in \[0, 5\) .*got 30"):
+        model.fit(good, good, validation_data=(bad, good), verbose=0)
+    with pytest.raises(ValueError, match=r"x must be ids in \[0, 5\) .*got -5"):
+        model.evaluate(good - 7, good, verbose=0)  # Keras embedded negative ids as zeros
+    with pytest.raises(ValueError, match=r"y must be ids in \[0, 5\) .*got 30"):
+        model.evaluate(good, bad, verbose=0)
+    with pytest.raises(ValueError, match=r"x must be ids in \[0, 5\) .*got 30"):
+        model.predict(bad, verbose=0)  # Keras: an InvalidArgumentError from the embedding
 
 
 def test_encode_refuses_a_bare_string():

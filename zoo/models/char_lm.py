@@ -15,6 +15,7 @@ from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
+from zoo.models.recurrent_model import check_validation_data
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
     check_bool,
@@ -136,11 +137,39 @@ class CharLM(keras.Model):
         if a.ndim != 2:
             raise ValueError(f"{name} must be token ids (batch, T), got shape {a.shape}.")
 
+    def _check_pair(self, x, y, x_name, y_name):
+        """`(x, y)` unchanged, after `_check_ids` on each."""
+        self._check_ids(x_name, x)
+        self._check_ids(y_name, y)
+        return x, y
+
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, naming texts or ids outside the vocabulary given as arrays."""
+        """`keras.Model.fit`, naming texts or ids outside the vocabulary given as arrays.
+
+        `validation_data` of arrays is checked the same way.
+        """
+        x, y = self._check_pair(x, y, "x", "y")
+        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, naming texts or ids outside the vocabulary given as arrays."""
+        x, y = self._check_pair(x, y, "x", "y")
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict`, naming texts or ids outside the vocabulary given as arrays.
+
+        Example:
+            >>> m = char_lm("ab", units=4)
+            >>> m.predict(m.encode(["ab", "ba"]), verbose=0).shape  # next-token logits
+            (2, 2, 4)
+            >>> m.predict(np.array([[1, 9]]))
+            Traceback (most recent call last):
+            ...
+            ValueError: x must be ids in [0, 4) (the vocabulary's), got 9.
+        """
         self._check_ids("x", x)
-        self._check_ids("y", y)
-        return super().fit(x, y, *args, **kwargs)
+        return super().predict(x, *args, **kwargs)
 
     def encode(self, texts):
         """Pads the ids of `texts` into an int32 array `(N, T)`; unknown tokens get id 1.
