@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -177,6 +178,61 @@ def test_ctrl_c_is_one_line_saying_how_to_resume(capsys, monkeypatch):
     assert cli.main(["run", "adding_gru"]) == 130
     err = capsys.readouterr().err.strip()
     assert err == "rnnzoo run: interrupted; the same command resumes from the last finished epoch."
+
+
+class _InterruptAfterEpoch(keras.callbacks.Callback):
+    """Ctrl-C at the end of epoch `at` (0-based); records the epochs begun."""
+
+    def __init__(self, at, begun):
+        super().__init__()
+        self.at, self.begun = at, begun
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begun.append(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_under_overwrite_names_the_command_that_resumes(
+    tfds_data_dir, tmp_path, capsys, monkeypatch
+):
+    from zoo import training
+
+    out, begun = tmp_path / "run", []
+    data = ["--data-dir", str(tfds_data_dir), "--set", "dataset=adding_problem/t50"]
+    cmd = [
+        "run",
+        "adding_gru",
+        "--batch-size",
+        "512",
+        *data,
+        "--set",
+        "units=2",
+        "--output",
+        str(out),
+    ]
+    assert cli.main([*cmd, "--epochs", "1"]) == 0  # a finished run, then its replacement
+    fit_callbacks, at = training.fit_callbacks, [1]
+
+    def interrupting(*args, **kwargs):
+        return [*fit_callbacks(*args, **kwargs), _InterruptAfterEpoch(at[0], begun)]
+
+    monkeypatch.setattr(training, "fit_callbacks", interrupting)
+    assert cli.main([*cmd, "--epochs", "3", "--overwrite"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(
+        "rnnzoo run: interrupted; the same command without --overwrite resumes from the last "
+        "finished epoch (with --overwrite it starts again at epoch 1); the run it replaces "
+        f"stays in {out / 'previous'}/"
+    )
+    # what it says is true: without --overwrite, the replacement resumes at its third epoch
+    begun.clear()
+    at[0] = -1
+    assert cli.main([*cmd, "--epochs", "3"]) == 0
+    assert begun == [2] and not (out / "previous").exists()
+    assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 3
 
 
 @pytest.mark.parametrize("flags, batch", [([], 32), (["--batch-size", "16"], 16)])

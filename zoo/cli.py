@@ -194,6 +194,23 @@ def parser():
     return p
 
 
+def _interrupted(args):
+    """What a command stopped by Ctrl-C says: how to go on."""
+    if args.command == "run":
+        from zoo import run_folder, training
+
+        out = training.output_folder(load_recipe(args.name), args.output)
+        return run_folder.interrupted_message(out, args.overwrite)
+    if args.command == "tune" and args.overwrite:  # it would set the new search aside
+        return (
+            "interrupted; the same command without --overwrite resumes the search (with "
+            "--overwrite it starts again)."
+        )
+    if args.command == "tune":
+        return "interrupted; the same command resumes the search."
+    return "interrupted."
+
+
 def main(argv=None):
     """Entry point of the `rnnzoo` console script; returns the exit code.
 
@@ -212,7 +229,7 @@ def main(argv=None):
         2
     """
     from zoo.recipe import RecipeError
-    from zoo.run_folder import INTERRUPTED, os_error_message
+    from zoo.run_folder import os_error_message
 
     args = parser().parse_args(argv)
     try:
@@ -221,11 +238,7 @@ def main(argv=None):
         print(f"rnnzoo {args.command}: error: {os_error_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not TensorFlow's traceback
-        said = {
-            "run": INTERRUPTED,
-            "tune": "interrupted; the same command resumes the search.",
-        }.get(args.command, "interrupted.")
-        print(f"\nrnnzoo {args.command}: {said}", file=sys.stderr)
+        print(f"\nrnnzoo {args.command}: {_interrupted(args)}", file=sys.stderr)
         return 130
     return 0
 

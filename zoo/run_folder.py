@@ -138,10 +138,11 @@ def _umask():
     return mask
 
 
-# What a run writes into its output folder besides config.json (removed by `overwrite`).
-# What a run stopped by Ctrl-C says (`rnnzoo run` and `python -m recipes.NAME`).
+# What a run stopped by Ctrl-C says (`rnnzoo run` and `python -m recipes.NAME`), without
+# `--overwrite` (`interrupted_message`).
 INTERRUPTED = "interrupted; the same command resumes from the last finished epoch."
 
+# What a run writes into its output folder besides config.json (removed by `overwrite`).
 RUN_OUTPUTS = (
     "history.json",
     "metrics.json",
@@ -307,6 +308,37 @@ def full_history(csv_path, fallback):
 
 # Where `--overwrite` keeps the run it replaces until the new one has finished.
 PREVIOUS = "previous"
+
+
+def interrupted_message(out, overwrite):
+    """What a run into `out` stopped by Ctrl-C says: which command resumes it.
+
+    With `--overwrite` the same command would not resume: it would set the unfinished run
+    aside (or delete it, when `previous/` holds the run being replaced) and start again.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> interrupted_message(out, overwrite=False)
+        'interrupted; the same command resumes from the last finished epoch.'
+        >>> (out / "backup").mkdir()
+        >>> print(interrupted_message(out, overwrite=True))  # doctest: +NORMALIZE_WHITESPACE
+        interrupted; the same command without --overwrite resumes from the last finished epoch
+        (with --overwrite it starts again at epoch 1).
+    """
+    out = pathlib.Path(out)
+    if not overwrite:
+        return INTERRUPTED
+    if (out / "backup").exists():
+        kept = ""
+        if (out / PREVIOUS).is_dir():
+            kept = f"; the run it replaces stays in {out / PREVIOUS}/ until one finishes"
+        return (
+            "interrupted; the same command without --overwrite resumes from the last finished "
+            f"epoch (with --overwrite it starts again at epoch 1){kept}."
+        )
+    if (out / "metrics.json").exists():
+        return f"interrupted before the run in {out} was replaced: it is unchanged."
+    return "interrupted before the first epoch finished; the same command starts again."
 
 
 def set_aside(out, names):

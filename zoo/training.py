@@ -570,7 +570,7 @@ def run(
         "batch_size", recipe.batch_size if batch_size is None else batch_size
     )
     seed = check_seed(seed)
-    out = pathlib.Path(output or pathlib.Path("runs") / recipe.name)
+    out = output_folder(recipe, output)
     state = run_folder.output_state(out, overwrite)
     keras.utils.set_random_seed(seed)
 
@@ -641,7 +641,8 @@ def run(
         run_folder.set_aside(out, names)
         print(
             f"--overwrite: the run in {out} is kept in {out / run_folder.PREVIOUS}/ until this "
-            "one finishes (a failed run loses nothing; the same command resumes it)."
+            "one finishes (a failed run loses nothing; the same command without --overwrite "
+            "resumes this one)."
         )
     elif state == "fresh":  # not the resumption of an interrupted run: its leftovers go
         shutil.rmtree(out / "tensorboard", ignore_errors=True)
@@ -731,6 +732,16 @@ def run(
     for path in written:
         print(f"  {pathlib.Path(path).name}")
     return metrics
+
+
+def output_folder(recipe, output=None):
+    """The folder a run of `recipe` writes into: `output`, else `runs/<recipe name>`.
+
+    Example:
+        >>> output_folder(Recipe(name="r", model="gru", dataset="d", task="regression"))
+        PosixPath('runs/r')
+    """
+    return pathlib.Path(output or pathlib.Path("runs") / recipe.name)
 
 
 def _fmt(value):
@@ -831,5 +842,6 @@ def main(recipe, argv=None):
         print(f"{recipe.name}: error: {os_error_message(e)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print(f"\n{recipe.name}: {run_folder.INTERRUPTED}", file=sys.stderr)
+        said = run_folder.interrupted_message(output_folder(recipe, args.output), args.overwrite)
+        print(f"\n{recipe.name}: {said}", file=sys.stderr)
         sys.exit(130)
