@@ -125,6 +125,44 @@ def test_hypermodel_under_keras_tuner(tmp_path):
     assert all(t.hyperparameters.values["batch_size"] in tuning.BATCH_SIZES for t in trials)
 
 
+def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads_text(tmp_path):
+    # keras-tuner builds the model, so a user could not adapt it: every trial failed ("no
+    # vocabulary yet"), and the best model, rebuilt from weights, had no vocabulary either.
+    hm = tuning.hypermodel("gru", text=True, vocab_size=20, task="binary", units=2, seed=0)
+    texts = np.array(["great film", "dull film", "great fun", "dull slow"] * 2 + ["unseen"] * 2)
+    y = np.array([1, 0, 1, 0] * 2 + [1, 0], "float32")
+    search = keras_tuner.RandomSearch(
+        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=0
+    )
+    search.search(texts, y, validation_split=0.2, epochs=1, verbose=0)
+    assert all(t.status == "COMPLETED" for t in search.oracle.trials.values())
+    best = search.get_best_models(1)[0]
+    vocabulary = tuning._vectorizer(best).get_vocabulary()
+    assert {"great", "dull", "film"} <= set(vocabulary)
+    assert "unseen" not in vocabulary  # only in the part validation_split holds out
+    assert best.predict(["great film"], verbose=0).shape == (1, 1)
+
+
+def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(tmp_path):
+    hm = tuning.hypermodel("esn", units=20, seed=0)
+    assert "batch_size" not in _space_names(hm)  # the ridge solution does not depend on it
+    with pytest.raises(ValueError, match=r"epochs=\(1, 3\): model 'esn' fits its readout"):
+        tuning.hypermodel("esn", epochs=(1, 3))
+    series = np.sin(np.linspace(0, 60, 1201))[None, :, None]
+    x, y = series[:, :-1], series[:, 1:]
+    search = keras_tuner.RandomSearch(
+        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=0
+    )
+    search.search(x[:, :800], y[:, :800], validation_data=(x[:, 800:], y[:, 800:]), washout=50)
+    trials = list(search.oracle.trials.values())
+    # One epoch of Adam on the zero-initialised readout scored about 0.5 (MSE); the ridge
+    # readout of a sine is near exact.
+    assert all(t.score < 1e-3 for t in trials)
+    best = search.get_best_models(1)[0]
+    assert best.readout_fitted  # keras-tuner's checkpoint of the one "epoch" holds the readout
+    np.testing.assert_allclose(best.predict(x[:, 800:], verbose=0)[0, 100:], y[0, 900:], atol=0.05)
+
+
 def _live_graphs():
     gc.collect()
     return sum(type(o).__name__ == "FuncGraph" for o in gc.get_objects())

@@ -13,10 +13,8 @@ from collections.abc import Callable
 import tensorflow_datasets as tfds
 
 from zoo import registry
+from zoo.registry import CLOSED_FORM
 from zoo.validation import check_fraction, check_positive_int, is_int, suggest
-
-# Models whose recipes' `fit` hooks train in closed form (an ESN's ridge readout): one pass.
-CLOSED_FORM = ("esn",)
 
 
 class RecipeError(Exception):

@@ -59,6 +59,10 @@ class ModelSpec:
     search_space: Callable
 
 
+# Models whose readout is fitted in closed form (`fit_readout`: the ESN's ridge regression), in
+# one pass over the data: no epochs, and a result that does not depend on the batch size.
+CLOSED_FORM = ("esn",)
+
 # fmt: off
 MODELS = (
     ModelSpec("simple_rnn", simple_rnn, RECURRENT_TASKS,

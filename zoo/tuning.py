@@ -23,11 +23,14 @@ import os
 import re
 import time
 
+import keras
 import keras_tuner
+import numpy as np
 import tensorflow as tf
 
 from zoo import registry
 from zoo.data import batches
+from zoo.registry import CLOSED_FORM
 from zoo.validation import check_choice, check_positive_int, suggest
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -144,9 +147,15 @@ class ZooHyperModel(keras_tuner.HyperModel):
         space: `space(hp) -> {factory argument: value}` defining extra or narrower
             hyperparameters; it runs before the registry's search space, and keras-tuner keeps
             the first definition of a name, so a name defined here replaces the registry's range.
-        batch_sizes: the batch sizes to try, or `None` not to tune the batch size.
+        batch_sizes: the batch sizes to try, or `None` not to tune the batch size (the default
+            for a model fitted in closed form, `registry.CLOSED_FORM`: its readout does not
+            depend on the batch size).
         epochs: `(min, max)` to tune the number of epochs, or `None` (the `epochs` given to
             `fit` then count; Hyperband sets them itself, so leave this `None` with it).
+
+    `fit` adapts a text model's vectorizer (`text=True`) to the trial's training texts, and
+    fits a closed-form model's readout with `fit_readout` (the tuned `ridge`), as the recipes
+    do; other models train with `model.fit`.
 
     Example:
         >>> import keras_tuner
@@ -167,6 +176,14 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 )
         if space is not None and not callable(space):
             raise TypeError(f"space must be a function of a keras-tuner hp, got {space!r}.")
+        closed_form = self.spec.name in CLOSED_FORM
+        if closed_form and batch_sizes is BATCH_SIZES:  # the default
+            batch_sizes = None
+        if closed_form and epochs is not None:
+            raise ValueError(
+                f"epochs={epochs!r}: model {model!r} fits its readout in closed form, in one "
+                "pass over the data, so there are no epochs to tune; leave epochs out."
+            )
         if batch_sizes is not None:
             if isinstance(batch_sizes, int | str) or not batch_sizes:
                 raise ValueError(
@@ -185,6 +202,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.batch_sizes, self.epochs = batch_sizes, epochs
         self.tuned_kwargs(keras_tuner.HyperParameters())  # a space naming no argument fails now
         self._kept_gradients = None  # custom gradients registered before the first build
+        # A text model's vocabulary (not among the weights keras-tuner checkpoints), per
+        # vectorizer configuration: `get_best_models` rebuilds the models with it.
+        self._vocabularies = {}
 
     def tuned_kwargs(self, hp):
         """The tuned factory arguments for `hp` (defining them in `hp` on first use).
@@ -248,21 +268,35 @@ class ZooHyperModel(keras_tuner.HyperModel):
             release_custom_gradients(self._kept_gradients)
         self.fit_values(hp)  # keras-tuner discovers the space by building
         kwargs = without_moot_arguments(self.model, {**self.fixed, **self.tuned_kwargs(hp)})
-        return registry.build(self.model, **kwargs)
+        model = registry.build(self.model, **kwargs)
+        vocabulary = self._vocabularies.get(_vectorizer_key(model))
+        if vocabulary is not None:  # the training texts' (the same every trial), kept by `fit`
+            _vectorizer(model).set_vocabulary(vocabulary)
+        return model
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
         """Trains `model` with the tuned batch size and epochs.
 
         A `tf.data.Dataset` `x` (and `validation_data`) must hold single `(x, y)` examples: they
         are batched here with the tuned batch size (`zoo.data.batches`, shuffled each epoch).
-        The returned history also holds `seconds`, the trial's training time, which then
-        reaches the oracle with the trial's metrics.
+        A text model's vectorizer is first adapted to the training texts (without the part
+        `validation_split` holds out). A closed-form model (the ESN) fits its readout with
+        `fit_readout` (a `washout=` given to the search is passed on) and is scored with
+        `evaluate` on the training and validation data: `loss`, `val_loss` and the metrics,
+        as `fit` reports them. The returned history also holds `seconds`, the trial's
+        training time, which then reaches the oracle with the trial's metrics.
 
         Returns:
-            The `keras.callbacks.History` of `model.fit`.
+            The `keras.callbacks.History` of `model.fit` (or of the closed-form fit).
         """
         tuned = self.fit_values(hp)
         batch_size, epochs = tuned.get("batch_size", batch_size), tuned.get("epochs", epochs)
+        if not getattr(model, "adapted", True):  # a text model without a vocabulary yet
+            key = _vectorizer_key(model)  # (a vectorizer's config holds its vocabulary)
+            _adapt_to_training_texts(model, x, kwargs.get("validation_split"))
+            self._vocabularies[key] = _vectorizer(model).get_vocabulary()
+        if self.spec.name in CLOSED_FORM:
+            return _fit_closed_form(model, x, args, validation_data, batch_size, kwargs)
         if isinstance(x, tf.data.Dataset):
             seed = self.fixed.get("seed")
             x = batches(x, batch_size, shuffle=True, seed=seed, cache=False)
@@ -275,6 +309,97 @@ class ZooHyperModel(keras_tuner.HyperModel):
         history = model.fit(x, *args, validation_data=validation_data, epochs=epochs, **kwargs)
         history.history["seconds"] = [time.perf_counter() - start] * len(history.epoch)
         return history
+
+
+def _vectorizer(model):
+    """The model's `TextVectorization` layer, or `None`."""
+    layers = [la for la in model.layers if isinstance(la, keras.layers.TextVectorization)]
+    return layers[0] if layers else None
+
+
+def _vectorizer_key(model):
+    """What a vocabulary adapted for `model` depends on: its vectorizer's settings (or `None`)."""
+    layer = _vectorizer(model)
+    if layer is None:
+        return None
+    return repr(sorted((k, v) for k, v in layer.get_config().items() if k != "name"))
+
+
+def _adapt_to_training_texts(model, x, validation_split=None):
+    """Adapts `model`'s vectorizer to the texts of `x` that `fit` trains on.
+
+    `x` is an array or list of texts (Keras holds out its last `validation_split` share) or a
+    dataset of single `(text, label)` examples.
+    """
+    from zoo.models import adapt_text  # (the models import zoo.tuning's neighbours only)
+
+    if isinstance(x, tf.data.Dataset):
+        adapt_text(model, x.map(lambda text, *_: text).batch(1024))
+        return
+    if validation_split and hasattr(x, "__len__"):
+        x = x[: int(len(x) * (1 - validation_split))]
+    adapt_text(model, x)
+
+
+def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
+    """A trial of a closed-form model: `fit_readout`, then `evaluate`, as a one-epoch history.
+
+    keras-tuner's callbacks (its checkpoint of the best epoch's weights among them) see one
+    epoch end with the scores, so that `get_best_models` loads the fitted readout.
+    """
+    y = args[0] if args else kwargs.pop("y", None)
+    if len(args) > 1:
+        raise TypeError(f"a closed-form trial takes x and y, got {len(args) + 1} arrays.")
+    callbacks = kwargs.pop("callbacks", None) or []
+    washout = kwargs.pop("washout", 0)
+    split = kwargs.pop("validation_split", None)
+    for ignored in ("verbose", "shuffle"):
+        kwargs.pop(ignored, None)
+    if kwargs:
+        raise TypeError(
+            f"unexpected fit arguments for a closed-form readout: {sorted(kwargs)} (it takes "
+            "x, y, validation_data or validation_split, batch_size and washout)."
+        )
+    if split and validation_data is None:
+        if isinstance(x, tf.data.Dataset) or y is None:
+            raise ValueError(
+                "validation_split needs arrays x and y; give a dataset's validation examples "
+                "as validation_data."
+            )
+        x, y = np.asarray(x), np.asarray(y)
+        cut = int(len(x) * (1 - split))
+        if cut < 1 or cut >= len(x):
+            raise ValueError(
+                f"validation_split={split!r} leaves no training or no validation sequences of "
+                f"{len(x)}; give validation_data (e.g. a later stretch of the series)."
+            )
+        x, y, validation_data = x[:cut], y[:cut], (x[cut:], y[cut:])
+    if isinstance(x, tf.data.Dataset):
+        x = batches(x, batch_size, cache=False)
+    if isinstance(validation_data, tf.data.Dataset):
+        validation_data = batches(validation_data, batch_size, cache=False)
+    start = time.perf_counter()
+    model.fit_readout(x, y, washout=washout, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    logs = model.evaluate(x, y, batch_size=batch_size, return_dict=True, verbose=0)
+    if validation_data is not None:
+        val_x, val_y = (
+            validation_data[:2]
+            if isinstance(validation_data, tuple | list)
+            else (validation_data, None)
+        )
+        scores = model.evaluate(val_x, val_y, batch_size=batch_size, return_dict=True, verbose=0)
+        logs.update({f"val_{name}": value for name, value in scores.items()})
+    logs = {name: float(value) for name, value in logs.items()}
+    hooks = keras.callbacks.CallbackList(callbacks, model=model)
+    hooks.on_train_begin()
+    hooks.on_epoch_begin(0)
+    hooks.on_epoch_end(0, logs)
+    hooks.on_train_end(logs)
+    history = keras.callbacks.History()
+    history.history = {name: [value] for name, value in {**logs, "seconds": seconds}.items()}
+    history.epoch = [0]
+    return history
 
 
 def hypermodel(name, *, space=None, batch_sizes=BATCH_SIZES, epochs=None, **fixed):

@@ -204,15 +204,23 @@ class TextModel(RecurrentModel):
         (2, 1)
     """
 
+    @property
+    def adapted(self):
+        """Whether the model's `TextVectorization` has a vocabulary (`zoo.models.adapt_text`)."""
+        return all(
+            layer.vocabulary_size() > 2
+            for layer in self.layers
+            if isinstance(layer, keras.layers.TextVectorization)
+        )
+
     def _check_adapted(self):
         """Raises unless the vectorizer has a vocabulary (else every id is 1, `[UNK]`)."""
-        for layer in self.layers:
-            if isinstance(layer, keras.layers.TextVectorization) and layer.vocabulary_size() <= 2:
-                raise ValueError(
-                    f"model {self.name!r} reads text through a TextVectorization layer that has "
-                    "no vocabulary yet: call zoo.models.adapt_text(model, texts) on training "
-                    "texts first (or build it with vectorizer=... holding a vocabulary)."
-                )
+        if not self.adapted:
+            raise ValueError(
+                f"model {self.name!r} reads text through a TextVectorization layer that has "
+                "no vocabulary yet: call zoo.models.adapt_text(model, texts) on training "
+                "texts first (or build it with vectorizer=... holding a vocabulary)."
+            )
 
     def _check_x(self, x, name):
         """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted."""
