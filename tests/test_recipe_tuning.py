@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -63,9 +64,10 @@ SCRIPT = RECIPE_SOURCE + textwrap.dedent(
 
 
 def _assert_each_trial_completed_once(out, count):
-    """Trials 0..count-1 are in trials.csv, all COMPLETED, and the oracle ran each once."""
+    """Trials 1..count are in trials.csv, all COMPLETED, and the oracle ran each once."""
     rows = _rows(out)
-    assert [r["trial"] for r in rows] == [str(i) for i in range(count)]
+    assert [r["trial"] for r in rows] == [str(i + 1) for i in range(count)]
+    assert [r["trial_id"] for r in rows] == [str(i) for i in range(count)]
     assert all(r["status"] == "COMPLETED" for r in rows)
     oracle = json.loads((out / "search" / "oracle.json").read_text())
     assert oracle["run_times"] == {str(i): 1 for i in range(count)}
@@ -90,7 +92,7 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
     common = dict(epochs=1, output=out, data_dir=tfds_data_dir, verbose=0)
     result = recipe_tuning.tune(TINY, max_trials=2, retrain_best=True, **common)
     rows = _rows(out)
-    assert [r["trial"] for r in rows] == ["0", "1"]
+    assert [(r["trial"], r["trial_id"]) for r in rows] == [("1", "0"), ("2", "1")]
     assert all(r["status"] == "COMPLETED" and float(r["seconds"]) > 0 for r in rows)
     assert {"units", "dropout", "learning_rate", "batch_size"} <= set(rows[0])
     best = json.loads((out / "best_hyperparameters.json").read_text())
@@ -130,6 +132,28 @@ def test_tune_writes_results_resumes_and_refuses_a_different_space(tfds_data_dir
     (out / "tuning.json").write_text(json.dumps(stored))
     recipe_tuning.tune(TINY, max_trials=2, seed=5, **common)
     assert json.loads((out / "tuning.json").read_text())["seed"] == 5 and len(_rows(out)) == 2
+
+
+def test_an_interrupted_search_has_written_the_trials_it_ended(tfds_data_dir, tmp_path):
+    out, began = tmp_path / "search", []
+
+    def ctrl_c_in_the_second_trial(logs=None):
+        began.append(len(began))
+        if len(began) == 2:
+            raise KeyboardInterrupt
+
+    # (keras-tuner deep-copies a trial's callbacks; the function and its list are shared)
+    ctrl_c = keras.callbacks.LambdaCallback(on_train_begin=ctrl_c_in_the_second_trial)
+    with pytest.raises(KeyboardInterrupt):
+        recipe_tuning.tune(TINY, max_trials=3, epochs=1, output=out, data_dir=tfds_data_dir,
+                           verbose=0, callbacks=[ctrl_c])  # fmt: skip
+    rows = _rows(out)
+    assert [(r["trial"], r["trial_id"], r["status"]) for r in rows] == [("1", "0", "COMPLETED")]
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    assert (best["trial"], best["trial_id"]) == (1, "0")
+    assert best["score"] == pytest.approx(float(rows[0]["val_loss"]), rel=1e-11)
+    for name in ("val_loss", "learning_rate", "dropout"):  # 12 significant digits at most
+        assert float(rows[0][name]) == float(f"{float(rows[0][name]):.12g}")
 
 
 def test_trials_train_through_the_recipes_fit_hook(tfds_data_dir, tmp_path):
@@ -251,7 +275,7 @@ def test_more_trials_and_overwrite(tfds_data_dir, tmp_path):
     trial0 = (out / "search" / "trial_0" / "trial.json").read_bytes()
     # a larger --max-trials continues to the new total
     recipe_tuning.tune(TINY, max_trials=2, **common)
-    assert [r["trial"] for r in _rows(out)] == ["0", "1"]
+    assert [r["trial"] for r in _rows(out)] == ["1", "2"]
     assert (out / "search" / "trial_0" / "trial.json").read_bytes() == trial0
 
     # --overwrite starts afresh, and a --set argument is fixed, not tuned
@@ -532,11 +556,12 @@ def test_a_restarted_chief_continues_its_workers_trials(tfds_data_dir, tmp_path,
     assert result["best_score"] == pytest.approx(0.4)
     rows = _rows(out)
     assert [(r["trial"], r["status"], float(r["val_loss"])) for r in rows] == [
-        ("0", "COMPLETED", 0.5),
-        ("1", "COMPLETED", 0.4),
-        ("2", "COMPLETED", 0.6),
+        ("1", "COMPLETED", 0.5),
+        ("2", "COMPLETED", 0.4),
+        ("3", "COMPLETED", 0.6),
     ]
-    assert json.loads((out / "best_hyperparameters.json").read_text())["trial"] == "1"
+    best = json.loads((out / "best_hyperparameters.json").read_text())
+    assert (best["trial"], best["trial_id"]) == (2, "1")
 
     # the chief's last state still lists the trial it ended last as running: a chief started
     # again (a larger --max-trials) hands out a new trial, not that one again
@@ -556,7 +581,7 @@ def test_a_restarted_chief_continues_its_workers_trials(tfds_data_dir, tmp_path,
     # the chief's search continued in one process (keras-tuner reloads only its own tuner
     # id's oracle, so it began again at trial 0 over the chief's trials)
     recipe_tuning.tune(TINY, max_trials=5, **common)
-    assert [r["trial"] for r in _rows(out)] == [str(i) for i in range(5)]
+    assert [r["trial"] for r in _rows(out)] == [str(i + 1) for i in range(5)]
     assert [float(r["val_loss"]) for r in _rows(out)][:4] == [0.5, 0.4, 0.6, 0.7]
 
 

@@ -13,6 +13,7 @@ import json
 import math
 import pathlib
 import shutil
+import threading
 import time
 
 import keras
@@ -278,6 +279,86 @@ def _failures(oracle):
     return counts or "no trial ran"
 
 
+def _trial_rows(oracle, objective):
+    """`tuning.trial_rows` as trials.csv holds them: trials numbered as keras-tuner's log does.
+
+    `trial` counts from 1 ("Trial 1 Complete" is the first), `trial_id` is keras-tuner's id
+    (its folder `search/trial_<id>`); floats are written to 12 significant digits (0.3, not
+    0.30000000000000004).
+
+    Example:
+        >>> oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_loss", max_trials=9)
+        >>> oracle.trials["0"] = keras_tuner.engine.trial.Trial(oracle.get_space(), "0")
+        >>> oracle.trials["0"].score = 0.1 + 0.2
+        >>> _trial_rows(oracle, "val_loss")
+        [{'trial': 1, 'trial_id': '0', 'status': 'RUNNING', 'val_loss': 0.3, 'seconds': None}]
+    """
+    rows = []
+    for row in tuning.trial_rows(oracle, objective):
+        trial_id = row.pop("trial")
+        number = int(trial_id) + 1 if str(trial_id).isdigit() else trial_id
+        rows.append({"trial": number, "trial_id": trial_id, **_short_floats(row)})
+    return rows
+
+
+def _short_floats(row):
+    """`row` with its finite floats to 12 significant digits."""
+    return {
+        k: float(f"{v:.12g}") if isinstance(v, float) and math.isfinite(v) else v
+        for k, v in row.items()
+    }
+
+
+def _write_results(out, oracle, hm, objective, direction, batch_size, epochs):
+    """Writes trials.csv and best_hyperparameters.json for the trials the oracle has ended.
+
+    Without a completed trial of finite objective, best_hyperparameters.json is removed.
+
+    Returns:
+        `(rows, summary)`: trials.csv's rows and best_hyperparameters.json's dict (or `None`).
+    """
+    rows = _trial_rows(oracle, objective)
+    tuning.write_csv(rows, out / "trials.csv")
+    best = _best_trials(oracle, direction)
+    if not best:
+        (out / "best_hyperparameters.json").unlink(missing_ok=True)
+        return rows, None
+    trial = best[0]
+    hp = trial.hyperparameters.copy()
+    fit_values = hm.fit_values(hp.copy())
+    summary = {
+        "trial": int(trial.trial_id) + 1 if trial.trial_id.isdigit() else trial.trial_id,
+        "trial_id": trial.trial_id,
+        "objective": objective,
+        "direction": direction,
+        "score": trial.score,
+        "hyperparameters": hp.values,
+        "model_kwargs": hm.tuned_kwargs(hp.copy()),
+        "batch_size": fit_values.get("batch_size", batch_size),
+        "epochs": fit_values.get("epochs") or hp.values.get("tuner/epochs") or epochs,
+    }
+    run_folder.write_json(out / "best_hyperparameters.json", summary)
+    return rows, summary
+
+
+def _after_each_trial(oracle, write):
+    """Calls `write()` each time `oracle` has recorded a trial's end.
+
+    keras-tuner ends every trial through its oracle's `end_trial`, in one process or on a
+    chief serving workers; so trials.csv and best_hyperparameters.json describe every trial
+    ended so far, also when the search is then interrupted (Ctrl-C, a killed process).
+    """
+    end_trial, lock = oracle.end_trial, threading.Lock()  # a chief ends trials in threads
+
+    def end_trial_then_write(*args, **kwargs):
+        ended = end_trial(*args, **kwargs)
+        with lock:
+            write()
+        return ended
+
+    oracle.end_trial = end_trial_then_write
+
+
 # What a search writes into its output folder.
 _OUTPUTS = (
     "search",
@@ -333,9 +414,10 @@ def tune(
     """Searches `recipe`'s hyperparameters with keras-tuner on the recipe's data.
 
     Writes into `output`: `tuning.json` (what the search is, to check a resume against),
-    `search/` (keras-tuner's project: one folder per trial), `trials.csv`,
-    `best_hyperparameters.json`, `objective.png` and, with `retrain_best`, `best/` (a normal
-    `zoo.training.run` of the best configuration). Re-running with the same `output` resumes:
+    `search/` (keras-tuner's project: one folder per trial), `trials.csv` and
+    `best_hyperparameters.json` (both rewritten as each trial ends, so that an interrupted
+    search's describe its ended trials), `objective.png` and, with `retrain_best`, `best/` (a
+    normal `zoo.training.run` of the best configuration). Re-running with the same `output` resumes:
     finished trials stay, an interrupted one runs again, the total stays `max_trials`.
 
     Args:
@@ -498,6 +580,14 @@ def tune(
         )
         if state:  # a restarted chief: its workers' trials go on
             _continue_ongoing_trials(search.oracle, state)
+
+        def write_results():
+            return _write_results(
+                out, search.oracle, hm, objective, direction, configured.batch_size, epochs
+            )
+
+        if role != "worker":
+            _after_each_trial(search.oracle, write_results)
         finished = role == "chief" and not fresh and tuning.search_finished(search.oracle)
         if finished:  # it would wait for a worker to ask for a trial, to tell it to stop
             print(f"the search in {out} is finished; the chief writes its results.")
@@ -519,7 +609,7 @@ def tune(
         except RuntimeError as e:  # keras-tuner's limit of consecutive failed trials
             if "consecutive failures" not in str(e) or role == "worker":
                 raise
-            tuning.write_csv(tuning.trial_rows(search.oracle, objective), out / "trials.csv")
+            write_results()
             raise RecipeError(
                 f"the search stopped: {str(e).splitlines()[0]} ({_failures(search.oracle)}); "
                 f"see {out}/trials.csv, fix the cause and re-run with --overwrite."
@@ -531,37 +621,22 @@ def tune(
             print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
         oracle = search.oracle
-        rows = tuning.trial_rows(oracle, objective)
-        best = _best_trials(oracle, direction)
-    written = [tuning.write_csv(rows, out / "trials.csv")]
+        rows, summary = write_results()
+    written = [out / "trials.csv"]
     title = f"{recipe.name}: {tuner} search"
     plot = tuning.plot_objective(rows, objective, direction, out / "objective.png", title)
     written.append(pathlib.Path(plot))
     result = {"best_hyperparameters": None, "best_score": None, "trials": len(rows), "output": out}
-    if not best:
-        (out / "best_hyperparameters.json").unlink(missing_ok=True)
+    if summary is None:
         print(f"\n{recipe.name}: no trial of {len(rows)} completed with a finite {objective}.")
         raise RecipeError(
             f"no trial of the search in {out} completed with a finite {objective} "
             f"({_failures(oracle)}), so there is no best configuration; see {out}/trials.csv, "
             "fix the cause and re-run with --overwrite."
         )
-    hp = best[0].hyperparameters.copy()
-    model_values, fit_values = hm.tuned_kwargs(hp.copy()), hm.fit_values(hp.copy())
-    run_epochs = fit_values.get("epochs") or hp.values.get("tuner/epochs") or epochs
-    summary = {
-        "trial": best[0].trial_id,
-        "objective": objective,
-        "direction": direction,
-        "score": best[0].score,
-        "hyperparameters": hp.values,
-        "model_kwargs": model_values,
-        "batch_size": fit_values.get("batch_size", configured.batch_size),
-        "epochs": run_epochs,
-    }
-    run_folder.write_json(out / "best_hyperparameters.json", summary)
+    model_values, run_epochs = summary["model_kwargs"], summary["epochs"]
     written.append(out / "best_hyperparameters.json")
-    result.update(best_hyperparameters=hp.values, best_score=best[0].score)
+    result.update(best_hyperparameters=summary["hyperparameters"], best_score=summary["score"])
     done = sum(r["status"] == "COMPLETED" for r in rows)
     print(f"\n{recipe.name}: {done} of {len(rows)} trials completed", end="")
     print(f", best {objective} {result['best_score']:.4g}")
