@@ -131,6 +131,16 @@ def test_os_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert cli.main(["run", "adding_gru", "--output", str(tmp_path / "config.json")]) == 2
     assert "config.json is a file, not a folder" in capsys.readouterr().err
 
+    # a file above the folder: --output named, not a later write's "Not a directory"
+    for command in ("run", "tune"):
+        out = tmp_path / "config.json" / "sub"
+        assert cli.main([command, "adding_gru", "--output", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (
+            f"rnnzoo {command}: error: --output {out} cannot be a folder: "
+            f"{tmp_path / 'config.json'} is a file; choose another --output."
+        )
+
     def full_disk(args):
         raise OSError(28, "No space left on device", "runs/x/model.keras")
 

@@ -516,8 +516,7 @@ def tune(
         keras.backend.clear_session()
 
     out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
-    if out.exists() and not out.is_dir():
-        raise RecipeError(f"--output {out} is a file, not a folder; choose another.")
+    run_folder.check_output_folder(out)
     run_folder.refuse_other_command(out, "tune")
     if role == "chief":
         tuning.check_chief_address(host, port)

@@ -184,6 +184,32 @@ def refuse_other_command(out, command):
         )
 
 
+def check_output_folder(out):
+    """Raises `RecipeError` when `out` cannot be a folder: it, or a folder above it, is a file.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (out / "afile").write_text("")
+        >>> check_output_folder(out / "run")
+        >>> check_output_folder(out / "afile" / "sub")
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --output .../afile/sub cannot be a folder: .../afile is a file;
+        choose another --output.
+    """
+    out = pathlib.Path(out)
+    if out.exists() and not out.is_dir():
+        raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
+    for above in out.parents:  # the nearest that exists (`exists` is False under a file)
+        if above.exists():
+            if not above.is_dir():
+                raise RecipeError(
+                    f"--output {out} cannot be a folder: {above} is a file; choose another "
+                    "--output."
+                )
+            return
+
+
 def output_state(out, overwrite):
     """`"fresh"`, `"resume"` (an interrupted run) or `"overwrite"`; refuses a finished run.
 
@@ -202,8 +228,7 @@ def output_state(out, overwrite):
         zoo.recipe.RecipeError: --output ... holds a finished run (metrics.json); pass
         --overwrite to replace it, or choose another --output.
     """
-    if out.exists() and not out.is_dir():
-        raise RecipeError(f"--output {out} is a file, not a folder; choose another --output.")
+    check_output_folder(out)
     refuse_other_command(out, "run")
     # metrics.json is the last file a run writes: without it a run is not finished.
     finished = [n for n in ("metrics.json",) if (out / n).exists()]
