@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import keras
 import numpy as np
@@ -148,6 +149,31 @@ def test_os_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert cli.main(["run", "adding_gru"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "rnnzoo run: error: No space left on device: 'runs/x/model.keras'"
+
+
+@pytest.mark.parametrize(
+    "name, flags, advice",
+    [
+        ("mnist_gru", ["--epochs", "1"], "Pass --data-dir DIR holding a copy prepared"),
+        ("spoken_digit_esn", [], "Pass --manual-dir DIR holding its files (for FSDD, WAV"),
+    ],
+)
+def test_a_download_offline_fails_at_once_in_one_line_leaving_no_files(
+    name, flags, advice, tmp_path, capsys, monkeypatch
+):
+    from zoo import training
+
+    looked_up = []  # offline: no name resolves (TFDS would retry each file for minutes)
+    monkeypatch.setattr(training, "resolves", lambda host, **_: looked_up.append(host) and False)
+    data, out = tmp_path / "data", tmp_path / "out"
+    start = time.perf_counter()
+    assert cli.main(["run", name, *flags, "--data-dir", str(data), "--output", str(out)]) == 2
+    assert time.perf_counter() - start < 60 and looked_up
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rnnzoo run: error: could not load dataset ") and "\n" not in err
+    assert f"must be downloaded from {looked_up[0]}, whose name does not resolve" in err
+    assert advice in err
+    assert not data.exists() and not out.exists()  # no incomplete.* or empty folders left
 
 
 @pytest.mark.parametrize("model", ["folder", "missing.keras", "notes.keras"])
