@@ -190,6 +190,31 @@ def test_transcribe_with_a_bad_model_path_is_one_line(model, tmp_path, capsys):
     assert "\n" not in err
 
 
+def test_transcribe_says_what_the_model_file_is_instead(tmp_path, capsys):
+    from scipy.io import wavfile
+
+    model = zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "t.keras").write_bytes((tmp_path / "m.keras").read_bytes()[:5000])
+    (tmp_path / "history.json").write_text('{"loss": [1.0]}')
+    wav = tmp_path / "ok.wav"
+    wavfile.write(wav, 8000, np.full(4000, 300, np.int16))
+    must = "the model must be a .keras file saved by rnn-zoo (e.g. runs/NAME/model.keras), not "
+    for model, says in (
+        (wav, must + "a WAV file: give the model first, then the WAV files."),  # ok.wav ok.wav
+        (tmp_path / "history.json", must + "a .json file."),
+        (
+            tmp_path / "t.keras",
+            "not a valid or complete .keras archive (not a zip archive, or its end is cut "
+            "off: truncated?); give the model.keras file",
+        ),
+    ):
+        assert cli.main(["transcribe", str(model), str(wav)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"rnnzoo transcribe: error: cannot load model '{model}': {says}")
+        assert "\n" not in err and "TFSMLayer" not in err and "File not found" not in err
+
+
 def test_transcribe_checks_every_file_before_printing_any(tmp_path, capsys):
     from scipy.io import wavfile
 

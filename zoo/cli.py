@@ -10,6 +10,7 @@ import os
 import pkgutil
 import re
 import sys
+import zipfile
 
 from zoo.validation import suggest
 
@@ -115,6 +116,55 @@ def read_wav(path):
     return samples, rate
 
 
+def check_model_file(path):
+    """Refuses `path` unless it is a complete `.keras` archive, saying what it is instead.
+
+    Keras's own errors mislead here: a WAV or JSON file gets advice about `TFSMLayer`, a
+    truncated `.keras` file "File not found".
+
+    Example:
+        >>> import tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "history.json")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write("{}")
+        >>> check_model_file(path)
+        Traceback (most recent call last):
+        ...
+        ValueError: cannot load model '...history.json': the model must be a .keras file saved
+        by rnn-zoo (e.g. runs/NAME/model.keras), not a .json file.
+    """
+    what = "no such file" if not os.path.exists(path) else "a folder"
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"cannot load model {path!r}: {what}; give the model.keras file a speech "
+            "recipe wrote (e.g. runs/NAME/model.keras)."
+        )
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if not str(path).endswith(".keras"):
+        suffix = os.path.splitext(path)[1]
+        what = f"a {suffix} file" if suffix else "a file without the .keras suffix"
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            what = "a WAV file: give the model first, then the WAV files"
+        raise ValueError(
+            f"cannot load model {path!r}: the model must be a .keras file saved by rnn-zoo "
+            f"(e.g. runs/NAME/model.keras), not {what}."
+        )
+    problem = None
+    if not zipfile.is_zipfile(path):
+        problem = "not a zip archive, or its end is cut off: truncated?"
+    else:
+        with zipfile.ZipFile(path) as archive:
+            missing = {"config.json", "metadata.json"} - set(archive.namelist())
+        if missing:
+            problem = f"it holds no {' or '.join(sorted(missing))}"
+    if problem:
+        raise ValueError(
+            f"cannot load model {path!r}: not a valid or complete .keras archive ({problem}); "
+            "give the model.keras file a speech recipe wrote (e.g. runs/NAME/model.keras)."
+        )
+
+
 def _transcribe(args):
     import keras
 
@@ -122,12 +172,7 @@ def _transcribe(args):
 
     if args.beam_width is not None and args.beam_width < 1:
         raise ValueError(f"--beam-width must be a positive int, got {args.beam_width}.")
-    if not os.path.isfile(args.model):
-        what = "a folder" if os.path.isdir(args.model) else "no such file"
-        raise ValueError(
-            f"cannot load model {args.model!r}: {what}; give the model.keras file a speech "
-            "recipe wrote (e.g. runs/NAME/model.keras)."
-        )
+    check_model_file(args.model)
     waves = [read_wav(path) for path in args.files]
     try:
         model = keras.models.load_model(args.model, safe_mode=True)
