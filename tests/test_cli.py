@@ -215,6 +215,26 @@ def test_transcribe_says_what_the_model_file_is_instead(tmp_path, capsys):
         assert "\n" not in err and "TFSMLayer" not in err and "File not found" not in err
 
 
+def test_transcribe_refuses_an_empty_lexicon_and_names_bad_characters_in_order(tmp_path, capsys):
+    from scipy.io import wavfile
+
+    zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0).save(tmp_path / "m.keras")
+    wav = str(tmp_path / "ok.wav")
+    wavfile.write(wav, 8000, np.full(4000, 300, np.int16))
+    for lexicon, says in (
+        ("", "--lexicon must name at least one word (comma- or space-separated), got ''"),
+        (" , ", "--lexicon must name at least one word (comma- or space-separated), got ' , '"),
+        (
+            "Zero,ONE,x1",
+            "lexicon words use characters outside the vocabulary: 'Zero' ('Z'), "
+            "'ONE' ('ONE'), 'x1' ('1').",
+        ),  # fmt: skip
+    ):
+        assert cli.main(["transcribe", str(tmp_path / "m.keras"), wav, "--lexicon", lexicon]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and says in captured.err
+
+
 def test_transcribe_checks_every_file_before_printing_any(tmp_path, capsys):
     from scipy.io import wavfile
 

@@ -172,6 +172,14 @@ def _transcribe(args):
 
     if args.beam_width is not None and args.beam_width < 1:
         raise ValueError(f"--beam-width must be a positive int, got {args.beam_width}.")
+    lexicon = None
+    if args.lexicon is not None:
+        lexicon = args.lexicon.replace(",", " ").split()
+        if not lexicon:  # not greedy decoding in silence: the user meant to restrict it
+            raise ValueError(
+                f"--lexicon must name at least one word (comma- or space-separated), got "
+                f"{args.lexicon!r}; leave --lexicon out to decode without one."
+            )
     check_model_file(args.model)
     waves = [read_wav(path) for path in args.files]
     try:
@@ -186,9 +194,6 @@ def _transcribe(args):
             model.prepare_waveforms([samples], sample_rate=int(rate))
         except (ValueError, TypeError) as e:
             raise ValueError(f"{path}: {str(e).replace('waveforms[0] has', 'it has')}") from None
-    lexicon = None
-    if args.lexicon:
-        lexicon = args.lexicon.replace(",", " ").split()
     for path, (samples, rate) in zip(args.files, waves, strict=True):
         (text,) = model.transcribe([samples], sample_rate=int(rate), beam_width=args.beam_width,
                                    lexicon=lexicon, trim_silence=args.trim_silence)  # fmt: skip

@@ -350,6 +350,19 @@ def _lexicon_trie(lexicon, chars, blank, separator):
     for word in words:
         if not isinstance(word, str) or not word:
             raise ValueError(f"lexicon words must be non-empty strings, got {word!r}.")
+    known, unknown = set(chars) | {separator}, []  # (a separator in a word: _build_trie says)
+    for word in dict.fromkeys(words):  # in the order given, once each
+        missing = "".join(dict.fromkeys(c for c in word if c not in known))  # in order too
+        if missing:
+            unknown.append(f"{word!r} ({missing!r})")
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(
+            "lexicon words use characters outside the vocabulary: "
+            + ", ".join(unknown[:5])
+            + more
+            + "."
+        )
     return _build_trie(frozenset(words), tuple(chars), blank, separator)
 
 
@@ -363,14 +376,10 @@ def _build_trie(words, chars, blank, separator):
     classes = len(chars) + 1
     char_to_id = {c: i + (i >= blank) for i, c in enumerate(chars)}
     sep = char_to_id.get(separator, -1)
-    children, ends, unknown = [{}], [False], []
-    for word in sorted(words):
+    children, ends = [{}], [False]
+    for word in sorted(words):  # their characters checked by _lexicon_trie
         if separator in word:
             raise ValueError(f"lexicon word {word!r} contains the separator {separator!r}.")
-        missing = sorted(set(word) - char_to_id.keys())
-        if missing:
-            unknown.append(f"{word!r} ({''.join(missing)!r})")
-            continue
         node = 0
         for ch in word:
             kids = children[node]
@@ -379,14 +388,6 @@ def _build_trie(words, chars, blank, separator):
                 children.append({})
                 ends.append(False)
         ends[node] = True
-    if unknown:
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise ValueError(
-            "lexicon words use characters outside the vocabulary: "
-            + ", ".join(unknown[:5])
-            + more
-            + "."
-        )
     if len(children) == 1:
         raise ValueError("lexicon must hold at least one word, got none.")
     table = np.full((len(children), classes), -1, dtype=np.int32)
