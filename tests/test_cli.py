@@ -118,6 +118,17 @@ def test_multiworker_strategy_says_why_it_is_not_offered(tmp_path, capsys):
         (["tune", "adding_gru", "--epochs", "0"], "epochs must be a positive int, got 0"),
         (["tune", "adding_gru", "--verbose", "7"], "--verbose must be one of 0, 1, 2, got 7"),
         (["tune", "adding_gru", "--seed", "-1"], "--seed must be an int in [0, 2**32 - 1]"),
+        (["run", "adding_gru", "--set", "=5"], "--set takes key=value, got '=5': the key is empty"),
+        (["tune", "adding_gru", "--set", " =5"], "got ' =5': the key is empty"),
+        (
+            ["run", "adding_gru", "--set", "optimizer=adamm"],
+            "optimizer must be a Keras optimizer name (adadelta, ",
+        ),  # fmt: skip
+        (
+            ["tune", "adding_gru", "--set", "units=[4,8]"],
+            "(num_layers=1), got [4, 8]: give "
+            "num_layers=2 with it (on the command line --set num_layers=2)",
+        ),  # fmt: skip
     ],
 )
 def test_bad_numbers_are_one_line_errors(args, error, tmp_path, capsys):

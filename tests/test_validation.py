@@ -48,7 +48,8 @@ CASES = [
     ("units_str", lambda: lstm(units="8"), TypeError, ["units must be a positive int", "'8'"]),
     ("units_float", lambda: lstm(units=4.0), TypeError, ["units", "4.0"]),
     ("units_list_length", lambda: lstm(units=[4, 4]), ValueError,
-     ["units", "num_layers=1", "[4, 4]"]),
+     ["units", "num_layers=1", "[4, 4]", "give num_layers=2 with it",
+      "--set num_layers=2", "or units as one int"]),
     ("units_list_entry", lambda: zoo.models.stacked(**{**REAL, "units": [4, 0]}), ValueError,
      ["units[1]", "got 0"]),
     ("num_layers_zero", lambda: lstm(num_layers=0), ValueError, ["num_layers", "got 0"]),
@@ -151,7 +152,8 @@ CASES = [
     ("unknown_loss", lambda: lstm(loss="huber"), ValueError,
      ["loss (for task='regression')", "'mse', 'mae'", "'huber'"]),
     ("unknown_optimizer", lambda: lstm(optimizer="adamm"), ValueError,
-     ["optimizer must be a Keras optimizer name", "'adamm'"]),
+     ["optimizer must be a Keras optimizer name (", "adam, ", "rmsprop, ", "sgd) or instance, "
+      "got 'adamm'. Did you mean 'adam'"]),
     ("optimizer_type", lambda: lstm(optimizer=3), TypeError, ["optimizer", "got 3"]),
     ("negative_learning_rate", lambda: lstm(learning_rate=-1e-3), ValueError,
      ["learning_rate", "-0.001"]),
@@ -293,6 +295,12 @@ def test_bad_input(call, error, fragments):
     pattern = ".*".join(re.escape(f) for f in fragments)
     with pytest.raises(error, match=pattern):
         call()
+
+
+def test_an_unknown_optimizer_name_is_named_without_keras_s_config_dict():
+    with pytest.raises(ValueError) as error:
+        lstm(optimizer="adamm")
+    assert "class_name" not in str(error.value) and "config" not in str(error.value)
 
 
 def test_targets_take_the_loss_s_ignore_class_and_either_trailing_shape():

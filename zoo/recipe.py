@@ -173,6 +173,10 @@ def parse_overrides(pairs):
         if "=" not in pair:
             raise RecipeError(f"--set takes key=value, got {pair!r}.")
         key, value = pair.split("=", 1)
+        if not key.strip():
+            raise RecipeError(
+                f"--set takes key=value, got {pair!r}: the key is empty (e.g. --set units=64)."
+            )
         try:
             out[key.strip()] = ast.literal_eval(value)
         except (ValueError, SyntaxError):

@@ -39,6 +39,7 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     check_weight_size,
+    suggest,
 )
 
 CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
@@ -227,7 +228,8 @@ def check_units(units, num_layers):
         if len(units) != num_layers:
             raise ValueError(
                 f"units as a list needs one entry per layer (num_layers={num_layers}), "
-                f"got {list(units)!r}."
+                f"got {list(units)!r}: give num_layers={len(units)} with it (on the command "
+                f"line --set num_layers={len(units)}), or units as one int."
             )
         return [check_positive_int(f"units[{i}]", u) for i, u in enumerate(units)]
     return [check_positive_int("units", units)] * num_layers
@@ -635,6 +637,26 @@ def build_rnn(
     return model
 
 
+def optimizer_names():
+    """The names `compile_model` takes for an optimizer: Keras's optimizers, lower-cased.
+
+    Example:
+        >>> {"adam", "adamw", "rmsprop", "sgd"} <= set(optimizer_names())
+        True
+    """
+    names = []
+    for attr in dir(keras.optimizers):
+        cls = getattr(keras.optimizers, attr)
+        if not (isinstance(cls, type) and issubclass(cls, keras.optimizers.Optimizer)):
+            continue
+        try:  # (one Keras cannot build by name, e.g. LossScaleOptimizer, is left out)
+            keras.optimizers.get({"class_name": attr.lower(), "config": {}})
+        except Exception:
+            continue
+        names.append(attr.lower())
+    return sorted(set(names))
+
+
 def compile_model(
     model,
     loss,
@@ -673,9 +695,12 @@ def compile_model(
         try:
             optimizer = keras.optimizers.get({"class_name": optimizer, "config": config})
         except (ValueError, TypeError) as e:
+            names = optimizer_names()
+            if optimizer.lower() in names:  # a known name that refused these settings
+                raise ValueError(f"optimizer {optimizer!r}: {e}") from None
             raise ValueError(
-                f"optimizer must be a Keras optimizer name (e.g. 'adam', 'adamw', 'sgd', "
-                f"'rmsprop') or instance, got {optimizer!r}: {e}"
+                f"optimizer must be a Keras optimizer name ({', '.join(names)}) or instance, "
+                f"got {optimizer!r}." + suggest(optimizer.lower(), names)
             ) from None
     elif not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(
