@@ -27,6 +27,7 @@ MODULES += ["zoo.losses", "zoo.metrics", "zoo.decoding", "zoo.models.vocabulary"
 MODULES += ["zoo.models.seq2seq", "zoo.models.char_lm"]
 MODULES += [
     "zoo.training",
+    "zoo.downloads",
     "zoo.recipe",
     "zoo.run_folder",
     "zoo.recipe_tuning",

@@ -13,11 +13,8 @@ import math
 import os
 import pathlib
 import shutil
-import socket
 import sys
-import threading
 import time
-import urllib.parse
 import warnings
 
 import keras
@@ -26,7 +23,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
-from zoo import plots, registry, run_folder
+from zoo import downloads, plots, registry, run_folder
 from zoo.data import batches, quantile_boundaries, sequence_length
 from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides: re-exported)
     Recipe,
@@ -209,75 +206,6 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     return splits
 
 
-def resolves(host, timeout=10.0):
-    """Whether the name `host` resolves to an address within `timeout` seconds.
-
-    Example:
-        >>> resolves("localhost"), resolves("no-such-host.invalid")
-        (True, False)
-    """
-    found = []
-
-    def look_up():
-        try:
-            found.append(bool(socket.getaddrinfo(host, 443)))
-        except (OSError, UnicodeError):
-            found.append(False)
-
-    thread = threading.Thread(target=look_up, daemon=True)  # getaddrinfo takes no timeout
-    thread.start()
-    thread.join(timeout)
-    return bool(found and found[0])
-
-
-@contextlib.contextmanager
-def downloads_fail_fast():
-    """Makes TFDS's downloads fail at once when their host's name does not resolve (offline).
-
-    TFDS's downloader retries each file for minutes offline (urllib3's "Retrying ...
-    NameResolutionError" warnings) before it fails. Here `DownloadManager.download` and
-    `download_and_extract` first look up each http(s) URL's host; one that does not resolve is
-    appended to the list this yields, and the download raises `ConnectionError`. Only a
-    download TFDS really starts is checked: a prepared dataset, a manual dir's files and
-    `tfds.testing.mock_data` never get there.
-
-    Example:
-        >>> import tempfile
-        >>> manager = tfds.download.DownloadManager(download_dir=tempfile.mkdtemp())
-        >>> with downloads_fail_fast() as unreachable:
-        ...     manager.download("https://no-such-host.invalid/data.zip")
-        Traceback (most recent call last):
-        ...
-        ConnectionError: cannot download https://no-such-host.invalid/data.zip: the name ...
-        >>> unreachable
-        ['no-such-host.invalid']
-    """
-    unreachable, manager = [], tfds.download.DownloadManager
-    originals = {name: getattr(manager, name) for name in ("download", "download_and_extract")}
-
-    def checked(method):
-        def call(self, url_or_urls, *args, **kwargs):
-            for item in tf.nest.flatten(url_or_urls):
-                url = str(getattr(item, "url", item))  # a URL or a tfds.download.Resource
-                parts = urllib.parse.urlsplit(url)
-                if parts.scheme in ("http", "https") and not resolves(parts.hostname or ""):
-                    unreachable.append(parts.hostname)
-                    raise ConnectionError(
-                        f"cannot download {url}: the name {parts.hostname} does not resolve"
-                    )
-            return method(self, url_or_urls, *args, **kwargs)
-
-        return call
-
-    for name, method in originals.items():
-        setattr(manager, name, checked(method))
-    try:
-        yield unreachable
-    finally:
-        for name, method in originals.items():
-            setattr(manager, name, method)
-
-
 def _offline_message(recipe, name, host):
     """Why dataset `name` cannot load offline, and what to pass instead."""
     status = dataclasses.replace(recipe, dataset=name).offline_status
@@ -294,39 +222,13 @@ def _offline_message(recipe, name, host):
     )
 
 
-def _folders(data_dir, name):
-    """The folders that preparing dataset `name` in `data_dir` (TFDS's default if `None`) makes."""
-    root = pathlib.Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
-    builder = name.split("/")[0].split(":")[0]
-    downloads = root / "downloads"
-    walked = [pathlib.Path(d) for d, _, _ in os.walk(root / builder)]
-    found = [root, downloads, downloads / "extracted", downloads / builder, *walked]
-    return {path for path in found if path.is_dir()}
-
-
-def _remove_new_folders(before, data_dir, name):
-    """Removes the folders a preparation of `name` that downloaded nothing made (not `before`).
-
-    The dataset's own folder, new, holds at most TFDS's note of its configs
-    (`.config/metadata.json`): it goes whole. The others go when empty.
-    """
-    new = sorted(_folders(data_dir, name) - before, key=lambda p: -len(p.parts))
-    root = pathlib.Path(data_dir or tfds.core.constants.DATA_DIR).expanduser()
-    own = root / name.split("/")[0].split(":")[0]
-    if own in new:
-        shutil.rmtree(own, ignore_errors=True)
-    for path in new:
-        with contextlib.suppress(OSError):  # gone already, or not empty: someone else's files
-            path.rmdir()
-
-
 def _load(recipe, name, split, data_dir, manual_dir, seed):
     """`tfds.load` of `name`'s splits, with the recipe's examples and preprocess maps applied."""
     check_config_name(name)
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    before = _folders(data_dir, name)
+    before = downloads.folders(data_dir, name)
     try:
-        with downloads_fail_fast() as unreachable:
+        with downloads.fail_fast() as unreachable:
             splits = tfds.load(
                 name,
                 split=split,
@@ -338,7 +240,7 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
             )
     except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
         if unreachable:  # nothing was downloaded: the folders TFDS made for it go too
-            _remove_new_folders(before, data_dir, name)
+            downloads.remove_new_folders(before, data_dir, name)
             raise RecipeError(_offline_message(recipe, name, unreachable[0])) from None
         reason = " ".join(str(e).split())  # one line, whole: its end says what is valid
         local = isinstance(e, OSError) and e.errno is not None  # a full disk, a bad folder
