@@ -470,8 +470,10 @@ def parse_chief(value):
         ('127.0.0.1', 8000)
     """
     match = re.fullmatch(r"(.+):(\d+)", str(value))
-    if not match or not 0 < int(match.group(2)) < 65536:
+    if not match:
         raise ValueError(f"--chief must be HOST:PORT (e.g. 10.0.0.1:8000), got {value!r}.")
+    if not 0 < int(match.group(2)) < 65536:
+        raise ValueError(f"--chief port must be in 1-65535, got {match.group(2)} in {value!r}.")
     return match.group(1), int(match.group(2))
 
 
