@@ -620,6 +620,9 @@ def test_a_worker_whose_chief_fails_stops_with_one_line(tfds_data_dir, tmp_path,
 
     monkeypatch.setattr(recipe_tuning.tuning, "wait_for_chief", lambda *args: None)
     monkeypatch.setattr(oracle_client.OracleClient, "create_trial", create_trial)
+    monkeypatch.setattr(recipe_tuning, "_check_same_search", lambda *args: None)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "tuning.json").write_text("{}")  # the chief's, in the shared folder
     with pytest.raises(RecipeError) as e:
         recipe_tuning.tune(
             TINY,
@@ -636,6 +639,27 @@ def test_a_worker_whose_chief_fails_stops_with_one_line(tfds_data_dir, tmp_path,
         "command (it resumes the search), then this worker with the same --worker-id w0."
     )
     assert "KERASTUNER_TUNER_ID" not in os.environ  # the environment is restored
+
+
+def test_a_worker_joins_only_the_chief_s_search_in_the_chief_s_folder(
+    tfds_data_dir, tmp_path, monkeypatch
+):
+    # A worker given another --output (or none) ran another recipe's trials under the chief's
+    # hyperparameters: only the shared folder's tuning.json tells it the chief's search.
+    monkeypatch.setattr(recipe_tuning.tuning, "wait_for_chief", lambda *args: None)
+    worker = dict(chief="127.0.0.1:1", worker_id="w0", epochs=1, data_dir=tfds_data_dir)
+    with pytest.raises(RecipeError, match=r"worker w0: --output .*w holds no tuning.json, which "
+                                          r"the chief at 127.0.0.1:1 writes"):  # fmt: skip
+        recipe_tuning.tune(TINY, output=tmp_path / "w", **worker)
+    assert not (tmp_path / "w").exists()
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "tuning.json").write_text(json.dumps({"recipe": "adding_lstm"}))
+    with pytest.raises(RecipeError) as e:
+        recipe_tuning.tune(TINY, output=tmp_path / "c", **worker)
+    message = str(e.value)
+    assert message.startswith("worker w0: the chief's search in --output ")
+    assert "recipe (stored 'adding_lstm'" in message and "--overwrite" not in message
+    assert message.endswith("Start the worker with the chief's recipe and options.")
 
 
 def test_worker_gives_up_on_an_unreachable_chief(tmp_path):

@@ -133,11 +133,12 @@ def _signature(recipe, hm, **settings):
     return json.loads(json.dumps(sig, default=repr))
 
 
-def _check_same_search(stored, now, out):
+def _check_same_search(stored, now, out, worker=None):
     """Raises `RecipeError` naming what differs between a stored search and this command.
 
     A search stored before `tuning.json` held the seed has no `seed` to compare: it resumes
-    with this command's seed (which is then stored).
+    with this command's seed (which is then stored). `worker` (its id) words the message for a
+    worker, which joins the chief's search as it is (it cannot start one afresh).
     """
     diffs = []
     for key in now:
@@ -151,6 +152,13 @@ def _check_same_search(stored, now, out):
                 diffs.append("the search space (hyperparameters " + ", ".join(names) + ")")
         else:
             diffs += run_folder.differing(stored, now, [key])
+    if diffs and worker is not None:
+        raise RecipeError(
+            f"worker {worker}: the chief's search in --output {out} differs from this command in "
+            + "; ".join(diffs)
+            + ": its trials would be scored as the chief's. Start the worker with the chief's "
+            "recipe and options."
+        )
     run_folder.refuse_to_mix(out, "a search", diffs)
 
 
@@ -564,7 +572,15 @@ def tune(
         if overwrite:  # kept in previous/ until the new search has run (its objective checked)
             run_folder.set_aside(out, _OUTPUTS)
         elif sig_path.exists():
-            _check_same_search(json.loads(sig_path.read_text()), sig, out)
+            worker = tuner_id if role == "worker" else None
+            _check_same_search(json.loads(sig_path.read_text()), sig, out, worker)
+        elif role == "worker":  # the chief writes it before it serves: another folder
+            raise RecipeError(
+                f"worker {tuner_id}: --output {out} holds no tuning.json, which the chief at "
+                f"{host}:{port} writes into its --output before it serves trials: give the "
+                "worker the chief's --output, on a folder both machines share (the search's "
+                "settings are checked against it)."
+            )
         elif (out / "search" / "oracle.json").exists() and role != "worker":
             raise RecipeError(
                 f"--output {out} holds a keras-tuner search without tuning.json, so it cannot "
@@ -617,7 +633,11 @@ def tune(
             raise RecipeError(_chief_lost(e, host, port, tuner_id)) from None
         run_folder.drop_previous(out)  # the search --overwrite replaced
         if role == "worker":
-            print(f"worker {tuner_id}: the chief has no trial left; it writes the results.")
+            print(
+                f"worker {tuner_id}: the chief has no trial left to hand out; it writes the "
+                "results once every worker's trial has ended (a worker that died mid-trial: "
+                "restart it with its --worker-id)."
+            )
             return {"best_hyperparameters": None, "best_score": None, "trials": None, "output": out}
         oracle = search.oracle
         rows, summary = write_results()
