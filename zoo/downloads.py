@@ -13,7 +13,6 @@ import socket
 import threading
 import urllib.parse
 
-import tensorflow as tf
 import tensorflow_datasets as tfds
 
 
@@ -43,11 +42,12 @@ def fail_fast():
     """Makes TFDS's downloads fail at once when their host's name does not resolve (offline).
 
     TFDS's downloader retries each file for minutes offline (urllib3's "Retrying ...
-    NameResolutionError" warnings) before it fails. Here `DownloadManager.download` and
-    `download_and_extract` first look up each http(s) URL's host; one that does not resolve is
-    appended to the list this yields, and the download raises `ConnectionError`. Only a
-    download TFDS really starts is checked: a prepared dataset, a manual dir's files and
-    `tfds.testing.mock_data` never get there.
+    NameResolutionError" warnings) before it fails. Here each file TFDS is about to fetch
+    (`DownloadManager._download`, which TFDS calls only for a URL not in its download cache)
+    has its http(s) host looked up first; one that does not resolve is appended to the list
+    this yields, and the download raises `ConnectionError`. So a prepared dataset, a manual
+    dir's files, an archive already downloaded and `tfds.testing.mock_data` never get there.
+    (Where a TFDS release has no `_download`, downloads run unguarded.)
 
     Example:
         >>> import tempfile
@@ -61,29 +61,26 @@ def fail_fast():
         ['no-such-host.invalid']
     """
     unreachable, manager = [], tfds.download.DownloadManager
-    originals = {name: getattr(manager, name) for name in ("download", "download_and_extract")}
+    original = getattr(manager, "_download", None)
+    if original is None:
+        yield unreachable
+        return
 
-    def checked(method):
-        def call(self, url_or_urls, *args, **kwargs):
-            for item in tf.nest.flatten(url_or_urls):
-                url = str(getattr(item, "url", item))  # a URL or a tfds.download.Resource
-                parts = urllib.parse.urlsplit(url)
-                if parts.scheme in ("http", "https") and not resolves(parts.hostname or ""):
-                    unreachable.append(parts.hostname)
-                    raise ConnectionError(
-                        f"cannot download {url}: the name {parts.hostname} does not resolve"
-                    )
-            return method(self, url_or_urls, *args, **kwargs)
+    def checked(self, resource, *args, **kwargs):
+        url = str(getattr(resource, "url", resource))  # a tfds.download.Resource
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("http", "https") and not resolves(parts.hostname or ""):
+            unreachable.append(parts.hostname)
+            raise ConnectionError(
+                f"cannot download {url}: the name {parts.hostname} does not resolve"
+            )
+        return original(self, resource, *args, **kwargs)
 
-        return call
-
-    for name, method in originals.items():
-        setattr(manager, name, checked(method))
+    manager._download = checked
     try:
         yield unreachable
     finally:
-        for name, method in originals.items():
-            setattr(manager, name, method)
+        manager._download = original
 
 
 def folders(data_dir, name):
