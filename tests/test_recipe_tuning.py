@@ -338,6 +338,7 @@ def test_bayesian_and_hyperband(tfds_data_dir, tmp_path, monkeypatch, capsys):
         (dict(max_epochs=3), r"--max-epochs is for --tuner hyperband, got 3 with random"),
         (dict(chief="localhost"), r"--chief must be HOST:PORT .*got 'localhost'"),
         (dict(chief="h:99999"), r"--chief port must be in 1-65535, got 99999 in 'h:99999'"),
+        (dict(chief="h:-1"), r"--chief port must be in 1-65535, got -1 in 'h:-1'"),
         (dict(chief="127.0.0.1:8000"), r"--chief needs --role chief .* or --worker-id ID"),
         (dict(worker_id="tuner0"), r"--worker-id needs --chief HOST:PORT"),
         (dict(role="boss", chief="h:1"), r"--role must be one of 'chief', 'worker', got 'boss'"),

@@ -141,6 +141,12 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
     assert {"great", "dull", "film"} <= set(vocabulary)
     assert "unseen" not in vocabulary  # only in the part validation_split holds out
     assert best.predict(["great film"], verbose=0).shape == (1, 1)
+    # The same hypermodel searching other texts adapts to them (it kept the first search's).
+    other = keras_tuner.RandomSearch(
+        hm, objective="val_loss", max_trials=1, directory=str(tmp_path / "other"), seed=0
+    )
+    other.search(np.array(["gut kino", "schlecht kino"] * 4), y[:8], epochs=1, verbose=0)
+    assert "kino" in tuning._vectorizer(other.get_best_models(1)[0]).get_vocabulary()
 
 
 def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(tmp_path):
@@ -160,6 +166,11 @@ def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(
     assert all(t.score < 1e-3 for t in trials)
     best = search.get_best_models(1)[0]
     assert best.readout_fitted  # keras-tuner's checkpoint of the one "epoch" holds the readout
+    hyperband = keras_tuner.Hyperband(  # passes initial_epoch: one pass all the same
+        hm, objective="val_loss", max_epochs=2, directory=str(tmp_path / "hb"), seed=0
+    )
+    hyperband.search(x[:, :800], y[:, :800], validation_data=(x[:, 800:], y[:, 800:]))
+    assert all(t.score < 1e-3 for t in hyperband.oracle.trials.values())
     np.testing.assert_allclose(best.predict(x[:, 800:], verbose=0)[0, 100:], y[0, 900:], atol=0.05)
 
 

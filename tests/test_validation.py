@@ -50,6 +50,8 @@ CASES = [
     ("units_list_length", lambda: lstm(units=[4, 4]), ValueError,
      ["units", "num_layers=1", "[4, 4]", "give num_layers=2 with it",
       "--set num_layers=2", "or units as one int"]),
+    ("units_list_empty", lambda: lstm(units=[]), ValueError,
+     ["units must be a positive int or a list of one per layer", "got an empty list"]),
     ("units_list_entry", lambda: zoo.models.stacked(**{**REAL, "units": [4, 0]}), ValueError,
      ["units[1]", "got 0"]),
     ("num_layers_zero", lambda: lstm(num_layers=0), ValueError, ["num_layers", "got 0"]),

@@ -18,6 +18,7 @@ keras-tuner has cleared the session, drops the entries registered since its firs
 
 import contextlib
 import csv
+import hashlib
 import inspect
 import os
 import re
@@ -204,7 +205,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self._kept_gradients = None  # custom gradients registered before the first build
         # A text model's vocabulary (not among the weights keras-tuner checkpoints), per
         # vectorizer configuration: `get_best_models` rebuilds the models with it.
-        self._vocabularies = {}
+        self._vocabularies = {}  # {vectorizer key: (training texts' marker, vocabulary)}
+        self._texts = None  # the marker of the texts the latest trial trained on
 
     def tuned_kwargs(self, hp):
         """The tuned factory arguments for `hp` (defining them in `hp` on first use).
@@ -269,9 +271,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.fit_values(hp)  # keras-tuner discovers the space by building
         kwargs = without_moot_arguments(self.model, {**self.fixed, **self.tuned_kwargs(hp)})
         model = registry.build(self.model, **kwargs)
-        vocabulary = self._vocabularies.get(_vectorizer_key(model))
-        if vocabulary is not None:  # the training texts' (the same every trial), kept by `fit`
-            _vectorizer(model).set_vocabulary(vocabulary)
+        if not getattr(model, "adapted", True):  # a text model without a vocabulary: `fit`'s
+            model.zoo_vectorizer_key = key = _vectorizer_key(model)
+            texts, vocabulary = self._vocabularies.get(key, (None, None))
+            if vocabulary is not None and texts == self._texts:  # this search's training texts
+                _vectorizer(model).set_vocabulary(vocabulary)
         return model
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
@@ -291,10 +295,18 @@ class ZooHyperModel(keras_tuner.HyperModel):
         """
         tuned = self.fit_values(hp)
         batch_size, epochs = tuned.get("batch_size", batch_size), tuned.get("epochs", epochs)
-        if not getattr(model, "adapted", True):  # a text model without a vocabulary yet
-            key = _vectorizer_key(model)  # (a vectorizer's config holds its vocabulary)
-            _adapt_to_training_texts(model, x, kwargs.get("validation_split"))
-            self._vocabularies[key] = _vectorizer(model).get_vocabulary()
+        key = getattr(model, "zoo_vectorizer_key", None)  # built here without a vocabulary
+        if key is None and not getattr(model, "adapted", True):
+            key = _vectorizer_key(model)
+        if key is not None:
+            texts = _training_texts(x, kwargs.get("validation_split"))
+            if not model.adapted or self._vocabularies.get(key, (None,))[0] != _marker(texts):
+                from zoo.models import adapt_text  # (zoo.models imports no tuning)
+
+                adapt_text(model, texts)
+                vocabulary = _vectorizer(model).get_vocabulary()
+                self._vocabularies[key] = (_marker(texts), vocabulary)
+            self._texts = _marker(texts)
         if self.spec.name in CLOSED_FORM:
             return _fit_closed_form(model, x, args, validation_data, batch_size, kwargs)
         if isinstance(x, tf.data.Dataset):
@@ -322,23 +334,30 @@ def _vectorizer_key(model):
     layer = _vectorizer(model)
     if layer is None:
         return None
-    return repr(sorted((k, v) for k, v in layer.get_config().items() if k != "name"))
+    config = layer.get_config()
+    return repr(sorted((k, v) for k, v in config.items() if k not in ("name", "vocabulary_size")))
 
 
-def _adapt_to_training_texts(model, x, validation_split=None):
-    """Adapts `model`'s vectorizer to the texts of `x` that `fit` trains on.
+def _training_texts(x, validation_split=None):
+    """The texts of `x` that `fit` trains on.
 
-    `x` is an array or list of texts (Keras holds out its last `validation_split` share) or a
-    dataset of single `(text, label)` examples.
+    `x` is a list or array of texts (Keras holds out its last `validation_split` share) or a
+    dataset of single `(text, label)` examples (its texts come back batched).
     """
-    from zoo.models import adapt_text  # (the models import zoo.tuning's neighbours only)
-
     if isinstance(x, tf.data.Dataset):
-        adapt_text(model, x.map(lambda text, *_: text).batch(1024))
-        return
+        return x.map(lambda text, *_: text).batch(1024)
     if validation_split and hasattr(x, "__len__"):
         x = x[: int(len(x) * (1 - validation_split))]
-    adapt_text(model, x)
+    return x
+
+
+def _marker(texts):
+    """Tells one search's training texts from another's: a digest of a list's, a dataset's id."""
+    if isinstance(texts, tf.data.Dataset):
+        return ("dataset", id(texts))
+    items = texts.tolist() if hasattr(texts, "tolist") else list(texts)
+    digest = hashlib.sha1(repr(items).encode("utf-8", "replace")).hexdigest()
+    return ("texts", len(items), digest)
 
 
 def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
@@ -353,7 +372,7 @@ def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
     callbacks = kwargs.pop("callbacks", None) or []
     washout = kwargs.pop("washout", 0)
     split = kwargs.pop("validation_split", None)
-    for ignored in ("verbose", "shuffle"):
+    for ignored in ("verbose", "shuffle", "initial_epoch"):  # one pass: Hyperband's rounds too
         kwargs.pop(ignored, None)
     if kwargs:
         raise TypeError(
@@ -469,7 +488,7 @@ def parse_chief(value):
         >>> parse_chief("127.0.0.1:8000")
         ('127.0.0.1', 8000)
     """
-    match = re.fullmatch(r"(.+):(\d+)", str(value))
+    match = re.fullmatch(r"(.+):(-?\d+)", str(value))
     if not match:
         raise ValueError(f"--chief must be HOST:PORT (e.g. 10.0.0.1:8000), got {value!r}.")
     if not 0 < int(match.group(2)) < 65536:

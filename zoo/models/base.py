@@ -225,6 +225,11 @@ def check_units(units, num_layers):
     """
     check_num_layers(num_layers)
     if isinstance(units, list | tuple):
+        if not units:
+            raise ValueError(
+                f"units must be a positive int or a list of one per layer (num_layers="
+                f"{num_layers}), got an empty list."
+            )
         if len(units) != num_layers:
             raise ValueError(
                 f"units as a list needs one entry per layer (num_layers={num_layers}), "
