@@ -35,3 +35,19 @@ def test_an_archive_already_downloaded_is_taken_from_tfds_cache_offline(tmp_path
             tfds.download.DownloadManager(download_dir=cache).download(url + "?other")
     assert unreachable == ["localhost"]
     assert tfds.download.DownloadManager._download is unguarded  # restored
+
+
+def test_behind_a_proxy_the_name_is_left_to_the_proxy(monkeypatch):
+    # A network that reaches the internet only through HTTPS_PROXY may not resolve outside
+    # names itself: the host check would refuse every download there.
+    fetched = []
+    fetch = lambda self, resource: fetched.append(resource)  # noqa: E731
+    monkeypatch.setattr(tfds.download.DownloadManager, "_download", fetch)
+    monkeypatch.setattr(downloads, "resolves", lambda host, **_: False)
+    resource = tfds.download.Resource(url="https://example.org/data.zip")
+    with downloads.fail_fast() as unreachable:
+        with pytest.raises(ConnectionError, match="example.org does not resolve"):
+            tfds.download.DownloadManager._download(None, resource)
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+        tfds.download.DownloadManager._download(None, resource)
+    assert fetched == [resource] and unreachable == ["example.org"]

@@ -822,3 +822,36 @@ def test_a_closed_form_recipe_refuses_epochs_before_searching(tmp_path):
     with pytest.raises(RecipeError, match="--epochs: recipe 'mackey_glass_esn' fits"):
         recipe_tuning.tune(ESN, max_trials=1, epochs=2, output=tmp_path / "t")
     assert not (tmp_path / "t").exists()
+
+
+def test_a_failed_write_of_the_results_does_not_fail_the_trial_s_end(capsys):
+    # On a chief, an error in end_trial reaches the worker whose trial it is, which then stops.
+    class Oracle:
+        def end_trial(self, trial):
+            return f"ended {trial}"
+
+    def write():
+        raise OSError("No space left on device")
+
+    oracle = Oracle()
+    recipe_tuning._after_each_trial(oracle, write)
+    assert oracle.end_trial("3") == "ended 3"
+    assert "could not update trials.csv and best_hyperparameters.json now (No space left" in (
+        capsys.readouterr().err
+    )
+
+
+def test_ctrl_c_under_tune_overwrite_before_the_old_search_is_set_aside(tmp_path):
+    import argparse
+
+    from zoo import cli
+
+    out = tmp_path / "t"
+    out.mkdir()
+    (out / "tuning.json").write_text("{}")
+    args = argparse.Namespace(command="tune", name="adding_gru", output=str(out), overwrite=True)
+    assert cli._interrupted(args) == (
+        f"interrupted before the search in {out} was replaced: it is unchanged."
+    )
+    (out / "previous").mkdir()  # set aside: the new search has begun
+    assert "without --overwrite resumes the search" in cli._interrupted(args)

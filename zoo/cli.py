@@ -252,6 +252,11 @@ def _interrupted(args):
         out = training.output_folder(load_recipe(args.name), args.output)
         return run_folder.interrupted_message(out, args.overwrite)
     if args.command == "tune" and args.overwrite:  # it would set the new search aside
+        import pathlib
+
+        out = pathlib.Path(args.output or pathlib.Path("runs") / f"{args.name}_tune")
+        if not (out / "previous").is_dir() and (out / "tuning.json").exists():
+            return f"interrupted before the search in {out} was replaced: it is unchanged."
         return (
             "interrupted; the same command without --overwrite resumes the search (with "
             "--overwrite it starts again)."

@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import urllib.parse
+import urllib.request
 
 import tensorflow_datasets as tfds
 
@@ -44,7 +45,8 @@ def fail_fast():
     TFDS's downloader retries each file for minutes offline (urllib3's "Retrying ...
     NameResolutionError" warnings) before it fails. Here each file TFDS is about to fetch
     (`DownloadManager._download`, which TFDS calls only for a URL not in its download cache)
-    has its http(s) host looked up first; one that does not resolve is appended to the list
+    has its http(s) host looked up first (unless a proxy is set for its scheme, e.g.
+    `HTTPS_PROXY`: the proxy resolves it); one that does not resolve is appended to the list
     this yields, and the download raises `ConnectionError`. So a prepared dataset, a manual
     dir's files, an archive already downloaded and `tfds.testing.mock_data` never get there.
     (Where a TFDS release has no `_download`, downloads run unguarded.)
@@ -69,7 +71,8 @@ def fail_fast():
     def checked(self, resource, *args, **kwargs):
         url = str(getattr(resource, "url", resource))  # a tfds.download.Resource
         parts = urllib.parse.urlsplit(url)
-        if parts.scheme in ("http", "https") and not resolves(parts.hostname or ""):
+        proxied = parts.scheme in urllib.request.getproxies()  # the proxy resolves the name
+        if parts.scheme in ("http", "https") and not proxied and not resolves(parts.hostname or ""):
             unreachable.append(parts.hostname)
             raise ConnectionError(
                 f"cannot download {url}: the name {parts.hostname} does not resolve"

@@ -13,6 +13,7 @@ import json
 import math
 import pathlib
 import shutil
+import sys
 import threading
 import time
 
@@ -361,7 +362,14 @@ def _after_each_trial(oracle, write):
     def end_trial_then_write(*args, **kwargs):
         ended = end_trial(*args, **kwargs)
         with lock:
-            write()
+            try:
+                write()
+            except Exception as e:  # the trial is recorded: a worker's call must not fail
+                print(
+                    f"could not update trials.csv and best_hyperparameters.json now ({e}); "
+                    "they are written again as the next trial ends and when the search ends.",
+                    file=sys.stderr,
+                )
         return ended
 
     oracle.end_trial = end_trial_then_write

@@ -402,12 +402,12 @@ def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
     seconds = time.perf_counter() - start
     logs = model.evaluate(x, y, batch_size=batch_size, return_dict=True, verbose=0)
     if validation_data is not None:
-        val_x, val_y = (
-            validation_data[:2]
-            if isinstance(validation_data, tuple | list)
-            else (validation_data, None)
+        pair = isinstance(validation_data, tuple | list)
+        val_x, val_y, *weights = validation_data if pair else (validation_data, None)
+        weight = weights[0] if weights else None  # (x, y, sample_weight)
+        scores = model.evaluate(
+            val_x, val_y, sample_weight=weight, batch_size=batch_size, return_dict=True, verbose=0
         )
-        scores = model.evaluate(val_x, val_y, batch_size=batch_size, return_dict=True, verbose=0)
         logs.update({f"val_{name}": value for name, value in scores.items()})
     logs = {name: float(value) for name, value in logs.items()}
     hooks = keras.callbacks.CallbackList(callbacks, model=model)
