@@ -132,7 +132,7 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
     texts = np.array(["great film", "dull film", "great fun", "dull slow"] * 2 + ["unseen"] * 2)
     y = np.array([1, 0, 1, 0] * 2 + [1, 0], "float32")
     search = keras_tuner.RandomSearch(
-        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=0
+        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=1
     )
     search.search(texts, y, validation_split=0.2, epochs=1, verbose=0)
     assert all(t.status == "COMPLETED" for t in search.oracle.trials.values())
@@ -143,7 +143,7 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
     assert best.predict(["great film"], verbose=0).shape == (1, 1)
     # The same hypermodel searching other texts adapts to them (it kept the first search's).
     other = keras_tuner.RandomSearch(
-        hm, objective="val_loss", max_trials=1, directory=str(tmp_path / "other"), seed=0
+        hm, objective="val_loss", max_trials=1, directory=str(tmp_path / "other"), seed=1
     )
     other.search(np.array(["gut kino", "schlecht kino"] * 4), y[:8], epochs=1, verbose=0)
     assert "kino" in tuning._vectorizer(other.get_best_models(1)[0]).get_vocabulary()
@@ -158,7 +158,7 @@ def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(
     series = np.sin(np.linspace(0, 60, 1201))[None, :, None]
     x, y = series[:, :-1], series[:, 1:]
     search = keras_tuner.RandomSearch(
-        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=0
+        hm, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=1
     )
     search.search(x[:, :800], y[:, :800], validation_data=(x[:, 800:], y[:, 800:]), washout=50)
     trials = list(search.oracle.trials.values())
@@ -173,7 +173,7 @@ def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(
     val = (x[:, 800:], y[:, 800:] + 1.0, weights)
     assert hm.fit(hp, model, x[:, :800], y[:, :800], validation_data=val).history["val_loss"] == [0]
     hyperband = keras_tuner.Hyperband(  # passes initial_epoch: one pass all the same
-        hm, objective="val_loss", max_epochs=2, directory=str(tmp_path / "hb"), seed=0
+        hm, objective="val_loss", max_epochs=2, directory=str(tmp_path / "hb"), seed=1
     )
     hyperband.search(x[:, :800], y[:, :800], validation_data=(x[:, 800:], y[:, 800:]))
     trials = list(hyperband.oracle.trials.values())
