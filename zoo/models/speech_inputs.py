@@ -1,0 +1,239 @@
+"""The input checks of `zoo.models.speech` (private helpers of `SpeechRecognizer`).
+
+What `fit`, `evaluate`, `predict`, `transcribe` and `decode_logits` check before any work:
+waveform dicts and datasets (shapes, dtypes, lengths within the padding, finite samples),
+audio given as something other than samples (a path, a number, text), logits, beam widths
+and lexicons. Each raises `TypeError`/`ValueError` naming the argument, the value and what is
+allowed.
+"""
+
+import collections.abc
+import numbers
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.validation import check_finite, check_positive_int, check_strings
+
+# The widest beam `decode_logits` searches: the prefix beam search's tables grow with the
+# square of the width (10**6 would ask for about 1 TB), and beams past a few dozen gain nothing.
+MAX_BEAM_WIDTH = 1024
+
+
+def _check_samples(name, value, batch=False):
+    """Refuses `value` as audio when it is no samples at all: None, a path, a number, text.
+
+    With `batch`, `value` is the `waveforms` argument (one utterance or a list of them).
+    """
+    what = "a 1-D array of samples" + (" (one utterance) or a list of them" if batch else "")
+    if value is None:
+        raise TypeError(f"{name} must be {what}, got None.")
+    if isinstance(value, str | bytes | os.PathLike):
+        raise TypeError(
+            f"{name} must be {what}, got the path {os.fsdecode(value)!r}: read the file "
+            "first (rate, samples = scipy.io.wavfile.read(path), then transcribe(samples, "
+            "sample_rate=rate)), or run `rnnzoo transcribe MODEL FILE...`."
+        )
+    if isinstance(value, numbers.Number) or (
+        isinstance(value, np.ndarray | np.generic | tf.Tensor) and value.ndim == 0
+    ):
+        array = isinstance(value, np.ndarray | np.generic | tf.Tensor)
+        number = np.asarray(value).item() if array else value
+        raise TypeError(f"{name} must be {what}, got the single number {number!r}.")
+    if isinstance(value, np.ndarray | tf.Tensor):
+        dtype = value.dtype
+        if not (
+            dtype.is_integer or dtype.is_floating if tf.is_tensor(value) else dtype.kind in "iuf"
+        ):
+            raise TypeError(
+                f"{name} must hold int16, int32, int64 (16-bit PCM), uint8 or float samples, "
+                f"got dtype {dtype.name}."
+            )
+
+
+def _as_list(pair):
+    return None if pair is None else list(pair)
+
+
+def _width(x):
+    """The padded samples of the waveforms in `x` (a dict), or `None` when it has none."""
+    if isinstance(x, dict) and "waveform" in x:
+        return np.shape(x["waveform"])[-1]
+    return None
+
+
+def _check_length_range(lengths, width, offset=0):
+    """Raises `ValueError` for the first length outside `[0, width]` (the padded samples).
+
+    Args:
+        lengths: `(batch,)` real samples of each utterance.
+        width: the padded waveforms' samples (`None`: unknown, only negative lengths fail).
+        offset: the index of the first utterance, for the message.
+    """
+    lengths = np.asarray(lengths)
+    outside = np.flatnonzero((lengths < 0) | (lengths > (np.inf if width is None else width)))
+    if outside.size:
+        i = outside[0]
+        raise ValueError(
+            f"example {offset + i} has length {lengths[i]}, outside [0, {width}] (the "
+            "padded waveforms' samples): length is each utterance's real samples."
+        )
+
+
+def _check_decoding(beam_width, lexicon):
+    """Checks `decode_logits`'s `beam_width` and `lexicon`; returns them (the lexicon a list)."""
+    if beam_width is not None:
+        beam_width = check_positive_int("beam_width", beam_width)
+        if beam_width > MAX_BEAM_WIDTH:
+            raise ValueError(
+                f"beam_width must be at most MAX_BEAM_WIDTH = {MAX_BEAM_WIDTH} (hypotheses kept "
+                f"per frame; 16 to 64 is usual), got {beam_width}."
+            )
+    if lexicon is None:
+        return beam_width, None
+    if isinstance(lexicon, str):
+        raise TypeError(
+            f"lexicon must be a list of words, got one string {lexicon!r}: pass "
+            f"{lexicon.split()!r}."
+        )
+    if isinstance(lexicon, set | frozenset):
+        lexicon = list(lexicon)
+    if not isinstance(lexicon, list | tuple):
+        raise TypeError(f"lexicon must be a list of words, got {_describe(lexicon)}: {lexicon!r}.")
+    check_strings("lexicon", lexicon)
+    if not lexicon:
+        raise ValueError("lexicon must hold at least one word (or be None), got an empty list.")
+    return beam_width, list(lexicon)
+
+
+def _check_logits(logits, classes):
+    """Refuses `logits` unless a list of 2-D numeric arrays of `classes` columns; returns it."""
+    what = (
+        f"a list of 2-D arrays (frames_i, {classes}), one per utterance: logits over the blank "
+        f"and the vocabulary's {classes - 1} characters"
+    )
+    if isinstance(logits, np.ndarray | tf.Tensor):
+        raise TypeError(
+            f"logits must be {what}, got an array of shape {tuple(logits.shape)}: cut a padded "
+            "batch to each utterance's frames, [lg[:n] for lg, n in zip(logits, "
+            "model.output_lengths(lengths))]."
+        )
+    if not isinstance(logits, list | tuple):
+        raise TypeError(f"logits must be {what}, got {_describe(logits)}: {logits!r}.")
+    out = []
+    for i, lg in enumerate(logits):
+        if isinstance(lg, str | bytes) or lg is None:
+            raise TypeError(f"logits must be {what}, got logits[{i}] = {lg!r}.")
+        try:
+            a = np.asarray(lg)
+        except ValueError:  # ragged nested lists
+            raise TypeError(f"logits must be {what}, got a ragged logits[{i}].") from None
+        if a.dtype.kind not in "iuf":
+            raise TypeError(f"logits must be {what}, got logits[{i}] of dtype {a.dtype}.")
+        if a.ndim != 2:
+            raise ValueError(f"logits must be {what}, got logits[{i}] of shape {a.shape}.")
+        if a.shape[1] != classes:
+            raise ValueError(
+                f"logits must be {what}, got logits[{i}] of shape {a.shape} ({a.shape[1]} "
+                "classes): the logits of a model of another vocabulary?"
+            )
+        out.append(a)
+    return out
+
+
+def _check_batches(name, dataset):
+    """Raises unless `dataset` is a batched `tf.data.Dataset` of `(x dict, labels)` pairs."""
+    what = (
+        "a batched tf.data.Dataset of (x, labels), x a dict {'waveform': (batch, samples), "
+        "'length': (batch,)} and labels (batch, characters) ids, as the recipes batch them"
+    )
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(
+            f"{name} must be {what}; got {_describe(dataset)}: for arrays, "
+            "tf.data.Dataset.from_tensor_slices((x, labels)).batch(32)."
+        )
+    spec = dataset.element_spec
+    if not (
+        isinstance(spec, tuple)
+        and len(spec) == 2
+        and isinstance(spec[0], dict)
+        and {"waveform", "length"} <= set(spec[0])
+    ):
+        raise TypeError(f"{name} must be {what}; its elements are {spec!r}.")
+    ranks = spec[0]["waveform"].shape.rank, spec[1].shape.rank
+    if ranks[0] == 1 or ranks[1] == 1:
+        raise ValueError(
+            f"{name} must be {what}; it is not batched (waveforms of shape "
+            f"{spec[0]['waveform'].shape}): call dataset.padded_batch(n)."
+        )
+
+
+_INPUTS = (
+    "a dict {'waveform': (batch, samples) float32, 'length': (batch,) int}: the waveforms at "
+    "the model's sample rate, zero padded, and each one's real samples (transcribe(waveforms) "
+    "takes raw audio)"
+)
+
+
+def _describe(value):
+    """`value`'s type, and its shape when it has one, for a message."""
+    shape = getattr(value, "shape", None)
+    return type(value).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
+
+
+def _check_inputs(x, caller):
+    """Raises unless `x` is the model's input dict, or a dataset whose elements hold one.
+
+    A dict's arrays are checked too: `waveform` 2-D, `length` 1-D ints, one per waveform,
+    each in `[0, samples]`. Generators and `keras.utils.PyDataset`s pass unread.
+
+    Args:
+        x: the `x` given to `caller`.
+        caller: `"fit"`, `"evaluate"` or `"predict"`, for the message.
+    """
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        inputs = spec[0] if isinstance(spec, tuple) and spec else spec
+        if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
+            raise TypeError(
+                f"{caller}: the dataset's x must be {_INPUTS}; its elements are {spec!r}."
+            )
+        return
+    if isinstance(x, keras.utils.PyDataset | collections.abc.Iterator):
+        return
+    if not isinstance(x, dict):
+        raise TypeError(f"{caller}: x must be {_INPUTS}; got {_describe(x)}.")
+    missing = [k for k in ("waveform", "length") if k not in x]
+    if missing:
+        raise TypeError(
+            f"{caller}: x must be {_INPUTS}; got a dict without {' or '.join(map(repr, missing))}"
+            f" (its keys: {sorted(map(str, x))!r})."
+        )
+    try:
+        waveform, length = np.asarray(x["waveform"]), np.asarray(x["length"])
+    except ValueError:  # a ragged nested list
+        raise TypeError(f"{caller}: x must be {_INPUTS}; its arrays are ragged.") from None
+    if waveform.ndim != 2 or length.ndim != 1:
+        raise ValueError(
+            f"{caller}: x must be {_INPUTS}; got x['waveform'] of shape {waveform.shape} and "
+            f"x['length'] of shape {length.shape}."
+        )
+    if length.dtype.kind not in "iu":
+        raise TypeError(
+            f"{caller}: x['length'] must hold ints (each waveform's real samples), got dtype "
+            f"{length.dtype}."
+        )
+    if len(waveform) != len(length):
+        raise ValueError(
+            f"{caller}: x holds {len(waveform)} waveforms but {len(length)} lengths: give one "
+            "length per waveform."
+        )
+    _check_length_range(length, waveform.shape[1])
+    if waveform.dtype.kind != "f":
+        raise TypeError(
+            f"{caller}: x['waveform'] must hold float samples in [-1, 1], got dtype "
+            f"{waveform.dtype}: scale integer PCM with zoo.data.audio.waveform_to_float(w)."
+        )
+    check_finite(f"{caller}: x['waveform']", waveform)  # finite only: gain may pass full scale
