@@ -190,6 +190,22 @@ def test_ctc_recipes_refuse_a_vocabulary_their_labels_are_not_spelt_in(name):
         recipe.check_model(other)
 
 
+def test_synthetic_speech_recipe_refuses_a_speaker_adversary_it_could_not_train(tmp_path):
+    # eSpeak's voices are none of the FSDD speakers its preprocessing names: every speaker id
+    # was -1 and `--set speaker_adversary=1.0` trained exactly as without it.
+    from recipes.synthetic_speech_ctc import RECIPE
+    from zoo.recipe import RecipeError
+
+    def as_dataset(builder, split, **kwargs):
+        raise AssertionError("the data were read before the model was checked")
+
+    adversary = {**TINY_MODEL, "speaker_adversary": 1.0}
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        with pytest.raises(RecipeError, match=r"--set speaker_adversary=1.0: synthetic_speech"):
+            run(RECIPE, epochs=1, output=tmp_path / "r", overrides=adversary, verbose=0)
+    assert not (tmp_path / "r").exists()
+
+
 def test_run_and_tune_refuse_a_vocabulary_override_before_reading_data(tmp_path):
     from recipes.spoken_digit_strings_ctc import RECIPE
     from zoo.recipe import RecipeError
