@@ -39,6 +39,10 @@ def test_learning_curves_tick_whole_epochs(tmp_path, monkeypatch):
     plots.learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, tmp_path / "c.png")
     ticks = figures[0].axes[0].get_xticks()
     assert len(ticks) >= 2 and np.all(ticks == np.round(ticks))  # not 1.25, 1.5, ...
+    plots.learning_curves({"loss": [1.0], "val_loss": [1.1]}, tmp_path / "one.png")
+    axis = figures[1].axes[0]  # one epoch: ticks were 0.945, 0.960, ... around the one point
+    visible = [t for t in axis.get_xticks() if axis.get_xlim()[0] <= t <= axis.get_xlim()[1]]
+    assert visible == [1.0]
 
 
 def test_gradient_plot_notes_nan_gradients(tmp_path, notes, monkeypatch):

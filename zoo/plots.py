@@ -47,7 +47,9 @@ def learning_curves(history, path, title=""):
         if lost:  # a diverged run: say so rather than leave points (or the panel) out silently
             ax.text(0.01, 0.03, "; ".join(lost), transform=ax.transAxes, fontsize=8)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # no epoch 1.5
+        epochs = max((len(history[k]) for k in (name, f"val_{name}") if k in history), default=1)
+        ax.set_xlim(0.5, epochs + 0.5)  # ticks at whole epochs only (not 1.5), one epoch too
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
         ax.legend()
