@@ -855,3 +855,25 @@ def test_ctrl_c_under_tune_overwrite_before_the_old_search_is_set_aside(tmp_path
     )
     (out / "previous").mkdir()  # set aside: the new search has begun
     assert "without --overwrite resumes the search" in cli._interrupted(args)
+
+
+def test_a_chief_with_every_trial_handed_out_names_the_trials_it_waits_for(capsys):
+    # keras-tuner's chief waited without a word (and without limit) for a dead worker's trial.
+    class Trial:
+        def __init__(self, trial_id, status):
+            self.trial_id, self.status = trial_id, status
+
+    class Oracle:
+        ongoing_trials = {"tuner1": Trial("2", "RUNNING")}
+
+        def create_trial(self, tuner_id):
+            return Trial(None, "STOPPED")
+
+    oracle = Oracle()
+    recipe_tuning._say_what_the_chief_waits_for(oracle)
+    for _ in range(2):  # said once
+        assert oracle.create_trial("tuner0").status == "STOPPED"
+    assert capsys.readouterr().out == (
+        "chief: every trial is handed out; waiting for trial 2 (worker tuner1) to end (a worker "
+        "that died: restart it with the same --worker-id).\n"
+    )

@@ -375,6 +375,31 @@ def _after_each_trial(oracle, write):
     oracle.end_trial = end_trial_then_write
 
 
+def _say_what_the_chief_waits_for(oracle):
+    """Makes a chief say, once per state, which workers' trials it waits for at the end.
+
+    Once every trial is handed out, keras-tuner's chief waits for the running ones without a
+    word, and without a limit when their worker died; this names them and the way out.
+    """
+    create_trial, said = oracle.create_trial, set()
+
+    def create_trial_then_say(tuner_id, *args, **kwargs):
+        trial = create_trial(tuner_id, *args, **kwargs)
+        ongoing = oracle.ongoing_trials.items()
+        waiting = sorted((t.trial_id, worker) for worker, t in ongoing if worker != tuner_id)
+        if trial.status == "STOPPED" and waiting and tuple(waiting) not in said:
+            said.add(tuple(waiting))
+            running = ", ".join(f"trial {i} (worker {worker})" for i, worker in waiting)
+            print(
+                f"chief: every trial is handed out; waiting for {running} to end (a worker "
+                "that died: restart it with the same --worker-id).",
+                flush=True,
+            )
+        return trial
+
+    oracle.create_trial = create_trial_then_say
+
+
 # What a search writes into its output folder.
 _OUTPUTS = (
     "search",
@@ -611,6 +636,8 @@ def tune(
 
         if role != "worker":
             _after_each_trial(search.oracle, write_results)
+        if role == "chief":
+            _say_what_the_chief_waits_for(search.oracle)
         finished = role == "chief" and not fresh and tuning.search_finished(search.oracle)
         if finished:  # it would wait for a worker to ask for a trial, to tell it to stop
             print(f"the search in {out} is finished; the chief writes its results.")
