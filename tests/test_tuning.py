@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from zoo import tuning
+from zoo.models.recurrent_model import text_vectorizer
 
 
 def _space_names(hm):
@@ -137,7 +138,7 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
     search.search(texts, y, validation_split=0.2, epochs=1, verbose=0)
     assert all(t.status == "COMPLETED" for t in search.oracle.trials.values())
     best = search.get_best_models(1)[0]
-    vocabulary = tuning._vectorizer(best).get_vocabulary()
+    vocabulary = text_vectorizer(best).get_vocabulary()
     assert {"great", "dull", "film"} <= set(vocabulary)
     assert "unseen" not in vocabulary  # only in the part validation_split holds out
     assert best.predict(["great film"], verbose=0).shape == (1, 1)
@@ -146,7 +147,7 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
         hm, objective="val_loss", max_trials=1, directory=str(tmp_path / "other"), seed=1
     )
     other.search(np.array(["gut kino", "schlecht kino"] * 4), y[:8], epochs=1, verbose=0)
-    assert "kino" in tuning._vectorizer(other.get_best_models(1)[0]).get_vocabulary()
+    assert "kino" in text_vectorizer(other.get_best_models(1)[0]).get_vocabulary()
 
 
 def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(tmp_path):

@@ -252,10 +252,10 @@ def _interrupted(args):
         out = training.output_folder(load_recipe(args.name), args.output)
         return run_folder.interrupted_message(out, args.overwrite)
     if args.command == "tune" and args.overwrite:  # it would set the new search aside
-        import pathlib
+        from zoo import recipe_tuning, run_folder
 
-        out = pathlib.Path(args.output or pathlib.Path("runs") / f"{args.name}_tune")
-        if not (out / "previous").is_dir() and (out / "tuning.json").exists():
+        out = recipe_tuning.tune_folder(args.name, args.output)
+        if not (out / run_folder.PREVIOUS).is_dir() and (out / "tuning.json").exists():
             return f"interrupted before the search in {out} was replaced: it is unchanged."
         return (
             "interrupted; the same command without --overwrite resumes the search (with "

@@ -305,9 +305,13 @@ def _trial_rows(oracle, objective):
     rows = []
     for row in tuning.trial_rows(oracle, objective):
         trial_id = row.pop("trial")
-        number = int(trial_id) + 1 if str(trial_id).isdigit() else trial_id
-        rows.append({"trial": number, "trial_id": trial_id, **_short_floats(row)})
+        rows.append({"trial": _trial_number(trial_id), "trial_id": trial_id, **_short_floats(row)})
     return rows
+
+
+def _trial_number(trial_id):
+    """The number keras-tuner's log gives trial `trial_id` ("Trial 1" is id "0" or "00")."""
+    return int(trial_id) + 1 if str(trial_id).isdigit() else trial_id
 
 
 def _short_floats(row):
@@ -336,7 +340,7 @@ def _write_results(out, oracle, hm, objective, direction, batch_size, epochs):
     hp = trial.hyperparameters.copy()
     fit_values = hm.fit_values(hp.copy())
     summary = {
-        "trial": int(trial.trial_id) + 1 if trial.trial_id.isdigit() else trial.trial_id,
+        "trial": _trial_number(trial.trial_id),
         "trial_id": trial.trial_id,
         "objective": objective,
         "direction": direction,
@@ -556,7 +560,7 @@ def tune(
         configured.check_model(hm.build(keras_tuner.HyperParameters()))
         keras.backend.clear_session()
 
-    out = pathlib.Path(output or pathlib.Path("runs") / f"{recipe.name}_tune")
+    out = tune_folder(recipe.name, output)
     run_folder.check_output_folder(out)
     run_folder.refuse_other_command(out, "tune")
     if role == "chief":
@@ -721,6 +725,16 @@ def tune(
             overwrite=retrained,
         )
     return result
+
+
+def tune_folder(name, output=None):
+    """The folder a search of recipe `name` writes into: `output`, else `runs/<name>_tune`.
+
+    Example:
+        >>> tune_folder("adding_gru")
+        PosixPath('runs/adding_gru_tune')
+    """
+    return pathlib.Path(output or pathlib.Path("runs") / f"{name}_tune")
 
 
 def add_tune_arguments(parser):

@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from zoo import registry
 from zoo.data import batches
+from zoo.models.recurrent_model import text_vectorizer
 from zoo.registry import CLOSED_FORM
 from zoo.validation import check_choice, check_positive_int, suggest
 
@@ -275,7 +276,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             model.zoo_vectorizer_key = key = _vectorizer_key(model)
             texts, vocabulary = self._vocabularies.get(key, (None, None))
             if vocabulary is not None and texts == self._texts:  # this search's training texts
-                _vectorizer(model).set_vocabulary(vocabulary)
+                text_vectorizer(model).set_vocabulary(vocabulary)
         return model
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
@@ -300,13 +301,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
             key = _vectorizer_key(model)
         if key is not None:
             texts = _training_texts(x, kwargs.get("validation_split"))
-            if not model.adapted or self._vocabularies.get(key, (None,))[0] != _marker(texts):
+            marker = _marker(texts)  # (a digest of every text: computed once)
+            if not model.adapted or self._vocabularies.get(key, (None,))[0] != marker:
                 from zoo.models import adapt_text  # (zoo.models imports no tuning)
 
                 adapt_text(model, texts)
-                vocabulary = _vectorizer(model).get_vocabulary()
-                self._vocabularies[key] = (_marker(texts), vocabulary)
-            self._texts = _marker(texts)
+                self._vocabularies[key] = (marker, text_vectorizer(model).get_vocabulary())
+            self._texts = marker
         if self.spec.name in CLOSED_FORM:
             return _fit_closed_form(model, x, args, validation_data, batch_size, kwargs)
         if isinstance(x, tf.data.Dataset):
@@ -323,15 +324,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return history
 
 
-def _vectorizer(model):
-    """The model's `TextVectorization` layer, or `None`."""
-    layers = [la for la in model.layers if isinstance(la, keras.layers.TextVectorization)]
-    return layers[0] if layers else None
-
-
 def _vectorizer_key(model):
     """What a vocabulary adapted for `model` depends on: its vectorizer's settings (or `None`)."""
-    layer = _vectorizer(model)
+    layer = text_vectorizer(model)
     if layer is None:
         return None
     config = layer.get_config()

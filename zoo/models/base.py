@@ -29,6 +29,7 @@ from zoo.models.recurrent_model import (
     WaveformLengths,
     WaveformModel,
     as_strings,
+    text_vectorizer,
 )
 from zoo.validation import (
     MAX_WEIGHT_ENTRIES,
@@ -754,8 +755,8 @@ def adapt_text(model, texts, batch_size=256):
         >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
         >>> adapt_text(m, ["a great film", "a dull film"])
     """
-    layers = [la for la in model.layers if isinstance(la, keras.layers.TextVectorization)]
-    if not layers:
+    vectorizer = text_vectorizer(model)
+    if vectorizer is None:
         raise ValueError(
             f"model {model.name!r} has no TextVectorization layer: build it with text=True."
         )
@@ -767,8 +768,8 @@ def adapt_text(model, texts, batch_size=256):
                 f"texts must be a list or array of strings or a tf.data.Dataset of strings, got "
                 f"{texts!r:.80}."
             )
-    layers[0].adapt(texts, batch_size=batch_size)
-    size = layers[0].vocabulary_size()
+    vectorizer.adapt(texts, batch_size=batch_size)
+    size = vectorizer.vocabulary_size()
     rows = [la.input_dim for la in model.layers if isinstance(la, keras.layers.Embedding)]
     if rows and size > rows[0]:
         # Only a vectorizer without max_tokens grows past the embedding it was built with.

@@ -185,6 +185,20 @@ class RecurrentModel(keras.Model):
         return super().predict(self._check_x(x, "x"), *args, **kwargs)
 
 
+def text_vectorizer(model):
+    """The `TextVectorization` layer of a model built with `text=True`, or `None`.
+
+    Example:
+        >>> import zoo
+        >>> text_vectorizer(zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)).name
+        'vectorizer'
+        >>> print(text_vectorizer(zoo.models.lstm(input_shape=(None, 2), task="binary", units=4)))
+        None
+    """
+    layers = [la for la in model.layers if isinstance(la, keras.layers.TextVectorization)]
+    return layers[0] if layers else None
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class TextModel(RecurrentModel):
     """A functional model on raw strings that also takes a Python list or NumPy array of strings.
@@ -207,11 +221,8 @@ class TextModel(RecurrentModel):
     @property
     def adapted(self):
         """Whether the model's `TextVectorization` has a vocabulary (`zoo.models.adapt_text`)."""
-        return all(
-            layer.vocabulary_size() > 2
-            for layer in self.layers
-            if isinstance(layer, keras.layers.TextVectorization)
-        )
+        layer = text_vectorizer(self)
+        return layer is None or layer.vocabulary_size() > 2
 
     def _check_adapted(self):
         """Raises unless the vectorizer has a vocabulary (else every id is 1, `[UNK]`)."""
