@@ -628,6 +628,38 @@ def test_predict_and_evaluate_need_a_fitted_readout(call):
     getattr(model, call)(*args, verbose=0)
 
 
+def test_evaluate_after_a_washout_scores_only_the_steps_kept():
+    # Two sequences of their own lengths, padded at the end; washout counted in each one's steps.
+    a, b = SINE[:400], SINE[100:300]
+    model = _esn(mask_value=5.0)
+    x = _padded([a[:-1, None], b[:-1, None]], 399, 5.0)
+    y = _padded([a[1:, None], b[1:, None]], 399, 0.0)
+    model.fit_readout(x, y, washout=30, ridge=1e-4)
+    pred = model.predict(x, verbose=0)
+    err = np.concatenate([(pred - y)[0, 30:399, 0], (pred - y)[1, 30:199, 0]])
+    scores = model.evaluate(x, y, washout=30, batch_size=1, return_dict=True, verbose=0)
+    np.testing.assert_allclose(scores["loss"], np.mean(err**2), rtol=1e-4)  # (float32 loss)
+    np.testing.assert_allclose(scores["mae"], np.mean(np.abs(err)), rtol=1e-6)  # metrics too
+    with_transient = model.evaluate(x, y, return_dict=True, verbose=0)
+    assert with_transient["mae"] > 2 * scores["mae"]  # the transient dominates without it
+    batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+    assert model.evaluate(batches, washout=30, verbose=0) == pytest.approx(
+        [scores["loss"], scores["mae"]], rel=1e-5
+    )
+    # A weight per sequence: the first alone counts (Keras divides by every step kept).
+    first = model.evaluate(x, y, washout=30, sample_weight=np.array([1.0, 0.0]), verbose=0)
+    np.testing.assert_allclose(first[0], np.sum(err[:369] ** 2) / len(err), rtol=1e-4)
+    with pytest.raises(ValueError, match=r"washout=199 leaves a sequence no step to score"):
+        model.evaluate(x, y, washout=199, verbose=0)
+    with pytest.raises(ValueError, match=r"washout must be an int >= 0, got -1"):
+        model.evaluate(x, y, washout=-1, verbose=0)
+    with pytest.raises(TypeError, match=r"evaluate with washout takes .*got also \['steps'\]"):
+        model.evaluate(x, y, washout=3, steps=1, verbose=0)
+    pooled = _esn(task="classification", num_classes=2)
+    with pytest.raises(ValueError, match="washout applies to per-step tasks"):
+        pooled.evaluate(x, np.array([0, 1]), washout=3, verbose=0)
+
+
 def test_a_readout_trained_by_fit_counts_as_fitted_and_saved(tmp_path):
     model = _esn(units=10)
     x = X[:, :100].astype("float32")

@@ -164,11 +164,16 @@ def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(
     search.search(x[:, :800], y[:, :800], validation_data=(x[:, 800:], y[:, 800:]), washout=50)
     trials = list(search.oracle.trials.values())
     # One epoch of Adam on the zero-initialised readout scored about 0.5 (MSE); the ridge
-    # readout of a sine is near exact (the score holds the validation run's first steps, a
-    # reservoir warming up from zero).
+    # readout of a sine is near exact.
     assert all(t.score < 0.02 for t in trials)
     best = search.get_best_models(1)[0]
     assert best.readout_fitted  # keras-tuner's checkpoint of the one "epoch" holds the readout
+    # Scored after the washout, as the readout was fitted (with the reservoir's transient, a
+    # zero state warming up, the score was the transient's).
+    pred = best.predict(x[:, 800:], verbose=0)
+    after = np.mean((pred - y[:, 800:])[:, 50:] ** 2)
+    assert min(t.score for t in trials) == pytest.approx(after, rel=1e-5)
+    assert after < np.mean((pred - y[:, 800:]) ** 2) / 10
     model, hp = hm.build(keras_tuner.HyperParameters()), keras_tuner.HyperParameters()
     weights = np.zeros((1, 400))  # validation sample weights reach evaluate: a zero score
     val = (x[:, 800:], y[:, 800:] + 1.0, weights)

@@ -359,7 +359,8 @@ def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
     """A trial of a closed-form model: `fit_readout`, then `evaluate`, as a one-epoch history.
 
     keras-tuner's callbacks (its checkpoint of the best epoch's weights among them) see one
-    epoch end with the scores, so that `get_best_models` loads the fitted readout.
+    epoch end with the scores (over the steps after the washout, as the readout was fitted),
+    so that `get_best_models` loads the fitted readout.
     """
     y = args[0] if args else kwargs.pop("y", None)
     if len(args) > 1:
@@ -395,14 +396,15 @@ def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
     start = time.perf_counter()
     model.fit_readout(x, y, washout=washout, batch_size=batch_size)
     seconds = time.perf_counter() - start
-    logs = model.evaluate(x, y, batch_size=batch_size, return_dict=True, verbose=0)
+    # Scored after the washout too: the transient of a zero state is no fault of the readout
+    # (and would favour the reservoirs that forget fastest).
+    score = dict(washout=washout, batch_size=batch_size, return_dict=True, verbose=0)
+    logs = model.evaluate(x, y, **score)
     if validation_data is not None:
         pair = isinstance(validation_data, tuple | list)
         val_x, val_y, *weights = validation_data if pair else (validation_data, None)
         weight = weights[0] if weights else None  # (x, y, sample_weight)
-        scores = model.evaluate(
-            val_x, val_y, sample_weight=weight, batch_size=batch_size, return_dict=True, verbose=0
-        )
+        scores = model.evaluate(val_x, val_y, sample_weight=weight, **score)
         logs.update({f"val_{name}": value for name, value in scores.items()})
     logs = {name: float(value) for name, value in logs.items()}
     hooks = keras.callbacks.CallbackList(callbacks, model=model)

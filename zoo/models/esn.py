@@ -840,20 +840,102 @@ class EchoStateNetwork(keras.Model):
             x, batch_size=batch_size, verbose=verbose, steps=steps, callbacks=callbacks
         )
 
-    def evaluate(self, x=None, y=None, *args, **kwargs):
+    def evaluate(self, x=None, y=None, *args, washout=0, **kwargs):
         """`keras.Model.evaluate`, refused before the readout is fitted (it would score zeros).
 
         `x` is checked as `predict` checks it, NumPy `x` and `y` as `fit` checks them (one-hot
-        class rows taken as their ids).
+        class rows taken as their ids). Every sequence starts from a zero state, so its first
+        steps score the reservoir's transient; `washout` leaves them out, as `fit_readout` does.
+
+        Args:
+            x, y, *args, **kwargs: as `keras.Model.evaluate` takes them (`x` may be a dataset of
+                `(x, y)` or `(x, y, sample_weight)` batches).
+            washout: initial steps of each sequence left out of the loss and the metrics
+                (per-step tasks only; with `mask_value`, counted in each sequence's unpadded
+                steps): the scores are then over the steps kept, every kept step counting
+                once (a `sample_weight` per sequence or per step weighs them as Keras does).
 
         Raises:
-            ValueError: the readout was never fitted, or `x` is refused.
+            ValueError: the readout was never fitted, `x` is refused, or a sequence has no step
+                after the washout.
+
+        Example:
+            >>> import zoo
+            >>> model = zoo.models.esn(units=50, seed=0)
+            >>> s = np.sin(np.arange(600) * 0.2)[None, :, None]
+            >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=100)
+            >>> after = model.evaluate(s[:, :-1], s[:, 1:], washout=100, verbose=0)
+            >>> bool(after < model.evaluate(s[:, :-1], s[:, 1:], verbose=0))  # no transient
+            True
         """
+        if not is_int(washout) or washout < 0:
+            raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
+        if washout and self.task != "sequence_regression":
+            raise ValueError(
+                f"washout applies to per-step tasks (sequence_regression); a {self.task} model "
+                f"pools over the whole sequence. Got washout={washout}."
+            )
         if not self._fitting:  # `fit` scores its validation data mid-training
             x = self._check_inputs(x)
             y = self._check_y(x, y, "x", "y")
             self._check_fitted("evaluate")
-        return super().evaluate(self._dataset_targets(x), y, *args, **kwargs)
+        x = self._dataset_targets(x)
+        if washout:
+            if args:
+                raise TypeError("evaluate with washout takes its settings as keywords.")
+            return self._after_washout(x, y, washout, kwargs)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _after_washout(self, x, y, washout, kwargs):
+        """`evaluate`'s scores over the steps after each sequence's washout (see `evaluate`).
+
+        Keras's evaluate cannot leave steps out of the metrics compiled as `metrics` (they read
+        no sample weights), so the steps kept are predicted, gathered as rows, and scored by the
+        compiled loss and metrics in one go.
+        """
+        kwargs = dict(kwargs)
+        batch_size = kwargs.pop("batch_size", None) or 32
+        given = kwargs.pop("sample_weight", None)
+        return_dict = kwargs.pop("return_dict", False)
+        kwargs.pop("verbose", None)
+        if kwargs:
+            raise TypeError(
+                f"evaluate with washout takes x, y, batch_size, sample_weight, verbose and "
+                f"return_dict; got also {sorted(kwargs)}."
+            )
+        if isinstance(x, tf.data.Dataset):  # batch by batch (their lengths may differ)
+            parts = (
+                (xb, yb, *wb, self.predict(xb, verbose=0)) for xb, yb, *wb in x.as_numpy_iterator()
+            )
+        else:  # predicted in one call (one traced step)
+            pred = self.predict(x, batch_size=batch_size, verbose=0)
+            parts = [(x, y, pred) if given is None else (x, y, given, pred)]
+        kept_y, kept_pred, kept_w = [], [], []
+        for xb, yb, *wb, pred in parts:
+            counted = self._mask(np.asarray(xb, dtype=np.float64))
+            if counted is None:
+                counted = np.ones(pred.shape[:2], bool)
+            keep = counted & (np.cumsum(counted, axis=1) > washout)
+            if not keep.any(axis=1).all():
+                raise ValueError(
+                    f"washout={washout} leaves a sequence no step to score: give washout "
+                    f"smaller than every sequence's (unpadded) length."
+                )
+            kept_y.append(np.asarray(yb)[keep])
+            kept_pred.append(pred[keep])
+            if wb:  # the caller's weights: one per sequence or one per step
+                weight = np.asarray(wb[0], dtype=np.float64)
+                kept_w.append(np.broadcast_to(weight.reshape(len(xb), -1), keep.shape)[keep])
+        y_kept, pred_kept = np.concatenate(kept_y), np.concatenate(kept_pred)
+        weight = np.concatenate(kept_w) if kept_w else None
+        self.reset_metrics()
+        loss = self.compute_loss(y=y_kept, y_pred=pred_kept, sample_weight=weight, training=False)
+        scores = self.compute_metrics(None, y_kept, pred_kept, weight)
+        logs = {"loss": float(loss)}
+        logs.update({name: float(v) for name, v in scores.items() if name != "loss"})
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else list(logs.values())
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`: trains the readout by gradient descent (the reservoirs stay fixed).
