@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo import tuning
 from zoo.models.recurrent_model import text_vectorizer
 
@@ -148,6 +149,17 @@ def test_a_text_hypermodel_adapts_to_the_training_texts_and_its_best_model_reads
     )
     other.search(np.array(["gut kino", "schlecht kino"] * 4), y[:8], epochs=1, verbose=0)
     assert "kino" in text_vectorizer(other.get_best_models(1)[0]).get_vocabulary()
+    # Another process: a new hypermodel reloads the search but never saw the texts; adapting
+    # the best model to the same texts (as the README says) gives back the same ids.
+    fresh = tuning.hypermodel("gru", text=True, vocab_size=20, task="binary", units=2, seed=0)
+    reloaded = keras_tuner.RandomSearch(
+        fresh, objective="val_loss", max_trials=2, directory=str(tmp_path), seed=1
+    )
+    again = reloaded.get_best_models(1)[0]
+    assert not again.adapted
+    zoo.models.adapt_text(again, texts[:8])  # validation_split=0.2 held out the last two
+    assert text_vectorizer(again).get_vocabulary() == vocabulary
+    np.testing.assert_array_equal(again.predict(texts, verbose=0), best.predict(texts, verbose=0))
 
 
 def test_an_esn_hypermodel_fits_its_readout_in_closed_form_with_the_tuned_ridge(tmp_path):
