@@ -228,3 +228,17 @@ def test_speech_feature_probe_checks_its_arguments(capsys, monkeypatch, tmp_path
     monkeypatch.setattr(mod, "pooled_features", no_work)
     refused(capsys, mod.main, ["--manual-dir", str(tmp_path)], "--manual-dir", str(tmp_path))
     refused(capsys, mod.main, ["--manual-dir", str(fsdd_dir), "--c", "0"], "--c", "0")
+
+
+def test_bucketing_counts_the_last_batch_and_says_slower(capsys, monkeypatch):
+    # 10 sequences in one batch of (up to) 100: padded to the longest, 10 rows, not 100.
+    mod = load("bucketing")
+    seconds = iter([0.0, 0.0, 1.0, 3.7])  # warm-ups, then random and bucketed (round 0)
+    monkeypatch.setattr(mod, "epoch_seconds", lambda model, batched: next(seconds))
+    monkeypatch.setattr(mod.zoo.models, "gru", lambda **kwargs: None)
+    mod.main("--examples 10 --batch-size 100 --time-examples 10 --rounds 1".split())
+    out = capsys.readouterr().out
+    longest = int(mod.imdb_like_lengths(10).max())
+    row = next(line for line in out.splitlines() if line.startswith("global max"))
+    assert row.split()[2] == f"{10 * longest:,}", row
+    assert "epochs 3.70× slower" in out, out
