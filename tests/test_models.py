@@ -546,6 +546,49 @@ def test_tbptt_predict_equals_one_pass(window):
     assert not np.allclose(np.concatenate(cut, axis=1), windowed, atol=1e-4)
 
 
+def test_fit_evaluate_and_predict_read_independent_series_and_keep_the_carried_state():
+    # Keras carried the state from call to call and from batch to batch: the same predict twice
+    # differed by 0.06, and rows 2-3 started from where rows 0-1 had ended.
+    model = _stateful("sequence_regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(4, 30, 1)).astype("float32")
+    first = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), first)
+    copy = zoo.tbptt.stateless_copy(model)  # each series whole, from a zero state
+    np.testing.assert_allclose(first, copy.predict(x, verbose=0), atol=1e-6)
+    model(x[2:])  # a stream fed chunk by chunk carries its state on
+    carried = [keras.ops.convert_to_numpy(v) for v in model.get_layer("gru_0").states]
+    assert np.abs(carried[0]).max() > 0.01
+    history = model.fit(x, x, epochs=2, validation_data=(x, x), verbose=0)
+    loss = model.evaluate(x, x, verbose=0)
+    np.testing.assert_allclose(model.predict(x[2:], verbose=0), model.predict(x, verbose=0)[2:])
+    after = [keras.ops.convert_to_numpy(v) for v in model.get_layer("gru_0").states]
+    np.testing.assert_array_equal(after[0], carried[0])  # left as they found it
+    copy = zoo.tbptt.stateless_copy(model)
+    copy.compile(loss=model.loss)
+    assert loss[0] == pytest.approx(copy.evaluate(x, x, verbose=0), rel=1e-5)
+    assert history.history["val_loss"][-1] == pytest.approx(loss[0], rel=1e-5)
+
+
+def test_tbptt_checks_the_series_as_fit_does():
+    # tbptt.fit trained on NaN (every weight turned NaN) and gave Keras's messages for class
+    # ids out of range and (batch, T, 1) tags.
+    model = _stateful("sequence_regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(2, 12, 1)).astype("float32")
+    bad = x.copy()
+    bad[0, 3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"y holds NaN or inf \(first at index \(0, 3, 0\)"):
+        zoo.tbptt.fit(model, x, bad, window=4)
+    with pytest.raises(ValueError, match=r"x holds NaN or inf"):
+        zoo.tbptt.predict(model, bad, window=4)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    tagger = _stateful("tagging", cell="gru", num_classes=3)
+    ids = np.zeros((2, 12))
+    ids[1, 4] = 5
+    with pytest.raises(ValueError, match=r"y must hold class ids in \[0, 3\), got 5"):
+        zoo.tbptt.fit(tagger, x, ids, window=4)
+    assert np.isfinite(zoo.tbptt.fit(tagger, x, np.ones((2, 12, 1)), window=4)[0])
+
+
 def test_tbptt_predict_joins_the_windows_of_a_fixed_length_model():
     # input_shape=(4, 1) fixes the time axis of the output; every window is still a piece of
     # the series (not only the last).

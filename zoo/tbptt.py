@@ -200,6 +200,9 @@ def fit(model, x, y, window, epochs=1, verbose=0):
             f"{x.shape} and y of shape {y.shape}."
         )
     _check_batch(model, x)
+    check = getattr(model, "_check_pair", None)  # a zoo model's checks, as its `fit` makes them
+    if check is not None:  # (finite values, ids and class ids in range, targets' shape)
+        x, y = check(x, y, "x", "y")
     losses = []
     for epoch in range(check_positive_int("epochs", epochs)):
         reset_states(model)
@@ -240,6 +243,9 @@ def predict(model, x, window):
     if x.ndim < 2:
         raise ValueError(f"x must be (batch_size, T, ...), got shape {x.shape}.")
     _check_batch(model, x)
+    check = getattr(model, "_check_x", None)
+    if check is not None:
+        x = check(x, "x")
     reset_states(model)
     outs = [keras.ops.convert_to_numpy(model(x[:, s], training=False)) for s in _windows(x, window)]
     reset_states(model)

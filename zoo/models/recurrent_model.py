@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from zoo import heads
 from zoo.data.audio import check_float_samples, waveform_to_float
-from zoo.tbptt import stateless_copy
+from zoo.tbptt import reset_states, stateless_copy, states_kept
 from zoo.validation import check_finite, check_ids, check_targets
 
 
@@ -299,13 +299,31 @@ class WaveformModel(RecurrentModel):
         return None
 
 
+class _ZeroStateEachBatch(keras.callbacks.Callback):
+    """Zeros a stateful model's states before each batch: its rows are series of their own."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        reset_states(self.model)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        reset_states(self.model)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        reset_states(self.model)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class StatefulModel(RecurrentModel):
     """A functional model whose recurrent layers carry their state from call to call.
 
-    Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Its `export`
-    writes a stateless copy (`zoo.tbptt.stateless_copy`): a served model that carried its state
-    would answer each request from where the previous one (anyone's) left off.
+    Built with `stateful=True, batch_size=B` for truncated BPTT (`zoo.tbptt`). Calling the model
+    (`model(window)`) carries the state on, window after window: `zoo.tbptt.fit` and
+    `zoo.tbptt.predict` feed a long series so, and a stream can be fed chunk by chunk. `fit`,
+    `evaluate` and `predict` read their `x` as whole, independent series instead, `B` at a time,
+    each batch from a zero state (so the same `x` gives the same prediction, that of
+    `zoo.tbptt.stateless_copy`), and leave the carried state as they found it. Its `export`
+    writes a stateless copy: a served model that carried its state would answer each request
+    from where the previous one (anyone's) left off.
 
     Example:
         >>> import numpy as np, zoo
@@ -342,17 +360,32 @@ class StatefulModel(RecurrentModel):
             )
         return {**kwargs, "batch_size": batch}
 
+    @staticmethod
+    def _zero_state_batches(kwargs):
+        """`kwargs` with a callback zeroing the states before each batch."""
+        callbacks = kwargs.get("callbacks")
+        if isinstance(callbacks, keras.callbacks.CallbackList):  # fit's validation: it has one
+            return kwargs
+        return {**kwargs, "callbacks": [*(callbacks or []), _ZeroStateEachBatch()]}
+
     def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit` in batches of the size the model was built with."""
-        return super().fit(x, y, **self._batches(x, kwargs))
+        """`keras.Model.fit` on independent series, batch by batch from a zero state.
+
+        The batches have the size the model was built with. A long series in windows (the
+        state carried from one to the next): `zoo.tbptt.fit`.
+        """
+        with states_kept(self):
+            return super().fit(x, y, **self._zero_state_batches(self._batches(x, kwargs)))
 
     def evaluate(self, x=None, y=None, **kwargs):
-        """`keras.Model.evaluate` in batches of the size the model was built with."""
-        return super().evaluate(x, y, **self._batches(x, kwargs))
+        """`keras.Model.evaluate` on independent series, batch by batch from a zero state."""
+        with states_kept(self):
+            return super().evaluate(x, y, **self._zero_state_batches(self._batches(x, kwargs)))
 
     def predict(self, x, **kwargs):
-        """`keras.Model.predict` in batches of the size the model was built with."""
-        return super().predict(x, **self._batches(x, kwargs))
+        """`keras.Model.predict` on independent series, batch by batch from a zero state."""
+        with states_kept(self):
+            return super().predict(x, **self._zero_state_batches(self._batches(x, kwargs)))
 
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kw):
         """`keras.Model.export` of a stateless copy: each request starts from a zero state.
