@@ -26,6 +26,9 @@ single-threaded in both by default (`--blas-threads`): on a machine with more bu
 cores, a threaded BLAS waits on its own threads for most of a solve, and the timings then say more
 about the machine's load than about either library.
 
+A free run whose NRMSE84 is above 1 (worse than predicting the series' mean) has diverged: it is
+named (library and seed), and left out of the mean ratios.
+
 Two libraries drawing "the same" random reservoir from the same seed draw different matrices, and
 NRMSE84 varies tenfold from one draw to the next, so a per-seed ratio of the two libraries'
 draws says little. With `pinned`, rnn-zoo is therefore also run on reservoirpy's own matrices
@@ -77,6 +80,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HP = dict(spectral_radius=1.1, leak_rate=0.5, input_scaling=0.5, ridge=1e-10, washout=200)
 WARMUP, HORIZON, STARTS = 500, 84, 20
+SIZES, FACTORY_SIZE = ("500x4000", "1000x5000"), "1000x4000"  # the default --sizes
 
 
 def _series(train_steps):
@@ -259,7 +263,7 @@ def factory_defaults(seeds, units=1000, train_steps=4000):
     print(
         f"rnn-zoo factory defaults, {units} units x {train_steps} steps, fit_readout(washout="
         f"{HP['washout']}): NRMSE84 mean {np.mean(nrmse):.2e}, max {np.max(nrmse):.2e} over "
-        f"{seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+        f"{seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)}){_diverged_note(nrmse)}"
     )
 
 
@@ -329,6 +333,7 @@ def tuned(trials, seeds, units=1000, train_steps=4000, val_starts=10, trial_seed
         f"{trial_seeds} reservoirs): {shown}\n"
         f"  test NRMSE84 ({units} units, {train_steps} steps): mean {np.mean(nrmse):.2e}, max "
         f"{np.max(nrmse):.2e} over {seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+        f"{_diverged_note(nrmse)}"
     )
 
 
@@ -366,9 +371,12 @@ def distribution(size, seeds, pairs=5, bootstrap=20000):
     print(f"  Mann-Whitney U (rnn-zoo vs reservoirpy draws): p = {test.pvalue:.2f}")
     ratio = same / rpy_v
     print(
-        f"  same reservoir (rnn-zoo on reservoirpy's W, W_in) / reservoirpy: {ratio.min():.4f}"
-        f" to {ratio.max():.4f} over the {seeds} seeds"
+        f"  same reservoir (rnn-zoo on reservoirpy's W, W_in) / reservoirpy: {ratio.min():.4g}"
+        f" to {ratio.max():.4g} over the {seeds} seeds"
     )
+    for name, v in (("rnn-zoo", zoo_v), ("reservoirpy", rpy_v), ("rnn-zoo on its W/Win", same)):
+        if _diverged(v):
+            print(f"  {_diverged_note(v, name)[2:]}")
     rng = np.random.default_rng(0)
 
     def within_2x(a, b):
@@ -381,6 +389,28 @@ def distribution(size, seeds, pairs=5, bootstrap=20000):
     )
 
 
+BEST_KEYS = ("trial", "objective", "score", "model_kwargs")  # of best_hyperparameters.json
+
+
+def read_best(path):
+    """The dict of a search's `best_hyperparameters.json`; `ValueError` saying what is wrong."""
+    try:
+        with open(path) as f:
+            best = json.load(f)
+    except OSError as e:
+        raise ValueError(f"cannot be read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"is not JSON ({e})") from None
+    if not isinstance(best, dict):
+        raise ValueError(f"holds a {type(best).__name__}, not a JSON object")
+    missing = [k for k in BEST_KEYS if k not in best]
+    if missing:
+        raise ValueError(f"has no {', '.join(missing)} (keys: {', '.join(map(str, best))})")
+    if not isinstance(best["model_kwargs"], dict):
+        raise ValueError(f"has model_kwargs {best['model_kwargs']!r}, not a JSON object")
+    return best
+
+
 def tuned_from(path, seeds, units=1000, train_steps=4000):
     """Scores the best setting of an `rnnzoo tune mackey_glass_esn` search over `seeds` seeds.
 
@@ -391,8 +421,7 @@ def tuned_from(path, seeds, units=1000, train_steps=4000):
     import zoo
     from zoo.models.esn import free_run_nrmse
 
-    with open(path) as f:
-        best = json.load(f)
+    best = read_best(path)
     values = {k: v for k, v in best["model_kwargs"].items() if k != "seed"}
     values.setdefault("units", units)
     s = _series(train_steps)
@@ -412,11 +441,45 @@ def tuned_from(path, seeds, units=1000, train_steps=4000):
         f"({values['units']} units, {train_steps} steps, {STARTS} start points of the test "
         f"split): mean {np.mean(nrmse):.2e}, max "
         f"{np.max(nrmse):.2e} over {seeds} seeds ({', '.join(f'{v:.1e}' for v in nrmse)})"
+        f"{_diverged_note(nrmse)}"
     )
 
 
 def _fmt(values):
     return " ".join(f"{v:8.1e}" for v in values)
+
+
+def _diverged(nrmse):
+    """The seeds (indices) whose free run diverged: NRMSE84 above 1 or not finite.
+
+    An NRMSE84 above 1 is worse than predicting the series' mean at every start point.
+    """
+    return [i for i, v in enumerate(nrmse) if not (np.isfinite(v) and v <= 1)]
+
+
+def _diverged_note(nrmse, name="rnn-zoo"):
+    """`""`, or `"; diverged: NAME seeds 1, 3 (NRMSE84 ...)"` for the seeds `_diverged` names."""
+    bad = _diverged(nrmse)
+    if not bad:
+        return ""
+    seeds = ", ".join(f"{i} ({nrmse[i]:.1e})" for i in bad)
+    return (
+        f"; free run diverged (NRMSE84 > 1: worse than predicting the mean): {name} "
+        f"seed{'s' if len(bad) > 1 else ''} {seeds}"
+    )
+
+
+def _ratio_summary(num, den):
+    """`mean ratio R, worst seed W` over the seeds where neither free run diverged."""
+    bad = sorted(set(_diverged(num)) | set(_diverged(den)))
+    kept = [i for i in range(len(num)) if i not in bad]
+    if not kept:
+        return "no seed where neither free run diverged: no ratio"
+    num, den = np.asarray(num)[kept], np.asarray(den)[kept]
+    text = f"mean ratio {num.mean() / den.mean():.3g}, worst seed {(num / den).max():.3g}"
+    if bad:
+        text += f" (diverged seed{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))} left out)"
+    return text
 
 
 def compare(size, setting, seeds, repeats):
@@ -445,20 +508,19 @@ def compare(size, setting, seeds, repeats):
     for lib in LIBS:
         v = nrmse[lib]
         print(f"  {lib:>26} {_fmt(v)}   mean {v.mean():.2e} max {v.max():.2e}")
-    print(
-        f"  {'ratio zoo/rpy':>26} {_fmt(zn / rn)}   mean ratio {zn.mean() / rn.mean():.2f}, "
-        f"worst seed {(zn / rn).max():.2f}"
-    )
+    print(f"  {'ratio zoo/rpy':>26} {_fmt(zn / rn)}   {_ratio_summary(zn, rn)}")
     if same:
         same = np.array(same)
         print(
             f"  {'rnn-zoo, reservoirpy W/Win':>26} {_fmt(same)}   mean {same.mean():.2e} "
             f"max {same.max():.2e}"
         )
-        print(
-            f"  {'ratio (same reservoir)':>26} {_fmt(same / rn)}   mean ratio "
-            f"{same.mean() / rn.mean():.2f}, worst seed {(same / rn).max():.2f}"
-        )
+        print(f"  {'ratio (same reservoir)':>26} {_fmt(same / rn)}   {_ratio_summary(same, rn)}")
+    for lib in LIBS:
+        if _diverged(nrmse[lib]):
+            print(f"  {_diverged_note(nrmse[lib], lib)[2:]}")
+    if len(same) and _diverged(same):
+        print(f"  {_diverged_note(same, 'rnn-zoo on reservoirpy W/Win')[2:]}")
     for lib in LIBS:
         r = radius[lib]
         print(
@@ -489,14 +551,20 @@ def main(argv=None):
         help="BLAS threads in both libraries (default 1; 0 leaves the BLAS default): a threaded "
         "BLAS on a machine with more busy threads than cores spends most of its time waiting",
     )
-    parser.add_argument("--sizes", nargs="+", default=["500x4000", "1000x5000"])
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        metavar="UNITSxSTEPS",
+        help=f"reservoir units x training steps (more than the washout, {HP['washout']}); "
+        f"default: {' '.join(SIZES)}, and {FACTORY_SIZE} with --factory-defaults",
+    )
     parser.add_argument(
         "--settings", nargs="+", choices=("pinned", "defaults"), default=["pinned", "defaults"]
     )
     parser.add_argument(
         "--factory-defaults",
         action="store_true",
-        help="only measure rnn-zoo's factory defaults at 1000 units x 4000 steps",
+        help=f"only measure rnn-zoo's factory defaults (at --sizes; default {FACTORY_SIZE})",
     )
     parser.add_argument(
         "--tuned",
@@ -527,14 +595,36 @@ def main(argv=None):
     for flag in ("tuned", "distribution"):  # None: not given
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             parser.error(f"--{flag} must be at least 1, got {getattr(args, flag)}")
+    for flag in ("tuned", "tuned_from"):
+        if args.sizes is not None and getattr(args, flag) is not None:
+            fixed = "units from the JSON, the recipe's" if flag == "tuned_from" else "1000 units,"
+            parser.error(
+                f"--sizes does not apply to --{flag.replace('_', '-')} ({fixed} 4000 training "
+                f"steps), got --sizes {' '.join(args.sizes)}"
+            )
+    if args.sizes is None:
+        args.sizes = [FACTORY_SIZE] if args.factory_defaults else list(SIZES)
     for size in args.sizes:
         if not re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", size):
             parser.error(f"--sizes takes UNITSxSTEPS values such as 500x4000, got {size!r}")
-    if args.tuned_from and not os.path.isfile(args.tuned_from):
-        parser.error(
-            f"--tuned-from must be a best_hyperparameters.json, got {args.tuned_from!r} "
-            "(no such file)"
-        )
+        if int(size.split("x")[1]) <= HP["washout"]:
+            parser.error(
+                f"--sizes: the training steps must be more than the washout ({HP['washout']} "
+                f"steps), got {size!r}"
+            )
+    if args.tuned_from:
+        if not os.path.isfile(args.tuned_from):
+            parser.error(
+                f"--tuned-from must be a best_hyperparameters.json, got {args.tuned_from!r} "
+                "(no such file)"
+            )
+        try:
+            read_best(args.tuned_from)
+        except ValueError as e:
+            parser.error(
+                f"--tuned-from must be the best_hyperparameters.json of `rnnzoo tune`, got "
+                f"{args.tuned_from!r}, which {e}"
+            )
     warnings.filterwarnings("ignore", message=".*ill-conditioned")  # ridge 1e-10, by design
     if args.child_lib:
         return _child(args)
@@ -546,7 +636,9 @@ def main(argv=None):
             "reservoirpy==0.4.2; --factory-defaults, --tuned and --tuned-from run without it"
         )
     if args.factory_defaults:
-        return factory_defaults(args.seeds)
+        for size in args.sizes:
+            factory_defaults(args.seeds, *map(int, size.split("x")))
+        return None
     if args.tuned is not None:
         return tuned(args.tuned, args.seeds)
     if args.tuned_from:

@@ -8,6 +8,7 @@ function that fails the test, so a check that came after any of that work would 
 import importlib.util
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -242,3 +243,65 @@ def test_bucketing_counts_the_last_batch_and_says_slower(capsys, monkeypatch):
     row = next(line for line in out.splitlines() if line.startswith("global max"))
     assert row.split()[2] == f"{10 * longest:,}", row
     assert "epochs 3.70× slower" in out, out
+
+
+@pytest.mark.parametrize("size", ["10x100", "10x200"])
+def test_esn_vs_reservoirpy_wants_steps_beyond_the_washout(capsys, monkeypatch, size):
+    mod = load("esn_vs_reservoirpy")
+    for name in ("factory_defaults", "tuned", "tuned_from", "distribution", "compare", "_warm_up"):
+        monkeypatch.setattr(mod, name, no_work)
+    for argv in (["--sizes", size], ["--factory-defaults", "--sizes", size]):
+        refused(capsys, mod.main, argv, "--sizes", size, "washout", "200")
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [("not json", ["not JSON"]), ('{"trial": 1}', ["model_kwargs"]), ("[1, 2]", ["object"])],
+)
+def test_esn_vs_reservoirpy_wants_a_best_hyperparameters_json(
+    capsys, monkeypatch, tmp_path, text, words
+):
+    mod = load("esn_vs_reservoirpy")
+    for name in ("factory_defaults", "tuned", "tuned_from", "distribution", "compare", "_warm_up"):
+        monkeypatch.setattr(mod, name, no_work)
+    path = tmp_path / "best.json"
+    path.write_text(text)
+    refused(capsys, mod.main, ["--tuned-from", str(path)], "--tuned-from", str(path), *words)
+
+
+def test_esn_vs_reservoirpy_factory_defaults_take_the_sizes(capsys, monkeypatch, tmp_path):
+    mod = load("esn_vs_reservoirpy")
+    calls = []
+    monkeypatch.setattr(mod, "factory_defaults", lambda *args: calls.append(args))
+    mod.main(["--factory-defaults", "--seeds", "2", "--sizes", "20x300", "30x400"])
+    assert calls == [(2, 20, 300), (2, 30, 400)]
+    calls.clear()
+    mod.main(["--factory-defaults"])  # as before: 1000 units x 4000 steps
+    assert calls == [(5, 1000, 4000)]
+    for name in ("tuned", "tuned_from"):
+        monkeypatch.setattr(mod, name, no_work)
+    best = tmp_path / "best.json"
+    best.write_text('{"trial": 1, "objective": "val_loss", "score": 0.1, "model_kwargs": {}}')
+    for argv in (["--tuned", "3"], ["--tuned-from", str(best)]):
+        refused(capsys, mod.main, [*argv, "--sizes", "20x300"], "--sizes", argv[0])
+
+
+def test_esn_vs_reservoirpy_flags_diverged_free_runs(capsys, monkeypatch):
+    mod = load("esn_vs_reservoirpy")
+    nrmse = {"rnn-zoo": [1e-3, 2e-3, 4e-3], "reservoirpy": [2e-3, 1.2e70, 2e-3]}
+
+    def lib(name):
+        def fit(units, steps, setting, seed, s):
+            return np.array([0.1, 0.1]), seed
+
+        return fit, lambda seed, steps, s: (nrmse[name][seed], 1.1)
+
+    monkeypatch.setattr(mod, "LIBS", {name: lib(name) for name in nrmse})
+    monkeypatch.setattr(mod, "_series", lambda steps: np.zeros(steps + 3001))
+    monkeypatch.setattr(mod, "_memory", lambda lib, size, setting: 1.0)
+    mod.compare("10x300", "defaults", 3, 1)
+    out = capsys.readouterr().out
+    assert "diverged" in out and "reservoirpy seed 1" in out, out
+    # The mean ratio over the seeds where neither diverged: (1e-3 + 4e-3) / (2e-3 + 2e-3).
+    assert "mean ratio 1.25" in out, out
+    assert not re.search(r"\d{10}", out), out
