@@ -25,6 +25,7 @@ to rank settings, then confirm a winner with full folds. The recipe's earlier lo
 """
 
 import argparse
+import inspect
 import json
 import os
 import time
@@ -48,7 +49,13 @@ from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder impo
 from zoo.models.speech import make_speech_examples  # noqa: E402
 from zoo.recipe import RecipeError  # noqa: E402
 from zoo.training import WarmupCosine, parse_overrides, quiet_end_of_data  # noqa: E402
-from zoo.validation import check_flag_minimums  # noqa: E402
+from zoo.validation import check_flag_minimums, suggest  # noqa: E402
+
+# What `--set` and `--augment` may name: the factory's and the augmentation's arguments (and
+# `ema`, the proxy's own); `--seed` gives the model's seed.
+SET_NAMES = [n for n in inspect.signature(zoo.models.ctc_speech).parameters if n != "seed"]
+SET_NAMES.append("ema")
+AUGMENT_NAMES = list(inspect.signature(augment_waveform).parameters)
 
 # The recipe's augmentation (`augment_waveform(...)` in recipes/spoken_digit_strings_ctc.py).
 AUGMENT = dict(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0))
@@ -102,24 +109,39 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
     p.add_argument("--speaker", required=True, help="the held-out speaker, e.g. george")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--train", type=int, default=1000, help="training strings")
+    p.add_argument(
+        "--seed", type=int, default=0,
+        help="seed of the model, the training strings and their order (default: %(default)s)",
+    )  # fmt: skip
+    p.add_argument("--epochs", type=int, default=10, help="training epochs (default: %(default)s)")
+    p.add_argument(
+        "--train", type=int, default=1000, help="training strings (default: %(default)s)"
+    )
     p.add_argument(
         "--mix-speakers", type=float, default=0.0,
-        help="probability that a training digit is spoken by another training speaker",
+        help="probability that a training digit is spoken by another training speaker "
+        "(default: %(default)s)",
     )  # fmt: skip
-    p.add_argument("--set", action="append", default=[], help="ctc_speech key=value")
+    p.add_argument("--set", action="append", default=[], help="ctc_speech key=value (or ema=M)")
     p.add_argument("--augment", action="append", default=[], help="augment_waveform key=value")
     args = p.parse_args(argv)
     check_flag_minimums(p, args, {"epochs": 1, "train": 1})
     if not 0.0 <= args.mix_speakers <= 1.0:
         p.error(f"--mix-speakers must be a probability in [0, 1], got {args.mix_speakers}")
-    for flag in ("set", "augment"):
+    for flag, function, allowed in (
+        ("set", "ctc_speech", SET_NAMES),
+        ("augment", "augment_waveform", AUGMENT_NAMES),
+    ):
         try:
-            parse_overrides(getattr(args, flag))
+            overrides = parse_overrides(getattr(args, flag))
         except RecipeError:
             p.error(f"--{flag} takes key=value, got {getattr(args, flag)!r}")
+        for key in overrides:
+            if key == "seed" and flag == "set":
+                p.error("--set seed=...: the seed is --seed (of the model and the strings)")
+            if key not in allowed:
+                hint = suggest(key, allowed) or f" It takes {', '.join(allowed)}."
+                p.error(f"--{flag} {key}=...: {key!r} is no argument of {function}.{hint}")
     kwargs = {**RECIPE.model_kwargs, **parse_overrides(args.set)}
     if kwargs.get("speaker_adversary") and kwargs.get("num_speakers") != len(SPEAKERS):
         p.error(
@@ -175,7 +197,8 @@ def main(argv=None):
         )
     rates = model.error_rates(batched(test, args.seed))
     print(json.dumps({
-        "speaker": args.speaker, "seed": args.seed, "epochs": args.epochs, "set": args.set,
+        "speaker": args.speaker, "seed": args.seed, "epochs": args.epochs, "train": args.train,
+        "test": len(test), "set": args.set,
         "augment": args.augment, "mix_speakers": args.mix_speakers,
         "cer": round(100 * rates["cer"], 2), "wer": round(100 * rates["wer"], 2),
         "train_wall_s": round(time.time() - start), "train_cpu_s": round(time.process_time() - cpu),

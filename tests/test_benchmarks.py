@@ -6,6 +6,7 @@ function that fails the test, so a check that came after any of that work would 
 """
 
 import importlib.util
+import json
 import os
 import pathlib
 import re
@@ -305,3 +306,38 @@ def test_esn_vs_reservoirpy_flags_diverged_free_runs(capsys, monkeypatch):
     # The mean ratio over the seeds where neither diverged: (1e-3 + 4e-3) / (2e-3 + 2e-3).
     assert "mean ratio 1.25" in out, out
     assert not re.search(r"\d{10}", out), out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [(["--set", "nonsense=1"], ["--set", "nonsense", "ctc_speech", "units"]),
+     (["--set", "unitz=64"], ["--set", "unitz", "Did you mean 'units'"]),
+     (["--set", "seed=3"], ["--set", "seed", "--seed"]),
+     (["--augment", "sped=(0.8, 1.2)"], ["--augment", "sped", "Did you mean 'speed'"])],
+)  # fmt: skip
+def test_ctc_fold_proxy_refuses_unknown_names(capsys, monkeypatch, fsdd_dir, argv, words):
+    mod = load("ctc_fold_proxy")
+    monkeypatch.setattr(mod.files, "read_wav", no_work)
+    argv = ["--manual-dir", str(fsdd_dir), "--speaker", "george", *argv]
+    refused(capsys, mod.main, argv, *words)
+
+
+def test_ctc_fold_proxy_result_names_the_training_and_test_strings(capsys, monkeypatch, fsdd_dir):
+    mod = load("ctc_fold_proxy")
+    rng = np.random.default_rng(0)
+    monkeypatch.setattr(mod.files, "read_wav", lambda path: rng.integers(-99, 99, 800, np.int16))
+
+    class Model:  # no training: the result line is what is checked
+        def fit(self, *args, **kwargs):
+            pass
+
+        def error_rates(self, batched):
+            return {"cer": 0.25, "wer": 0.5}
+
+    monkeypatch.setattr(mod.zoo.models, "ctc_speech", lambda **kwargs: Model())
+    monkeypatch.setattr(mod.WarmupCosine, "from_model", lambda *args, **kwargs: None)
+    argv = ["--manual-dir", str(fsdd_dir), "--speaker", "george", "--train", "3", "--epochs", "1"]
+    mod.main(argv)
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["train"] == 3 and result["test"] == 400, result
+    assert result["cer"] == 25.0 and result["wer"] == 50.0
