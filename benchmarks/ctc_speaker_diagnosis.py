@@ -28,6 +28,8 @@ import zoo  # noqa: E402, F401  (registers the model for loading)
 from recipes._speech import DIGITS  # noqa: E402
 from zoo.data.audio import waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
+from zoo.models.speech import SpeechRecognizer  # noqa: E402
+from zoo.validation import check_flag_minimums  # noqa: E402
 
 
 def spectral_subtraction(audio, percentile=10.0, alpha=1.0, floor=0.05, rate=8000):
@@ -58,19 +60,37 @@ def filters():
     return out
 
 
-def main():
+def parse_args(argv=None):
+    """The arguments, checked, the loaded model and the FSDD clips of `--manual-dir` (listed)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("model", help="a trained ctc_speech .keras file")
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
-    p.add_argument("--speaker", required=True)
-    p.add_argument("--top", type=int, default=8, help="confusions to list")
-    args = p.parse_args()
-
-    model = keras.models.load_model(args.model, safe_mode=True)
+    p.add_argument("--speaker", required=True, help="the speaker whose recordings are transcribed")
+    p.add_argument("--top", type=int, default=8, help="confusions to list (default: %(default)s)")
+    args = p.parse_args(argv)
+    check_flag_minimums(p, args, {"top": 1})
+    if not os.path.isfile(args.model):
+        p.error(f"model must be a trained .keras file, got {args.model!r} (no such file)")
     every = sorted(files.find_clips(args.manual_dir))
+    speakers = sorted({c.speaker for c in every})
+    if args.speaker not in speakers:
+        p.error(
+            f"--speaker must be one of the speakers of --manual-dir {args.manual_dir!r} "
+            f"({', '.join(speakers) or 'none: no DIGIT_SPEAKER_INDEX.wav files'}), "
+            f"got {args.speaker!r}"
+        )
+    model = keras.models.load_model(args.model, safe_mode=True)
+    if not isinstance(model, SpeechRecognizer):
+        p.error(
+            f"model must be a ctc_speech model (a spoken_digit_strings_ctc run's model.keras), "
+            f"got {args.model!r}, a {type(model).__name__} without transcribe()"
+        )
+    return args, model, every
+
+
+def main(argv=None):
+    args, model, every = parse_args(argv)
     clips = [c for c in every if c.speaker == args.speaker]
-    if not clips:
-        raise SystemExit(f"--speaker {args.speaker!r} has no recordings in {args.manual_dir}")
     waves, shares = {}, {}
     for clip in every:  # each recording read once, its DC offset removed
         a = waveform_to_float(files.read_wav(clip.path))

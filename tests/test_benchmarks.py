@@ -341,3 +341,29 @@ def test_ctc_fold_proxy_result_names_the_training_and_test_strings(capsys, monke
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["train"] == 3 and result["test"] == 400, result
     assert result["cer"] == 25.0 and result["wer"] == 50.0
+
+
+# ---- ctc_speaker_diagnosis --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("top", ["0", "-1"])
+def test_ctc_speaker_diagnosis_refuses_top_below_one(capsys, monkeypatch, tmp_path, fsdd_dir, top):
+    mod = load("ctc_speaker_diagnosis")
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"")
+    argv = [str(model), "--manual-dir", str(fsdd_dir), "--speaker", "george", "--top", top]
+    refused(capsys, mod.main, argv, "--top", top)
+
+
+def test_ctc_speaker_diagnosis_wants_a_speech_model(capsys, monkeypatch, tmp_path, fsdd_dir):
+    mod = load("ctc_speaker_diagnosis")
+    monkeypatch.setattr(mod.files, "read_wav", no_work)
+    missing = str(tmp_path / "none.keras")
+    argv = ["--manual-dir", str(fsdd_dir), "--speaker", "george"]
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    refused(capsys, mod.main, [missing, *argv], "model", missing)
+    model = tmp_path / "model.keras"  # e.g. adding_gru's: a RecurrentModel, no `transcribe`
+    model.write_bytes(b"")
+    monkeypatch.setattr(mod.keras.models, "load_model", lambda *args, **kwargs: object())
+    refused(capsys, mod.main, [str(model), *argv], str(model), "ctc_speech")
