@@ -682,6 +682,8 @@ def test_check_examples_names_the_short_example():
         ([[1, -1, 0], [1, 2, 0]], r"example 0 has label id -1 at position 1"),
         ([[1.5, 2.0], [1.0, 2.0]], "labels must be integer character ids"),
         ([[1, 2, 0]], "x holds 2 utterances but y holds 1 labels"),
+        # (it said "y holds 1 labels": a 1-D array of transcripts read as one row)
+        (["one two", "three"], r"labels must be integer character ids, got strings .*encode_texts"),
     ],
 )
 def test_check_examples_refuses_labels_ctc_would_misread(labels, match):

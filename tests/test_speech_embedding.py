@@ -143,3 +143,18 @@ def test_export_serves_the_pretrained_model_for_any_batch_and_length(tmp_path):
             logits, np.asarray(model({"waveform": x, "length": lengths})), atol=1e-4
         )
         assert len(served.transcribe(x, lengths).numpy()) == len(lengths)
+
+
+def test_trains_under_mixed_precision():
+    # The normalised embedding (in the compute dtype) was multiplied by a float32 mask: "cannot
+    # compute Mul as input #1 was expected to be a bfloat16 tensor", inside the factory.
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")  # a CPU's
+    try:
+        model = ctc_speech(**TINY)
+        wave = np.pad(_clip()[1], 1600)  # frames enough for "three" at 40 ms
+        x = {"waveform": np.stack([wave, wave]), "length": np.array([len(wave), len(wave) - 800])}
+        assert model(x).dtype == "float32"  # logits for the CTC loss
+        history = model.fit(x, model.encode_texts(["three", "three"]), epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

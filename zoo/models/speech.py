@@ -336,7 +336,8 @@ class SpeechRecognizer(keras.Model):
         if self.pretrained:
             keep = frame_mask(out_lengths, ops.shape(features)[1])
             # scaled per frame, zeros past each utterance
-            features = self.embedding_norm(features) * ops.cast(keep, features.dtype)[:, :, None]
+            features = self.embedding_norm(features)  # (in the compute dtype: bfloat16 too)
+            features = features * ops.cast(keep, features.dtype)[:, :, None]
         if self.use_spec_augment:
             features = self.spec_augment([features, frames], training=training)
         if self.pretrained:
@@ -516,6 +517,14 @@ class SpeechRecognizer(keras.Model):
         self._check_lengths(lengths, np.atleast_2d(np.asarray(y)), offset=0, width=_width(x))
 
     def _check_lengths(self, lengths, labels, offset, width=None):
+        if labels.dtype.kind not in "biu":  # (transcripts as strings first: their count is moot)
+            if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
+                what = "strings" if labels.dtype.kind in "USO" else f"dtype {labels.dtype}"
+                raise ValueError(
+                    f"labels must be integer character ids, got {what} (from example "
+                    f"{offset}): use model.encode_texts(texts)."
+                )
+            labels = labels.astype("int64")  # whole floats: the ids they hold
         if len(lengths) != len(labels):
             raise ValueError(
                 f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
@@ -523,13 +532,6 @@ class SpeechRecognizer(keras.Model):
             )
         _check_length_range(lengths, width, offset)
         size = len(self.vocabulary)
-        if labels.dtype.kind not in "biu":
-            if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
-                raise ValueError(
-                    f"labels must be integer character ids, got dtype {labels.dtype} (from "
-                    f"example {offset}): use model.encode_texts(texts)."
-                )
-            labels = labels.astype("int64")  # whole floats: the ids they hold
         bad = np.argwhere((labels < 0) | (labels > size))
         if bad.size:
             i, j = bad[0]
