@@ -45,6 +45,16 @@ def parse_args(argv=None):
         if missing:
             p.error(f"runs must be output folders of spoken_digit_strings_ctc runs, got {run!r} "
                     f"(no {', '.join(missing)} in it)")  # fmt: skip
+    for run in args.runs:  # then what each run was
+        try:
+            config = json.loads(pathlib.Path(run, "config.json").read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            p.error(f"runs must be output folders of spoken_digit_strings_ctc runs, got {run!r} "
+                    f"(its config.json is not readable JSON: {e})")  # fmt: skip
+        recipe = config.get("recipe") if isinstance(config, dict) else None
+        if recipe != RECIPE.name:
+            p.error(f"runs must be output folders of {RECIPE.name} runs, got {run!r} (a run "
+                    f"of {recipe!r} by its config.json)")  # fmt: skip
     return args
 
 

@@ -367,3 +367,23 @@ def test_ctc_speaker_diagnosis_wants_a_speech_model(capsys, monkeypatch, tmp_pat
     model.write_bytes(b"")
     monkeypatch.setattr(mod.keras.models, "load_model", lambda *args, **kwargs: object())
     refused(capsys, mod.main, [str(model), *argv], str(model), "ctc_speech")
+
+
+@pytest.mark.parametrize(
+    "config, words",
+    [('{"recipe": "adding_gru", "dataset": "adding_problem/t50"}',
+      ["adding_gru", "spoken_digit_strings_ctc"]),
+     ("not json", ["config.json", "not readable JSON"])],
+)  # fmt: skip
+def test_ctc_folds_wants_spoken_digit_strings_ctc_runs(
+    capsys, monkeypatch, tmp_path, config, words
+):
+    mod = load("ctc_folds")
+    monkeypatch.setattr(mod, "load_splits", no_work)
+    monkeypatch.setattr(mod.keras.models, "load_model", no_work)
+    run = tmp_path / "adding"
+    run.mkdir()
+    for name in ("metrics.json", "model.keras"):
+        (run / name).write_text("{}")
+    (run / "config.json").write_text(config)
+    refused(capsys, mod.main, [str(run), "--manual-dir", "x"], str(run), *words)
