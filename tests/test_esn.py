@@ -759,3 +759,21 @@ def test_gradient_fit_leaves_a_recompiled_loss_s_targets_to_it():
     model = zoo.models.esn(units=10, task="classification", num_classes=3, seed=0)
     model.fit_readout(x, ids)
     assert model.evaluate(x, np.eye(3)[ids], verbose=0)[1] >= 0  # one-hot taken as ids
+
+
+def test_export_serves_the_readout_in_the_model_dtype(tmp_path):
+    # As the README says: the default float64 ESN serves float64 inputs (TFSMLayer with
+    # dtype="float64"; its default float32 cast failed); a float32 one serves float32.
+    for dtype in ("float64", "float32"):
+        model = _esn(units=20, dtype=dtype)
+        model.fit_readout(X, Y, washout=50)
+        path = str(tmp_path / dtype)
+        model.export(path, verbose=False)
+        served = keras.layers.TFSMLayer(path, dtype=dtype)
+        x = X[:, :200].astype(dtype)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(served(x)), model.predict(x, verbose=0), rtol=1e-5
+        )
+        signature = tf.saved_model.load(path).signatures["serving_default"]
+        (spec,) = signature.structured_input_signature[1].values()
+        assert spec.dtype == dtype
