@@ -25,13 +25,14 @@ steps side by side in one process:
 - the table gives each model's median per-step time over its rounds, their ratio (zoo/hand), and
   the median of the per-pair ratios with its interquartile range. The verdict uses the median
   pair ratio, the estimate least moved by load that comes and goes: PASS when it is at most
-  `--target` (1.02 by default). `--control` adds, per model, the hand-written model timed
-  against a copy of itself (A/A): how far from 1.0 noise alone moves the ratio right now.
+  `--target` (1.02 by default); `--quick` gives none (its 4 rounds are too few). `--control`
+  adds, per model, the hand-written model timed against a copy of itself (A/A): how far from 1.0
+  noise alone moves the ratio right now.
 
 Run it from the repository root (a full run takes one to three minutes on two CPU cores):
 
     python benchmarks/step_overhead.py            # the report, exit code 0
-    python benchmarks/step_overhead.py --quick    # tiny sizes, a smoke test in under 30 s
+    python benchmarks/step_overhead.py --quick    # tiny sizes, a smoke test in < 30 s: no verdict
     python benchmarks/step_overhead.py --check    # exit code 1 when a ratio is above --target
     python benchmarks/step_overhead.py --control  # plus A/A rows: the machine's noise floor
 
@@ -280,11 +281,20 @@ def parse_args(argv=None):
         help="also time each hand-written model against a copy of itself (A/A): the noise floor",
     )
     parser.add_argument("--target", type=float, default=1.02, help="the highest ratio to pass")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test (< 30 s)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes: a smoke test (< 30 s), too few rounds for a verdict",
+    )
     parser.add_argument(
         "--check", action="store_true", help="exit with 1 when a ratio is above --target"
     )
     args = parser.parse_args(argv)
+    if args.quick and args.check:
+        parser.error(
+            f"--check needs a verdict, and --quick's {QUICK['rounds']} rounds are too few for "
+            "one: leave --quick out to check"
+        )
     if args.clock == "auto":
         args.clock = "wall" if tf.config.list_physical_devices("GPU") else "cpu"
     defaults = QUICK if args.quick else FULL
@@ -328,6 +338,8 @@ def main(argv=None):
         ok = row["pair"] <= args.target
         if row["control"]:
             verdict = "(A/A noise)"
+        elif args.quick:
+            verdict = "-"
         else:
             verdict = "PASS" if ok else "FAIL"
             if not ok:
@@ -339,6 +351,12 @@ def main(argv=None):
         )
     print()
     worst = max(row["pair"] for row in rows if not row["control"])
+    if args.quick:
+        print(
+            f"no verdict: --quick (a smoke test) runs too few rounds ({args.rounds}) for one; "
+            f"worst median pair ratio {worst:.4f} ({time.perf_counter() - start:.0f} s)"
+        )
+        return 0
     print(
         f"{'FAIL' if failed else 'PASS'}: worst median pair ratio {worst:.4f} vs target "
         f"{args.target} ({time.perf_counter() - start:.0f} s)"

@@ -387,3 +387,20 @@ def test_ctc_folds_wants_spoken_digit_strings_ctc_runs(
         (run / name).write_text("{}")
     (run / "config.json").write_text(config)
     refused(capsys, mod.main, [str(run), "--manual-dir", "x"], str(run), *words)
+
+
+# ---- step_overhead ----------------------------------------------------------------------------
+
+
+def test_step_overhead_quick_gives_no_verdict(capsys, monkeypatch):
+    mod = load("step_overhead")
+    row = dict(name="GRU x2", control=False, params=1, zoo_ms=1.063, hand_ms=1.0, ratio=1.063,
+               pair=1.063, iqr=(1.0, 1.1))  # fmt: skip
+    monkeypatch.setattr(mod, "compare", lambda name, args, control=False: row)
+    assert mod.main(["--quick", "--models", "gru"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "PASS" not in out, out
+    assert "too few rounds" in out, out
+    refused(capsys, mod.main, ["--quick", "--check"], "--check", "--quick")
+    assert mod.main(["--models", "gru"]) == 0  # a full run still judges
+    assert "FAIL: worst median pair ratio 1.0630" in capsys.readouterr().out
