@@ -18,6 +18,7 @@ one, a freshly initialised model of the recipe's shape is timed.
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,6 +34,9 @@ from zoo.data import batches  # noqa: E402
 from zoo.training import length_boundaries, load_splits  # noqa: E402
 from zoo.validation import check_flag_minimums  # noqa: E402
 
+WARM_UP_STEPS = 3  # untimed training steps first: the train function is traced in them
+FEW_STEPS = 5  # fewer timed steps than this: a warning that their median is a rough figure
+
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -40,10 +44,23 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", help="TFDS data folder")
     p.add_argument("--dataset", default=RECIPE.dataset)
     p.add_argument("--model", help="a trained model.keras (default: a fresh recipe model)")
-    p.add_argument("--steps", type=int, default=40, help="timed training steps")
-    p.add_argument("--utterances", type=int, default=300, help="test utterances transcribed")
+    p.add_argument(
+        "--steps", type=int, default=40,
+        help=f"timed training steps, after {WARM_UP_STEPS} untimed ones (default: %(default)s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--utterances", type=int, default=300,
+        help="test utterances transcribed (default: %(default)s)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     check_flag_minimums(p, args, {"steps": 1, "utterances": 1})  # before any data is loaded
+    if args.steps < FEW_STEPS:
+        print(
+            f"warning: --steps {args.steps}: the median of fewer than {FEW_STEPS} steps is a "
+            f"rough figure (tracing is left to the {WARM_UP_STEPS} warm-up steps, but a step of "
+            "a bucket length not seen yet, or a busy moment, can still land in it)",
+            file=sys.stderr,
+        )
     if args.model and not os.path.isfile(args.model):
         p.error(f"--model must be a .keras file, got {args.model!r} (no such file)")
     return args
@@ -74,10 +91,10 @@ def main(argv=None):
             step_times.append(time.perf_counter() - self.t)
 
     model.fit(
-        train_b.repeat(), steps_per_epoch=args.steps + 3, epochs=1, verbose=0, check=False,
-        shuffle=False, callbacks=[Timer()],  # (`batches` shuffles)
+        train_b.repeat(), steps_per_epoch=args.steps + WARM_UP_STEPS, epochs=1, verbose=0,
+        check=False, shuffle=False, callbacks=[Timer()],  # (`batches` shuffles)
     )  # fmt: skip
-    per_step = float(np.median(step_times[3:]))
+    per_step = float(np.median(step_times[WARM_UP_STEPS:]))
     print(f"\ntraining: {per_step:.3f} s per step (median of {args.steps}), {num_batches} "
           f"batches per epoch -> {per_step * num_batches:.0f} s per epoch")  # fmt: skip
 

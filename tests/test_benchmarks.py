@@ -404,3 +404,12 @@ def test_step_overhead_quick_gives_no_verdict(capsys, monkeypatch):
     refused(capsys, mod.main, ["--quick", "--check"], "--check", "--quick")
     assert mod.main(["--models", "gru"]) == 0  # a full run still judges
     assert "FAIL: worst median pair ratio 1.0630" in capsys.readouterr().out
+
+
+def test_ctc_speed_warns_that_few_steps_are_a_rough_figure(capsys):
+    mod = load("ctc_speed")
+    mod.parse_args(["--manual-dir", "x", "--steps", "1"])
+    err = capsys.readouterr().err
+    assert "warning: --steps 1" in err and "warm-up" in err, err
+    mod.parse_args(["--manual-dir", "x", "--steps", "40"])
+    assert "warning" not in capsys.readouterr().err
