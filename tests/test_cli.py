@@ -79,6 +79,8 @@ def test_run_through_cli_and_python_m(tfds_data_dir, tmp_path, capsys):
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert (out / "model.keras").exists() and f"results in {out}" in done.stdout
+        listed = done.stdout.split(f"results in {out}/:")[1].split()
+        assert set(listed) == {p.name for p in out.iterdir()}  # every file (history.csv too)
 
     # the same folder again: refused in one line, the finished run kept; --overwrite replaces it
     out = tmp_path / "0"

@@ -764,8 +764,9 @@ def run(
         run_folder.write_json(out / "metrics.json", metrics)
     written += [out / "history.json", out / "metrics.json"]
     run_folder.drop_previous(out)  # the run --overwrite replaced, kept until now
-    if (out / "tensorboard").exists():
-        written.append(out / "tensorboard")
+    for name in ("history.csv", "best.weights.h5", "tensorboard"):  # written while training
+        if (out / name).exists():
+            written.append(out / name)
     print(f"\n{recipe.name}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
     if best_epoch is None:
         print(
