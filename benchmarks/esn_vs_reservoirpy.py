@@ -542,8 +542,12 @@ def compare(size, setting, seeds, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=1, help="timed fits per seed and library")
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="reservoir seeds, 0..N-1 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="timed fits per seed and library (default: 1)"
+    )
     parser.add_argument(
         "--blas-threads",
         type=int,
@@ -559,7 +563,11 @@ def main(argv=None):
         f"default: {' '.join(SIZES)}, and {FACTORY_SIZE} with --factory-defaults",
     )
     parser.add_argument(
-        "--settings", nargs="+", choices=("pinned", "defaults"), default=["pinned", "defaults"]
+        "--settings",
+        nargs="+",
+        choices=("pinned", "defaults"),
+        default=["pinned", "defaults"],
+        help="pinned: the same settings in both; defaults: each library's own (default: both)",
     )
     parser.add_argument(
         "--factory-defaults",

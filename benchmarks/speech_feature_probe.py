@@ -30,7 +30,12 @@ from zoo.layers.speech_embedding import LEVELS, SpeechEmbedding  # noqa: E402
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
-    p.add_argument("--c", type=float, default=0.1, help="inverse L2 strength of the probe")
+    p.add_argument(
+        "--c",
+        type=float,
+        default=0.1,
+        help="inverse L2 strength of the probe (default: %(default)s)",
+    )
     args = p.parse_args(argv)
     if not files.find_clips(args.manual_dir):
         p.error(f"--manual-dir must be a folder of FSDD WAV files, got {args.manual_dir!r}")

@@ -98,7 +98,12 @@ def baseline(trials, directory, release=False):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=20,
+        help="tuning trials, at least 6: growth is measured from the 5th (default: %(default)s)",
+    )
     parser.add_argument("--data-dir", help="TFDS data folder (the builder is offline)")
     parser.add_argument("--baseline", action="store_true", help="plain keras-tuner, no zoo code")
     parser.add_argument(
