@@ -31,6 +31,12 @@ SCRIPT = textwrap.dedent(
         training.run(RECIPE, batch_size=63, output=sys.argv[1] + "_b63", strategy="mirrored")
     except training.RecipeError as e:
         print("refused:", e)
+    from recipes.reversal_seq2seq import RECIPE as REVERSAL
+    try:  # (it failed at the end of the first epoch, in the decoder's loop)
+        training.run(REVERSAL, batch_size=64, output=sys.argv[1] + "_s2s", data_dir=sys.argv[2],
+                     strategy="mirrored", overrides={"units": 4})
+    except training.RecipeError as e:
+        print("refused:", e)
     """
 )
 
@@ -50,6 +56,10 @@ def test_mirrored_strategy_over_two_cpu_devices(tfds_data_dir, tmp_path):
     assert "refused: batch_size=1 is smaller than the 2 replicas" in done.stdout
     assert "refused: batch_size=63 does not split evenly over the 2 replicas" in done.stdout
     assert "use a multiple of 2, e.g. 62" in done.stdout
+    assert "refused: --strategy mirrored: over 2 replicas a seq2seq model needs whole" in (
+        done.stdout
+    )
+    assert "use --batch-size 50 (it divides every split)" in done.stdout
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["strategy"] == "MirroredStrategy" and config["replicas"] == 2
     history = json.loads((tmp_path / "history.json").read_text())

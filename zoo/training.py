@@ -348,6 +348,65 @@ def naming_data_errors(dataset):
         raise RecipeError(f"dataset {dataset}: an example failed a check: {text}") from None
 
 
+def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
+    """Refuses a mirrored `seq2seq` run whose batches would leave a replica without examples.
+
+    tf.distribute cuts each global batch into per-replica slices handed out in turn, so a
+    split's last, partial batch can leave a replica a stand-in of no examples and no time steps,
+    on which the decoder's loop fails (`Tried to stack elements of an empty list`) at the end of
+    the first epoch. Every split must then hold whole batches (length buckets leave partial
+    ones); splits of unknown size pass.
+
+    Args:
+        recipe: the configured recipe.
+        splits: `{name: dataset}` of single examples.
+        batch_size: the global batch size.
+        replicas: the strategy's replica count.
+        strategy_name: the `--strategy` given, for the message.
+
+    Raises:
+        RecipeError: naming the split sizes and a batch size that divides them all (if any).
+
+    Example:
+        >>> r = Recipe(name="r", model="seq2seq", dataset="d", task="seq2seq")
+        >>> ds = tf.data.Dataset.range(100)
+        >>> check_whole_batches(r, {"train": ds, "test": ds.take(40)}, 20, 2, "mirrored")
+        >>> check_whole_batches(r, {"train": ds, "test": ds.take(40)}, 64, 2, "mirrored")
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --strategy mirrored: over 2 replicas a seq2seq model needs whole
+        batches (a partial last batch can leave a replica no examples, on which the decoder
+        fails), but the splits hold 100 (train) and 40 (test) examples, not all multiples of
+        batch size 64; use --batch-size 20 (it divides every split), or train on one device.
+    """
+    if replicas < 2 or recipe.model != "seq2seq":
+        return
+    whole = f"over {replicas} replicas a seq2seq model needs whole batches"
+    if recipe.buckets:
+        raise RecipeError(
+            f"--strategy {strategy_name}: {whole}, which length buckets do not give (each "
+            "bucket ends in a partial batch); leave buckets out (--set buckets=0)."
+        )
+    sizes = {name: int(ds.cardinality()) for name, ds in splits.items()}
+    if any(n < 0 for n in sizes.values()) or all(n % batch_size == 0 for n in sizes.values()):
+        return
+    common = math.gcd(*sizes.values())
+    fits = [d for d in range(replicas, common + 1, replicas) if common % d == 0]
+    advice = (
+        f"use --batch-size {min(fits, key=lambda d: (abs(d - batch_size), -d))} (it divides "
+        "every split), or train on one device"
+        if fits
+        else f"no batch size divides them all over {replicas} replicas: train on one device "
+        "(leave --strategy out)"
+    )
+    listed = " and ".join(f"{n} ({name})" for name, n in sizes.items())
+    raise RecipeError(
+        f"--strategy {strategy_name}: {whole} (a partial last batch can leave a replica no "
+        f"examples, on which the decoder fails), but the splits hold {listed} examples, not "
+        f"all multiples of batch size {batch_size}; {advice}."
+    )
+
+
 def length_boundaries(ds, num_buckets):
     """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`.
 
@@ -662,6 +721,8 @@ def run(
     if state == "resume":
         run_folder.check_same_run(out, config)
     train, val, test = load_splits(recipe, data_dir, manual_dir, seed)
+    splits = {"train": train, "validation": val, "test": test}
+    check_whole_batches(recipe, splits, batch_size, strategy.num_replicas_in_sync, strategy_name)
     # A fit or callbacks hook may report more than `evaluate` (e.g. `val_cer`): then the first
     # epoch's logs (or, for a fit hook calling no callback, its history) are checked.
     hooked = recipe.fit is not None or recipe.callbacks is not None
