@@ -61,3 +61,37 @@ def test_attention_heatmaps_count_is_checked(tmp_path):
     model = zoo.models.seq2seq("ab", "ab", units=4, seed=0)
     with pytest.raises(ValueError, match="count must be a positive int, got 0"):
         plots.attention_heatmaps(model, None, tmp_path / "a.png", count=0)
+
+
+def test_attention_heatmaps_of_a_model_without_attention_list_its_translations(
+    tmp_path, monkeypatch
+):
+    # attention_scores refused a model built with attention=None, so a recipe run with
+    # --set attention=None trained, then failed in its plot, never writing metrics.json.
+    fn = zoo.models.make_seq2seq_examples("0123456789+", "0123456789")
+    ds = tf.data.Dataset.from_tensor_slices((["1+2", "30+4"], ["3", "34"])).map(fn).padded_batch(2)
+    texts = []
+    real_text, real_title = plots.plt.Axes.text, plots.plt.Axes.set_title
+    monkeypatch.setattr(
+        plots.plt.Axes, "text", lambda ax, *a, **k: texts.append(a[2]) or real_text(ax, *a, **k)
+    )
+    monkeypatch.setattr(
+        plots.plt.Axes,
+        "set_title",
+        lambda ax, t, **k: texts.append(t) or real_title(ax, t, **k),
+    )
+    plain = zoo.models.seq2seq("0123456789+", "0123456789", units=4, attention=None, seed=0)
+    outputs = plain.translate(["1+2", "30+4"])
+    path = plots.attention_heatmaps(plain, ds, tmp_path / "plain.png")
+    assert (tmp_path / "plain.png").stat().st_size > 0 and path.endswith("plain.png")
+    lines = texts[0].split("\n")
+    for line, src, out, ref in zip(lines, ["1+2", "30+4"], outputs, ["3", "34"], strict=True):
+        assert line.startswith(f"{src} → {out}") and (out == ref) != (f"(reference {ref})" in line)
+    texts.clear()
+    attending = zoo.models.seq2seq("0123456789+", "0123456789", units=4, seed=0)
+    outputs = attending.translate(["1+2", "30+4"])  # untrained: wrong, so the reference shows
+    plots.attention_heatmaps(attending, ds, tmp_path / "attention.png")
+    assert texts == [
+        f"1+2 → {outputs[0]}" + ("" if outputs[0] == "3" else "\n(reference 3)"),
+        f"30+4 → {outputs[1]}" + ("" if outputs[1] == "34" else "\n(reference 34)"),
+    ]

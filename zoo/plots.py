@@ -102,14 +102,37 @@ def gradient_through_time(model, dataset, path, title=""):
     return str(path)
 
 
+def _translations(model, sources, outputs, answers, path, title):
+    """`attention_heatmaps` for a model without attention: source, translation, reference."""
+    rows = [
+        f"{src} → {out}" + ("" if out == ref else f"   (reference {ref})")
+        for src, out, ref in zip(sources, outputs, answers, strict=True)
+    ]
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 + 0.4 * len(rows)))
+    ax.axis("off")
+    ax.text(0.0, 1.0, "\n".join(rows), va="top", family="monospace", fontsize=9)
+    right = sum(out == ref for out, ref in zip(outputs, answers, strict=True))
+    fig.suptitle(
+        title
+        or f"{model.name}: greedy translations ({right} of {len(rows)} right; built "
+        "without attention, so no weights to show)",
+        fontsize=9,
+    )
+    fig.savefig(path, dpi=100, format="png")
+    plt.close(fig)
+    return str(path)
+
+
 def attention_heatmaps(model, dataset, path, count=4, title=""):
     """Plots the attention weights of a seq2seq model on the first `count` test examples.
 
     Each panel shows one source (columns) and the model's greedy translation (rows, the end
-    token last): where the decoder looked while writing each output token.
+    token last): where the decoder looked while writing each output token. A panel whose
+    translation is wrong names the reference too. A model built without attention has no
+    weights to show: its panels list the translations beside the references instead.
 
     Args:
-        model: a `zoo.models.Seq2Seq` built with attention.
+        model: a `zoo.models.Seq2Seq`.
         dataset: batches of `({"source", "target_in"}, target_out)`; the first batch is used.
         path: the PNG file to write.
         count: how many examples to plot.
@@ -127,21 +150,25 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
         '/tmp/attention.png'
     """
     check_positive_int("count", count)
-    x, _ = next(iter(dataset))
+    x, y = next(iter(dataset))
     ids = np.asarray(x["source"])[:count]
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
     sources = [model.source_vocab.decode(row, unknown="?") for row in ids]
+    answers = [model.target_vocab.decode(row) for row in np.asarray(y)[: len(ids)]]
     outputs = [model.target_vocab.decode(row) for row in model.translate_ids(ids)]
+    if not model.get_config()["attention"]:
+        return _translations(model, sources, outputs, answers, path, title)
     scores = model.attention_scores(ids, outputs)
     fig, axes = plt.subplots(1, len(sources), figsize=(3.2 * len(sources), 3.4), squeeze=False)
-    for ax, src, out, s in zip(axes[0], sources, outputs, scores, strict=True):
+    for ax, src, out, answer, s in zip(axes[0], sources, outputs, answers, scores, strict=True):
         ax.imshow(s, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
         src_tokens = model.source_vocab.split_text(src) or ["?"]
         ax.set_xticks(range(len(src_tokens)), src_tokens)
         ax.set_yticks(range(len(s)), [*model.target_vocab.split_text(out), "[END]"])
         ax.set_xlabel("source")
         ax.set_ylabel("greedy output")
-        ax.set_title(f"{src} → {out}", fontsize=9)
+        wrong = "" if out == answer else f"\n(reference {answer})"
+        ax.set_title(f"{src} → {out}{wrong}", fontsize=9)
     fig.suptitle(title or f"{model.name}: attention weights")
     fig.tight_layout()
     fig.savefig(path, dpi=100, format="png")
