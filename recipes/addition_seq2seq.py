@@ -11,6 +11,7 @@ also plots attention heat maps of a few test questions. Operands of up to 5 digi
 
 import zoo.plots
 from zoo.models import Seq2Seq, make_seq2seq_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, WarmupCosine, main
 
 SOURCE, TARGET = "0123456789+", "0123456789"
@@ -44,6 +45,9 @@ RECIPE = Recipe(
     ),
     description="digit addition, attention encoder-decoder: exact match by greedy decoding",
     preprocess=make_seq2seq_examples(SOURCE, TARGET),
+    check_model=fixed_by_preprocess(
+        source_vocabulary=SOURCE, target_vocabulary=TARGET, split="char"
+    ),
     callbacks=callbacks,
     epochs=6,
     batch_size=128,

@@ -8,6 +8,7 @@ letter looks at its mirror position. Longer strings: `--set dataset=sequence_rev
 
 import zoo.plots
 from zoo.models import Seq2Seq, make_seq2seq_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, main
 
 LETTERS = "abcdefghij"
@@ -39,6 +40,9 @@ RECIPE = Recipe(
     ),
     description="sequence reversal, attention encoder-decoder: exact match by greedy decoding",
     preprocess=make_seq2seq_examples(LETTERS, LETTERS),
+    check_model=fixed_by_preprocess(
+        source_vocabulary=LETTERS, target_vocabulary=LETTERS, split="char"
+    ),
     callbacks=callbacks,
     epochs=5,
     batch_size=64,

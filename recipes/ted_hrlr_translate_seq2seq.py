@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import zoo.plots
 from zoo.models import make_seq2seq_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, main
 
 ASCII = string.ascii_letters + string.digits + string.punctuation + " "
@@ -63,6 +64,9 @@ RECIPE = Recipe(
     ),
     description="TED pt->en, character-level attention seq2seq: BLEU (sacrebleu), greedy decoding",
     preprocess=preprocess,
+    check_model=fixed_by_preprocess(
+        source_vocabulary=SOURCE, target_vocabulary=TARGET, split="char"
+    ),
     epochs=10,
     batch_size=64,
     monitor="val_loss",

@@ -9,6 +9,7 @@ predict every next character. Reported: bits per character and perplexity on the
 import tensorflow as tf
 
 from zoo.models import make_char_lm_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, main
 
 VOCABULARY = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -40,6 +41,7 @@ RECIPE = Recipe(
     description="tiny Shakespeare, 2-layer LSTM character model: bits per character, sampled text",
     examples=windows,
     preprocess=make_char_lm_examples(VOCABULARY),
+    check_model=fixed_by_preprocess(vocabulary=VOCABULARY, split="char"),
     epochs=20,
     batch_size=64,
     monitor="val_loss",

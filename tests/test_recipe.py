@@ -51,3 +51,29 @@ def test_offline_status_reads_our_builders():
 def test_bad_seed_is_refused(seed):
     with pytest.raises(ValueError, match="--seed must be an int"):
         recipe.check_seed(seed)
+
+
+@pytest.mark.parametrize(
+    "name, override",
+    [
+        ("reversal_seq2seq", {"target_vocabulary": "jihgfedcba"}),  # (exact match 0.94 by
+        ("addition_seq2seq", {"split": "whitespace"}),  # ids, 0.0 by its own translate)
+        ("ted_hrlr_translate_seq2seq", {"source_vocabulary": "abc"}),
+        ("tiny_shakespeare_char_lm", {"vocabulary": "abc"}),  # (failed mid-training in Gather)
+    ],
+)
+def test_a_vocabulary_setting_the_preprocess_does_not_follow_is_refused(name, override):
+    import importlib
+
+    from zoo import registry
+
+    declared = importlib.import_module(f"recipes.{name}").RECIPE
+    for overrides, refused in (({"units": 4}, False), ({"units": 4, **override}, True)):
+        configured, kwargs = recipe.configure(declared, overrides)
+        model = registry.build(configured.model, task=configured.task, **kwargs)
+        if not refused:
+            configured.check_model(model)  # the recipe's own settings pass
+            continue
+        key = next(iter(override))
+        with pytest.raises(recipe.RecipeError, match=rf"--set {key}=.*leave {key} out"):
+            configured.check_model(model)

@@ -161,6 +161,50 @@ _RECIPE_KEYS = (
 )
 
 
+def fixed_by_preprocess(**settings):
+    """A recipe's `check_model`: refuses a model whose `settings` differ from its preprocess's.
+
+    A recipe's preprocess is built with the recipe (e.g. `make_seq2seq_examples(SOURCE,
+    TARGET)`), so its ids follow those settings whatever `--set` gives the model: a model of
+    another vocabulary or split would learn ids it reads as other tokens, its scores (computed
+    on ids) looking right and its translations or samples wrong. Refused before any data are
+    read. A vocabulary given as a string stands for its characters, as the factories take it.
+
+    Example:
+        >>> import zoo
+        >>> check = fixed_by_preprocess(vocabulary="abc", split="char")
+        >>> check(zoo.models.char_lm("abc", units=4))  # as the preprocess encodes
+        >>> check(zoo.models.char_lm("cba", units=4))
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --set vocabulary='cba': this recipe's preprocess encodes its data
+        with vocabulary='abc' (it is built with the recipe), so the model would learn ids it reads
+        as other tokens; leave vocabulary out (or declare a recipe whose preprocess uses the
+        model's).
+    """
+
+    def spelt(value):
+        if isinstance(value, list | tuple) and all(
+            isinstance(t, str) and len(t) == 1 for t in value
+        ):
+            return "".join(value)
+        return value
+
+    def check_model(model):
+        config = model.get_config()
+        for key, value in settings.items():
+            given = config.get(key)
+            if spelt(given) != spelt(value):
+                raise RecipeError(
+                    f"--set {key}={spelt(given)!r}: this recipe's preprocess encodes its data "
+                    f"with {key}={value!r} (it is built with the recipe), so the model would "
+                    f"learn ids it reads as other tokens; leave {key} out (or declare a recipe "
+                    "whose preprocess uses the model's)."
+                )
+
+    return check_model
+
+
 def parse_overrides(pairs):
     """Parses `["key=value", ...]` into a dict, values read as Python literals when they are.
 
