@@ -39,8 +39,14 @@ def per_sequence(sample_weight):
     """
     if sample_weight is None:
         return None
-    sample_weight = ops.convert_to_tensor(sample_weight)
-    return ops.expand_dims(sample_weight, -1) if len(sample_weight.shape) == 1 else sample_weight
+    import tensorflow as tf
+
+    sample_weight = tf.convert_to_tensor(sample_weight)
+    if sample_weight.shape.rank is not None:
+        return sample_weight[:, None] if sample_weight.shape.rank == 1 else sample_weight
+    # A step traced for weights of either rank (Keras relaxes it after a second fit with
+    # weights of another rank): `(batch, -1)` is `(batch, 1)` for one weight per sequence.
+    return tf.reshape(sample_weight, tf.stack([tf.shape(sample_weight)[0], -1]))
 
 
 @keras.saving.register_keras_serializable(package="zoo")
