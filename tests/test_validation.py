@@ -436,3 +436,17 @@ def test_backend_from_keras_json_fails_on_import(tmp_path):
     result = _import_zoo(keras_home=tmp_path)
     assert result.returncode != 0
     assert "configured for 'jax' by" in result.stderr and "keras.json" in result.stderr
+
+
+def test_one_weight_per_sequence_weighs_every_step_of_a_tagger():
+    # Keras broadcast a (batch,) weight along time: "Dimensions must be equal, but are 32 and
+    # 12" (and, after per-step weights, "Cannot take the length of shape with unknown rank").
+    model = zoo.models.gru(input_shape=(None, 3), task="tagging", num_classes=4, units=4, seed=0)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 12, 3)).astype("float32"), rng.integers(0, 4, (6, 12))
+    rows = np.array([1.0, 0.0, 1.0, 1.0, 2.0, 1.0])
+    steps = np.repeat(rows[:, None], 12, axis=1)
+    by_step = model.evaluate(x, y, sample_weight=steps, verbose=0)
+    np.testing.assert_allclose(model.evaluate(x, y, sample_weight=rows, verbose=0), by_step)
+    history = model.fit(x, y, sample_weight=rows, validation_data=(x, y, rows), verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])

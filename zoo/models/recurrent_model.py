@@ -169,16 +169,32 @@ class RecurrentModel(keras.Model):
         """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""
         return dataset_targets(data, self.loss, self.outputs[0].shape) if self.compiled else data
 
+    def _sequence_weights(self, kwargs):
+        """`kwargs` with a per-step model's `(batch,)` NumPy `sample_weight` as `(batch, 1)`.
+
+        One weight per sequence then weighs each of its steps; Keras broadcast it along time
+        instead ("Dimensions must be equal, but are 32 and 12").
+        """
+        weight = kwargs.get("sample_weight")
+        per_step = len(self.outputs[0].shape) == 3
+        if per_step and isinstance(weight, np.ndarray) and weight.ndim == 1:
+            return {**kwargs, "sample_weight": weight[:, None]}
+        return kwargs
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
         kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
-        return super().fit(x, y, *args, **kwargs)
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and len(val) == 3:  # (x, y, sample_weight)
+            weight = self._sequence_weights({"sample_weight": val[2]})["sample_weight"]
+            kwargs = {**kwargs, "validation_data": (*val[:2], weight)}
+        return super().fit(x, y, *args, **self._sequence_weights(kwargs))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, *args, **self._sequence_weights(kwargs))
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, checking NumPy inputs first."""
