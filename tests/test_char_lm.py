@@ -148,3 +148,19 @@ def test_word_generation_joins_words_with_one_space_after_any_prompt():
     assert len(words) == 5 and all(words)
     assert model.generate("the cat ", 3, seed=0) == "the cat " + " ".join(words[2:])
     assert model.generate("the cat\n", 3, seed=0) == "the cat\n" + " ".join(words[2:])
+
+
+def test_fit_names_missing_or_misaligned_targets():
+    model = zoo.models.char_lm("abc", units=4, num_layers=1)
+    ids = model.encode(["abcab", "bca"])
+    # Keras: "None values not supported."
+    with pytest.raises(ValueError, match=r"y is needed with x of ids: .*y = ids\[:, 1:\]"):
+        model.fit(ids[:, :-1], verbose=0)
+    with pytest.raises(ValueError, match=r"y is needed"):
+        model.evaluate(ids[:, :-1], verbose=0)
+    # Keras: a graph InvalidArgumentError from the loss.
+    match = r"y must have x's shape \(one next token per step\), got x \(2, 4\) and y \(2, 3\)"
+    with pytest.raises(ValueError, match=match):
+        model.fit(ids[:, :-1], ids[:, 2:], verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[1\] must have validation_data\[0\]'s"):
+        model.fit(ids[:, :-1], ids[:, 1:], validation_data=(ids[:, :-1], ids[:, 2:]), verbose=0)

@@ -138,15 +138,27 @@ class CharLM(keras.Model):
             raise ValueError(f"{name} must be token ids (batch, T), got shape {a.shape}.")
 
     def _check_pair(self, x, y, x_name, y_name):
-        """`(x, y)` unchanged, after `_check_ids` on each."""
+        """`(x, y)` unchanged, after `_check_ids` on each and a check that their shapes agree."""
+        arrays = list | tuple | np.ndarray
         self._check_ids(x_name, x)
+        if y is None and isinstance(x, arrays):
+            raise ValueError(
+                f"{y_name} is needed with {x_name} of ids: the next token of every step, "
+                "y = ids[:, 1:] for x = ids[:, :-1] (ids = model.encode(texts)); only a dataset "
+                "of (x, y) pairs (make_char_lm_examples) goes without y."
+            )
         self._check_ids(y_name, y)
+        if isinstance(x, arrays) and isinstance(y, arrays) and np.shape(x) != np.shape(y):
+            raise ValueError(
+                f"{y_name} must have {x_name}'s shape (one next token per step), got {x_name} "
+                f"{np.shape(x)} and {y_name} {np.shape(y)}: y = ids[:, 1:] for x = ids[:, :-1]."
+            )
         return x, y
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, naming texts or ids outside the vocabulary given as arrays.
+        """`keras.Model.fit`, naming bad arrays: texts, ids outside the vocabulary, missing `y`.
 
-        `validation_data` of arrays is checked the same way.
+        `y` must have `x`'s shape; `validation_data` of arrays is checked the same way.
         """
         x, y = self._check_pair(x, y, "x", "y")
         return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
