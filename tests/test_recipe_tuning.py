@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from zoo import cli, recipe_tuning
+from zoo import cli, recipe_tuning, training
 from zoo.training import RecipeError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -387,6 +387,14 @@ def test_bad_objective_and_override_name_the_choices(tfds_data_dir, tmp_path):
     with pytest.raises(RecipeError, match=r"--set unitz: not an argument of model 'gru'"):
         recipe_tuning.tune(TINY, overrides={"unitz": 3}, **common)
     assert not (tmp_path / "o" / "search").exists()
+    # A callbacks hook whose callbacks say what they log: checked before any trial too (the
+    # seq2seq recipes' bad --objective was refused after a whole trial's training).
+    hooked = dataclasses.replace(
+        TINY, callbacks=lambda model, val: [training.WarmupCosine.from_model(model)]
+    )
+    with pytest.raises(ValueError, match=r"--objective must be .*learning_rate; got 'val_lr'"):
+        recipe_tuning.tune(hooked, objective="val_lr", **common)
+    assert not (tmp_path / "o" / "search").exists()
 
 
 @pytest.mark.parametrize(
@@ -397,8 +405,12 @@ def test_bad_objective_and_override_name_the_choices(tfds_data_dir, tmp_path):
     ],
 )
 def test_search_where_every_trial_failed_has_no_best(trials, error, tfds_data_dir, tmp_path):
+    class Broken(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise ValueError("the recipe's callbacks broke")
+
     def broken(model, validation_batches):
-        raise ValueError("the recipe's callbacks broke")
+        return [Broken()]
 
     out = tmp_path / "f"
     with pytest.raises(RecipeError, match=error):

@@ -108,15 +108,23 @@ class RecipeHyperModel(tuning.ZooHyperModel):
         return history
 
 
-def _metric_names(hm, val):
-    """The names the objective may take: what the model reports, plain and `val_`."""
+def _metric_names(hm, val, recipe):
+    """The names the objective may take: what the model reports, plain and `val_`.
+
+    And what the recipe's callbacks add (their `reports`); `None` if a callback does not say.
+    """
     model, sample = hm.build(keras_tuner.HyperParameters()), val.take(2)
     if hm.fixed.get("text"):
         training.adapt_vectorizer(model, sample)
-    scores = model.evaluate(batches(sample, 2, cache=False), return_dict=True, verbose=0)
+    pair = batches(sample, 2, cache=False)
+    scores = model.evaluate(pair, return_dict=True, verbose=0)
+    names = [*scores, *(f"val_{name}" for name in scores)]
+    if recipe.callbacks is not None:
+        reports = [getattr(c, "reports", None) for c in recipe.callbacks(model, pair)]
+        names = None if None in reports else [*names, *(n for r in reports for n in r)]
     del model
     keras.backend.clear_session()
-    return [*scores, *(f"val_{name}" for name in scores)]
+    return names
 
 
 def _signature(recipe, hm, **settings):
@@ -580,12 +588,12 @@ def tune(
         if configured.buckets:
             hm.boundaries = training.length_boundaries(train, configured.buckets)
         objective = objective or configured.monitor
-        # A fit or callbacks hook may report more than `evaluate` (e.g. `val_nrmse84`): then
-        # the first trial checks the objective against what the training reports (and an
-        # unfitted closed-form model could not be evaluated for the names).
-        hooked = configured.fit is not None or configured.callbacks is not None
-        names = [] if hooked else _metric_names(hm, val)
-        if objective not in names and not hooked:
+        # A fit hook may report more than `evaluate` (e.g. `val_nrmse84`), and so may a
+        # callback that does not declare what it adds: then the first trial checks the
+        # objective against what the training reports (and an unfitted closed-form model
+        # could not be evaluated for the names).
+        names = None if configured.fit is not None else _metric_names(hm, val, configured)
+        if names is not None and objective not in names:
             raise ValueError(
                 f"--objective must be a metric recipe {recipe.name!r} reports: "
                 f"{', '.join(names)}; got {objective!r}." + suggest(objective, names)

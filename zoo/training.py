@@ -50,6 +50,8 @@ from zoo.validation import (
 class WarmupCosine(keras.callbacks.Callback):
     """Linear warm-up then cosine decay of the learning rate over the run's own length.
 
+    It logs `learning_rate` (its `reports`) at each epoch's end.
+
     Unlike a schedule fixed when the model is compiled, it stretches with `--epochs`: the decay
     spans `epochs × steps per epoch` of the `fit` call (the steps counted during the first epoch
     when the dataset does not know its length, e.g. when batched by length). The rate follows
@@ -101,6 +103,8 @@ class WarmupCosine(keras.callbacks.Callback):
             return self.peak
         progress = min(1.0, (step - self.warmup_steps) / (total - self.warmup_steps))
         return self.floor + 0.5 * (self.peak - self.floor) * (1 + float(np.cos(np.pi * progress)))
+
+    reports = ("learning_rate",)  # what it adds to the logs (a search checks its objective)
 
     def on_train_begin(self, logs=None):
         """Reads the run's length, when the data knows it."""

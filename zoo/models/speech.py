@@ -998,6 +998,7 @@ class ErrorRates(keras.callbacks.Callback):
     def __init__(self, validation_data, prefix="val_"):
         super().__init__()
         self.validation_data, self.prefix = validation_data, prefix
+        self.reports = (f"{prefix}cer", f"{prefix}wer")  # what it adds to the logs
 
     def on_epoch_end(self, epoch, logs=None):
         """Decodes the validation data and writes the rates into `logs`."""
