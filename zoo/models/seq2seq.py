@@ -11,6 +11,7 @@ The source and target vocabularies are part of the model's config, so a saved mo
 strings by itself: `model.translate(["535+61"])` with greedy or beam search (`zoo.decoding`).
 """
 
+import contextlib
 import warnings
 
 import keras
@@ -32,13 +33,43 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     check_strings,
+    check_targets,
     check_weight_size,
+    failed_check_message,
 )
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 ATTENTIONS = ("bahdanau", "luong", None)
 TARGET_SPECIALS = ("[START]", "[END]")
 START, END = 2, 3
+_INPUT_KEYS = ("source", "target_in")
+_INPUTS = "{'source': (batch, S) ids, 'target_in': (batch, T) ids}"
+_FIT_STRINGS = (
+    "t_in, t_out = model.encode_targets(targets), then x = {'source': "
+    "model.encode_sources(sources), 'target_in': t_in} and y = t_out (or make_seq2seq_examples "
+    "in tf.data)."
+)
+_PREDICT_STRINGS = (
+    "to translate strings, model.translate(sources); for the teacher-forced logits, x = "
+    "{'source': model.encode_sources(sources), 'target_in': model.encode_targets(targets)[0]}."
+)
+_TOO_LONG = "tokens, more than max_target_length="  # in make_seq2seq_examples's check
+
+
+@contextlib.contextmanager
+def _naming_example_errors():
+    """Raises a failed `make_seq2seq_examples` check in a dataset as a `ValueError`.
+
+    In a tf.data map the check is an assertion, which TensorFlow reports as an
+    `InvalidArgumentError` with the message buried in its own; this gives the message alone.
+    """
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        text = failed_check_message(e.message)
+        if text is None or _TOO_LONG not in text:
+            raise
+        raise ValueError(text) from None
 
 
 def _rnn(cell, units, dropout, activation, seed, name):
@@ -228,12 +259,11 @@ class Seq2Seq(keras.Model):
     def _args(self):
         return dict(self._config_items)
 
-    def _check_pair(self, x, y, x_name, y_name):
-        """`(x, y)` as given, after a check for strings as `x` and NumPy ids out of range.
+    def _check_x(self, x, name, strings_hint=_FIT_STRINGS):
+        """`x` as given, after a check for strings, keys other than the inputs' and bad ids.
 
-        `y` is checked as target ids when the compiled loss reads ids (the factory's masked
-        cross-entropy, a sparse one), its `ignore_class` allowed; under another loss (a user's
-        recompile on one-hot rows, say) it passes.
+        NumPy ids must be `(batch, steps)` arrays of ids in their vocabulary; tensors and
+        datasets pass (reading them would consume them).
         """
         strings = (
             isinstance(x, str)
@@ -242,29 +272,60 @@ class Seq2Seq(keras.Model):
                 and isinstance(x.flat[0], str | bytes | np.str_ | np.bytes_))
         )  # fmt: skip
         if strings:
-            raise TypeError(
-                f"{x_name} must be {{'source': (batch, S) ids, 'target_in': (batch, T) ids}}, got "
-                "strings: t_in, t_out = model.encode_targets(targets), then x = {'source': "
-                "model.encode_sources(sources), 'target_in': t_in} and y = t_out (or "
-                "make_seq2seq_examples in tf.data)."
-            )
+            raise TypeError(f"{name} must be {_INPUTS}, got strings: {strings_hint}")
         if isinstance(x, dict):
-            missing = {"source", "target_in"} - set(x)
-            if missing:
+            missing, unknown = set(_INPUT_KEYS) - set(x), set(x) - set(_INPUT_KEYS)
+            if missing or unknown:
+                why = [f"missing {sorted(missing)!r}"] * bool(missing)
+                why += [f"unknown {sorted(map(str, unknown))!r}"] * bool(unknown)
                 raise TypeError(
-                    f"{x_name} must be a dict with 'source' and 'target_in' ids, got keys "
-                    f"{sorted(map(str, x))!r} (missing {sorted(missing)!r})."
+                    f"{name} must be a dict with 'source' and 'target_in' ids (those keys only), "
+                    f"got keys {sorted(map(str, x))!r} ({'; '.join(why)})."
                 )
             for key, vocab in (("source", self.source_vocab), ("target_in", self.target_vocab)):
                 if isinstance(x[key], np.ndarray):
-                    check_ids(f"{x_name}[{key!r}]", x[key], vocab.size, "token ids")
+                    check_ids(f"{name}[{key!r}]", x[key], vocab.size, "token ids")
+                    if x[key].ndim != 2:
+                        raise ValueError(
+                            f"{name}[{key!r}] must be ids of shape (batch, steps), got shape "
+                            f"{x[key].shape}."
+                        )
+        return x
+
+    def _check_pair(self, x, y, x_name, y_name):
+        """`(x, y)` checked (`_check_x`, then NumPy `y` against `x` and the loss).
+
+        `y` is checked as target ids when the compiled loss reads ids (the factory's masked
+        cross-entropy, a sparse one), its `ignore_class` allowed, and must have a step per step
+        of `target_in`; under another loss (a user's recompile on one-hot rows, say) it passes.
+        """
+        x = self._check_x(x, x_name)
+        if y is None and (isinstance(x, dict) or hasattr(x, "shape")):
+            raise ValueError(
+                f"{y_name} is needed with {x_name} of arrays: target_out ids (batch, T), as "
+                "t_in, t_out = model.encode_targets(targets) gives them (y = t_out); only a "
+                "dataset of (inputs, target_out) pairs (make_seq2seq_examples) goes without y."
+            )
         if isinstance(y, np.ndarray) and heads.target_kind(self.loss) == "class_ids":
             ignore = getattr(self.loss, "ignore_class", None)
             check_ids(y_name, y, self.target_vocab.size, "target token ids", ignore)
+            t_in = x.get("target_in") if isinstance(x, dict) else None
+            shape = getattr(t_in, "shape", ())
+            steps = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
+            try:  # the shape: its ids were checked above
+                y = check_targets(y_name, y, "class_ids", (None, steps, self.target_vocab.size))
+            except ValueError as e:
+                raise ValueError(
+                    f"{e} {y_name} is target_out, one id per step of {x_name}['target_in']: "
+                    "t_in, t_out = model.encode_targets(targets) gives both."
+                ) from None
         return x, y
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, naming strings given as `x` and NumPy ids out of range.
+        """`keras.Model.fit`, naming strings, unknown keys, bad ids and targets given as arrays.
+
+        A `make_seq2seq_examples` check that fails in a dataset (a target past its
+        `max_target_length`) is raised as a `ValueError` with the check's message.
 
         Example:
             >>> m = seq2seq("0123456789+", "0123456789", units=4)
@@ -273,13 +334,37 @@ class Seq2Seq(keras.Model):
             ...
             TypeError: x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got ...
         """
-        self._check_pair(x, y, "x", "y")
-        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
+        x, y = self._check_pair(x, y, "x", "y")
+        kwargs = check_validation_data(kwargs, self._check_pair)
+        with _naming_example_errors():
+            return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the checks of `fit`."""
-        self._check_pair(x, y, "x", "y")
-        return super().evaluate(x, y, *args, **kwargs)
+        x, y = self._check_pair(x, y, "x", "y")
+        with _naming_example_errors():
+            return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """`keras.Model.predict` (teacher-forced logits), with the input checks of `fit`.
+
+        Example:
+            >>> m = seq2seq("0123456789+", "0123456789", units=4)
+            >>> x = {"source": m.encode_sources(["1+2"]), "target_in": m.encode_targets(["3"])[0]}
+            >>> m.predict(x, verbose=0).shape
+            (1, 2, 14)
+            >>> m.predict({**x, "source": x["source"] - 4})
+            Traceback (most recent call last):
+            ...
+            ValueError: x['source'] must hold token ids in [0, 13), got -1 at index (0, 0) ...
+        """
+        x = self._check_x(x, "x", _PREDICT_STRINGS)
+        with _naming_example_errors():
+            return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """`keras.Model.predict_on_batch`, with the input checks of `predict`."""
+        return super().predict_on_batch(self._check_x(x, "x", _PREDICT_STRINGS))
 
     def encode_sources(self, sources):
         """Pads the id lists of `sources` (strings) into an int32 array `(N, S)`.
@@ -570,6 +655,11 @@ class Seq2Seq(keras.Model):
                 f"{name} takes a tf.data.Dataset of batches of ({{'source', 'target_in'}}, "
                 f"target_out) ids (make_seq2seq_examples, then .batch), got {dataset!r:.80}."
             )
+        with _naming_example_errors():
+            yield from Seq2Seq._checked_batches(dataset, name)
+
+    @staticmethod
+    def _checked_batches(dataset, name):
         for element in dataset:
             if not isinstance(element, tuple) or len(element) != 2:
                 raise ValueError(
@@ -646,6 +736,31 @@ class Seq2Seq(keras.Model):
         return {"exact_match": right / max(total, 1), "examples": total}
 
 
+def _check_target_length(ids, source, target, limit):
+    """`ids`, after checking that `target` has at most `limit` tokens.
+
+    Eagerly a `ValueError`; in a tf.data map (a graph) an assertion with the same message,
+    which `Seq2Seq.fit` and the scoring methods raise as that `ValueError` again.
+    """
+    ok = tf.size(ids) <= limit
+    tail = f" {_TOO_LONG}{limit}: drop longer pairs first (ds.filter) or raise the limit."
+    if tf.executing_eagerly():
+        if not bool(ok):
+            text = lambda t: t.numpy().decode("utf-8", "replace")  # noqa: E731
+            raise ValueError(
+                f"target '{text(target)}' (of source '{text(source)}') has {int(tf.size(ids))}"
+                + tail
+            )
+        return ids
+    message = tf.strings.join(
+        ["target '", target, "' (of source '", source, "') has ",
+         tf.strings.as_string(tf.size(ids)), tail]
+    )  # fmt: skip
+    check = tf.debugging.Assert(ok, [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(ids)
+
+
 def make_seq2seq_examples(
     source_vocabulary, target_vocabulary, split="char", max_target_length=None
 ):
@@ -660,7 +775,9 @@ def make_seq2seq_examples(
         target_vocabulary: the model's target tokens.
         split: `"char"` or `"whitespace"`, as the model's.
         max_target_length: when given, a target of more tokens fails the pipeline with an
-            error naming the limit.
+            error naming the target, its source and the limit (a `ValueError` when called
+            eagerly or from `Seq2Seq.fit`, `evaluate` and the scoring methods; TensorFlow's
+            `InvalidArgumentError` elsewhere).
 
     Example:
         >>> import tensorflow as tf
@@ -678,11 +795,7 @@ def make_seq2seq_examples(
         s = tf.cast(src_lookup(src.tf_split(source)), tf.int32)
         t = tf.cast(tgt_lookup(tgt.tf_split(target)), tf.int32)
         if max_target_length is not None:
-            tf.debugging.assert_less_equal(
-                tf.size(t),
-                max_target_length,
-                message=f"a target is longer than max_target_length={max_target_length}",
-            )
+            t = _check_target_length(t, source, target, max_target_length)
         t_in = tf.concat([[START], t], 0)
         t_out = tf.concat([t, [END]], 0)
         return {"source": s, "target_in": t_in}, t_out

@@ -1,0 +1,95 @@
+"""`Seq2Seq`'s checks of what `fit`, `evaluate`, `predict` and its scoring methods are given."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.models.seq2seq import make_seq2seq_examples
+
+SRC, TGT = "0123456789+", "0123456789"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return zoo.models.seq2seq(SRC, TGT, units=4, embedding_dim=4, seed=0, max_target_length=4)
+
+
+def _xy(model, sources=("1+2", "30+4"), targets=("3", "34")):
+    t_in, t_out = model.encode_targets(list(targets))
+    return {"source": model.encode_sources(list(sources)), "target_in": t_in}, t_out
+
+
+def test_predict_refuses_ids_outside_the_vocabularies(model):
+    # A source id of -1 predicted as id 12 ('+'), target_in of -9 passed, and ids past the
+    # vocabulary failed in a GatherV2 ("Graph execution error").
+    x, _ = _xy(model)
+    with pytest.raises(ValueError, match=r"x\['source'\] must hold token ids in \[0, 13\), got -1"):
+        model.predict({**x, "source": np.array([[3, -1, 4], [3, 4, 5]])}, verbose=0)
+    with pytest.raises(ValueError, match=r"x\['target_in'\] must hold token ids in \[0, 14\)"):
+        model.predict({**x, "target_in": x["target_in"] - 9}, verbose=0)
+    with pytest.raises(ValueError, match=r"x\['source'\] must hold token ids in \[0, 13\), got 10"):
+        model.predict({**x, "source": x["source"] + 100}, verbose=0)
+    with pytest.raises(ValueError, match=r"x\['source'\] must hold token ids in \[0, 13\)"):
+        model.predict_on_batch({**x, "source": x["source"] - 20})
+    assert model.predict(x, verbose=0).shape == (2, 3, 14)
+    assert model.predict_on_batch(x).shape == (2, 3, 14)
+
+
+def test_predict_on_strings_points_to_translate(model):
+    # Keras: "Unrecognized data type: x=['1+2']".
+    with pytest.raises(TypeError, match=r"got strings: .*model.translate\(sources\)"):
+        model.predict(["1+2"], verbose=0)
+    with pytest.raises(TypeError, match=r"got strings: .*model.translate\(sources\)"):
+        model.predict_on_batch(np.array(["1+2"]))
+
+
+def test_unknown_input_keys_are_named(model):
+    # Keras warned of the structure, then failed on shapes ("must have the same shape").
+    x, y = _xy(model)
+    match = r"got keys \['foo', 'source', 'target_in'\] \(unknown \['foo'\]\)"
+    with pytest.raises(TypeError, match=match):
+        model.fit({**x, "foo": x["source"]}, y, verbose=0)
+    with pytest.raises(TypeError, match=match):
+        model.predict({**x, "foo": x["source"]}, verbose=0)
+
+
+def test_targets_of_the_wrong_shape_say_what_y_is(model):
+    x, y = _xy(model)
+    hint = r"y is target_out, one id per step of x\['target_in'\]"
+    # Keras: "Arguments `target` and `output` must have the same shape up until the last dim".
+    with pytest.raises(ValueError, match=r"shape \(batch, 3\) .*got shape \(2, 1\)\..*" + hint):
+        model.fit(x, y[:, :1], verbose=0)
+    with pytest.raises(ValueError, match=r"got shape \(2, 6\)"):
+        model.evaluate(x, np.pad(y, ((0, 0), (0, 3))), verbose=0)
+    # Keras: "Argument `output` must have rank (ndim) `target.ndim - 1`".
+    with pytest.raises(ValueError, match=r"It looks one-hot: give class ids, y.argmax\(-1\)"):
+        model.fit(x, np.eye(14, dtype="int64")[y], verbose=0)
+
+
+def test_fit_without_targets_says_y_is_needed(model):
+    # Keras: "None values not supported."
+    x, _ = _xy(model)
+    with pytest.raises(ValueError, match=r"y is needed with x of arrays: target_out ids"):
+        model.fit(x, verbose=0)
+    with pytest.raises(ValueError, match=r"y is needed"):
+        model.evaluate(x, verbose=0)
+
+
+def test_a_target_longer_than_the_examples_limit_is_named():
+    # A raw tf.data InvalidArgumentError, its message buried, named neither the target nor
+    # its source.
+    fn = make_seq2seq_examples(SRC, TGT, max_target_length=3)
+    match = r"target '10000' \(of source '99\+1'\) has 5 tokens, more than max_target_length=3"
+    with pytest.raises(ValueError, match=match):
+        fn(tf.constant("99+1"), tf.constant("10000"))  # eagerly
+    ds = tf.data.Dataset.from_tensor_slices((["1+2", "99+1"], ["3", "10000"])).map(fn)
+    raw = r"target \\'10000\\' \(of source \\'99\+1\\'\) has 5 tokens, more than max_target"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=raw):
+        list(ds)  # in a map (a graph): the same words in TensorFlow's error, quotes escaped
+    m = zoo.models.seq2seq(SRC, TGT, units=4, embedding_dim=4, seed=0, max_target_length=8)
+    m.run_eagerly = True
+    with pytest.raises(ValueError, match=match):  # fit gives the check's message alone
+        m.fit(ds.padded_batch(2), verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match=match):
+        m.check_target_lengths(ds.padded_batch(2))
