@@ -76,6 +76,13 @@ def test_fit_without_targets_says_y_is_needed(model):
         model.evaluate(x, verbose=0)
 
 
+def test_attention_scores_refuses_sources_outside_the_vocabulary(model):
+    # translate refused "1-2", attention_scores read '-' as the unknown id without a word.
+    match = r"sources\[0\] holds tokens outside the model's source vocabulary: \['-'\]"
+    with pytest.raises(ValueError, match=match + r".*attention_scores\(model.encode_sources"):
+        model.attention_scores(["1-2"], ["3"])
+
+
 def test_a_target_longer_than_the_examples_limit_is_named():
     # A raw tf.data InvalidArgumentError, its message buried, named neither the target nor
     # its source.

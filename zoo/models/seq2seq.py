@@ -384,8 +384,11 @@ class Seq2Seq(keras.Model):
         return out
 
     @staticmethod
-    def _check_known(name, texts, vocab):
-        """Raises unless every token of the strings `texts` is in `vocab`."""
+    def _check_known(name, texts, vocab, by_id="translate_ids(model.encode_sources(sources))"):
+        """Raises unless every token of the strings `texts` is in `vocab`.
+
+        `by_id` is the call that reads unknown source tokens as the unknown id instead.
+        """
         check_strings(name, texts)
         for i, text in enumerate(texts):
             unknown = vocab.unknown(text)
@@ -397,8 +400,7 @@ class Seq2Seq(keras.Model):
                     else f"model.{which}_vocab.tokens lists its {len(vocab.tokens)} words"
                 )
                 hint = (
-                    " To read them as the unknown id, as tf.data does in training: "
-                    "translate_ids(model.encode_sources(sources))."
+                    f" To read them as the unknown id, as tf.data does in training: {by_id}."
                     if which == "source"
                     else ""
                 )
@@ -594,8 +596,9 @@ class Seq2Seq(keras.Model):
         the end token). Needs a model built with attention.
 
         Args:
-            sources: source strings, or source ids `(batch, S)` padded with 0 as an int NumPy
-                array or tensor (what the model read, unknown tokens included).
+            sources: source strings, every token in the source vocabulary, or source ids
+                `(batch, S)` padded with 0 as an int NumPy array or tensor (what the model
+                read, unknown tokens included: `encode_sources(sources)`).
             targets: target strings, one per source, every token in the target vocabulary.
 
         Example:
@@ -609,7 +612,8 @@ class Seq2Seq(keras.Model):
         if tf.is_tensor(sources) and sources.dtype.is_integer:
             sources = sources.numpy()
         if not isinstance(sources, np.ndarray):
-            check_strings("sources", sources)
+            by_id = "attention_scores(model.encode_sources(sources), targets)"
+            self._check_known("sources", sources, self.source_vocab, by_id)
         if len(sources) != len(targets):
             raise ValueError(
                 f"sources and targets must pair up one to one, got {len(sources)} sources and "
