@@ -374,3 +374,11 @@ def test_a_failed_check_in_the_data_pipeline_is_one_line_naming_it(tfds_data_dir
     match = r"adding_problem/t50: an example failed a check: every target below -1 \(the test's"
     with pytest.raises(training.RecipeError, match=match):
         _tiny_run(recipe, tmp_path / "run", tfds_data_dir, epochs=1)
+
+
+def test_the_summary_line_keeps_a_sampled_text_on_one_line():
+    # char_lm's test_sample (300 characters of several lines) broke the one-line summary.
+    sample = "ROMEO:\nWhat, ho!\n" + "x" * 300
+    shown = training._fmt(sample)
+    assert "\n" not in shown and len(shown) <= 65 and shown.startswith("'ROMEO:\\nWhat, ho!")
+    assert training._fmt(0.123456) == "0.1235" and training._fmt(3) == "3"

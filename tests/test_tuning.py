@@ -248,3 +248,20 @@ def test_docstring_examples(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = doctest.testmod(tuning, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 5
+
+
+def test_the_objective_plot_ticks_whole_trials(tmp_path, monkeypatch):
+    # Two or three trials had ticks at 1.2, 1.4, ... (a trial number is whole).
+    import matplotlib.figure
+
+    ticks = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(
+        matplotlib.figure.Figure,
+        "savefig",
+        lambda fig, *a, **k: ticks.append(fig.axes[0].get_xticks()) or real(fig, *a, **k),
+    )
+    rows = [{"trial": str(i), "val_loss": v} for i, v in enumerate([0.3, 0.2, 0.25])]
+    path = tuning.plot_objective(rows, "val_loss", "min", tmp_path / "objective.png")
+    assert (tmp_path / "objective.png").stat().st_size > 0 and path == tmp_path / "objective.png"
+    assert len(ticks[0]) and all(float(t).is_integer() for t in ticks[0])

@@ -855,7 +855,12 @@ def output_folder(recipe, output=None):
 
 
 def _fmt(value):
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """A metric in the one-line summary: floats to 4 digits, text on one line, cut at 60."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):  # (a sampled text: metrics.json holds it whole)
+        return repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+    return str(value)
 
 
 def add_run_arguments(parser):

@@ -762,6 +762,7 @@ def plot_objective(rows, objective, direction, path, title=""):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     done = [(i + 1, r[objective]) for i, r in enumerate(rows) if r.get(objective) is not None]
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -773,6 +774,7 @@ def plot_objective(rows, objective, direction, path, title=""):
         ax.step(xs, best, where="post", label=f"best so far ({direction})")
         ax.legend()
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # (not 1.2, 1.4)
     ax.set_ylabel(objective)
     ax.set_title(title)
     fig.tight_layout()
