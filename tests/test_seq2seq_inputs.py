@@ -1,5 +1,7 @@
 """`Seq2Seq`'s checks of what `fit`, `evaluate`, `predict` and its scoring methods are given."""
 
+import warnings
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -100,3 +102,20 @@ def test_a_target_longer_than_the_examples_limit_is_named():
         m.fit(ds.padded_batch(2), verbose=0, shuffle=False)
     with pytest.raises(ValueError, match=match):
         m.check_target_lengths(ds.padded_batch(2))
+
+
+def test_scoring_targets_with_unknown_tokens():
+    # Decoding never produces the unknown id, so such a target was silently a miss.
+    m = zoo.models.seq2seq(SRC, TGT, units=4, embedding_dim=4, seed=0, max_target_length=4)
+    fn = make_seq2seq_examples(SRC, TGT)
+    ds = tf.data.Dataset.from_tensor_slices((["1+2", "3+4"], ["3", "7a"])).map(fn).padded_batch(2)
+    match = r"example 1 of batch 0 \(target '7\?', \? unknown\) has a token outside the target"
+    with pytest.raises(ValueError, match=match):
+        m.exact_match(ds)
+    with pytest.warns(UserWarning, match=r"1 of 2 targets hold tokens outside the target vocab"):
+        m.check_target_lengths(ds)
+    clean = ds.unbatch().take(1).padded_batch(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.check_target_lengths(clean)
+    assert m.exact_match(clean)["examples"] == 1

@@ -683,6 +683,8 @@ class Seq2Seq(keras.Model):
 
         Call it before training on data whose targets the model's `max_target_length` may not
         cover: a longer target trains under teacher forcing but is never produced by decoding.
+        Targets holding tokens outside the target vocabulary (the unknown id, never produced
+        either) get a warning: with a vocabulary cut to its frequent tokens they are expected.
 
         Args:
             dataset: batches of `(inputs, target_out)` id tensors (as `make_seq2seq_examples`
@@ -700,14 +702,27 @@ class Seq2Seq(keras.Model):
             ...
             ValueError: the data holds a target of 4 tokens, more than max_target_length=3: ...
         """
-        batches = self._batches(dataset, "check_target_lengths")
-        longest = max((self._longest_target(y) for _, y in batches), default=0)
+        longest = unknown = total = 0
+        for _, y in self._batches(dataset, "check_target_lengths"):
+            longest = max(longest, self._longest_target(y))
+            unknown += int(np.any(np.asarray(y) == UNK, axis=-1).sum())
+            total += len(y)
         self._check_longest(longest, self.max_target_length, "max_target_length")
+        if unknown:
+            warnings.warn(
+                f"{unknown} of {total} targets hold tokens outside the target vocabulary (the "
+                "unknown id 1): they train, but decoding never produces that id, so they can "
+                "never be translated exactly (exact_match refuses them). Drop them, or build "
+                "the model with a target vocabulary holding their tokens.",
+                stacklevel=2,
+            )
 
     def exact_match(self, dataset, max_length=None):
         """The share of examples whose greedy translation equals the target exactly.
 
-        Measured by decoding (`translate_ids`), not under teacher forcing.
+        Measured by decoding (`translate_ids`), not under teacher forcing. A target that
+        decoding could never produce is refused, not counted as a miss: one longer than the
+        limit, or holding the unknown id (a token outside the target vocabulary).
 
         Args:
             dataset: batches of `({"source", "target_in"}, target_out)` id tensors (as
@@ -729,9 +744,19 @@ class Seq2Seq(keras.Model):
         limit = check_positive_int("max_length", limit)
         name = "max_target_length" if max_length is None else "max_length"
         right = total = 0
-        for x, y in self._batches(dataset, "exact_match"):
+        for b, (x, y) in enumerate(self._batches(dataset, "exact_match")):
             # A reference longer than the decoding limit could never match: refuse to score it.
             self._check_longest(self._longest_target(y), limit, name)
+            unknown = np.flatnonzero(np.any(np.asarray(y) == UNK, axis=-1))
+            if unknown.size:  # likewise a reference holding the unknown id
+                i = int(unknown[0])
+                target = self.target_vocab.decode(np.asarray(y)[i], unknown="?")
+                raise ValueError(
+                    f"exact_match: example {i} of batch {b} (target {target!r}, ? unknown) has "
+                    "a token outside the target vocabulary (the unknown id 1), which decoding "
+                    "never produces, so it could never match; drop such pairs, or build the "
+                    "model with a target vocabulary holding their tokens."
+                )
             hyps = self.translate_ids(np.asarray(x["source"]), max_length)
             for hyp, ref in zip(hyps, np.asarray(y), strict=True):
                 ref = [int(t) for t in ref if t not in (PAD, END)]
