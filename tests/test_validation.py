@@ -450,3 +450,11 @@ def test_one_weight_per_sequence_weighs_every_step_of_a_tagger():
     np.testing.assert_allclose(model.evaluate(x, y, sample_weight=rows, verbose=0), by_step)
     history = model.fit(x, y, sample_weight=rows, validation_data=(x, y, rows), verbose=0)
     assert np.isfinite(history.history["val_loss"][0])
+
+
+def test_a_padding_label_out_of_range_is_told_how_to_pad():
+    # Labels of -1 at padded steps were refused without saying that padded steps are masked.
+    model = zoo.models.gru(input_shape=(None, 3), task="tagging", num_classes=4, units=4, seed=0)
+    x = np.zeros((2, 5, 3), "float32")
+    with pytest.raises(ValueError, match=r"got -1 at index \(0, 3\).*pad labels with 0\), or .*"):
+        model.fit(x, np.array([[0, 1, 2, -1, -1], [1, 1, 1, 1, 1]]), verbose=0)

@@ -399,7 +399,16 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
                 f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
                 f"classes), got shape {shape}.{hint}"
             )
-        check_ids(name, y, classes, "class ids", ignore_class)
+        try:
+            check_ids(name, y, classes, "class ids", ignore_class)
+        except ValueError as e:
+            if len(expected) < 2 or ignore_class is not None:
+                raise
+            # Per-step labels: padded steps' labels are read too (masked only afterwards).
+            raise ValueError(
+                f"{e} Padded steps need a label in range too (their loss is masked out, so any "
+                "will do: pad labels with 0), or compile the loss with ignore_class=-1 for -1."
+            ) from None
         return y.reshape(shape[: len(expected)])
     if output_shape[-1] == 1:
         ok = _fits(shape, tuple(output_shape)) or _fits(shape, tuple(output_shape[:-1]))
