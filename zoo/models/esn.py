@@ -581,6 +581,16 @@ class EchoStateNetwork(keras.Model):
                 k = keep[:, t0:t1]
                 stats.add(feats[k], yb[:, t0:t1][k], overwrite=True)
 
+    def _check_washout(self, washout):
+        """Raises unless `washout` is an int >= 0, and 0 for a task that pools the sequence."""
+        if not is_int(washout) or washout < 0:
+            raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
+        if washout and self.task != "sequence_regression":
+            raise ValueError(
+                f"washout applies to per-step tasks (sequence_regression); a {self.task} model "
+                f"pools over the whole sequence, as predict does. Got washout={washout}."
+            )
+
     def fit_readout(
         self,
         x,
@@ -636,13 +646,7 @@ class EchoStateNetwork(keras.Model):
             >>> sorted(report["validation_mse"]) == [1e-9, 1e-6, 1e-3]
             True
         """
-        if not is_int(washout) or washout < 0:
-            raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
-        if washout and self.task != "sequence_regression":
-            raise ValueError(
-                f"washout applies to per-step tasks (sequence_regression); a {self.task} model "
-                f"pools over the whole sequence, as predict does. Got washout={washout}."
-            )
+        self._check_washout(washout)
         ridge = self._args["ridge"] if ridge is None else ridge
         if isinstance(ridge, np.ndarray) and ridge.ndim == 0:
             ridge = ridge.item()
@@ -868,13 +872,7 @@ class EchoStateNetwork(keras.Model):
             >>> bool(after < model.evaluate(s[:, :-1], s[:, 1:], verbose=0))  # no transient
             True
         """
-        if not is_int(washout) or washout < 0:
-            raise ValueError(f"washout must be an int >= 0, got {washout!r}.")
-        if washout and self.task != "sequence_regression":
-            raise ValueError(
-                f"washout applies to per-step tasks (sequence_regression); a {self.task} model "
-                f"pools over the whole sequence. Got washout={washout}."
-            )
+        self._check_washout(washout)
         if not self._fitting:  # `fit` scores its validation data mid-training
             x = self._check_inputs(x)
             y = self._check_y(x, y, "x", "y")
