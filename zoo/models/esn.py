@@ -875,14 +875,50 @@ class EchoStateNetwork(keras.Model):
         self._check_washout(washout)
         if not self._fitting:  # `fit` scores its validation data mid-training
             x = self._check_inputs(x)
+            if isinstance(x, np.ndarray) and y is None:
+                raise ValueError(
+                    "evaluate needs y, the targets of x (or x as a dataset of (x, y) batches)."
+                )
             y = self._check_y(x, y, "x", "y")
             self._check_fitted("evaluate")
+            kwargs = self._check_weights(x, kwargs)
         x = self._dataset_targets(x)
+        batch_size = kwargs.get("batch_size")
+        check_positive_int("batch_size", batch_size, allow_none=True)
         if washout:
             if args:
                 raise TypeError("evaluate with washout takes its settings as keywords.")
             return self._after_washout(x, y, washout, kwargs)
+        if isinstance(x, np.ndarray) and self._args["dtype"] == "float64" and not args:
+            # Keras's array adapter would cast them to float32 (as in `predict`).
+            weight = kwargs.pop("sample_weight", None)
+            parts = (x, y) if weight is None else (x, y, weight)
+            x, y = tf.data.Dataset.from_tensor_slices(parts).batch(batch_size or 32), None
+            kwargs.pop("batch_size", None)
         return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_weights(self, x, kwargs, name="sample_weight"):
+        """`kwargs` with the NumPy weights `kwargs[name]` for arrays `x` checked.
+
+        One weight per sequence, or (per-step tasks) one per step; one per sequence weighs
+        each of its steps alike.
+        """
+        weight = kwargs.get(name)
+        if weight is None or not isinstance(x, np.ndarray):
+            return kwargs
+        weight = _as_float_array(name, weight, "(batch,) or (batch, timesteps)")
+        per_step = self.task == "sequence_regression"
+        shapes = [(len(x),), *([x.shape[:2]] if per_step else [])]
+        if weight.shape not in shapes:
+            allowed = " or ".join(str(s) for s in shapes)
+            raise ValueError(
+                f"{name} must have shape {allowed} (one weight per sequence"
+                f"{' or per step' if per_step else ''}) for x of shape {x.shape}, got shape "
+                f"{weight.shape}."
+            )
+        if per_step and weight.ndim == 1:  # Keras would broadcast it along time
+            weight = weight[:, None]
+        return {**kwargs, name: weight}
 
     def _after_washout(self, x, y, washout, kwargs):
         """`evaluate`'s scores over the steps after each sequence's washout (see `evaluate`).
@@ -892,7 +928,7 @@ class EchoStateNetwork(keras.Model):
         compiled loss and metrics in one go.
         """
         kwargs = dict(kwargs)
-        batch_size = kwargs.pop("batch_size", None) or 32
+        batch_size = kwargs.pop("batch_size", None) or 32  # (checked by `evaluate`)
         given = kwargs.pop("sample_weight", None)
         return_dict = kwargs.pop("return_dict", False)
         kwargs.pop("verbose", None)
@@ -955,7 +991,13 @@ class EchoStateNetwork(keras.Model):
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
+        kwargs = self._check_weights(x, kwargs)
         kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
+        val = kwargs.get("validation_data")
+        if isinstance(val, tuple | list) and len(val) == 3:  # (x, y, sample_weight)
+            name = "validation_data[2]"
+            weight = self._check_weights(val[0], {name: val[2]}, name)[name]
+            kwargs = {**kwargs, "validation_data": (*val[:2], weight)}
         self._fitting = True
         try:
             history = super().fit(x, y, *args, **kwargs)
@@ -1177,12 +1219,13 @@ def esn(
         seed=seed,
         name=name,
     )
-    if compile:
+    if compile:  # scored in the model's dtype (float32 losses lose a float64 fit's errors)
         if task == "classification":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype)
             metrics = ["accuracy"]
         else:
-            loss, metrics = "mse", ["mae"]
+            loss = keras.losses.MeanSquaredError(dtype=dtype)
+            metrics = [keras.metrics.MeanAbsoluteError(name="mae", dtype=dtype)]
         compile_model(model, loss, metrics, optimizer, learning_rate, None, defaults=(1e-3, None))
     return model
 
