@@ -153,3 +153,17 @@ def test_per_step_error_round_trips():
     metric = keras.metrics.deserialize(keras.metrics.serialize(per_step_metric("mse")))
     metric.update_state(np.ones((1, 2)), np.zeros((1, 2, 1), "float32"))
     assert metric.name == "mse" and float(metric.result()) == 1.0
+
+
+def test_per_step_error_weighs_each_sequence_with_one_weight():
+    # A (batch,) weight failed in a plain Keras model: "Incompatible shapes: [4] vs. [4,9]".
+    rng = np.random.default_rng(0)
+    y, p = rng.normal(size=(4, 9, 1)), rng.normal(size=(4, 9, 1)).astype("float32")
+    rows = np.array([1.0, 0.0, 2.0, 1.0], "float32")
+    loss = PerStepError("mse")
+    by_sequence = float(loss(y, p, sample_weight=rows))
+    by_step = float(loss(y, p, sample_weight=np.repeat(rows[:, None], 9, axis=1)))
+    np.testing.assert_allclose(by_sequence, by_step, rtol=1e-6)
+    np.testing.assert_allclose(
+        by_sequence, np.mean((y - p)[..., 0] ** 2 * rows[:, None]), rtol=1e-5
+    )

@@ -159,6 +159,10 @@ class PerStepError(keras.losses.Loss):
         self.error = check_choice("error", error, ERRORS)
         super().__init__(name=name or f"per_step_{error}", reduction=reduction)
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The loss; a `(batch,)` `sample_weight` weighs each sequence's steps alike."""
+        return super().__call__(y_true, y_pred, per_sequence(sample_weight))
+
     def call(self, y_true, y_pred):
         """`(batch, T)` per-step errors."""
         return per_step_error(y_true, y_pred, self.error)
