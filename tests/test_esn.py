@@ -498,6 +498,18 @@ CALL_ERRORS = [
     ("fit", dict(x=X, y=Y, ridge=[1e-6, -1.0]), ValueError, r"ridge\[1\] must be"),
     ("fit", dict(x=X, y=Y, ridge=[]), ValueError, "at least one value"),
     ("fit", dict(x=X, y=Y, washout=699), ValueError, r"washout must be smaller than .*699 steps"),
+    (  # (it named no argument)
+        "fit",
+        dict(x=X, y=Y, washout=10, validation_data=(X[:, :5], Y[:, :5])),
+        ValueError,
+        r"washout must be smaller than the sequence length of validation_data\[0\] \(5 steps\)",
+    ),
+    (  # (it said "empty x, or all washed out")
+        "fit",
+        dict(x=X[:, :40], y=Y[:, :40], washout=30, ridge=[1.0, 2.0], validation_split=0.99),
+        ValueError,
+        r"no training rows .*or all held out by validation_split=0.99",
+    ),
     ("fit", dict(x=X, y=Y, washout=-1), ValueError, "washout must be an int >= 0, got -1"),
     ("fit", dict(x=X, y=Y[:, :-1]), ValueError, "different lengths or batch sizes"),
     ("fit", dict(x=np.repeat(X, 2, 0), y=Y), ValueError, "same number of sequences"),

@@ -526,14 +526,15 @@ class EchoStateNetwork(keras.Model):
             raise ValueError(f"y must be (batch, {out}) with batch {batch}, got shape {y.shape}.")
         return y
 
-    def _accumulate(self, xb, yb, washout, split, train, val, weights, seen):
+    def _accumulate(self, xb, yb, washout, split, train, val, weights, seen, name="x"):
         """Adds a batch's rows to `train` and `val`; `seen[0]` counts the sequences so far."""
-        xb = self._check_x(xb)
+        xb = self._check_x(xb, name)
         batch, steps, _ = xb.shape
         yb = self._targets(yb, batch, steps)
         if washout >= steps:
             raise ValueError(
-                f"washout must be smaller than the sequence length ({steps} steps), got {washout}."
+                f"washout must be smaller than the sequence length of {name} ({steps} steps), "
+                f"got {washout}."
             )
         mask = self._mask(xb)
         if self.task != "sequence_regression":
@@ -689,9 +690,14 @@ class EchoStateNetwork(keras.Model):
             self._accumulate(xb, yb, washout, split, train, val, weights, seen)
         if validation_data is not None:
             for xb, yb in self._batches(vx, vy, batch_size):
-                self._accumulate(xb, yb, washout, 0.0, val, _Stats(), weights, [0])
+                self._accumulate(
+                    xb, yb, washout, 0.0, val, _Stats(), weights, [0], "validation_data[0]"
+                )
         if train.rows == 0:
-            raise ValueError("fit_readout got no training rows (empty x, or all washed out).")
+            held = f", or all held out by validation_split={split}" if split else ""
+            raise ValueError(
+                f"fit_readout got no training rows (empty x, or all washed out{held})."
+            )
         report = {}
         if search:
             if val.rows == 0:
