@@ -167,7 +167,7 @@ class EchoStateNetwork(keras.Model):
     factory's model arguments (all but `optimizer`, `learning_rate`, `compile`).
 
     Example:
-        >>> import zoo
+        >>> import numpy as np, zoo
         >>> model = zoo.models.esn(units=50, seed=0)
         >>> t = np.arange(600) * 0.1
         >>> series = np.sin(t)[None, :, None]
@@ -430,7 +430,7 @@ class EchoStateNetwork(keras.Model):
             With `mask_value`, a padded step holds the state before it.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> zoo.models.esn(units=20, seed=0).harvest(np.zeros((2, 7, 1))).shape
             (2, 7, 21)
         """
@@ -639,7 +639,7 @@ class EchoStateNetwork(keras.Model):
             `model.readout_report`.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> model = zoo.models.esn(units=50, seed=0)
             >>> s = np.sin(np.arange(800) * 0.2)[None, :, None]
             >>> report = model.fit_readout(s[:, :-1], s[:, 1:], washout=100,
@@ -739,7 +739,7 @@ class EchoStateNetwork(keras.Model):
             after the warm-up's last input, each next one computed from the previous.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> model = zoo.models.esn(units=50, seed=0)
             >>> s = np.sin(np.arange(500) * 0.2)[None, :, None]
             >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=100)
@@ -833,7 +833,7 @@ class EchoStateNetwork(keras.Model):
             TypeError: `x` is not an array, a tensor or a dataset of them.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> model = zoo.models.esn(units=20, seed=0)
             >>> s = np.sin(np.arange(200) * 0.2)[None, :, None]
             >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=20)
@@ -870,7 +870,7 @@ class EchoStateNetwork(keras.Model):
                 after the washout.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> model = zoo.models.esn(units=50, seed=0)
             >>> s = np.sin(np.arange(600) * 0.2)[None, :, None]
             >>> _ = model.fit_readout(s[:, :-1], s[:, 1:], washout=100)
@@ -986,7 +986,7 @@ class EchoStateNetwork(keras.Model):
         range; one-hot class rows are taken as the ids they mark, as there.
 
         Example:
-            >>> import zoo
+            >>> import numpy as np, zoo
             >>> model = zoo.models.esn(units=20, task="classification", num_classes=2, seed=0)
             >>> x = np.zeros((4, 10, 1))
             >>> model.fit(x, np.eye(2)[[0, 1, 1, 0]], epochs=1, verbose=0).epoch
@@ -1074,7 +1074,7 @@ def free_run_nrmse(model, series, starts, horizon=84, warmup=500):
         TypeError: `series` is not a float array, or `starts` not a list of ints.
 
     Example:
-        >>> import zoo
+        >>> import numpy as np, zoo
         >>> model = zoo.models.esn(units=100, seed=0)
         >>> s = np.sin(np.arange(1200) * 0.2)
         >>> _ = model.fit_readout(s[None, :800, None], s[None, 1:801, None], washout=100)
