@@ -1,6 +1,7 @@
 """The registry: one readable row per model, each with a search space its factory accepts."""
 
 import inspect
+import re
 
 import keras
 import keras_tuner
@@ -102,3 +103,19 @@ def test_build_passes_arguments_through():
     assert model.name == "gru" and model.input_shape == (None, 7, 2)
     assert model.output_shape == (None, 3, 1)
     assert model.get_layer("gru_0").units == 5
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"name": "ESN"}, "got 'ESN'. Did you mean 'esn'?"),  # suggested whatever the case
+        ({"name": "LSMT"}, "got 'LSMT'. Did you mean 'lstm'?"),
+        ({"name": "lsmt"}, "got 'lsmt'. Did you mean 'lstm'?"),
+        ({"name": "gru", "task": "TAGGING"}, "got 'TAGGING'. Did you mean 'tagging'?"),
+    ],
+)
+def test_unknown_names_get_suggestions_whatever_their_case(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        zoo.build(**kwargs)
+    with pytest.raises(ValueError, match="model name must be one of 'simple_rnn'"):
+        zoo.registry.get(["esn"])  # not a name at all: no suggestion, the same error
