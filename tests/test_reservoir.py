@@ -2,6 +2,7 @@
 
 import doctest
 import importlib
+import re
 
 import keras
 import numpy as np
@@ -331,3 +332,84 @@ def test_docstring_examples():
 def test_realised_spectral_radius_of_an_unbuilt_layer_says_to_build_it():
     with pytest.raises(ValueError, match="no recurrent matrix yet: build it first"):
         Reservoir(10, seed=0).realised_spectral_radius()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"cell": keras.layers.GRUCell(3)}, "Reservoir got cell=<GRUCell"),
+        ({"trainable": True}, "Reservoir got trainable=True"),
+        ({"trainable": 1}, "Reservoir got trainable=1"),
+    ],
+)
+def test_a_cell_or_trainable_weights_are_refused(kwargs, message):
+    # Its cell and its fixed weights are what a reservoir is: taken silently, they were dropped.
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        Reservoir(5, seed=0, **kwargs)
+    assert "fixed" in str(info.value) and "keras.layers.GRU" in str(info.value)
+
+
+def test_trainable_false_and_saved_configs_still_load():
+    assert not Reservoir(5, seed=0, trainable=False).trainable
+    layer = _built(6, seed=0)
+    layer.trainable = True  # e.g. `model.trainable = True`: its weights stay fixed
+    assert layer.trainable_weights == []
+    config = layer.get_config()
+    assert config["trainable"] is True and "cell" not in config
+    loaded = Reservoir.from_config(config)
+    loaded.build((None, None, 2))
+    assert loaded.trainable_weights == [] and not loaded.trainable
+    for a, b in zip(_weights(layer), _weights(loaded), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("function", [res.harvest, res.numpy_weights])
+def test_harvest_of_an_unbuilt_cell_says_to_build_it(function):
+    args = (np.zeros((1, 3, 2)),) if function is res.harvest else ()
+    with pytest.raises(ValueError, match="has no weights yet: build it first"):
+        function(Reservoir(5, seed=0).cell, *args)
+    with pytest.raises(TypeError, match=r"a built ReservoirCell \(a Reservoir's \.cell\)"):
+        function(_built(5, seed=0), *args)
+
+
+def _sums(layer):
+    return [float(np.sum(np.abs(w))) for w in _weights(layer)]
+
+
+def test_a_bidirectional_reservoir_has_two_draws_of_its_seed(tmp_path):
+    # The draw of a seed, as it was before the backward half had its own (saved models and the
+    # README's figures depend on it), forwards or on its own backwards.
+    want = [13.810110324189452, 33.04391074331248, 6.799648395304695]
+    assert _sums(_built(12, seed=3, dtype="float64")) == want
+    assert _sums(_built(12, seed=3, dtype="float64", go_backwards=True)) == want
+    # Keras's Bidirectional copies the layer's config, seed included: the backward half is
+    # drawn from its own stream of that seed, another reservoir, the same for the same seed.
+    u = np.random.default_rng(0).normal(size=(2, 6, 2))
+    inputs = keras.Input((None, 2))
+    both = keras.layers.Bidirectional(Reservoir(12, seed=3, dtype="float64"))
+    model = keras.Model(inputs, both(inputs))
+    assert _sums(both.forward_layer) == want
+    backward = _weights(both.backward_layer)
+    for a, b in zip(_weights(both.forward_layer), backward, strict=True):
+        assert not np.array_equal(a, b)
+    again = keras.layers.Bidirectional(Reservoir(12, seed=3, dtype="float64"))
+    again.build((None, None, 2))
+    for a, b in zip(backward, _weights(again.backward_layer), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert both.backward_layer.get_config()["seed"] == 3
+    # A saved model reloads bit for bit; a clone (no weights copied) draws the same reservoirs.
+    path = tmp_path / "bidirectional.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    clone = keras.models.clone_model(model)
+    for other in (loaded, clone):
+        for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(model.predict(u, verbose=0), other.predict(u, verbose=0))
+
+
+def test_input_scaling_list_message_counts_in_the_singular():
+    with pytest.raises(ValueError, match="has 2 entries but the input has 1 feature: give"):
+        Reservoir(10, input_scaling=[1.0, 2.0], seed=0)(np.zeros((1, 4, 1), "float32"))
+    with pytest.raises(ValueError, match="has 1 entry but the input has 2 features: give"):
+        Reservoir(10, input_scaling=[1.0], seed=0)(np.zeros((1, 4, 2), "float32"))

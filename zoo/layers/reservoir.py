@@ -95,6 +95,24 @@ def _check_input_scaling(value):
     return check_nonnegative_float("input_scaling", value)
 
 
+def _count(n, singular, plural=None):
+    """`"1 feature"`, `"3 features"`."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def backward_seed(seed):
+    """The seed of the backward half of a `keras.layers.Bidirectional` reservoir of `seed`.
+
+    Its own stream of the same `SeedSequence` (`[seed, 4]`; the draws use `[seed, 1..3]`): a
+    second reservoir, independent of the first and fixed by `seed`.
+
+    Example:
+        >>> backward_seed(0) == backward_seed(0) != 0
+        True
+    """
+    return int(np.random.SeedSequence([seed, 4]).generate_state(1)[0] >> 1)
+
+
 def spectral_radius_of(matrix, v0_seed=0):
     """The spectral radius (largest eigenvalue modulus) of a square matrix, exactly.
 
@@ -318,6 +336,7 @@ class ReservoirCell(keras.layers.Layer):
         ):  # drawn from NumPy's global generator: keras.utils.set_random_seed fixes it
             seed = int(np.random.randint(0, 2**31 - 1))
         self.seed = check_seed(seed)
+        self._draw_seed = self.seed  # `Reservoir` sets another for a Bidirectional's backward half
         self.state_size = self.units
         self.output_size = self.units
 
@@ -333,10 +352,12 @@ class ReservoirCell(keras.layers.Layer):
         input_dim = input_shape[-1]
         if isinstance(self.input_scaling, list) and len(self.input_scaling) != input_dim:
             raise ValueError(
-                f"input_scaling has {len(self.input_scaling)} entries but the input has "
-                f"{input_dim} features: give one scale per feature, or a scalar."
+                f"input_scaling has {_count(len(self.input_scaling), 'entry', 'entries')} but "
+                f"the input has {_count(input_dim, 'feature')}: give one scale per feature, or "
+                "a scalar."
             )
-        w = draw_recurrent(self.units, self.spectral_radius, self.density, self.seed)
+        seed = self._draw_seed
+        w = draw_recurrent(self.units, self.spectral_radius, self.density, seed)
         if scipy.sparse.issparse(w):
             # The fast path's CSR matrix, from the draw rather than from the dense weight
             # (`numpy_weights` checks that the weight still holds it): values rounded to the
@@ -355,11 +376,11 @@ class ReservoirCell(keras.layers.Layer):
                 self.units,
                 self.input_scaling,
                 self.input_connectivity,
-                self.seed,
+                seed,
                 self.input_distribution,
             ),
             "recurrent_kernel": w.T,
-            "bias": draw_bias(self.units, self.bias_scaling, self.seed),
+            "bias": draw_bias(self.units, self.bias_scaling, seed),
         }
         for name, value in values.items():
             var = self.add_weight(
@@ -436,13 +457,18 @@ class Reservoir(keras.layers.RNN):
         activation: `f`: `"tanh"`, `"sigmoid"`, `"relu"` or `"linear"`.
         seed: seed of every draw (`None` draws one from NumPy's global generator, which
             `keras.utils.set_random_seed` fixes); the same seed gives the same weights, bit for bit.
+            In `keras.layers.Bidirectional` the backward half (the copy Keras names
+            `backward_<name>`, with `go_backwards=True`) is drawn from `backward_seed(seed)`:
+            two different reservoirs, both fixed by `seed`. Pass `backward_layer=` to choose it.
         input_distribution: the entries of `W_in` before scaling: `"uniform"` in [-1, 1], or
             `"bernoulli"`, +-1 (reservoirpy's default; at the same `input_scaling` it drives the
             reservoir sqrt(3) times harder).
         return_sequences: return every step's state (default), or only the last.
         return_state: also return the last state.
         stateful: carry the state from one batch to the next.
-        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+        **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...) and `keras.layers.RNN`
+            ones (`go_backwards`, `unroll`, ...); not `cell` nor `trainable=True` (the weights
+            are fixed by design: train a readout after the layer instead).
 
     Example:
         >>> import zoo
@@ -470,7 +496,24 @@ class Reservoir(keras.layers.RNN):
         stateful=False,
         **kwargs,
     ):
+        # Both were dropped without a word: a reservoir's cell and fixed weights are what it is.
+        if kwargs.get("cell") is not None:
+            raise ValueError(
+                f"Reservoir got cell={kwargs['cell']!r}, but its cell is always a ReservoirCell "
+                "with fixed random weights, drawn from its arguments: leave cell out, or use "
+                "keras.layers.RNN(cell) for a cell of your own (or a trained recurrent layer "
+                "such as keras.layers.GRU)."
+            )
+        if kwargs.get("trainable", False) is not False:
+            raise ValueError(
+                f"Reservoir got trainable={kwargs['trainable']!r}, but its weights are fixed "
+                "random draws by design (an Echo State Network trains only its readout): leave "
+                "trainable out and train the layers after it (a keras.layers.Dense readout, or "
+                "zoo.models.esn's fit_readout), or use a trained recurrent layer such as "
+                "keras.layers.GRU."
+            )
         kwargs.pop("cell", None)
+        kwargs.pop("trainable", None)
         cell = ReservoirCell(
             units,
             spectral_radius=spectral_radius,
@@ -493,6 +536,11 @@ class Reservoir(keras.layers.RNN):
             **kwargs,
         )
         self.trainable = False
+        if self.go_backwards and self.name.startswith("backward_"):
+            # Keras's Bidirectional makes its backward half from this layer's config (seed
+            # included), named `backward_<name>`: drawn from the same seed, the halves were
+            # one reservoir twice. It gets a second draw of the seed instead.
+            self.cell._draw_seed = backward_seed(self.cell.seed)
 
     def realised_spectral_radius(self):
         """The spectral radius of the stored recurrent matrix (after the cast to the layer dtype).
@@ -521,7 +569,12 @@ class Reservoir(keras.layers.RNN):
 
     @classmethod
     def from_config(cls, config):
-        """Rebuilds the layer from `get_config()` (the weights come from the saved file)."""
+        """Rebuilds the layer from `get_config()` (the weights come from the saved file).
+
+        `trainable` is left out: it is always `False` at construction, but `model.trainable =
+        True` sets it on every layer (a reservoir's weights stay fixed), and its config saves it.
+        """
+        config = {key: value for key, value in config.items() if key not in ("cell", "trainable")}
         return cls(**config)
 
 
@@ -533,6 +586,20 @@ for _name in (*_CELL_ARGS, "density"):
     setattr(Reservoir, _name, _cell_property(_name))
 
 
+def _check_built_cell(cell):
+    """Raises unless `cell` is a built `ReservoirCell`."""
+    if not isinstance(cell, ReservoirCell):
+        raise TypeError(
+            f"cell must be a built ReservoirCell (a Reservoir's .cell), got {cell!r} "
+            f"({type(cell).__name__})."
+        )
+    if not cell.built:
+        raise ValueError(
+            f"cell {cell.name!r} has no weights yet: build it first (call its layer on inputs, "
+            "or layer.build((None, None, features)))."
+        )
+
+
 def numpy_weights(cell):
     """`(W_in, W as a CSR matrix acting on row states, b)` of a built cell, in float64.
 
@@ -542,6 +609,7 @@ def numpy_weights(cell):
         >>> [tuple(a.shape) for a in numpy_weights(r.cell)]
         [(3, 20), (20, 20), (20,)]
     """
+    _check_built_cell(cell)
     w_in = keras.ops.convert_to_numpy(cell.kernel).astype(np.float64)
     w = keras.ops.convert_to_numpy(cell.recurrent_kernel).astype(np.float64, copy=False)
     b = keras.ops.convert_to_numpy(cell.bias).astype(np.float64)
@@ -608,6 +676,7 @@ def harvest(cell, inputs, initial_state=None, weights=None, mask=None, out=None)
         >>> bool(np.allclose(harvest(r.cell, u)[0], keras_states, atol=1e-5))
         True
     """
+    _check_built_cell(cell)
     w_in, w_t, b = weights or numpy_weights(cell)
     inputs = np.asarray(inputs, dtype=np.float64)
     batch, steps, _ = inputs.shape
