@@ -458,3 +458,11 @@ def test_a_padding_label_out_of_range_is_told_how_to_pad():
     x = np.zeros((2, 5, 3), "float32")
     with pytest.raises(ValueError, match=r"got -1 at index \(0, 3\).*pad labels with 0\), or .*"):
         model.fit(x, np.array([[0, 1, 2, -1, -1], [1, 1, 1, 1, 1]]), verbose=0)
+
+
+def test_suggestions_ignore_case():
+    # 'ESN' and 'TANH' got no suggestion where 'lsmt' got 'lstm' (difflib compares case).
+    with pytest.raises(ValueError, match=r"got 'TANH'.*Did you mean 'tanh'"):
+        zoo.models.gru(input_shape=(None, 1), task="regression", activation="TANH")
+    with pytest.raises(ValueError, match=r"got 'ESN'. Did you mean 'esn'\?"):
+        zoo.build("ESN")

@@ -21,7 +21,7 @@ from zoo.models.speech import ctc_speech
 from zoo.models.speech import search_space as ctc_speech_space
 from zoo.models.stacked import search_space as stacked_space
 from zoo.models.stacked import stacked
-from zoo.validation import check_choice, suggest
+from zoo.validation import check_choice
 
 RECURRENT_TASKS = (
     "binary",
@@ -89,25 +89,6 @@ MODELS = (
 _BY_NAME = {spec.name: spec for spec in MODELS}
 
 
-def _check_name(what, value, allowed):
-    """`check_choice` for lower-case names, suggesting close ones whatever the case of `value`.
-
-    `suggest` compares case-sensitively: `"ESN"` got no suggestion where `"lsmt"` got `'lstm'`.
-
-    Example:
-        >>> _check_name("model name", "ESN", ("esn", "gru"))
-        Traceback (most recent call last):
-        ...
-        ValueError: model name must be one of 'esn', 'gru', got 'ESN'. Did you mean 'esn'?
-    """
-    if isinstance(value, str) and value not in allowed:
-        raise ValueError(
-            f"{what} must be one of {', '.join(map(repr, allowed))}, got {value!r}."
-            + suggest(value.lower(), allowed)
-        )
-    return check_choice(what, value, allowed)
-
-
 def get(name):
     """Returns the registry row of model `name`, suggesting close names when unknown.
 
@@ -115,7 +96,7 @@ def get(name):
         >>> get("gru").name
         'gru'
     """
-    _check_name("model name", name, tuple(_BY_NAME))
+    check_choice("model name", name, tuple(_BY_NAME))
     return _BY_NAME[name]
 
 
@@ -148,5 +129,5 @@ def build(name, **kwargs):
     """
     spec = get(name)
     if "task" in kwargs:
-        _check_name(f"task (for model {name!r})", kwargs["task"], spec.tasks)
+        check_choice(f"task (for model {name!r})", kwargs["task"], spec.tasks)
     return spec.factory(**kwargs)

@@ -13,14 +13,22 @@ MAX_WEIGHT_ENTRIES = 2**31 - 1
 def suggest(value, allowed):
     """Returns ` Did you mean 'x'?` for the closest names in `allowed`, or an empty string.
 
+    Case is ignored in the comparison (`"TANH"` is close to `"tanh"`); the names are given as
+    `allowed` spells them.
+
     Example:
         >>> suggest("lstmm", ["lstm", "gru"])
         " Did you mean 'lstm'?"
+        >>> suggest("ESN", ["esn", "gru"])
+        " Did you mean 'esn'?"
     """
-    matches = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=2, cutoff=0.6)
+    names = {}
+    for a in allowed:
+        names.setdefault(str(a).lower(), str(a))
+    matches = difflib.get_close_matches(str(value).lower(), list(names), n=2, cutoff=0.6)
     if not matches:
         return ""
-    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+    return " Did you mean " + " or ".join(repr(names[m]) for m in matches) + "?"
 
 
 def check_keywords(function, kwargs, allowed):
