@@ -828,3 +828,18 @@ def test_one_weight_per_sequence_weighs_its_steps_and_bad_weights_are_named():
         model.evaluate(x, washout=10, verbose=0)
     with pytest.raises(ValueError, match=r"batch_size must be a positive int, got 0"):
         model.evaluate(x, y, washout=10, batch_size=0, verbose=0)
+
+
+def test_dtype_may_be_given_as_a_numpy_or_tensorflow_dtype():
+    # dtype=np.float64 was refused ("dtype must be one of 'float64', 'float32'").
+    for given, name in ((np.float64, "float64"), (tf.float32, "float32")):
+        model = _esn(units=10, dtype=given)
+        assert model.get_config()["dtype"] == name and model.readout.dtype == name
+    with pytest.raises(
+        ValueError, match=r"dtype must be one of 'float64', 'float32', got 'float16'"
+    ):
+        _esn(units=10, dtype=np.float16)
+    with pytest.raises(
+        ValueError, match=r"input_scaling has 2 entries but input_shape has 1 feature:"
+    ):
+        _esn(units=10, input_scaling=[1.0, 2.0])

@@ -215,6 +215,11 @@ class EchoStateNetwork(keras.Model):
                 f"sequence_regression model reads every step. Got pooling={pooling!r}: leave "
                 "it out."
             )
+        if not isinstance(dtype, str):  # np.float64, tf.float32, ...: their names
+            try:
+                dtype = keras.backend.standardize_dtype(dtype)
+            except ValueError:
+                pass  # (refused by name just below)
         check_choice("dtype", dtype, DTYPES)
         check_bool("input_to_readout", input_to_readout)
         check_nonnegative_float("ridge", ridge)
@@ -259,7 +264,8 @@ class EchoStateNetwork(keras.Model):
         if isinstance(input_scaling, list | tuple) and len(input_scaling) != input_shape[1]:
             raise ValueError(
                 f"input_scaling has {len(input_scaling)} entries but input_shape has "
-                f"{input_shape[1]} features: give one scale per feature, or a scalar."
+                f"{input_shape[1]} feature{'s' if input_shape[1] != 1 else ''}: give one scale "
+                "per feature, or a scalar."
             )
 
         inputs = keras.Input(shape=input_shape, dtype=dtype, name="sequence")
