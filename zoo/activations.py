@@ -22,7 +22,7 @@ class LeakyReLU:
         negative_slope: slope for `x < 0`, a float in [0, 1).
 
     Example:
-        >>> import zoo
+        >>> import keras, zoo
         >>> act = zoo.activations.LeakyReLU(negative_slope=0.1)
         >>> round(float(act(keras.ops.convert_to_tensor(-2.0))), 6)
         -0.2

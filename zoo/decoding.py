@@ -39,6 +39,7 @@ def greedy_search(step_fn, state, start_id, end_id, max_length):
         A list of `N` lists of token ids.
 
     Example:
+        >>> import numpy as np
         >>> def step(tokens, state):  # always prefers token (state + 1), ends after 3 tokens
         ...     lp = np.full((len(tokens), 5), -9.0)
         ...     lp[np.arange(len(tokens)), np.minimum(state + 1, 4)] = 0.0
@@ -120,6 +121,7 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
         A list of `N` lists of token ids.
 
     Example:
+        >>> import numpy as np
         >>> # Token 1 is likelier first, but nothing is likely after it; a wider beam finds
         >>> # that 3 then the end (id 2) is likelier as a whole.
         >>> def step(tokens, state):
@@ -221,6 +223,7 @@ def sample_token(logits, rng, temperature=1.0, top_k=None):
         An int32 array of `N` token ids.
 
     Example:
+        >>> import numpy as np
         >>> logits = np.log([[0.1, 0.2, 0.7]])
         >>> sample_token(logits, np.random.default_rng(0), top_k=1)
         array([2], dtype=int32)
@@ -306,6 +309,7 @@ def ctc_greedy_decode(logits, lengths, blank=0):
         A list of `batch` lists of class ids (blank excluded).
 
     Example:
+        >>> import numpy as np
         >>> x = np.eye(3)[[[1, 1, 0, 1, 2, 2, 0], [2, 0, 2, 2, 1, 1, 1]]]  # one-hot frames
         >>> ctc_greedy_decode(x, lengths=[7, 4])
         [[1, 1, 2], [2, 2]]
@@ -576,6 +580,7 @@ def ctc_beam_search(
         A list of `batch` strings.
 
     Example:
+        >>> import numpy as np
         >>> # The best path is "-" (p=0.36); "a" wins over its alignments "a-", "-a", "aa" (0.64).
         >>> probs = np.array([[[0.6, 0.4], [0.6, 0.4]]])
         >>> ctc_greedy_decode(np.log(probs), [2]), ctc_beam_search(np.log(probs), [2], "a")

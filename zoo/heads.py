@@ -149,6 +149,7 @@ def target_kind(loss):
     """What a compiled loss reads in its targets, as `zoo.validation.check_targets` takes it.
 
     Example:
+        >>> import keras
         >>> target_kind("binary_crossentropy"), target_kind(keras.losses.Huber())
         ('binary', 'values')
     """
@@ -201,6 +202,7 @@ def output(x, task, num_classes=None, output_dim=1, horizon=None, seed=None):
         The prediction tensor.
 
     Example:
+        >>> import keras
         >>> feats = keras.Input((8,))
         >>> output(feats, get_task("classification"), num_classes=3).shape
         (None, 3)

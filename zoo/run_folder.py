@@ -48,6 +48,7 @@ def versions():
     """The versions of rnn-zoo, Keras, TensorFlow, TFDS and Python (kept in `config.json`).
 
     Example:
+        >>> import keras
         >>> sorted(versions())
         ['keras', 'python', 'tensorflow', 'tensorflow_datasets', 'zoo']
         >>> versions()["keras"] == keras.__version__
@@ -66,6 +67,7 @@ def write_json(path, obj):
     """Writes `obj` as strict JSON (a NaN or infinity becomes `null`), atomically.
 
     Example:
+        >>> import numpy as np
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "metrics.json"
         >>> write_json(path, {"test_loss": np.float32(0.5), "test_mae": float("nan")})
         >>> print(path.read_text(), end="")
@@ -85,6 +87,7 @@ def finite(obj):
     What JSON has no type for goes through `_json_default`.
 
     Example:
+        >>> import numpy as np
         >>> finite({"loss": [0.5, float("nan")], "best": np.float32("inf")})
         {'loss': [0.5, None], 'best': None}
     """
@@ -111,7 +114,7 @@ def save_model(model, path):
     """Saves `model` to `path` atomically: a crash never leaves a half-written `.keras` file.
 
     Example:
-        >>> import zoo
+        >>> import keras, zoo
         >>> m = zoo.models.gru(input_shape=(None, 2), task="regression", units=4)
         >>> path = save_model(m, pathlib.Path(tempfile.mkdtemp()) / "model.keras")
         >>> sorted(p.name for p in path.parent.iterdir())  # no partial file left behind
@@ -314,6 +317,7 @@ def full_history(csv_path, fallback):
         reported) and `[]`.
 
     Example:
+        >>> import numpy as np
         >>> csv_path = pathlib.Path(tempfile.mkdtemp()) / "history.csv"
         >>> _ = csv_path.write_text("epoch,loss\n0,0.5\n1,0.4\n1,0.375\n2,0.25\n")  # 1 resumed
         >>> full_history(csv_path, fallback={})

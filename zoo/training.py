@@ -271,6 +271,7 @@ def mix_datasets(main, extras, shares, seed=None):
     of `main` once and adds about `len(main) * sum(shares) / (1 - sum(shares))` others.
 
     Example:
+        >>> import tensorflow as tf
         >>> a = tf.data.Dataset.range(100)
         >>> b = tf.data.Dataset.from_tensors(tf.constant(-1, tf.int64))
         >>> out = list(mix_datasets(a, [b], [0.5], seed=0).as_numpy_iterator())
@@ -333,6 +334,7 @@ def naming_data_errors(dataset):
     The error is one line with the check's own message, not a TensorFlow traceback.
 
     Example:
+        >>> import tensorflow as tf
         >>> def check(i):
         ...     tf.debugging.Assert(i < 2, ["every i < 2"])
         ...     return i
@@ -372,6 +374,7 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
         RecipeError: naming the split sizes and a batch size that divides them all (if any).
 
     Example:
+        >>> import tensorflow as tf
         >>> r = Recipe(name="r", model="seq2seq", dataset="d", task="seq2seq")
         >>> ds = tf.data.Dataset.range(100)
         >>> check_whole_batches(r, {"train": ds, "test": ds.take(40)}, 20, 2, "mirrored")
@@ -415,6 +418,7 @@ def length_boundaries(ds, num_buckets):
     """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`.
 
     Example:
+        >>> import tensorflow as tf
         >>> texts = ["a", "a b", "a b c", "a b c d", "a b c d e", "a b c d e f"]
         >>> ds = tf.data.Dataset.from_tensor_slices((texts, [0, 1, 0, 1, 0, 1]))
         >>> length_boundaries(ds, 3)  # texts are measured in words
@@ -439,6 +443,7 @@ def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=
         cache: cache the examples in memory (`False` when `split` is cached already).
 
     Example:
+        >>> import tensorflow as tf
         >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
         >>> ds = tf.data.Dataset.from_tensor_slices(([[1.0], [2.0], [3.0]], [0.0, 1.0, 0.0]))
         >>> [int(x.shape[0]) for x, _ in batched(r, ds, 2, training=True, seed=0)]
@@ -461,7 +466,7 @@ def adapt_vectorizer(model, train):
     """Adapts a `text=True` model's `TextVectorization` to the training split's texts.
 
     Example:
-        >>> import zoo
+        >>> import tensorflow as tf, zoo
         >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
         >>> train = tf.data.Dataset.from_tensor_slices((["a great film", "a dull film"], [1, 0]))
         >>> adapt_vectorizer(m, train)
@@ -524,7 +529,7 @@ def fit_model(
         `{metric: [value per epoch]}`: what the training reported.
 
     Example:
-        >>> import zoo
+        >>> import numpy as np, tensorflow as tf, zoo
         >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
         >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, seed=0)
         >>> ds = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3, 1)), np.zeros(4)))

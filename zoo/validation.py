@@ -302,6 +302,7 @@ def check_finite(name, a):
     """Raises `ValueError` if the numeric array `a` holds NaN or inf (a NaN loss otherwise).
 
     Example:
+        >>> import numpy as np
         >>> check_finite("x", np.zeros((2, 3))).shape
         (2, 3)
     """
@@ -327,6 +328,7 @@ def check_ids(name, ids, size, what="ids", ignore=None):
             -1 on padding labels), which the loss skips.
 
     Example:
+        >>> import numpy as np
         >>> check_ids("x", np.array([[1, 2], [3, 0]]), 4).shape
         (2, 2)
     """
@@ -387,6 +389,7 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
         "Cannot take the length of shape with unknown rank").
 
     Example:
+        >>> import numpy as np
         >>> check_targets("y", np.array([[0], [2], [1]]), "class_ids", (None, 3)).shape
         (3,)
     """

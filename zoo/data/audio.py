@@ -68,6 +68,7 @@ def num_frames(num_samples, span, hop):
         hop: samples between frames.
 
     Example:
+        >>> import numpy as np
         >>> int(num_frames(8000, 256, 80))
         97
         >>> num_frames(np.array([255, 256, 336]), 256, 80).tolist()
@@ -83,6 +84,7 @@ def strided_frames(frames, stride):
     """Frames kept when every `stride`-th is: `ceil(frames / stride)` (ints, arrays or tensors).
 
     Example:
+        >>> import numpy as np
         >>> strided_frames(np.array([0, 1, 4, 5]), 4).tolist()
         [0, 1, 1, 2]
     """
@@ -191,6 +193,7 @@ def vtlp_warp(freqs, alpha, sample_rate, boundary=0.8):
         boundary: where the linear scaling ends, as a fraction of the Nyquist frequency.
 
     Example:
+        >>> import numpy as np
         >>> [round(float(f)) for f in vtlp_warp(np.array([0.0, 1000.0, 4000.0]), 1.1, 8000)]
         [0, 1100, 4000]
     """
@@ -225,6 +228,7 @@ def log_mel_spectrogram(
             `check_mel_bands`) only warn: their log-mels are the same for every input.
 
     Example:
+        >>> import numpy as np
         >>> x = np.random.default_rng(0).normal(size=(2, 8000)).astype("float32")
         >>> tuple(log_mel_spectrogram(x, 8000).shape)
         (2, 97, 40)
@@ -294,6 +298,7 @@ def dct_matrix(num_mels, num_coefficients):
     """The orthonormal DCT-II matrix `(num_mels, num_coefficients)` turning log-mels into MFCCs.
 
     Example:
+        >>> import numpy as np
         >>> m = dct_matrix(40, 40)
         >>> bool(np.allclose(m.T @ m, np.eye(40), atol=1e-5))
         True
@@ -314,6 +319,7 @@ def mfcc(waveforms, sample_rate, num_coefficients=13, num_mels=40, frame_ms=25.0
     """MFCCs `(batch, frames, num_coefficients)`: the DCT of `log_mel_spectrogram`.
 
     Example:
+        >>> import numpy as np
         >>> x = np.random.default_rng(0).normal(size=(1, 4000)).astype("float32")
         >>> tuple(mfcc(x, 8000).shape)
         (1, 47, 13)
@@ -326,6 +332,7 @@ def frame_mask(frame_lengths, max_frames):
     """`(batch, max_frames)` booleans: True on each utterance's real frames.
 
     Example:
+        >>> import numpy as np
         >>> np.asarray(frame_mask(np.array([1, 3]), 3)).tolist()
         [[True, False, False], [True, True, True]]
     """
@@ -344,6 +351,7 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
     value: they come out as zeros.
 
     Example:
+        >>> import numpy as np
         >>> f = np.array([[[1.0], [3.0], [99.0]]], dtype="float32")
         >>> np.round(np.asarray(normalize_frames(f, np.array([2]))), 3)[0, :, 0].tolist()
         [-1.0, 1.0, 0.0]
@@ -374,6 +382,7 @@ def check_float_samples(name, samples):
     read as audio 32768 times too loud; the message says how to scale them.
 
     Example:
+        >>> import numpy as np
         >>> check_float_samples("x", np.array([0.5, -1.0])).tolist()
         [0.5, -1.0]
     """
@@ -407,6 +416,7 @@ def waveform_to_float(audio):
             int16, int64, uint8 or float samples.
 
     Example:
+        >>> import numpy as np
         >>> waveform_to_float(np.array([-32768, 16384], dtype="int16")).tolist()
         [-1.0, 0.5]
         >>> waveform_to_float(np.array([16384], dtype="int64")).tolist()
@@ -488,6 +498,7 @@ def resample(wave, rate_in, rate_out):
         A float32 array of about `len(wave) * rate_out / rate_in` samples.
 
     Example:
+        >>> import numpy as np
         >>> resample(np.zeros(16000, "float32"), 16000, 8000).shape
         (8000,)
     """
@@ -525,6 +536,7 @@ def is_digital_silence(wave):
     """Whether no sample of the float waveform `wave` reaches half an int16 step.
 
     Example:
+        >>> import numpy as np
         >>> is_digital_silence(np.zeros(800)), is_digital_silence(np.full(800, 1e-3))
         (True, False)
     """
@@ -575,6 +587,7 @@ def standardize_edges(wave, sample_rate, pad_ms=100.0, margin_ms=100.0, threshol
         The float32 waveform with standard edges.
 
     Example:
+        >>> import numpy as np
         >>> tone = np.cos(np.arange(4000) * 0.3).astype("float32") * 0.5
         >>> framed = np.concatenate([np.zeros(8000, "float32"), tone, np.zeros(8000, "float32")])
         >>> len(standardize_edges(framed, 8000))  # the zeros go; 2 × 100 ms of noise come
@@ -632,6 +645,7 @@ def shorten_pauses(wave, sample_rate, max_pause_ms=300.0, threshold_db=40.0):
         The float32 waveform, no longer than `wave`.
 
     Example:
+        >>> import numpy as np
         >>> word = np.cos(np.arange(2400) * 0.3).astype("float32") * 0.5
         >>> gap = np.zeros(16000, "float32")  # two seconds of zeros between two words
         >>> len(shorten_pauses(np.concatenate([word, gap, word]), 8000))  # 300 ms remain
@@ -722,6 +736,7 @@ def augment_waveform(
         sample_rate: the waveforms' sample rate in Hz (to convert `edge_ms` to samples).
 
     Example:
+        >>> import tensorflow as tf
         >>> x = {"waveform": tf.ones([8000]), "length": tf.constant(8000)}
         >>> (out, y) = augment_waveform(speed=(1.25, 1.25), gain_db=None, noise_snr_db=None)(x, 0)
         >>> int(out["length"]), int(tf.shape(out["waveform"])[0])

@@ -42,6 +42,7 @@ def sequence_length(x, y=None):
     samples), else by its first entry.
 
     Example:
+        >>> import tensorflow as tf
         >>> int(sequence_length(tf.constant("a great film")))
         3
         >>> int(sequence_length({"waveform": tf.zeros([80]), "length": tf.constant(80)}))
@@ -69,6 +70,7 @@ def bucket_by_length(ds, batch_size, boundaries, length_fn=sequence_length):
         A batched `tf.data.Dataset`.
 
     Example:
+        >>> import tensorflow as tf
         >>> ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[1], [1, 2, 3], [1, 2]]))
         >>> ds = ds.map(lambda x: (x, 0))
         >>> sorted(b[0].shape[1] for b in bucket_by_length(ds, 2, [2]))

@@ -50,6 +50,7 @@ def example_error(message):
     the `ValueError` the map raises when called eagerly.
 
     Example:
+        >>> import tensorflow as tf
         >>> ds = tf.data.Dataset.from_tensors((tf.constant([0.5]), "a7"))
         >>> try:
         ...     list(ds.map(make_speech_examples()))
@@ -136,6 +137,7 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     it spells the labels: a model trained on them must write the same vocabulary.
 
     Example:
+        >>> import tensorflow as tf
         >>> fn = make_speech_examples("ab ")
         >>> x, y = fn(tf.constant([0, 16384], tf.int16), tf.constant("Ab a"))
         >>> x["waveform"].numpy().tolist(), int(x["length"]), y.numpy().tolist()

@@ -10,7 +10,7 @@ class LastUnmaskedStep(keras.layers.Layer):
     Without a mask, the last step. A sequence with every step masked gives its first step.
 
     Example:
-        >>> import numpy as np
+        >>> import keras, numpy as np
         >>> x = np.arange(6.0).reshape(1, 3, 2)
         >>> mask = np.array([[True, True, False]])
         >>> keras.ops.convert_to_numpy(LastUnmaskedStep()(x, mask=mask)).tolist()

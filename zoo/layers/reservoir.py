@@ -133,6 +133,7 @@ def spectral_radius_of(matrix, v0_seed=0):
         The spectral radius, a float.
 
     Example:
+        >>> import numpy as np
         >>> round(spectral_radius_of(np.array([[0.0, 2.0], [0.5, 0.0]])), 6)
         1.0
         >>> spectral_radius_of(scipy.sparse.eye(100, k=1, format="csr"))  # nilpotent
@@ -240,6 +241,7 @@ def draw_input(input_dim, units, input_scaling, input_connectivity, seed, distri
             unconnected.
 
     Example:
+        >>> import numpy as np
         >>> bool(np.all(draw_input(2, 5, [1.0, 0.0], 1.0, seed=0)[1] == 0))
         True
         >>> np.unique(np.abs(draw_input(1, 50, 0.5, 1.0, seed=0, distribution="bernoulli")))
@@ -276,6 +278,7 @@ def draw_bias(units, bias_scaling, seed):
     """Draws the bias `b`, uniform in `[-bias_scaling, bias_scaling]`.
 
     Example:
+        >>> import numpy as np
         >>> bool(np.all(draw_bias(3, 0.0, seed=0) == 0))
         True
     """
@@ -292,6 +295,7 @@ class ReservoirCell(keras.layers.Layer):
     the same). The arguments are those of `Reservoir`.
 
     Example:
+        >>> import numpy as np, keras
         >>> cell = ReservoirCell(8, seed=0)
         >>> layer = keras.layers.RNN(cell, return_sequences=True)
         >>> layer(np.zeros((1, 5, 2), "float32")).shape
@@ -471,7 +475,7 @@ class Reservoir(keras.layers.RNN):
             are fixed by design: train a readout after the layer instead).
 
     Example:
-        >>> import zoo
+        >>> import numpy as np, zoo
         >>> layer = zoo.layers.Reservoir(100, spectral_radius=1.1, leak_rate=0.5, seed=0)
         >>> layer(np.zeros((2, 30, 1), "float32")).shape
         TensorShape([2, 30, 100])
@@ -670,6 +674,7 @@ def harvest(cell, inputs, initial_state=None, weights=None, mask=None, out=None)
         `(batch, units)`, float64.
 
     Example:
+        >>> import numpy as np, keras
         >>> r = Reservoir(10, seed=0)
         >>> u = np.ones((1, 4, 2))
         >>> keras_states = keras.ops.convert_to_numpy(r(u))

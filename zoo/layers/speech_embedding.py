@@ -90,6 +90,7 @@ class SpeechEmbedding(keras.layers.Layer):
         level: 5 (the embedding), or 3 or 4 (the network's inner features, see the module).
 
     Example:
+        >>> import numpy as np
         >>> layer = SpeechEmbedding(sample_rate=8000, stride=4)
         >>> x = np.random.default_rng(0).normal(0, 0.1, (2, 8000)).astype("float32")
         >>> tuple(layer([x, np.array([8000, 4000])]).shape)
@@ -128,6 +129,7 @@ class SpeechEmbedding(keras.layers.Layer):
         """Embeddings of utterances of `lengths` real samples: `ceil(frames / stride)`.
 
         Example:
+            >>> import numpy as np
             >>> layer = SpeechEmbedding(sample_rate=8000, stride=4)
             >>> layer.num_frames(np.array([8000, 4000, 200])).tolist()  # of 97, 47, 0 frames
             [25, 12, 0]
@@ -140,6 +142,7 @@ class SpeechEmbedding(keras.layers.Layer):
         Frames past an utterance's end hold its floor (silence: 80 dB under its loudest frame).
 
         Example:
+            >>> import numpy as np
             >>> layer = SpeechEmbedding(sample_rate=8000)
             >>> layer.build()  # its weights (calling the layer builds it too)
             >>> x = np.random.default_rng(0).normal(0, 0.1, (2, 8000)).astype("float32")

@@ -313,6 +313,7 @@ def _vectorizer_vocab_size(vectorizer, vocab_size):
     only show at predict time, as an index out of range.
 
     Example:
+        >>> import keras
         >>> v = keras.layers.TextVectorization(max_tokens=100)
         >>> _vectorizer_vocab_size(v, None), _vectorizer_vocab_size(v, 120)
         (100, 120)
@@ -689,6 +690,7 @@ def compile_model(
             optimizer instance, a value other than these was given and cannot apply.
 
     Example:
+        >>> import keras
         >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
         >>> compile_model(m, "mse", ["mae"], optimizer="sgd", learning_rate=0.01)
     """

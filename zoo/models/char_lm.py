@@ -172,6 +172,7 @@ class CharLM(keras.Model):
         """`keras.Model.predict`, naming texts or ids outside the vocabulary given as arrays.
 
         Example:
+            >>> import numpy as np
             >>> m = char_lm("ab", units=4)
             >>> m.predict(m.encode(["ab", "ba"]), verbose=0).shape  # next-token logits
             (2, 2, 4)

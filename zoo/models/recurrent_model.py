@@ -86,6 +86,7 @@ def dataset_targets(data, loss, output_shape):
         output_shape: the model's output shape, `(None, ...)`.
 
     Example:
+        >>> import tensorflow as tf
         >>> ds = tf.data.Dataset.from_tensors((tf.zeros((4, 3)), tf.zeros((4,))))
         >>> dataset_targets(ds, "mse", (None, 1)).element_spec[1].shape
         TensorShape([4, 1])

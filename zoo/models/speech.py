@@ -148,6 +148,7 @@ class SpeechRecognizer(keras.Model):
     """A waveform-to-text CTC model (see `zoo.models.speech`); build it with `ctc_speech`.
 
     Example:
+        >>> import numpy as np
         >>> m = SpeechRecognizer(units=8, num_layers=1, conv_filters=4, seed=0)
         >>> m.output_lengths(np.array([8000, 4000])).tolist()  # 97 and 47 frames, stride 2
         [49, 24]
@@ -312,6 +313,7 @@ class SpeechRecognizer(keras.Model):
         the first convolution's time stride `s` keeps `ceil(frames / s)` of them.
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
             >>> m.output_lengths(np.array([8000, 4000, 200])).tolist()  # 200: under one window
             [49, 24, 0]
@@ -378,6 +380,7 @@ class SpeechRecognizer(keras.Model):
             The mean cross-entropy over known speakers' real frames (0 when there are none).
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0,
             ...                      speaker_adversary=1.0, num_speakers=2)
             >>> frames = np.zeros((2, 3, 8), "float32")  # (batch, frames, 2 directions × 4)
@@ -476,6 +479,7 @@ class SpeechRecognizer(keras.Model):
         of `(x, y)` batches or examples.
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
             >>> m.check_examples({"length": np.array([800])}, np.array([[1, 2, 2, 3]]))
             Traceback (most recent call last):
@@ -658,6 +662,7 @@ class SpeechRecognizer(keras.Model):
                 or inf, or holds floats beyond [-1, 1].
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
             >>> m.prepare_waveforms(np.array([0, 16384, -32768] * 100, "int16"))[0][:3].tolist()
             [0.0, 0.5, -1.0]
@@ -742,6 +747,7 @@ class SpeechRecognizer(keras.Model):
             ValueError: (called eagerly) a length is negative or beyond the padded samples.
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
             >>> waves = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 4000)).astype("float32")
             >>> texts = m.greedy_strings(waves, np.array([4000, 3000], "int32"))
@@ -842,6 +848,7 @@ class SpeechRecognizer(keras.Model):
             half an int16 step), which a network trained on speech would fill with words.
 
         Example:
+            >>> import numpy as np
             >>> m = ctc_speech(units=8, num_layers=1, conv_filters=4, seed=0)
             >>> out = m.transcribe([np.zeros(4000, "int16"), np.zeros(9000, "int16")])
             >>> len(out), type(out[0]).__name__
@@ -888,6 +895,7 @@ class SpeechRecognizer(keras.Model):
                 `beam_width` is outside `[1, MAX_BEAM_WIDTH]`, `lexicon` is empty.
 
         Example:
+            >>> import numpy as np
             >>> m = SpeechRecognizer(vocabulary="ab", units=4, num_layers=1, conv_filters=2)
             >>> logits = np.log(np.eye(3)[[1, 1, 0, 1, 2]] + 1e-3)  # a a blank a b
             >>> m.decode_logits([logits, logits[:2]])
@@ -933,6 +941,7 @@ class SpeechRecognizer(keras.Model):
             ValueError: it is not batched.
 
         Example:
+            >>> import numpy as np, tensorflow as tf
             >>> m = SpeechRecognizer(units=4, num_layers=1, conv_filters=2, seed=0)
             >>> x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 3000])}
             >>> val = tf.data.Dataset.from_tensors((x, m.encode_texts(["ab", "a"])))
@@ -984,6 +993,7 @@ class ErrorRates(keras.callbacks.Callback):
         prefix: the prefix of the log keys.
 
     Example:
+        >>> import numpy as np, tensorflow as tf
         >>> m = ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
         >>> x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 3000])}
         >>> val = tf.data.Dataset.from_tensors((x, m.encode_texts(["ab", "a"])))
@@ -1106,7 +1116,7 @@ def ctc_speech(
         A `SpeechRecognizer`, compiled with its CTC loss unless `compile=False`.
 
     Example:
-        >>> import zoo
+        >>> import numpy as np, zoo
         >>> model = zoo.models.ctc_speech(units=16, num_layers=1, seed=0)
         >>> x = {"waveform": np.zeros((2, 8000), "float32"), "length": np.array([8000, 6000])}
         >>> tuple(model(x).shape)  # 49 frames of logits over blank + 28 characters

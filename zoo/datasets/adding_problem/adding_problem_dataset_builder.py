@@ -86,6 +86,7 @@ def generate(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray,
         ValueError: If ``length`` is less than 2 or ``n`` is negative.
 
     Example:
+        >>> import numpy as np
         >>> x, y = generate(3, 10, np.random.default_rng(0))
         >>> x.shape, y.shape, x[:, :, 1].sum(axis=1).tolist()  # two markers each
         ((3, 10, 2), (3,), [2.0, 2.0, 2.0])
@@ -121,6 +122,7 @@ def split_seed(split: str, length: int, base_seed: int = BASE_SEED) -> np.random
         which, unlike ``hash``, is stable across processes).
 
     Example:
+        >>> import numpy as np
         >>> split_seed("train", 50).entropy, split_seed("test", 50).entropy
         ([19970, 50, 1550247075], [19970, 50, 3632233996])
         >>> draw = lambda: generate(2, 50, np.random.default_rng(split_seed("train", 50)))[1]

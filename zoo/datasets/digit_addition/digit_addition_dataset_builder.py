@@ -62,6 +62,7 @@ def draw_pairs(n: int, digits: int, rng: np.random.Generator) -> list[tuple[int,
         ValueError: ``digits < 1``, ``n < 0``, or ``n`` more than there are distinct pairs.
 
     Example:
+        >>> import numpy as np
         >>> pairs = draw_pairs(55, 1, np.random.default_rng(0))  # all pairs of one digit
         >>> len(pairs), len({(min(a, b), max(a, b)) for a, b in pairs}), max(map(max, pairs))
         (55, 55, 9)

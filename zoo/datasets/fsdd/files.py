@@ -60,6 +60,7 @@ class BytesAudio(tfds.features.Audio):
     `Audio`'s own.
 
     Example:
+        >>> import numpy as np
         >>> feature = BytesAudio(dtype=np.int16, sample_rate=8000)
         >>> feature.encode_example(np.array([1, -2], np.int16))
         b'\x01\x00\xfe\xff'

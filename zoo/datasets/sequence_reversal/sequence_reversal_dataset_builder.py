@@ -69,6 +69,7 @@ def draw_strings(n: int, max_length: int, alphabet_size: int, rng: np.random.Gen
             strings asked for than exist.
 
     Example:
+        >>> import numpy as np
         >>> sorted(draw_strings(12, 2, 3, np.random.default_rng(0)))  # all 3 + 9 of them
         ['a', 'aa', 'ab', 'ac', 'b', 'ba', 'bb', 'bc', 'c', 'ca', 'cb', 'cc']
         >>> draw_strings(13, 2, 3, np.random.default_rng(0))

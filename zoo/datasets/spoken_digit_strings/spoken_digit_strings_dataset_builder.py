@@ -130,6 +130,7 @@ def background(samples: np.ndarray) -> tuple[float, float]:
         ``(mean, std)`` of the pooled frames, as floats.
 
     Example:
+        >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> quiet, loud = rng.normal(-50, 3, 800), rng.normal(0, 3000, 7200)
         >>> mean, std = background(np.concatenate([quiet, loud]))
@@ -169,6 +170,7 @@ def compose(
         ``(audio, spans)``: the int16 utterance and each recording's ``(start, end)`` in it.
 
     Example:
+        >>> import numpy as np
         >>> clip = np.full(800, 1000, np.int16)
         >>> audio, spans = compose([clip, clip], [(0.0, 5.0)] * 2, np.random.default_rng(0))
         >>> (s0, e0), (s1, e1) = spans
