@@ -95,3 +95,18 @@ def test_attention_heatmaps_of_a_model_without_attention_list_its_translations(
         f"1+2 → {outputs[0]}" + ("" if outputs[0] == "3" else "\n(reference 3)"),
         f"30+4 → {outputs[1]}" + ("" if outputs[1] == "34" else "\n(reference 34)"),
     ]
+
+
+def test_a_reference_with_an_unknown_token_is_not_marked_right(tmp_path, monkeypatch):
+    # The reference "3x" (x unknown) was decoded as "3" and counted right beside a "3".
+    model = zoo.models.seq2seq("0123456789+", "0123456789", units=4, attention=None, seed=0)
+    monkeypatch.setattr(model, "translate_ids", lambda ids, *a: [[model.target_vocab.ids["3"]]])
+    fn = zoo.models.make_seq2seq_examples("0123456789+", "0123456789")
+    ds = tf.data.Dataset.from_tensor_slices((["1+2"], ["3x"])).map(fn).padded_batch(1)
+    titles = []
+    real = plots.plt.Figure.suptitle
+    monkeypatch.setattr(
+        plots.plt.Figure, "suptitle", lambda fig, t, **k: titles.append(t) or real(fig, t, **k)
+    )
+    plots.attention_heatmaps(model, ds, tmp_path / "a.png")
+    assert "(0 of 1 right" in titles[0]

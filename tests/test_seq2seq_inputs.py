@@ -119,3 +119,18 @@ def test_scoring_targets_with_unknown_tokens():
         warnings.simplefilter("error")
         m.check_target_lengths(clean)
     assert m.exact_match(clean)["examples"] == 1
+
+
+def test_targets_padded_with_the_losss_ignore_class_train():
+    # The shape check read the ids again without the loss's ignore_class: -1 padding was refused.
+    import keras
+
+    m = zoo.models.seq2seq("0123456789+", "0123456789", units=4, seed=0)
+    x = {"source": m.encode_sources(["1+2", "30+4"])}
+    x["target_in"], y = m.encode_targets(["3", "34"])
+    y = np.where(y == 0, -1, y)
+    m.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1),
+    )
+    assert np.isfinite(m.fit(x, y, epochs=1, verbose=0).history["loss"][0])

@@ -456,7 +456,7 @@ def test_a_padding_label_out_of_range_is_told_how_to_pad():
     # Labels of -1 at padded steps were refused without saying that padded steps are masked.
     model = zoo.models.gru(input_shape=(None, 3), task="tagging", num_classes=4, units=4, seed=0)
     x = np.zeros((2, 5, 3), "float32")
-    with pytest.raises(ValueError, match=r"got -1 at index \(0, 3\).*pad labels with 0\), or .*"):
+    with pytest.raises(ValueError, match=r"got -1 at index \(0, 3\).*If these are padded steps"):
         model.fit(x, np.array([[0, 1, 2, -1, -1], [1, 1, 1, 1, 1]]), verbose=0)
 
 

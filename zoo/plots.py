@@ -154,7 +154,8 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
     ids = np.asarray(x["source"])[:count]
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
     sources = [model.source_vocab.decode(row, unknown="?") for row in ids]
-    answers = [model.target_vocab.decode(row) for row in np.asarray(y)[: len(ids)]]
+    # A reference's unknown token shows as "?" too: it can never match (as exact_match counts).
+    answers = [model.target_vocab.decode(row, unknown="?") for row in np.asarray(y)[: len(ids)]]
     outputs = [model.target_vocab.decode(row) for row in model.translate_ids(ids)]
     if not model.get_config()["attention"]:
         return _translations(model, sources, outputs, answers, path, title)

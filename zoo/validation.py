@@ -417,8 +417,8 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
                 raise
             # Per-step labels: padded steps' labels are read too (masked only afterwards).
             raise ValueError(
-                f"{e} Padded steps need a label in range too (their loss is masked out, so any "
-                "will do: pad labels with 0), or compile the loss with ignore_class=-1 for -1."
+                f"{e} (If these are padded steps: they need a label in range too, any will do "
+                "as their loss is masked out, e.g. 0; or compile the loss with ignore_class=-1.)"
             ) from None
         return y.reshape(shape[: len(expected)])
     if output_shape[-1] == 1:

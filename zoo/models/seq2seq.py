@@ -313,7 +313,9 @@ class Seq2Seq(keras.Model):
             shape = getattr(t_in, "shape", ())
             steps = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
             try:  # the shape: its ids were checked above
-                y = check_targets(y_name, y, "class_ids", (None, steps, self.target_vocab.size))
+                y = check_targets(
+                    y_name, y, "class_ids", (None, steps, self.target_vocab.size), ignore
+                )
             except ValueError as e:
                 raise ValueError(
                     f"{e} {y_name} is target_out, one id per step of {x_name}['target_in']: "
