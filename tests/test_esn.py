@@ -3,6 +3,8 @@
 import doctest
 import importlib
 import inspect
+import pathlib
+import tempfile
 import warnings
 
 import keras
@@ -804,6 +806,12 @@ def test_a_float64_model_is_scored_in_float64():
     scores = model.evaluate(x, y, washout=200, return_dict=True, verbose=0)
     np.testing.assert_allclose(scores["loss"], after, rtol=1e-6)
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0)[0], np.mean((pred - y) ** 2))
+    # and so is the model loaded from a .keras file (Keras's loss config drops its dtype)
+    path = pathlib.Path(tempfile.mkdtemp()) / "esn.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    again = loaded.evaluate(x, y, washout=200, return_dict=True, verbose=0)
+    np.testing.assert_allclose(again["loss"], after, rtol=1e-6)
 
 
 def test_one_weight_per_sequence_weighs_its_steps_and_bad_weights_are_named():

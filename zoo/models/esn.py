@@ -18,7 +18,7 @@ import numpy as np
 import scipy.linalg
 import tensorflow as tf
 
-from zoo import heads
+from zoo import heads, losses
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
 from zoo.models.base import check_input_shape, compile_model, seeded
@@ -1236,7 +1236,7 @@ def esn(
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, dtype=dtype)
             metrics = ["accuracy"]
         else:
-            loss = keras.losses.MeanSquaredError(dtype=dtype)
+            loss = losses.MeanSquaredError(dtype=dtype)  # (its dtype saved, unlike Keras's)
             metrics = [keras.metrics.MeanAbsoluteError(name="mae", dtype=dtype)]
         compile_model(model, loss, metrics, optimizer, learning_rate, None, defaults=(1e-3, None))
     return model
