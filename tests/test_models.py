@@ -569,6 +569,20 @@ def test_fit_evaluate_and_predict_read_independent_series_and_keep_the_carried_s
     assert history.history["val_loss"][-1] == pytest.approx(loss[0], rel=1e-5)
 
 
+def test_a_stateful_model_refuses_several_steps_per_execution_and_warns_on_unshuffled_fit():
+    # Keras calls a callback once per execution: with steps_per_execution=2 the state ran on
+    # from one batch to the next (a predict 0.07 off the stateless one).
+    model = _stateful("sequence_regression", cell="gru")
+    x = np.random.default_rng(0).normal(size=(4, 6, 1)).astype("float32")
+    with pytest.warns(UserWarning, match=r"shuffle=False: StatefulModel.fit reads each batch .*"
+                      r"zoo.tbptt.fit"):  # fmt: skip
+        model.fit(x, x, shuffle=False, verbose=0)
+    model.compile(optimizer="adam", loss="mse", steps_per_execution=2)
+    for call in (lambda: model.predict(x, verbose=0), lambda: model.fit(x, x, verbose=0)):
+        with pytest.raises(ValueError, match=r"steps_per_execution=2: model 'gru' is stateful"):
+            call()
+
+
 def test_tbptt_checks_the_series_as_fit_does():
     # tbptt.fit trained on NaN (every weight turned NaN) and gave Keras's messages for class
     # ids out of range and (batch, T, 1) tags.

@@ -7,6 +7,8 @@ serializable and load with `safe_mode=True`. `check_validation_data` serves ever
 `fit` (the ESN's and seq2seq's too).
 """
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -338,7 +340,8 @@ class StatefulModel(RecurrentModel):
     `zoo.tbptt.predict` feed a long series so, and a stream can be fed chunk by chunk. `fit`,
     `evaluate` and `predict` read their `x` as whole, independent series instead, `B` at a time,
     each batch from a zero state (so the same `x` gives the same prediction, that of
-    `zoo.tbptt.stateless_copy`), and leave the carried state as they found it. Its `export`
+    `zoo.tbptt.stateless_copy`), and leave the carried state as they found it (Keras's
+    `train_on_batch`, `test_on_batch` and `predict_on_batch` carry it, as a call does). Its `export`
     writes a stateless copy: a served model that carried its state would answer each request
     from where the previous one (anyone's) left off.
 
@@ -377,9 +380,19 @@ class StatefulModel(RecurrentModel):
             )
         return {**kwargs, "batch_size": batch}
 
-    @staticmethod
-    def _zero_state_batches(kwargs):
-        """`kwargs` with a callback zeroing the states before each batch."""
+    def _zero_state_batches(self, kwargs):
+        """`kwargs` with a callback zeroing the states before each batch.
+
+        Keras calls a callback once per execution: several steps per execution would carry
+        the state from one batch to the next within it, so they are refused.
+        """
+        if self.steps_per_execution != 1:
+            raise ValueError(
+                f"steps_per_execution={self.steps_per_execution}: model {self.name!r} is "
+                "stateful, and its fit, evaluate and predict zero the states before each batch, "
+                "which Keras can do only between executions; compile it with "
+                "steps_per_execution=1 (the default)."
+            )
         callbacks = kwargs.get("callbacks")
         if isinstance(callbacks, keras.callbacks.CallbackList):  # fit's validation: it has one
             return kwargs
@@ -391,6 +404,13 @@ class StatefulModel(RecurrentModel):
         The batches have the size the model was built with. A long series in windows (the
         state carried from one to the next): `zoo.tbptt.fit`.
         """
+        if kwargs.get("shuffle") is False:  # Keras's way to feed windows of long series
+            warnings.warn(
+                f"shuffle=False: {type(self).__name__}.fit reads each batch as independent series "
+                "from a zero state, not as the continuation of the batch before it; to train on "
+                "long series in consecutive windows, use zoo.tbptt.fit(model, x, y, window=...).",
+                stacklevel=2,
+            )
         with states_kept(self):
             return super().fit(x, y, **self._zero_state_batches(self._batches(x, kwargs)))
 
