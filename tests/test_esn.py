@@ -851,3 +851,20 @@ def test_dtype_may_be_given_as_a_numpy_or_tensorflow_dtype():
         ValueError, match=r"input_scaling has 2 entries but input_shape has 1 feature:"
     ):
         _esn(units=10, input_scaling=[1.0, 2.0])
+
+
+def test_a_dataset_of_weights_per_sequence_and_one_without_targets():
+    # (batch,) weights in a dataset failed ("Incompatible shapes: [2] vs. [2,59]") without a
+    # washout; a dataset without targets read each batch's rows as sequences with one.
+    model = _esn(units=20)
+    x, y = np.concatenate([X, 0.5 * X]), np.concatenate([Y, 0.5 * Y])
+    model.fit_readout(x, y, washout=50)
+    rows = np.array([1.0, 3.0])
+    weighted = tf.data.Dataset.from_tensor_slices((x, y, rows)).batch(2)
+    np.testing.assert_allclose(
+        model.evaluate(weighted, verbose=0), model.evaluate(x, y, sample_weight=rows, verbose=0)
+    )
+    bare = tf.data.Dataset.from_tensor_slices(x).batch(2)
+    for washout in (0, 10):
+        with pytest.raises(ValueError, match=r"evaluate needs y, the targets of x"):
+            model.evaluate(bare, washout=washout, verbose=0)

@@ -11,6 +11,7 @@ from unittest import mock
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 
@@ -466,3 +467,16 @@ def test_suggestions_ignore_case():
         zoo.models.gru(input_shape=(None, 1), task="regression", activation="TANH")
     with pytest.raises(ValueError, match=r"got 'ESN'. Did you mean 'esn'\?"):
         zoo.build("ESN")
+
+
+def test_a_dataset_of_one_weight_per_sequence_trains_a_tagger():
+    # (x, y, w) batches with w of shape (batch,): "Incompatible shapes: [2] vs. [2,6]".
+    model = zoo.models.gru(input_shape=(None, 3), task="tagging", num_classes=4, units=4, seed=0)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 6, 3)).astype("float32"), rng.integers(0, 4, (4, 6))
+    rows = np.array([1.0, 0.0, 2.0, 1.0], "float32")
+    data = tf.data.Dataset.from_tensor_slices((x, y, rows)).batch(2)
+    assert np.isfinite(model.fit(data, verbose=0).history["loss"][0])
+    np.testing.assert_allclose(
+        model.evaluate(data, verbose=0), model.evaluate(x, y, sample_weight=rows, verbose=0)
+    )

@@ -355,6 +355,46 @@ def check_ids(name, ids, size, what="ids", ignore=None):
     return ids
 
 
+def sequence_weights(name, weight, x_shape=None, per_step=True):
+    """A NumPy sample weight checked: one weight per sequence, or one per step (per-step output).
+
+    One weight per sequence comes back as `(batch, 1)`, so that it weighs each step of its
+    sequence alike (Keras would broadcast a `(batch,)` weight along time, or fail). Anything
+    but a NumPy array (a tensor) passes unchanged.
+
+    Args:
+        name: the argument's name in messages.
+        weight: the weights, or `None`.
+        x_shape: the inputs' shape `(batch, T, ...)` when known, to check the weights against.
+        per_step: whether the model gives one output per step.
+
+    Example:
+        >>> import numpy as np
+        >>> sequence_weights("sample_weight", np.array([1.0, 2.0]), (2, 5, 3)).shape
+        (2, 1)
+        >>> sequence_weights("sample_weight", np.ones(3), (2, 5, 3))
+        Traceback (most recent call last):
+        ...
+        ValueError: sample_weight must have shape (2,) or (2, 5) (one weight per sequence or per
+        step) for x of shape (2, 5, 3), got shape (3,).
+    """
+    if not isinstance(weight, np.ndarray):
+        return weight
+    check_finite(name, weight)
+    if x_shape is not None and len(x_shape) >= 2:
+        shapes = [tuple(x_shape[:1]), *([tuple(x_shape[:2])] if per_step else [])]
+        if weight.shape not in shapes and weight.shape != (
+            x_shape[0],
+            1,
+        ):  # (batch, 1): as given back
+            raise ValueError(
+                f"{name} must have shape {' or '.join(map(str, shapes))} (one weight per "
+                f"sequence{' or per step' if per_step else ''}) for x of shape "
+                f"{tuple(x_shape)}, got shape {weight.shape}."
+            )
+    return weight[:, None] if per_step and weight.ndim == 1 else weight
+
+
 def _shape_text(shape):
     """`(None, None, 3)` as `(batch, T, 3)`."""
     names = ["batch" if i == 0 else "T" if d is None else str(d) for i, d in enumerate(shape)]

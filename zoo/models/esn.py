@@ -22,7 +22,11 @@ from zoo import heads, losses
 from zoo.layers import LastUnmaskedStep, Reservoir
 from zoo.layers import reservoir as _reservoir
 from zoo.models.base import check_input_shape, compile_model, seeded
-from zoo.models.recurrent_model import check_validation_data, dataset_targets
+from zoo.models.recurrent_model import (
+    check_validation_data,
+    checked_weights,
+    dataset_targets,
+)
 from zoo.validation import (
     check_bool,
     check_choice,
@@ -33,6 +37,7 @@ from zoo.validation import (
     check_positive_int,
     check_seed,
     is_int,
+    sequence_weights,
 )
 
 TASKS = ("sequence_regression", "regression", "classification")
@@ -887,13 +892,19 @@ class EchoStateNetwork(keras.Model):
         self._check_washout(washout)
         if not self._fitting:  # `fit` scores its validation data mid-training
             x = self._check_inputs(x)
-            if isinstance(x, np.ndarray) and y is None:
+            pairs = isinstance(x, tf.data.Dataset) and (
+                isinstance(x.element_spec, tuple) and len(x.element_spec) in (2, 3)
+            )
+            if (isinstance(x, np.ndarray) and y is None) or (
+                isinstance(x, tf.data.Dataset) and not pairs
+            ):
                 raise ValueError(
-                    "evaluate needs y, the targets of x (or x as a dataset of (x, y) batches)."
+                    "evaluate needs y, the targets of x (or x as a dataset of (x, y) or "
+                    "(x, y, sample_weight) batches)."
                 )
             y = self._check_y(x, y, "x", "y")
             self._check_fitted("evaluate")
-            kwargs = self._check_weights(x, kwargs)
+            kwargs = checked_weights(kwargs, x, self._check_weights)
         x = self._dataset_targets(x)
         batch_size = kwargs.get("batch_size")
         check_positive_int("batch_size", batch_size, allow_none=True)
@@ -909,28 +920,16 @@ class EchoStateNetwork(keras.Model):
             kwargs.pop("batch_size", None)
         return super().evaluate(x, y, *args, **kwargs)
 
-    def _check_weights(self, x, kwargs, name="sample_weight"):
-        """`kwargs` with the NumPy weights `kwargs[name]` for arrays `x` checked.
+    def _check_weights(self, x, weight, name="sample_weight"):
+        """NumPy weights for arrays `x`: one per sequence, or one per step (per-step task).
 
-        One weight per sequence, or (per-step tasks) one per step; one per sequence weighs
-        each of its steps alike.
+        One per sequence comes back `(batch, 1)`: it weighs each of its steps alike.
         """
-        weight = kwargs.get(name)
-        if weight is None or not isinstance(x, np.ndarray):
-            return kwargs
-        weight = _as_float_array(name, weight, "(batch,) or (batch, timesteps)")
-        per_step = self.task == "sequence_regression"
-        shapes = [(len(x),), *([x.shape[:2]] if per_step else [])]
-        if weight.shape not in shapes:
-            allowed = " or ".join(str(s) for s in shapes)
-            raise ValueError(
-                f"{name} must have shape {allowed} (one weight per sequence"
-                f"{' or per step' if per_step else ''}) for x of shape {x.shape}, got shape "
-                f"{weight.shape}."
-            )
-        if per_step and weight.ndim == 1:  # Keras would broadcast it along time
-            weight = weight[:, None]
-        return {**kwargs, name: weight}
+        if isinstance(weight, np.ndarray | list | tuple) and isinstance(x, np.ndarray):
+            weight = _as_float_array(name, weight, "(batch,) or (batch, timesteps)")
+            per_step = self.task == "sequence_regression"
+            return sequence_weights(name, weight, x.shape, per_step)
+        return weight
 
     def _after_washout(self, x, y, washout, kwargs):
         """`evaluate`'s scores over the steps after each sequence's washout (see `evaluate`).
@@ -1003,13 +1002,10 @@ class EchoStateNetwork(keras.Model):
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
-        kwargs = self._check_weights(x, kwargs)
-        kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and len(val) == 3:  # (x, y, sample_weight)
-            name = "validation_data[2]"
-            weight = self._check_weights(val[0], {name: val[2]}, name)[name]
-            kwargs = {**kwargs, "validation_data": (*val[:2], weight)}
+        kwargs = checked_weights(kwargs, x, self._check_weights)
+        kwargs = check_validation_data(
+            kwargs, self._check_pair, self._dataset_targets, self._check_weights
+        )
         self._fitting = True
         try:
             history = super().fit(x, y, *args, **kwargs)

@@ -16,7 +16,7 @@ import tensorflow as tf
 from zoo import heads
 from zoo.data.audio import check_float_samples, waveform_to_float
 from zoo.tbptt import reset_states, stateless_copy, states_kept
-from zoo.validation import check_finite, check_ids, check_targets
+from zoo.validation import check_finite, check_ids, check_targets, sequence_weights
 
 
 def as_strings(x):
@@ -43,7 +43,7 @@ def as_strings(x):
     return x.astype(object) if x.dtype.kind == "U" else x
 
 
-def check_validation_data(kwargs, check_pair, check_dataset=None):
+def check_validation_data(kwargs, check_pair, check_dataset=None, check_weights=None):
     """`fit`'s `kwargs`, an `(x, y[, sample_weight])` `validation_data` passed through a check.
 
     Args:
@@ -52,6 +52,8 @@ def check_validation_data(kwargs, check_pair, check_dataset=None):
             `"validation_data[0]"` and `"validation_data[1]"` here).
         check_dataset: `f(dataset) -> dataset` for a `tf.data.Dataset` `validation_data`, or
             `None` to pass one unchanged.
+        check_weights: `f(x, sample_weight, name) -> sample_weight` for the third item, or
+            `None` to pass it unchanged.
 
     Example:
         >>> def positive(x, y, x_name, y_name):
@@ -66,10 +68,25 @@ def check_validation_data(kwargs, check_pair, check_dataset=None):
     val = kwargs.get("validation_data")
     if isinstance(val, tuple | list) and len(val) in (2, 3):
         x, y = check_pair(val[0], val[1], "validation_data[0]", "validation_data[1]")
-        kwargs = {**kwargs, "validation_data": (x, y, *val[2:])}
+        rest = val[2:]
+        if rest and check_weights is not None:
+            rest = (check_weights(x, rest[0], "validation_data[2]"),)
+        kwargs = {**kwargs, "validation_data": (x, y, *rest)}
     elif isinstance(val, tf.data.Dataset) and check_dataset is not None:
         kwargs = {**kwargs, "validation_data": check_dataset(val)}
     return kwargs
+
+
+def checked_weights(kwargs, x, check_weights):
+    """`kwargs` (of `fit` or `evaluate`) with its `sample_weight` for `x` passed through a check.
+
+    Example:
+        >>> checked_weights({"sample_weight": [1, 2]}, None, lambda x, w: [2 * v for v in w])
+        {'sample_weight': [2, 4]}
+    """
+    if kwargs.get("sample_weight") is None:
+        return kwargs
+    return {**kwargs, "sample_weight": check_weights(x, kwargs["sample_weight"])}
 
 
 def dataset_targets(data, loss, output_shape):
@@ -100,17 +117,28 @@ def dataset_targets(data, loss, output_shape):
     spec = data.element_spec
     if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
         return data
-    target = spec[1]
-    if not isinstance(target, tf.TensorSpec) or target.shape.rank is None:
-        return data
-    kind, rank = heads.target_kind(loss), len(output_shape)
-    squeeze = kind == "class_ids" and target.shape.rank == rank and target.shape[-1] == 1
-    expand = kind in ("binary", "values") and target.shape.rank == rank - 1
-    if not (squeeze or (expand and output_shape[-1] == 1)):
+    target, rank = spec[1], len(output_shape)
+    known = isinstance(target, tf.TensorSpec) and target.shape.rank is not None
+    kind = heads.target_kind(loss)
+    squeeze = known and kind == "class_ids" and target.shape.rank == rank and target.shape[-1] == 1
+    expand = (
+        known
+        and kind in ("binary", "values")
+        and target.shape.rank == rank - 1
+        and output_shape[-1] == 1
+    )
+    # One weight per sequence of a per-step output weighs its steps (as `sequence_weights`).
+    weight = spec[2] if len(spec) == 3 else None
+    per_sequence = rank == 3 and isinstance(weight, tf.TensorSpec) and weight.shape.rank == 1
+    if not (squeeze or expand or per_sequence):
         return data
 
     def fix(x, y, *weights):
-        return (x, tf.squeeze(y, -1) if squeeze else tf.expand_dims(y, -1), *weights)
+        if squeeze:
+            y = tf.squeeze(y, -1)
+        elif expand:
+            y = tf.expand_dims(y, -1)
+        return (x, y, *(w[:, None] if per_sequence else w for w in weights))
 
     return data.map(fix)
 
@@ -172,32 +200,27 @@ class RecurrentModel(keras.Model):
         """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""
         return dataset_targets(data, self.loss, self.outputs[0].shape) if self.compiled else data
 
-    def _sequence_weights(self, kwargs):
-        """`kwargs` with a per-step model's `(batch,)` NumPy `sample_weight` as `(batch, 1)`.
+    def _check_weights(self, x, weight, name="sample_weight"):
+        """NumPy weights for inputs `x`, one per sequence as `(batch, 1)` for a per-step model.
 
         One weight per sequence then weighs each of its steps; Keras broadcast it along time
         instead ("Dimensions must be equal, but are 32 and 12").
         """
-        weight = kwargs.get("sample_weight")
-        per_step = len(self.outputs[0].shape) == 3
-        if per_step and isinstance(weight, np.ndarray) and weight.ndim == 1:
-            return {**kwargs, "sample_weight": weight[:, None]}
-        return kwargs
+        shape = x.shape if isinstance(x, np.ndarray) else None
+        return sequence_weights(name, weight, shape, len(self.outputs[0].shape) == 3)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs and targets first."""
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
-        kwargs = check_validation_data(kwargs, self._check_pair, self._dataset_targets)
-        val = kwargs.get("validation_data")
-        if isinstance(val, tuple | list) and len(val) == 3:  # (x, y, sample_weight)
-            weight = self._sequence_weights({"sample_weight": val[2]})["sample_weight"]
-            kwargs = {**kwargs, "validation_data": (*val[:2], weight)}
-        return super().fit(x, y, *args, **self._sequence_weights(kwargs))
+        kwargs = check_validation_data(
+            kwargs, self._check_pair, self._dataset_targets, self._check_weights
+        )
+        return super().fit(x, y, *args, **checked_weights(kwargs, x, self._check_weights))
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
-        return super().evaluate(x, y, *args, **self._sequence_weights(kwargs))
+        return super().evaluate(x, y, *args, **checked_weights(kwargs, x, self._check_weights))
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, checking NumPy inputs first."""
