@@ -24,11 +24,13 @@ def replica_share(loss):
     return loss if replicas == 1 else loss / replicas
 
 
-def per_sequence(sample_weight):
+def per_sequence(sample_weight, y_true=None):
     """A `(batch,)` weight as `(batch, 1)`, so that it weighs every step of its sequence.
 
     Keras would broadcast it against the `(batch, T)` per-token values along time instead.
-    Other shapes (`(batch, T)` per-token weights) pass unchanged.
+    Other shapes (`(batch, T)` per-token weights) pass unchanged. In a step Keras traced for
+    weights of either rank (after fits with weights of both), the rank is unknown: the weights
+    are then reshaped to `(batch, -1)`, the batch read from `y_true`.
 
     Example:
         >>> import numpy as np
@@ -39,14 +41,13 @@ def per_sequence(sample_weight):
     """
     if sample_weight is None:
         return None
-    import tensorflow as tf
-
-    sample_weight = tf.convert_to_tensor(sample_weight)
-    if sample_weight.shape.rank is not None:
-        return sample_weight[:, None] if sample_weight.shape.rank == 1 else sample_weight
-    # A step traced for weights of either rank (Keras relaxes it after a second fit with
-    # weights of another rank): `(batch, -1)` is `(batch, 1)` for one weight per sequence.
-    return tf.reshape(sample_weight, tf.stack([tf.shape(sample_weight)[0], -1]))
+    sample_weight = ops.convert_to_tensor(sample_weight)
+    rank = ops.ndim(sample_weight)
+    if rank == 1:
+        return ops.expand_dims(sample_weight, -1)
+    if rank is None and y_true is not None:
+        return ops.reshape(sample_weight, (ops.shape(y_true)[0], -1))
+    return sample_weight
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -101,7 +102,7 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The loss; a `(batch,)` `sample_weight` weighs each sequence's tokens alike."""
-        return super().__call__(y_true, y_pred, per_sequence(sample_weight))
+        return super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
 
     def call(self, y_true, y_pred):
         """Per-token losses scaled so that their sum is the mean over real tokens."""
@@ -180,7 +181,7 @@ class PerStepError(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The loss; a `(batch,)` `sample_weight` weighs each sequence's steps alike."""
-        return super().__call__(y_true, y_pred, per_sequence(sample_weight))
+        return super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
 
     def call(self, y_true, y_pred):
         """`(batch, T)` per-step errors."""

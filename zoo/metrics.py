@@ -34,7 +34,7 @@ class _MaskedTokenMetric(keras.metrics.Metric):
         y_true = ops.cast(y_true, "int32")
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), "float32")
         if sample_weight is not None:
-            mask = mask * ops.cast(per_sequence(sample_weight), "float32")
+            mask = mask * ops.cast(per_sequence(sample_weight, y_true), "float32")
         values = ops.cast(self.per_token(y_true, y_pred), "float32")
         self.total.assign_add(ops.sum(values * mask))
         self.count.assign_add(ops.sum(mask))
