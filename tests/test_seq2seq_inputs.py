@@ -134,3 +134,14 @@ def test_targets_padded_with_the_losss_ignore_class_train():
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1),
     )
     assert np.isfinite(m.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+
+
+def test_ids_given_as_nested_lists_train_and_ragged_ones_are_named(model):
+    # A dict of Python lists of ids got Keras's "Unrecognized data type".
+    x = {"source": model.encode_sources(["1+2", "30+4"])}
+    x["target_in"], y = model.encode_targets(["3", "34"])
+    lists = {key: value.tolist() for key, value in x.items()}
+    assert np.isfinite(model.fit(lists, y, verbose=0).history["loss"][0])
+    np.testing.assert_array_equal(model.predict(lists, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match=r"x\['source'\] is a ragged list of id lists; pad"):
+        model.fit({"source": [[3, 4], [5]], "target_in": x["target_in"]}, y, verbose=0)

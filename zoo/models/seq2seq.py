@@ -282,7 +282,16 @@ class Seq2Seq(keras.Model):
                     f"{name} must be a dict with 'source' and 'target_in' ids (those keys only), "
                     f"got keys {sorted(map(str, x))!r} ({'; '.join(why)})."
                 )
+            x = dict(x)
             for key, vocab in (("source", self.source_vocab), ("target_in", self.target_vocab)):
+                if isinstance(x[key], list | tuple):  # nested lists of ids: Keras takes arrays
+                    try:
+                        x[key] = np.asarray(x[key])
+                    except ValueError:
+                        raise ValueError(
+                            f"{name}[{key!r}] is a ragged list of id lists; pad them to one "
+                            "length (0 pads), e.g. with model.encode_sources / encode_targets."
+                        ) from None
                 if isinstance(x[key], np.ndarray):
                     check_ids(f"{name}[{key!r}]", x[key], vocab.size, "token ids")
                     if x[key].ndim != 2:
