@@ -1071,3 +1071,28 @@ def test_log_mel_takes_lengths_of_shape_batch_1_and_names_other_shapes():
     inputs = [keras.Input((None,)), keras.Input((1,), dtype="int32")]  # a functional model too
     model = keras.Model(inputs, LogMel(8000)(inputs))
     assert model.output_shape == (None, None, 40)
+
+
+def test_model_inputs_of_the_wrong_scale_or_too_narrow_are_named():
+    # int16 waveforms in a dataset were cast unscaled (other logits, other hypotheses in
+    # error_rates); float waveforms at int16 scale trained; a batch narrower than one window
+    # failed deep inside the front end ("Negative dimension size").
+    m = ctc_speech(**SMALL)
+    x = _batch([4000, 3000])
+    labels = m.encode_texts(["ab", "a"])
+    pcm = {"waveform": (x["waveform"] * 32767).astype("int16"), "length": x["length"]}
+    ints = tf.data.Dataset.from_tensors((pcm, labels))
+    for call in (lambda: m.predict(ints, verbose=0), lambda: m.error_rates(ints)):
+        with pytest.raises(TypeError, match=r"waveforms must hold float samples .*got int16"):
+            call()
+    loud = {"waveform": x["waveform"] * 32768, "length": x["length"]}
+    with pytest.raises(ValueError, match=r"float samples up to \|x\| = .*integer PCM held as"):
+        m.fit(loud, labels, epochs=1, verbose=0)
+    narrow = {"waveform": np.zeros((2, 100), "float32"), "length": np.array([100, 50])}
+    with pytest.raises(ValueError, match=r"holds 100 samples per row, fewer than one window"):
+        m.predict(narrow, verbose=0)
+    texts = tf.data.Dataset.from_tensors((x, tf.constant(["ab", "a"])))
+    with pytest.raises(ValueError, match=r"its labels are string of shape \(2,\): transcripts"):
+        m.error_rates(texts)  # (it blamed the waveforms: "it is not batched")
+    weighted = tf.data.Dataset.from_tensors((x, labels, np.ones(2, "float32")))
+    assert set(m.error_rates(weighted)) == {"cer", "wer"}  # (x, y, w) as fit takes it

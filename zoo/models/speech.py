@@ -444,14 +444,14 @@ class SpeechRecognizer(keras.Model):
                 the vocabulary, float audio beyond [-1, 1]). A bool.
         """
         check_bool("check", check)
-        _check_inputs(x, "fit")
+        _check_inputs(x, "fit", self.front_end.span)
         if check:
             self.check_examples(x, y)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`)."""
-        _check_inputs(x, "evaluate")
+        _check_inputs(x, "evaluate", self.front_end.span)
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -465,7 +465,7 @@ class SpeechRecognizer(keras.Model):
             TypeError: `x` is not such a dict (a bare array of waveforms, say).
             ValueError: a length is negative or beyond the padded waveforms' samples.
         """
-        _check_inputs(x, "predict")
+        _check_inputs(x, "predict", self.front_end.span)
         return super().predict(x, *args, **kwargs)
 
     def check_examples(self, x, y=None):
@@ -955,7 +955,7 @@ class SpeechRecognizer(keras.Model):
         beam_width, lexicon = _check_decoding(beam_width, lexicon)
 
         refs, hyps = [], []
-        for x, y in dataset:
+        for x, y, *_ in dataset:
             lengths = np.asarray(x["length"], dtype="int32")
             logits = np.asarray(self._infer_fn()(tf.cast(x["waveform"], "float32"), lengths))
             frames = self.output_lengths(lengths.astype("int64"))

@@ -22,6 +22,10 @@ from zoo.validation import check_finite, check_positive_int, check_strings
 MAX_BEAM_WIDTH = 1024
 
 
+_INT_PCM = "scale integer PCM with zoo.data.audio.waveform_to_float"
+_MAX_FLOAT = 4.0  # float samples beyond it are integer PCM held as floats, not a loud clip
+
+
 def _check_samples(name, value, batch=False):
     """Refuses `value` as audio when it is no samples at all: None, a path, a number, text.
 
@@ -157,16 +161,27 @@ def _check_batches(name, dataset):
     spec = dataset.element_spec
     if not (
         isinstance(spec, tuple)
-        and len(spec) == 2
+        and len(spec) in (2, 3)  # (a sample weight, as fit takes it, is left unread)
         and isinstance(spec[0], dict)
         and {"waveform", "length"} <= set(spec[0])
     ):
         raise TypeError(f"{name} must be {what}; its elements are {spec!r}.")
-    ranks = spec[0]["waveform"].shape.rank, spec[1].shape.rank
-    if ranks[0] == 1 or ranks[1] == 1:
+    waveform, labels = spec[0]["waveform"], spec[1]
+    if waveform.shape.rank == 1:
         raise ValueError(
             f"{name} must be {what}; it is not batched (waveforms of shape "
-            f"{spec[0]['waveform'].shape}): call dataset.padded_batch(n)."
+            f"{waveform.shape}): call dataset.padded_batch(n)."
+        )
+    if labels.shape.rank == 1 or not labels.dtype.is_integer:
+        raise ValueError(
+            f"{name} must be {what}; its labels are {labels.dtype.name} of shape "
+            f"{labels.shape}: transcripts as character ids (batch, characters), e.g. from "
+            "make_speech_examples(vocabulary=model.vocabulary) or model.encode_texts(texts)."
+        )
+    if not waveform.dtype.is_floating:  # (cast unscaled, they gave other hypotheses)
+        raise TypeError(
+            f"{name}'s waveforms must hold float samples in [-1, 1], got {waveform.dtype.name}: "
+            f"{_INT_PCM} (dataset.map)."
         )
 
 
@@ -183,15 +198,18 @@ def _describe(value):
     return type(value).__name__ + ("" if shape is None else f" of shape {tuple(shape)}")
 
 
-def _check_inputs(x, caller):
+def _check_inputs(x, caller, min_samples=None):
     """Raises unless `x` is the model's input dict, or a dataset whose elements hold one.
 
-    A dict's arrays are checked too: `waveform` 2-D, `length` 1-D ints, one per waveform,
-    each in `[0, samples]`. Generators and `keras.utils.PyDataset`s pass unread.
+    A dict's arrays are checked too: `waveform` 2-D float samples (not integer PCM, not integer
+    PCM held as floats) at least `min_samples` wide, `length` 1-D ints, one per waveform, each
+    in `[0, samples]`. A dataset's waveforms must be floats. Generators and
+    `keras.utils.PyDataset`s pass unread.
 
     Args:
         x: the `x` given to `caller`.
-        caller: `"fit"`, `"evaluate"` or `"predict"`, for the message.
+        caller: `"fit"`, `"evaluate"`, `"predict"` or `"error_rates"`, for the message.
+        min_samples: the front end's window: narrower waveforms have no frame.
     """
     if isinstance(x, tf.data.Dataset):
         spec = x.element_spec
@@ -199,6 +217,12 @@ def _check_inputs(x, caller):
         if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
             raise TypeError(
                 f"{caller}: the dataset's x must be {_INPUTS}; its elements are {spec!r}."
+            )
+        dtype = getattr(inputs["waveform"], "dtype", tf.float32)
+        if not dtype.is_floating:  # (Keras would cast them unscaled: other features)
+            raise TypeError(
+                f"{caller}: the dataset's waveforms must hold float samples in [-1, 1], got "
+                f"{dtype.name}: {_INT_PCM} (dataset.map)."
             )
         return
     if isinstance(x, keras.utils.PyDataset | collections.abc.Iterator):
@@ -234,6 +258,18 @@ def _check_inputs(x, caller):
     if waveform.dtype.kind != "f":
         raise TypeError(
             f"{caller}: x['waveform'] must hold float samples in [-1, 1], got dtype "
-            f"{waveform.dtype}: scale integer PCM with zoo.data.audio.waveform_to_float(w)."
+            f"{waveform.dtype}: {_INT_PCM}(w)."
         )
-    check_finite(f"{caller}: x['waveform']", waveform)  # finite only: gain may pass full scale
+    check_finite(f"{caller}: x['waveform']", waveform)  # beyond 1: gain may pass full scale
+    peak = float(np.abs(waveform).max()) if waveform.size else 0.0
+    if peak > _MAX_FLOAT:
+        raise ValueError(
+            f"{caller}: x['waveform'] holds float samples up to |x| = {peak:.4g}, far outside "
+            f"[-1, 1] (integer PCM held as floats?): {_INT_PCM}, or divide by 32768."
+        )
+    if min_samples is not None and waveform.shape[1] < min_samples:
+        raise ValueError(
+            f"{caller}: x['waveform'] holds {waveform.shape[1]} samples per row, fewer than one "
+            f"window of the front end ({int(np.ceil(min_samples))} samples): no frame to read. "
+            "Pad the batch to at least that width."
+        )
