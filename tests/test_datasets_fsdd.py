@@ -246,3 +246,27 @@ def test_read_wav_names_an_empty_recording(tmp_path):
     scipy.io.wavfile.write(path, 8000, np.zeros(0, np.int16))
     with pytest.raises(ValueError, match=r"4_theo_2.wav: the recording is empty \(0 samples\)"):
         files.read_wav(path)
+
+
+def test_a_manual_dir_given_that_is_missing_or_empty_is_refused_without_a_download(tmp_path):
+    # A mistyped manual_dir was read as "no manual dir": offline 3.5 minutes of retries,
+    # online the GitHub archive (six speakers) instead of the user's folder.
+    class Manager:
+        _download_dir = tmp_path / "downloads"
+
+        def __init__(self, manual):
+            self._manual_dir = manual
+
+        @property
+        def manual_dir(self):
+            raise AssertionError("Manual directory does not exist or is empty.")
+
+        def download_and_extract(self, url):
+            raise AssertionError(f"downloaded {url}")
+
+    (tmp_path / "empty").mkdir()
+    for folder, state in (("typo", "does not exist"), ("empty", "is empty")):
+        with pytest.raises(ValueError, match=rf"manual_dir .*{folder} {state}: give the folder"):
+            files.locate_clips(Manager(tmp_path / folder))
+    with pytest.raises(ValueError, match=r"found no FSDD recordings: manual_dir .* downloaded"):
+        files.locate_clips(Manager(tmp_path / "downloads" / "manual"))  # TFDS's default: download

@@ -205,8 +205,9 @@ def locate_clips(dl_manager) -> list[Clip]:
     """Finds the FSDD recordings for a builder: in the manual dir if there is one, else downloaded.
 
     A manual dir that exists and is not empty must hold FSDD files, in itself or in
-    ``recordings/``, ``fsdd/`` or ``fsdd/recordings/`` below it. A missing or empty manual dir
-    (TFDS's default, ``<data_dir>/downloads/manual``, usually is) means: download `ARCHIVE_URL`.
+    ``recordings/``, ``fsdd/`` or ``fsdd/recordings/`` below it. TFDS's default manual dir,
+    ``<download_dir>/manual``, missing or empty means: download `ARCHIVE_URL`; another (one the
+    user gave) missing or empty is refused (a typo must not download another dataset).
 
     Args:
         dl_manager: the builder's ``tfds.download.DownloadManager`` (the builder must set
@@ -241,6 +242,16 @@ def locate_clips(dl_manager) -> list[Clip]:
             f"{FILENAME_PATTERN} (e.g. 7_jackson_32.wav) in it or in recordings/, fsdd/ or "
             "fsdd/recordings/ below it, such as ../shared/data/fsdd/recordings. Point manual_dir "
             f"at such a folder, or use no manual dir (or an empty one) to download {ARCHIVE_URL}"
+        )
+    download_dir = getattr(dl_manager, "_download_dir", None)
+    default = epath.Path(download_dir) / "manual" if download_dir is not None else None
+    if checked is not None and default is not None and epath.Path(checked) != default:
+        # A manual dir the user gave (not TFDS's default): a typo must not mean "download".
+        state = "is empty" if epath.Path(checked).exists() else "does not exist"
+        raise ValueError(
+            f"manual_dir {checked} {state}: give the folder holding the FSDD recordings (WAV "
+            f"files named {FILENAME_PATTERN}, such as ../shared/data/fsdd/recordings), or no "
+            f"manual_dir to download {ARCHIVE_URL}."
         )
     try:
         extracted = epath.Path(dl_manager.download_and_extract(ARCHIVE_URL))
