@@ -158,3 +158,23 @@ def test_trains_under_mixed_precision():
         assert np.isfinite(history.history["loss"][0])
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_predict_gives_one_array_over_batches_of_other_widths():
+    # The pretrained front end cuts each batch to its longest utterance: Keras joined batches
+    # of 25, 18 and 12 frames into a tf.RaggedTensor (np.asarray of it: a 0-d object).
+    model = ctc_speech(**TINY)
+    rng = np.random.default_rng(0)
+    x = {
+        "waveform": rng.uniform(-0.1, 0.1, (5, 8000)).astype("float32"),
+        "length": np.array([8000, 7000, 6000, 5000, 4000]),
+    }
+    logits = model.predict(x, batch_size=2, verbose=0)
+    assert isinstance(logits, np.ndarray) and logits.shape[:2] == (5, 25)
+    frames = model.output_lengths(x["length"])
+    for i, n in enumerate(frames):  # each utterance's real frames, as alone
+        alone = {
+            "waveform": x["waveform"][i : i + 1, : x["length"][i]],
+            "length": x["length"][i : i + 1],
+        }
+        np.testing.assert_allclose(logits[i, :n], model.predict(alone, verbose=0)[0, :n], atol=1e-4)

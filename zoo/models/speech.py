@@ -461,12 +461,19 @@ class SpeechRecognizer(keras.Model):
         waveforms at the model's sample rate and each one's real samples, at most the padded
         width), or a dataset of such dicts; `transcribe` takes raw audio and gives text.
 
+        Frames past an utterance's `output_lengths` are padding. (The pretrained front end
+        gives each batch the frames of its longest utterance: batches of other widths are
+        padded with zero logits to the widest, so that the result is one array.)
+
         Raises:
             TypeError: `x` is not such a dict (a bare array of waveforms, say).
             ValueError: a length is negative or beyond the padded waveforms' samples.
         """
         _check_inputs(x, "predict", self.front_end.span)
-        return super().predict(x, *args, **kwargs)
+        logits = super().predict(x, *args, **kwargs)
+        if isinstance(logits, tf.RaggedTensor):  # (Keras's join of batches of other widths)
+            logits = logits.to_tensor().numpy()
+        return logits
 
     def check_examples(self, x, y=None):
         """Raises `ValueError` for the first example whose frames are too few for its label.
