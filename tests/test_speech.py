@@ -1096,3 +1096,16 @@ def test_model_inputs_of_the_wrong_scale_or_too_narrow_are_named():
         m.error_rates(texts)  # (it blamed the waveforms: "it is not batched")
     weighted = tf.data.Dataset.from_tensors((x, labels, np.ones(2, "float32")))
     assert set(m.error_rates(weighted)) == {"cer", "wer"}  # (x, y, w) as fit takes it
+
+
+def test_int32_audio_within_the_16_bit_range_warns():
+    # 16-bit samples held as int32 read as 32-bit PCM: -96 dBFS, transcribed as "" silently.
+    from zoo.data.audio import waveform_to_float
+
+    pcm = (np.sin(np.arange(4000) * 0.3) * 20000).astype("int32")
+    with pytest.warns(UserWarning, match=r"every sample is within the 16-bit range.*int16"):
+        waveform_to_float(pcm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        waveform_to_float(pcm * 65536)  # real 32-bit PCM: no warning
+        waveform_to_float(np.zeros(10, "int32"))  # digital silence: nothing to say

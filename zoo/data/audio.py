@@ -441,6 +441,13 @@ def waveform_to_float(audio):
     if a.dtype == np.int16:
         return a.astype("float32") / 32768.0
     if a.dtype == np.int32:
+        if a.size and np.abs(a).max() <= 32768 and a.any():
+            warnings.warn(
+                "int32 audio is read as 32-bit PCM (/ 2**31), but every sample is within the "
+                "16-bit range: at -96 dBFS or below, it reads as silence. 16-bit PCM held as "
+                "int32? cast it to int16.",
+                stacklevel=2,
+            )
         return (a / 2147483648.0).astype("float32")
     if a.dtype == np.int64:
         if a.size and (a.min() < -32768 or a.max() > 32767):

@@ -136,9 +136,9 @@ def _check_frontend(frontend, sample_rate, time_stride, given, defaults):
     moot = [f"{k}={given[k]!r}" for k in LOG_MEL_ONLY if given[k] != defaults[k]]
     if moot:
         raise ValueError(
-            f"{', '.join(moot)} cannot be set with frontend={frontend!r} (the speech "
-            "embedding's front end is fixed: 32 mel bands, 25 ms windows, 10 ms hop); "
-            "leave them out."
+            f"{', '.join(moot)} cannot be set with frontend={frontend!r}: the speech "
+            "embedding's front end is fixed (32 mel bands, 25 ms windows, 10 ms hop, whatever "
+            "these arguments say); leave them out."
         )
     return frontend
 
@@ -707,7 +707,8 @@ class SpeechRecognizer(keras.Model):
             if a.ndim != 1:
                 raise ValueError(
                     f"waveforms[{i}] must be mono (1-D), got shape {a.shape}: mix multi-channel "
-                    "audio to mono first (e.g. a.mean(axis=1))."
+                    "audio to mono first (e.g. a.mean(axis=1).astype(a.dtype), keeping its "
+                    "sample type)."
                 )
             if a.size < window:
                 raise ValueError(
