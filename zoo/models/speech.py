@@ -332,6 +332,9 @@ class SpeechRecognizer(keras.Model):
         if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
             raise TypeError(f"inputs must be {_INPUTS}; got {_describe(inputs)}.")
         waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
+        # Within [0, samples]: what `fit` and `predict` check, a served model cannot (a length
+        # past the padding failed in the pretrained front end's ConcatOp).
+        length = ops.minimum(ops.maximum(length, 0), ops.shape(waveform)[1])
         features = self.front_end([waveform, length], training=training)
         frames = self.front_end.num_frames(length)
         out_lengths = self.output_lengths(length)
