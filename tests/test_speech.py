@@ -1011,6 +1011,8 @@ def test_transcribe_refuses_floats_beyond_full_scale():
         (["a.wav", "b.wav"], r"waveforms\[0\] must be a 1-D array of samples, got the path"),
         ([np.zeros(4000), None], r"waveforms\[1\] must be a 1-D array of samples, got None"),
         (tf.constant(["a"] * 400), r"waveforms must hold int16, .* got dtype string"),
+        # (WAV bytes were read as a path: "got the path '\udce6\udcff...'")
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", r"got 16 bytes: for a WAV file's bytes, read them"),
     ],
 )
 def test_transcribe_refuses_what_is_not_audio(waveforms, match):

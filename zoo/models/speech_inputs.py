@@ -34,6 +34,12 @@ def _check_samples(name, value, batch=False):
     what = "a 1-D array of samples" + (" (one utterance) or a list of them" if batch else "")
     if value is None:
         raise TypeError(f"{name} must be {what}, got None.")
+    if isinstance(value, bytes | bytearray) and not os.path.exists(os.fsdecode(value)):
+        raise TypeError(
+            f"{name} must be {what}, got {len(value)} bytes: for a WAV file's bytes, read them "
+            "first (rate, samples = scipy.io.wavfile.read(io.BytesIO(data))); for raw 16-bit "
+            "PCM, np.frombuffer(data, dtype='int16')."
+        )
     if isinstance(value, str | bytes | os.PathLike):
         raise TypeError(
             f"{name} must be {what}, got the path {os.fsdecode(value)!r}: read the file "
