@@ -1111,3 +1111,15 @@ def test_int32_audio_within_the_16_bit_range_warns():
         warnings.simplefilter("error")
         waveform_to_float(pcm * 65536)  # real 32-bit PCM: no warning
         waveform_to_float(np.zeros(10, "int32"))  # digital silence: nothing to say
+
+
+def test_uppercase_transcripts_and_lexicon_words_are_told_to_lowercase():
+    # Refused without a word on case, though make_speech_examples lowercases by default.
+    m = ctc_speech(**SMALL)
+    with pytest.raises(ValueError, match=r"\['F'\] .*; lowercase it: 'four'\."):
+        m.encode_texts(["Four"])
+    noise = [np.random.default_rng(0).normal(size=4000) * 0.1]
+    with pytest.raises(ValueError, match=r"'One' \('O'\), 'Two' \('T'\); lowercase them"):
+        m.transcribe(noise, lexicon=["One", "Two"])
+    with pytest.raises(ValueError, match=r"'On3' \('O3'\)\.$"):  # lowercasing would not do
+        m.transcribe(noise, lexicon=["On3"])

@@ -361,10 +361,12 @@ def _lexicon_trie(lexicon, chars, blank, separator):
             unknown.append(f"{word!r} ({missing!r})")
     if unknown:
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        lowered = all(c in known for w in words for c in w.lower())
         raise ValueError(
             "lexicon words use characters outside the vocabulary: "
             + ", ".join(unknown[:5])
             + more
+            + ("; lowercase them (the vocabulary's letters are lowercase)" if lowered else "")
             + "."
         )
     return _build_trie(frozenset(words), tuple(chars), blank, separator)

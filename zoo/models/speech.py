@@ -598,9 +598,12 @@ class SpeechRecognizer(keras.Model):
                 raise ValueError(f"texts[{i}] must be a non-empty string, got {text!r}.")
             unknown = sorted(set(text) - set(index))
             if unknown:
+                lower = (
+                    "" if set(text.lower()) - set(index) else f"; lowercase it: {text.lower()!r}"
+                )
                 raise ValueError(
                     f"texts[{i}] = {text!r} holds characters outside the vocabulary: {unknown!r} "
-                    f"(the vocabulary is {self.vocabulary!r})."
+                    f"(the vocabulary is {self.vocabulary!r}){lower}."
                 )
             rows.append([index[c] for c in text])
         out = np.zeros((len(rows), max(map(len, rows), default=1)), dtype="int32")
