@@ -887,7 +887,7 @@ def test_bad_transcription_inputs():
         m.transcribe([np.zeros(4000)], sample_rate=8000.0)
     with pytest.raises(ValueError, match="sample_rate must be an audio sample rate in Hz, 4000 to"):
         m.transcribe([np.zeros(4000)], sample_rate=1)  # it used to resample to hours of audio
-    with pytest.raises(ValueError, match="shorter than one analysis window"):
+    with pytest.raises(ValueError, match="shorter than one frame of the front end"):
         m.transcribe([np.zeros(100, "int16")])
     with pytest.raises(ValueError, match="NaN or inf"):
         m.transcribe([np.full(4000, np.nan)])

@@ -10,6 +10,7 @@ import os
 import pkgutil
 import re
 import sys
+import warnings
 import zipfile
 
 from zoo.validation import suggest
@@ -104,10 +105,17 @@ def read_wav(path):
     from scipy.io import wavfile
 
     try:
-        rate, samples = wavfile.read(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", wavfile.WavFileWarning)
+            rate, samples = wavfile.read(path)
     except (OSError, ValueError) as e:
         reason = getattr(e, "strerror", None) or str(e)
         raise ValueError(f"cannot read {str(path)!r} as a WAV file: {reason}") from None
+    for w in caught:  # scipy's warning pointed at this line, not at the file
+        if issubclass(w.category, wavfile.WavFileWarning):
+            print(f"{path}: {w.message} (a truncated file? read what is there)", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if samples.ndim != 1:
         raise ValueError(
             f"{path}: multi-channel audio ({samples.shape[1]} channels); the recogniser takes "

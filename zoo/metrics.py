@@ -329,7 +329,7 @@ def _check_transcripts(references, hypotheses, unit):
             f"and {len(hypotheses)}."
         )
     if not references:
-        raise ValueError("references must hold at least one transcript, got none.")
+        raise ValueError("no transcripts to score: the data holds no examples (an empty dataset?).")
     for name, texts in (("references", references), ("hypotheses", hypotheses)):
         for i, text in enumerate(texts):
             if not isinstance(text, str):

@@ -671,7 +671,7 @@ class SpeechRecognizer(keras.Model):
 
         Raises:
             TypeError: no audio samples (`None`, a file path, a number, text).
-            ValueError: a waveform is not mono, shorter than one analysis window, holds NaN
+            ValueError: a waveform is not mono, shorter than one frame of the front end, holds NaN
                 or inf, or holds floats beyond [-1, 1].
 
         Example:
@@ -718,7 +718,7 @@ class SpeechRecognizer(keras.Model):
                 )
             if a.size < window:
                 raise ValueError(
-                    f"waveforms[{i}] has {a.size} samples, shorter than one analysis window "
+                    f"waveforms[{i}] has {a.size} samples, shorter than one frame of the front end "
                     f"({int(np.ceil(window))} samples at {sample_rate} Hz)."
                 )
             try:
