@@ -200,3 +200,18 @@ def test_augment_waveform_leaves_an_empty_utterance_as_it_is(seed):
     assert [int(e["length"]) for e in ds] == [0]
     full = {"waveform": tf.ones([800]), "length": tf.constant(800)}
     assert int(augment(full, 0, seed=seed)[0]["length"]) > 800  # others are still perturbed
+
+
+def test_augment_waveform_names_inputs_it_cannot_perturb():
+    # int16 samples failed in a Mul, a batch in a slice, a length past the samples in a Gather.
+    import tensorflow as tf
+
+    from zoo.data.audio import augment_waveform
+
+    perturb = augment_waveform()
+    with pytest.raises(TypeError, match=r"float waveforms in \[-1, 1\], got int16: map"):
+        perturb({"waveform": tf.ones([100], tf.int16), "length": tf.constant(100)}, 0)
+    with pytest.raises(ValueError, match=r"maps single examples .*got shape \(2, 100\)"):
+        perturb({"waveform": tf.ones([2, 100]), "length": tf.constant([100, 100])}, 0)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"x\['length'\] is more than"):
+        perturb({"waveform": tf.ones([100]), "length": tf.constant(102)}, 0)

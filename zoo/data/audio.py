@@ -789,8 +789,25 @@ def augment_waveform(
             def normal(shape, stddev):
                 return tf.random.stateless_normal(shape, next(streams), stddev=stddev)
 
+        samples = x["waveform"]
+        if not samples.dtype.is_floating:
+            raise TypeError(
+                f"augment_waveform perturbs float waveforms in [-1, 1], got {samples.dtype.name}: "
+                "map waveform_to_float over the samples first."
+            )
+        if samples.shape.rank not in (None, 1):
+            raise ValueError(
+                f"augment_waveform maps single examples (a waveform of shape (samples,)), got "
+                f"shape {samples.shape}: map it before batching."
+            )
         length = tf.cast(x["length"], tf.int32)
-        wave = x["waveform"][:length]
+        check = tf.debugging.assert_less_equal(
+            length,
+            tf.shape(samples)[0],
+            message="augment_waveform: x['length'] is more than the waveform's samples",
+        )
+        with tf.control_dependencies([check]):
+            wave = samples[:length]
 
         def perturb(wave, length):
             if speed is not None:
