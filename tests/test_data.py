@@ -215,3 +215,15 @@ def test_augment_waveform_names_inputs_it_cannot_perturb():
         perturb({"waveform": tf.ones([2, 100]), "length": tf.constant([100, 100])}, 0)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"x\['length'\] is more than"):
         perturb({"waveform": tf.ones([100]), "length": tf.constant(102)}, 0)
+
+
+def test_log_mel_spectrogram_names_integer_samples_and_a_warp_per_other_batch():
+    # int16 samples were read in int16 units; warp of 3 factors for 2 utterances failed in an
+    # Einsum ("Expected dimension 2 ... got 3").
+    from zoo.data.audio import log_mel_spectrogram
+
+    x = np.zeros((2, 8000), "float32")
+    with pytest.raises(TypeError, match=r"float samples in \[-1, 1\], got int16: scale"):
+        log_mel_spectrogram((x * 32767).astype("int16"), 8000)
+    with pytest.raises(ValueError, match=r"warp must hold one factor per utterance, shape \(2,\)"):
+        log_mel_spectrogram(x, 8000, warp=[1.0, 1.0, 1.0])

@@ -236,11 +236,26 @@ def log_mel_spectrogram(
         (2, 97, 40)
     """
     preemphasis = check_preemphasis(preemphasis)
+    dtype = getattr(waveforms, "dtype", None)
+    if dtype is not None and not (
+        dtype.is_floating if isinstance(dtype, tf.DType) else np.dtype(dtype).kind == "f"
+    ):  # (cast as they are, int16 samples would read 32768 times too loud)
+        raise TypeError(
+            f"waveforms must hold float samples in [-1, 1], got {tf.as_dtype(dtype).name}: "
+            "scale integer PCM with waveform_to_float first."
+        )
     x = ops.convert_to_tensor(waveforms, dtype="float32")
     if len(x.shape) not in (1, 2):
         raise ValueError(
             f"waveforms must be 2-D (batch, samples) or 1-D (samples,), got shape {tuple(x.shape)}."
         )
+    if warp is not None:
+        shape = tuple(getattr(warp, "shape", np.shape(warp)))
+        expected = () if len(x.shape) == 1 else (x.shape[0],)
+        if None not in expected and shape not in (expected, ()):
+            raise ValueError(
+                f"warp must hold one factor per utterance, shape {expected}, got shape {shape}."
+            )
     _, _, fft_length = frame_settings(sample_rate, frame_ms, hop_ms)
     check_positive_int("num_mels", num_mels)
     mel_band_edges(num_mels, sample_rate, fmin, fmax)  # checks fmin and fmax
