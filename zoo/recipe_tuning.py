@@ -21,7 +21,6 @@ import keras
 import keras_tuner
 
 from zoo import run_folder, training, tuning
-from zoo.data import batches
 from zoo.recipe import (
     RecipeError,
     check_closed_form_epochs,
@@ -116,10 +115,9 @@ def _metric_names(hm, val, recipe):
     model, sample = hm.build(keras_tuner.HyperParameters()), val.take(2)
     if hm.fixed.get("text"):
         training.adapt_vectorizer(model, sample)
-    pair = batches(sample, 2, cache=False)
-    scores = model.evaluate(pair, return_dict=True, verbose=0)
-    names = [*scores, *(f"val_{name}" for name in scores)]
+    names = training.metric_names(model, recipe, sample)
     if recipe.callbacks is not None:
+        pair = training.batched(recipe, sample, 2, cache=False)
         reports = [getattr(c, "reports", None) for c in recipe.callbacks(model, pair)]
         names = None if None in reports else [*names, *(n for r in reports for n in r)]
     del model

@@ -596,8 +596,17 @@ def monitor_mode(monitor):
     return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
 
 
-def _metric_names(model, recipe, val):
-    """What `model.fit` reports for `model`: its metrics, plain and `val_`."""
+def metric_names(model, recipe, val):
+    """What `model.fit` reports for `model`: its metrics, plain and `val_` (read on 2 examples).
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
+        >>> m = zoo.models.gru(input_shape=(5, 2), task="regression", units=4)
+        >>> val = tf.data.Dataset.from_tensor_slices((np.zeros((2, 5, 2)), np.zeros((2, 1))))
+        >>> metric_names(m, r, val)
+        ['loss', 'mae', 'val_loss', 'val_mae']
+    """
     sample = batched(recipe, val.take(2), 2, cache=False)
     scores = model.evaluate(sample, return_dict=True, verbose=0)
     return [*scores, *(f"val_{name}" for name in scores)]
@@ -739,7 +748,7 @@ def run(
         if model_kwargs.get("text"):
             adapt_vectorizer(model, train)
         if not hooked:
-            names = _metric_names(model, recipe, val)
+            names = metric_names(model, recipe, val)
             if recipe.monitor not in names:
                 raise _unknown_monitor(recipe, names, "its model")
         bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
