@@ -383,10 +383,8 @@ def sequence_weights(name, weight, x_shape=None, per_step=True):
     check_finite(name, weight)
     if x_shape is not None and len(x_shape) >= 2:
         shapes = [tuple(x_shape[:1]), *([tuple(x_shape[:2])] if per_step else [])]
-        if weight.shape not in shapes and weight.shape != (
-            x_shape[0],
-            1,
-        ):  # (batch, 1): as given back
+        given_back = (x_shape[0], 1)  # what this returns for one weight per sequence
+        if weight.shape not in (*shapes, given_back):
             raise ValueError(
                 f"{name} must have shape {' or '.join(map(str, shapes))} (one weight per "
                 f"sequence{' or per step' if per_step else ''}) for x of shape "

@@ -892,12 +892,12 @@ class EchoStateNetwork(keras.Model):
         self._check_washout(washout)
         if not self._fitting:  # `fit` scores its validation data mid-training
             x = self._check_inputs(x)
-            pairs = isinstance(x, tf.data.Dataset) and (
-                isinstance(x.element_spec, tuple) and len(x.element_spec) in (2, 3)
-            )
-            if (isinstance(x, np.ndarray) and y is None) or (
-                isinstance(x, tf.data.Dataset) and not pairs
-            ):
+            if isinstance(x, tf.data.Dataset):
+                spec = x.element_spec
+                no_y = not (isinstance(spec, tuple) and len(spec) in (2, 3))
+            else:
+                no_y = isinstance(x, np.ndarray) and y is None
+            if no_y:
                 raise ValueError(
                     "evaluate needs y, the targets of x (or x as a dataset of (x, y) or "
                     "(x, y, sample_weight) batches)."
