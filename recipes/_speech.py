@@ -8,7 +8,6 @@ the recipe knows the words it can hear, constrained to that lexicon.
 import numpy as np
 
 from zoo.models.speech import ErrorRates
-from zoo.recipe import RecipeError
 from zoo.training import WarmupCosine
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -23,37 +22,17 @@ def with_speakers(split):
     return split.map(lambda f: (f["audio"], f["text"], f["speaker"]))
 
 
-def check_vocabulary(model, preprocess):
-    """Raises `RecipeError` unless `model` writes the vocabulary `preprocess` spells labels in.
-
-    A recipe's labels are character ids in the vocabulary of its `make_speech_examples` map,
-    built before the model: a model of another vocabulary (`--set vocabulary=...`) would read
-    them as other characters and learn garbage. The CTC recipes' `check_model`
-    (`functools.partial(check_vocabulary, preprocess=PREPROCESS)`): refused before any data
-    are read.
-
-    Example:
-        >>> from zoo.models.speech import ctc_speech, make_speech_examples
-        >>> model = ctc_speech(vocabulary="ab ", units=4, num_layers=1, compile=False)
-        >>> check_vocabulary(model, make_speech_examples())
-        Traceback (most recent call last):
-        ...
-        zoo.recipe.RecipeError: --set vocabulary='ab ': ...
-    """
-    if model.vocabulary != preprocess.vocabulary:
-        raise RecipeError(
-            f"--set vocabulary={model.vocabulary!r}: this recipe spells its labels in the "
-            f"vocabulary {preprocess.vocabulary!r} (its preprocess, make_speech_examples), so "
-            "the model must write that one; leave vocabulary out, or give the recipe "
-            "preprocess=make_speech_examples(vocabulary=...) with the model's vocabulary."
-        )
-
-
 def speech_callbacks(warmup_steps):
     """The recipes' `callbacks`: learning-rate warm-up and cosine decay, `val_cer`/`val_wer`.
 
     The schedule peaks at the model's own learning rate (`--set learning_rate=...` moves it)
     and decays over the run's length (`--epochs` stretches it).
+
+    Example:
+        >>> from zoo.models.speech import ctc_speech
+        >>> model = ctc_speech(units=4, num_layers=1)
+        >>> [type(c).__name__ for c in speech_callbacks(warmup_steps=10)(model, None)]
+        ['WarmupCosine', 'ErrorRates']
     """
 
     def callbacks(model, validation_batches):

@@ -8,11 +8,10 @@ by greedy decoding. Needs the TFDS download (about 6 GB for train-clean-100) and
 CPU an epoch takes many hours.
 """
 
-import functools
-
-from recipes._speech import check_vocabulary, plot_transcripts, scores, speech_callbacks
+from recipes._speech import plot_transcripts, scores, speech_callbacks
 from zoo.data.audio import augment_waveform
 from zoo.models.speech import make_speech_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, main
 
 PREPROCESS = make_speech_examples()
@@ -36,7 +35,7 @@ RECIPE = Recipe(
     preprocess=PREPROCESS,
     augment=augment_waveform(),
     callbacks=speech_callbacks(warmup_steps=1000),
-    check_model=functools.partial(check_vocabulary, preprocess=PREPROCESS),
+    check_model=fixed_by_preprocess(vocabulary=PREPROCESS.vocabulary),
     train_split="train_clean100",
     validation_split="dev_clean",
     test_split="test_clean",

@@ -27,11 +27,8 @@ the model never heard: `--set dataset=spoken_digit_strings/holdout_theo` (train 
 speakers, test on the fifth; the validation split then holds unseen clips of the four).
 """
 
-import functools
-
 from recipes._speech import (
     DIGITS,
-    check_vocabulary,
     plot_transcripts,
     scores,
     speech_callbacks,
@@ -40,6 +37,7 @@ from recipes._speech import (
 from zoo.data.audio import augment_waveform
 from zoo.datasets.fsdd.files import SPEAKERS
 from zoo.models.speech import make_speech_examples
+from zoo.recipe import fixed_by_preprocess
 from zoo.training import Recipe, main
 
 PREPROCESS = make_speech_examples(speakers=SPEAKERS)
@@ -65,7 +63,7 @@ RECIPE = Recipe(
     preprocess=PREPROCESS,
     augment=augment_waveform(speed=(0.85, 1.15), gain_db=(-6.0, 6.0), noise_snr_db=(15.0, 40.0)),
     callbacks=speech_callbacks(warmup_steps=150),
-    check_model=functools.partial(check_vocabulary, preprocess=PREPROCESS),
+    check_model=fixed_by_preprocess(vocabulary=PREPROCESS.vocabulary),
     epochs=6,
     batch_size=32,
     buckets=8,
