@@ -822,6 +822,18 @@ def test_text_inputs_that_are_not_a_list_of_texts_are_named():
         zoo.models.adapt_text(model, TEXTS, batch_size=0)
 
 
+def test_adapt_text_reads_the_texts_of_a_training_split_of_pairs():
+    # A training split as it is, (text, label) pairs, failed in TensorFlow's Pack op.
+    pairs = tf.data.Dataset.from_tensor_slices((["a great film", "a dull play"], [1, 0]))
+    model, alone = _text_model(), _text_model()
+    zoo.models.adapt_text(model, pairs)
+    zoo.models.adapt_text(alone, ["a great film", "a dull play"])
+    words = model.get_layer("vectorizer").get_vocabulary()
+    assert words == alone.get_layer("vectorizer").get_vocabulary() and "play" in words
+    with pytest.raises(TypeError, match=r"a tf.data.Dataset of strings or of \(text, label\) tu"):
+        zoo.models.adapt_text(model, tf.data.Dataset.from_tensor_slices([1, 2]))
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -475,7 +475,7 @@ def adapt_vectorizer(model, train):
     """
     from zoo.models import adapt_text
 
-    adapt_text(model, train.map(lambda x, y: x).batch(1024))
+    adapt_text(model, train, batch_size=1024)
 
 
 def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):

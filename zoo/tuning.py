@@ -337,11 +337,9 @@ def _training_texts(x, validation_split=None):
     """The texts of `x` that `fit` trains on.
 
     `x` is a list or array of texts (Keras holds out its last `validation_split` share) or a
-    dataset of single `(text, label)` examples (its texts come back batched).
+    dataset of single `(text, label)` examples (`adapt_text` reads its texts).
     """
-    if isinstance(x, tf.data.Dataset):
-        return x.map(lambda text, *_: text).batch(1024)
-    if validation_split and hasattr(x, "__len__"):
+    if validation_split and not isinstance(x, tf.data.Dataset) and hasattr(x, "__len__"):
         x = x[: int(len(x) * (1 - validation_split))]
     return x
 

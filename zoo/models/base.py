@@ -738,6 +738,19 @@ def compile_model(
         optimizer.build(model.trainable_variables)
 
 
+def _dataset_texts(dataset, batch_size):
+    """The strings of a dataset of texts or of `(text, label, ...)` tuples, batched."""
+    spec = dataset.element_spec
+    if isinstance(spec, tuple) and spec:
+        dataset, spec = dataset.map(lambda text, *_: text), spec[0]
+    if getattr(spec, "dtype", None) is None or spec.dtype.name != "string":
+        raise TypeError(
+            "texts must be a tf.data.Dataset of strings or of (text, label) tuples, got a "
+            f"dataset of {dataset.element_spec}."
+        )
+    return dataset.batch(batch_size) if spec.shape.rank == 0 else dataset
+
+
 def _same_number(value, default):
     """Whether `value` is `default` (`None`, a schedule) or a number equal to it."""
     numeric = isinstance(value, numbers.Real) and isinstance(default, numbers.Real)
@@ -749,13 +762,19 @@ def adapt_text(model, texts, batch_size=256):
 
     Args:
         model: a model built with `text=True`.
-        texts: a list/array of strings or a `tf.data.Dataset` yielding strings.
-        batch_size: batch size used to adapt on a list.
+        texts: a list/array of strings, or a `tf.data.Dataset` yielding strings or
+            `(text, label, ...)` tuples (a training split as it is: its texts are adapted to).
+        batch_size: batch size used to adapt on a list or on a dataset of single examples.
 
     Example:
         >>> import zoo
         >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
         >>> adapt_text(m, ["a great film", "a dull film"])
+        >>> import tensorflow as tf
+        >>> train = tf.data.Dataset.from_tensor_slices((["a great film", "a dull film"], [1, 0]))
+        >>> adapt_text(m, train)
+        >>> m.get_layer("vectorizer").vocabulary_size()  # padding, [UNK] and 4 words
+        6
     """
     vectorizer = text_vectorizer(model)
     if vectorizer is None:
@@ -763,7 +782,9 @@ def adapt_text(model, texts, batch_size=256):
             f"model {model.name!r} has no TextVectorization layer: build it with text=True."
         )
     batch_size = check_positive_int("batch_size", batch_size)
-    if not hasattr(texts, "element_spec"):  # not a tf.data.Dataset
+    if hasattr(texts, "element_spec"):  # a tf.data.Dataset
+        texts = _dataset_texts(texts, batch_size)
+    else:
         texts = as_strings(texts)
         if not isinstance(texts, np.ndarray) or texts.dtype != object:
             raise TypeError(
