@@ -42,7 +42,7 @@ from zoo.validation import (
     check_fraction,
     check_positive_float,
     check_positive_int,
-    failed_check_message,
+    naming_failed_checks,
     suggest,
 )
 
@@ -327,7 +327,6 @@ def distribution_strategy(name=None):
     return tf.distribute.MirroredStrategy()
 
 
-@contextlib.contextmanager
 def naming_data_errors(dataset):
     """Turns a failed check in a data pipeline (`tf.debugging.Assert`) into a `RecipeError`.
 
@@ -345,13 +344,7 @@ def naming_data_errors(dataset):
         ...
         zoo.recipe.RecipeError: dataset d: an example failed a check: every i < 2
     """
-    try:
-        yield
-    except tf.errors.InvalidArgumentError as e:
-        text = failed_check_message(e.message)
-        if text is None:
-            raise
-        raise RecipeError(f"dataset {dataset}: an example failed a check: {text}") from None
+    return naming_failed_checks(RecipeError, f"dataset {dataset}: an example failed a check: ")
 
 
 def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):

@@ -1,5 +1,6 @@
 """Argument checks shared by every factory: errors name the argument, value and what is allowed."""
 
+import contextlib
 import difflib
 import math
 import numbers
@@ -70,6 +71,43 @@ def failed_check_message(error_message):
     text = rest.split("\n", 1)[0].strip()
     text = text[:-1] if text.endswith("]") else text  # the bracket that closes the message
     return re.sub(r"\\(['\"\\])", r"\1", text)
+
+
+@contextlib.contextmanager
+def naming_failed_checks(error=ValueError, prefix="", only=None):
+    """Re-raises a failed check in a `tf.data` pipeline as one line: `error(prefix + message)`.
+
+    A `tf.debugging.Assert` in a dataset's map fails as a `tf.errors.InvalidArgumentError`
+    whose message buries the check's own in TensorFlow's; this raises the check's message
+    alone. Other errors pass unchanged, and so do failed checks whose message holds none of
+    the phrases in `only` (when given).
+
+    Args:
+        error: the exception class to raise.
+        prefix: text put before the check's message.
+        only: phrases, one of which the message must hold to be re-raised (`None`: any).
+
+    Example:
+        >>> import tensorflow as tf
+        >>> def check(i):
+        ...     tf.debugging.Assert(i < 2, ["every i < 2"])
+        ...     return i
+        >>> ds = tf.data.Dataset.range(3).map(check)
+        >>> with naming_failed_checks(prefix="dataset d: "):
+        ...     _ = list(ds.as_numpy_iterator())
+        Traceback (most recent call last):
+        ...
+        ValueError: dataset d: every i < 2
+    """
+    import tensorflow as tf  # (imported here: the checks of this module need no TensorFlow)
+
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as e:
+        text = failed_check_message(e.message)
+        if text is None or (only is not None and not any(phrase in text for phrase in only)):
+            raise
+        raise error(prefix + text) from None
 
 
 def is_int(value):

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.audio import FULL_SCALE, waveform_to_float
-from zoo.validation import check_bool, failed_check_message
+from zoo.validation import check_bool
 
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "  # the default: lowercase letters, apostrophe, space
 
@@ -40,30 +40,8 @@ def check_vocabulary(vocabulary):
 
 _UNKNOWN = "holds characters outside the vocabulary"
 _BEYOND_FULL_SCALE = "has float samples outside [-1, 1]"
-
-
-def example_error(message):
-    """The failed example check's message in a TensorFlow error's `message`, or `None`.
-
-    The checks are `make_speech_examples`'s: a transcript's characters outside the
-    vocabulary, float audio beyond full scale. A recogniser's `fit` re-raises the message as
-    the `ValueError` the map raises when called eagerly.
-
-    Example:
-        >>> import tensorflow as tf
-        >>> ds = tf.data.Dataset.from_tensors((tf.constant([0.5]), "a7"))
-        >>> try:
-        ...     list(ds.map(make_speech_examples()))
-        ... except tf.errors.InvalidArgumentError as e:
-        ...     print(example_error(e.message))
-        transcript 'a7' holds characters outside the vocabulary: ['7'] (the vocabulary is ...
-        >>> example_error("some other failure") is None
-        True
-    """
-    text = failed_check_message(message)
-    if text is None or not (_UNKNOWN in text or _BEYOND_FULL_SCALE in text):
-        return None
-    return text
+# What make_speech_examples's checks say: a failed one holds one of these phrases.
+EXAMPLE_CHECKS = (_UNKNOWN, _BEYOND_FULL_SCALE)
 
 
 def _check_transcript(ids, chars, transcript, vocabulary, lowercase):

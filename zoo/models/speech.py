@@ -55,9 +55,9 @@ from zoo.data.audio import (
     waveform_to_float,
 )
 from zoo.data.speech import (  # make_speech_examples: importable here as before
+    EXAMPLE_CHECKS,
     VOCABULARY,
     check_vocabulary,
-    example_error,
     make_speech_examples,  # noqa: F401
 )
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
@@ -87,6 +87,7 @@ from zoo.validation import (
     check_range,
     check_seed,
     is_int,
+    naming_failed_checks,
 )
 
 CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
@@ -500,7 +501,7 @@ class SpeechRecognizer(keras.Model):
             if x.cardinality() == tf.data.INFINITE_CARDINALITY:
                 return
             index = 0
-            try:
+            with naming_failed_checks(only=EXAMPLE_CHECKS):  # make_speech_examples's
                 for element in x.as_numpy_iterator():
                     if not isinstance(element, tuple | list) or len(element) < 2:
                         raise ValueError(
@@ -519,11 +520,6 @@ class SpeechRecognizer(keras.Model):
                             f"the batch of examples {index}-{last} holds NaN or inf samples."
                         )
                     index += len(lengths)
-            except tf.errors.InvalidArgumentError as e:
-                message = example_error(e.message)
-                if message is None:
-                    raise
-                raise ValueError(message) from None
             return
         if x is None or y is None:
             return
