@@ -95,10 +95,10 @@ def test_batches_and_datasets_accumulate_to_the_same_readout():
 
 
 def test_long_sequences_are_harvested_in_chunks(monkeypatch):
-    esn_module = importlib.import_module("zoo.models.esn")
+    readout_module = importlib.import_module("zoo.models.esn_readout")
     ref = _esn()
     ref.fit_readout(X, Y, washout=30, ridge=1e-4)  # well conditioned: the weights are unique
-    monkeypatch.setattr(esn_module, "_TIME_CHUNK", 64)  # 699 steps in 11 chunks
+    monkeypatch.setattr(readout_module, "_TIME_CHUNK", 64)  # 699 steps in 11 chunks
     chunked = _esn()
     chunked.fit_readout(X, Y, washout=30, ridge=1e-4)
     np.testing.assert_allclose(_readout(chunked), _readout(ref), rtol=1e-7, atol=1e-9)
@@ -137,13 +137,13 @@ def test_ridge_search_scores_on_validation_without_rerunning_the_reservoir(monke
 
 
 def test_a_singular_system_falls_back_from_cholesky():
-    esn_module = importlib.import_module("zoo.models.esn")
+    readout_module = importlib.import_module("zoo.models.esn_readout")
     feats = np.random.default_rng(0).normal(size=(50, 3))
     feats = np.concatenate([feats, feats[:, :1]], axis=1)  # a repeated column: Cxx is singular
     targets = feats[:, :1] * 2.0 + 1.0
-    stats = esn_module._Stats()
+    stats = readout_module._Stats()
     stats.add(feats, targets)
-    w, b = esn_module._solve(stats, 0.0)
+    w, b = readout_module._solve(stats, 0.0)
     np.testing.assert_allclose(feats @ w + b, targets, atol=1e-8)
 
 
