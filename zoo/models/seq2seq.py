@@ -11,65 +11,42 @@ The source and target vocabularies are part of the model's config, so a saved mo
 strings by itself: `model.translate(["535+61"])` with greedy or beam search (`zoo.decoding`).
 """
 
-import contextlib
 import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding, heads
+from zoo import decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
-from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
+from zoo.models.base import compile_model, seeded
 from zoo.models.recurrent_model import check_validation_data
-from zoo.models.vocabulary import PAD, UNK, Vocabulary
-from zoo.validation import (
-    check_bool,
-    check_choice,
-    check_fraction,
-    check_ids,
-    check_positive_float,
-    check_positive_int,
-    check_seed,
-    check_strings,
-    check_targets,
-    check_weight_size,
-    failed_check_message,
+from zoo.models.seq2seq_inputs import (  # ATTENTIONS: part of this module's public names
+    _PREDICT_STRINGS,
+    ATTENTIONS,  # noqa: F401
+    END,
+    START,
+    TARGET_SPECIALS,
+    _batches,
+    _check_args,
+    _check_encoded_lengths,
+    _check_factory_args,
+    _check_known,
+    _check_longest,
+    _check_max_length,
+    _check_pair,
+    _check_scored_pairs,
+    _check_source_ids,
+    _check_target_length,
+    _check_x,
+    _longest_target,
+    _naming_example_errors,
 )
+from zoo.models.vocabulary import PAD, UNK, Vocabulary
+from zoo.validation import check_positive_int, check_strings
 
 CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
-ATTENTIONS = ("bahdanau", "luong", None)
-TARGET_SPECIALS = ("[START]", "[END]")
-START, END = 2, 3
-_INPUT_KEYS = ("source", "target_in")
-_INPUTS = "{'source': (batch, S) ids, 'target_in': (batch, T) ids}"
-_FIT_STRINGS = (
-    "t_in, t_out = model.encode_targets(targets), then x = {'source': "
-    "model.encode_sources(sources), 'target_in': t_in} and y = t_out (or make_seq2seq_examples "
-    "in tf.data)."
-)
-_PREDICT_STRINGS = (
-    "to translate strings, model.translate(sources); for the teacher-forced logits, x = "
-    "{'source': model.encode_sources(sources), 'target_in': model.encode_targets(targets)[0]}."
-)
-_TOO_LONG = "tokens, more than max_target_length="  # in make_seq2seq_examples's check
-
-
-@contextlib.contextmanager
-def _naming_example_errors():
-    """Raises a failed `make_seq2seq_examples` check in a dataset as a `ValueError`.
-
-    In a tf.data map the check is an assertion, which TensorFlow reports as an
-    `InvalidArgumentError` with the message buried in its own; this gives the message alone.
-    """
-    try:
-        yield
-    except tf.errors.InvalidArgumentError as e:
-        text = failed_check_message(e.message)
-        if text is None or _TOO_LONG not in text:
-            raise
-        raise ValueError(text) from None
 
 
 def _rnn(cell, units, dropout, activation, seed, name):
@@ -84,36 +61,6 @@ def _rnn(cell, units, dropout, activation, seed, name):
         recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(seed, 1)),
         name=name,
     )
-
-
-def _check_args(a):
-    """Validates the constructor arguments (a dict) and returns the two vocabularies."""
-    check_choice("split", a["split"], ("char", "whitespace"))
-    source = Vocabulary(a["source_vocabulary"], split=a["split"], name="source_vocabulary")
-    target = Vocabulary(
-        a["target_vocabulary"], TARGET_SPECIALS, split=a["split"], name="target_vocabulary"
-    )
-    check_choice("cell", a["cell"], tuple(CELLS))
-    for key in ("units", "num_layers", "embedding_dim", "max_target_length"):
-        a[key] = check_positive_int(key, a[key])  # NumPy ints become ints
-    given = f"embedding_dim={a['embedding_dim']}"
-    directions = 2 if a["bidirectional_encoder"] is True else 1  # the encoder's
-    a["num_layers"] = check_uniform_stack(
-        a["cell"], a["units"], a["num_layers"], a["embedding_dim"], given, directions
-    )
-    for name, vocab in (("source", source), ("target", target)):
-        check_weight_size(f"the {name} embedding", vocab.size, a["embedding_dim"], given)
-    check_bool("bidirectional_encoder", a["bidirectional_encoder"])
-    check_choice("attention", a["attention"], ATTENTIONS)
-    check_fraction("dropout", a["dropout"])
-    if a["activation"] != "tanh":
-        check_choice("activation", a["activation"], ("tanh", "relu", "softsign", "sigmoid"))
-        warn_once(
-            ("seq2seq", a["activation"]),
-            f"seq2seq: activation={a['activation']!r} leaves the fast cuDNN kernel (needs 'tanh').",
-        )
-    a["seed"] = check_seed(a["seed"])
-    return source, target
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -163,7 +110,7 @@ class Seq2Seq(keras.Model):
             max_target_length=max_target_length,
             seed=seed,
         )
-        src_vocab, tgt_vocab = _check_args(args)
+        src_vocab, tgt_vocab = _check_args(args, CELLS)
         args["source_vocabulary"] = list(src_vocab.tokens)
         args["target_vocabulary"] = list(tgt_vocab.tokens)
         inputs, outputs = self._graph(src_vocab, tgt_vocab, args)
@@ -259,78 +206,12 @@ class Seq2Seq(keras.Model):
     def _args(self):
         return dict(self._config_items)
 
-    def _check_x(self, x, name, strings_hint=_FIT_STRINGS):
-        """`x` as given, after a check for strings, keys other than the inputs' and bad ids.
-
-        NumPy ids must be `(batch, steps)` arrays of ids in their vocabulary; tensors and
-        datasets pass (reading them would consume them).
-        """
-        strings = (
-            isinstance(x, str)
-            or (isinstance(x, list | tuple) and len(x) and isinstance(x[0], str | bytes))
-            or (isinstance(x, np.ndarray) and x.dtype.kind in "USO" and x.size > 0
-                and isinstance(x.flat[0], str | bytes | np.str_ | np.bytes_))
-        )  # fmt: skip
-        if strings:
-            raise TypeError(f"{name} must be {_INPUTS}, got strings: {strings_hint}")
-        if isinstance(x, dict):
-            missing, unknown = set(_INPUT_KEYS) - set(x), set(x) - set(_INPUT_KEYS)
-            if missing or unknown:
-                why = [f"missing {sorted(missing)!r}"] * bool(missing)
-                why += [f"unknown {sorted(map(str, unknown))!r}"] * bool(unknown)
-                raise TypeError(
-                    f"{name} must be a dict with 'source' and 'target_in' ids (those keys only), "
-                    f"got keys {sorted(map(str, x))!r} ({'; '.join(why)})."
-                )
-            x = dict(x)
-            for key, vocab in (("source", self.source_vocab), ("target_in", self.target_vocab)):
-                if isinstance(x[key], list | tuple):  # nested lists of ids: Keras takes arrays
-                    try:
-                        x[key] = np.asarray(x[key])
-                    except ValueError:
-                        raise ValueError(
-                            f"{name}[{key!r}] is a ragged list of id lists; pad them to one "
-                            "length (0 pads), e.g. with model.encode_sources / encode_targets."
-                        ) from None
-                if isinstance(x[key], np.ndarray):
-                    check_ids(f"{name}[{key!r}]", x[key], vocab.size, "token ids")
-                    if x[key].ndim != 2:
-                        raise ValueError(
-                            f"{name}[{key!r}] must be ids of shape (batch, steps), got shape "
-                            f"{x[key].shape}."
-                        )
-        return x
+    def _vocabs(self):
+        return self.source_vocab, self.target_vocab
 
     def _check_pair(self, x, y, x_name, y_name):
-        """`(x, y)` checked (`_check_x`, then NumPy `y` against `x` and the loss).
-
-        `y` is checked as target ids when the compiled loss reads ids (the factory's masked
-        cross-entropy, a sparse one), its `ignore_class` allowed, and must have a step per step
-        of `target_in`; under another loss (a user's recompile on one-hot rows, say) it passes.
-        """
-        x = self._check_x(x, x_name)
-        if y is None and (isinstance(x, dict) or hasattr(x, "shape")):
-            raise ValueError(
-                f"{y_name} is needed with {x_name} of arrays: target_out ids (batch, T), as "
-                "t_in, t_out = model.encode_targets(targets) gives them (y = t_out); only a "
-                "dataset of (inputs, target_out) pairs (make_seq2seq_examples) goes without y."
-            )
-        if isinstance(y, np.ndarray) and heads.target_kind(self.loss) == "class_ids":
-            ignore = getattr(self.loss, "ignore_class", None)
-            check_ids(y_name, y, self.target_vocab.size, "target token ids", ignore)
-            t_in = x.get("target_in") if isinstance(x, dict) else None
-            shape = getattr(t_in, "shape", ())
-            steps = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
-            try:  # the shape: its ids were checked above
-                y = check_targets(
-                    y_name, y, "class_ids", (None, steps, self.target_vocab.size), ignore
-                )
-            except ValueError as e:
-                raise ValueError(
-                    f"{e} {y_name} is target_out, one id per step of {x_name}['target_in']: "
-                    "t_in, t_out = model.encode_targets(targets) gives both."
-                ) from None
-        return x, y
+        """`seq2seq_inputs._check_pair` (a module function) on the vocabularies and the loss."""
+        return _check_pair(x, y, x_name, y_name, self._vocabs(), self.loss)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, naming strings, unknown keys, bad ids and targets given as arrays.
@@ -369,13 +250,13 @@ class Seq2Seq(keras.Model):
             ...
             ValueError: x['source'] must hold token ids in [0, 13), got -1 at index (0, 0) ...
         """
-        x = self._check_x(x, "x", _PREDICT_STRINGS)
+        x = _check_x(x, "x", self._vocabs(), _PREDICT_STRINGS)
         with _naming_example_errors():
             return super().predict(x, *args, **kwargs)
 
     def predict_on_batch(self, x):
         """`keras.Model.predict_on_batch`, with the input checks of `predict`."""
-        return super().predict_on_batch(self._check_x(x, "x", _PREDICT_STRINGS))
+        return super().predict_on_batch(_check_x(x, "x", self._vocabs(), _PREDICT_STRINGS))
 
     def encode_sources(self, sources):
         """Pads the id lists of `sources` (strings) into an int32 array `(N, S)`.
@@ -394,32 +275,6 @@ class Seq2Seq(keras.Model):
             out[i, : len(row)] = row
         return out
 
-    @staticmethod
-    def _check_known(name, texts, vocab, by_id="translate_ids(model.encode_sources(sources))"):
-        """Raises unless every token of the strings `texts` is in `vocab`.
-
-        `by_id` is the call that reads unknown source tokens as the unknown id instead.
-        """
-        check_strings(name, texts)
-        for i, text in enumerate(texts):
-            unknown = vocab.unknown(text)
-            if unknown:
-                which = "source" if name == "sources" else "target"
-                listed = (
-                    f"the vocabulary is {''.join(vocab.tokens)!r}"
-                    if vocab.split == "char"
-                    else f"model.{which}_vocab.tokens lists its {len(vocab.tokens)} words"
-                )
-                hint = (
-                    f" To read them as the unknown id, as tf.data does in training: {by_id}."
-                    if which == "source"
-                    else ""
-                )
-                raise ValueError(
-                    f"{name}[{i}] holds tokens outside the model's {which} vocabulary: "
-                    f"{unknown[:10]!r} in {text!r} ({listed}).{hint}"
-                )
-
     def encode_targets(self, targets):
         """Teacher-forcing arrays `(target_in, target_out)` for `targets` (strings).
 
@@ -433,12 +288,7 @@ class Seq2Seq(keras.Model):
         """
         check_strings("targets", targets)
         ids = [self.target_vocab.encode(t) for t in targets]
-        for t, row in zip(targets, ids, strict=True):
-            if len(row) > self.max_target_length:
-                raise ValueError(
-                    f"target {t!r} has {len(row)} tokens, more than the decoder's "
-                    f"max_target_length={self.max_target_length}."
-                )
+        _check_encoded_lengths(targets, ids, self.max_target_length)
         width = max(map(len, ids), default=0) + 1
         t_in, t_out = np.zeros((2, len(ids), width), dtype="int32")
         for i, row in enumerate(ids):
@@ -506,29 +356,6 @@ class Seq2Seq(keras.Model):
         log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         return log_probs, {**state, "states": new_states}
 
-    def _check_source_ids(self, source_ids):
-        """`source_ids` as an int32 `(N, S >= 1)` array of ids in the source vocabulary."""
-        try:
-            ids = np.asarray(source_ids)
-        except ValueError:  # rows of different lengths
-            raise ValueError(
-                "source_ids must be an (N, S) array of ids, rows padded with 0 to one length "
-                "(encode_sources(sources) pads them), got rows of different lengths."
-            ) from None
-        if ids.ndim != 2:
-            raise ValueError(f"source_ids must be an (N, S) array of ids, got shape {ids.shape}.")
-        if ids.size and ids.dtype.kind not in "iu":
-            raise TypeError(f"source_ids must hold integer ids, got dtype {ids.dtype}.")
-        size = self.source_vocab.size
-        bad = ids[(ids < 0) | (ids >= size)]
-        if bad.size:
-            raise ValueError(
-                f"source_ids must be ids in [0, {size}) (the source vocabulary's), got {bad[0]}."
-            )
-        if ids.shape[1] == 0:  # every source empty: one padded (masked) step
-            ids = np.zeros((len(ids), 1), dtype="int32")
-        return ids.astype("int32")
-
     def translate_ids(self, source_ids, max_length=None, beam_width=1, length_penalty=0.0):
         """Decodes source id arrays `(N, S)` into lists of target ids (no end token).
 
@@ -543,11 +370,9 @@ class Seq2Seq(keras.Model):
             >>> len(m.translate_ids(m.encode_sources(["ab", "b"])))
             2
         """
-        max_length = check_positive_int(
-            "max_length", self.max_target_length if max_length is None else max_length
-        )
+        max_length = _check_max_length(max_length, self.max_target_length)
         check_positive_int("beam_width", beam_width)
-        source_ids = self._check_source_ids(source_ids)
+        source_ids = _check_source_ids(source_ids, self.source_vocab.size)
         if len(source_ids) == 0:
             return []
         state = self._encode(source_ids)
@@ -585,13 +410,11 @@ class Seq2Seq(keras.Model):
             ...
             ValueError: sources[0] holds tokens outside the model's source vocabulary: ['-'] ...
         """
-        max_length = check_positive_int(
-            "max_length", self.max_target_length if max_length is None else max_length
-        )
+        max_length = _check_max_length(max_length, self.max_target_length)
         check_positive_int("beam_width", beam_width)
         check_positive_int("batch_size", batch_size)
         length_penalty = decoding.check_length_penalty(length_penalty)
-        self._check_known("sources", sources, self.source_vocab)
+        _check_known("sources", sources, self.source_vocab)
         ids = self.encode_sources(sources)
         out = []
         for i in range(0, len(ids), batch_size):
@@ -619,20 +442,10 @@ class Seq2Seq(keras.Model):
         """
         if not self._args()["attention"]:
             raise ValueError("attention_scores needs a model built with attention, got None.")
-        self._check_known("targets", targets, self.target_vocab)
-        if tf.is_tensor(sources) and sources.dtype.is_integer:
-            sources = sources.numpy()
-        if not isinstance(sources, np.ndarray):
-            by_id = "attention_scores(model.encode_sources(sources), targets)"
-            self._check_known("sources", sources, self.source_vocab, by_id)
-        if len(sources) != len(targets):
-            raise ValueError(
-                f"sources and targets must pair up one to one, got {len(sources)} sources and "
-                f"{len(targets)} targets."
-            )
+        sources = _check_scored_pairs(sources, targets, self._vocabs())
         t_in, _ = self.encode_targets(targets)
         if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
-            src = self._check_source_ids(sources)
+            src = _check_source_ids(sources, self.source_vocab.size)
             source_lengths = [int(np.count_nonzero(row)) for row in src]
         else:
             src = self.encode_sources(sources)
@@ -644,50 +457,6 @@ class Seq2Seq(keras.Model):
             n_t = len(self.target_vocab.encode(t)) + 1
             out.append(scores[i, :n_t, :n_s])
         return out
-
-    @staticmethod
-    def _longest_target(target_out):
-        """The most tokens (the end token not counted) of a row of `target_out` ids."""
-        target_out = np.asarray(target_out)
-        lengths = np.count_nonzero((target_out != PAD) & (target_out != END), axis=-1)
-        return int(lengths.max(initial=0))
-
-    @staticmethod
-    def _check_longest(longest, limit, name):
-        if longest > limit:
-            raise ValueError(
-                f"the data holds a target of {longest} tokens, more than {name}={limit}: "
-                f"decoding stops after {limit} tokens, so that target could never be produced. "
-                f"Build the model with max_target_length={longest} or more (a recipe: "
-                f"--set max_target_length={longest})."
-            )
-
-    @staticmethod
-    def _batches(dataset, name):
-        """Yields `(inputs, target_out)` of `dataset`, each checked to be a batch of id rows."""
-        if not isinstance(dataset, tf.data.Dataset):
-            raise TypeError(
-                f"{name} takes a tf.data.Dataset of batches of ({{'source', 'target_in'}}, "
-                f"target_out) ids (make_seq2seq_examples, then .batch), got {dataset!r:.80}."
-            )
-        with _naming_example_errors():
-            yield from Seq2Seq._checked_batches(dataset, name)
-
-    @staticmethod
-    def _checked_batches(dataset, name):
-        for element in dataset:
-            if not isinstance(element, tuple) or len(element) != 2:
-                raise ValueError(
-                    f"{name} takes batches of (inputs, target_out) ids (make_seq2seq_examples), "
-                    f"got elements of {len(element) if isinstance(element, tuple) else 1} parts."
-                )
-            x, y = element
-            if len(y.shape) != 2:
-                raise ValueError(
-                    f"{name} takes batches of target_out rows (N, T), got shape {tuple(y.shape)}"
-                    + (": batch the dataset (.batch(n))." if len(y.shape) == 1 else ".")
-                )
-            yield x, y
 
     def check_target_lengths(self, dataset):
         """Raises `ValueError` unless every target in `dataset` fits `max_target_length`.
@@ -714,11 +483,11 @@ class Seq2Seq(keras.Model):
             ValueError: the data holds a target of 4 tokens, more than max_target_length=3: ...
         """
         longest = unknown = total = 0
-        for _, y in self._batches(dataset, "check_target_lengths"):
-            longest = max(longest, self._longest_target(y))
+        for _, y in _batches(dataset, "check_target_lengths"):
+            longest = max(longest, _longest_target(y))
             unknown += int(np.any(np.asarray(y) == UNK, axis=-1).sum())
             total += len(y)
-        self._check_longest(longest, self.max_target_length, "max_target_length")
+        _check_longest(longest, self.max_target_length, "max_target_length")
         if unknown:
             warnings.warn(
                 f"{unknown} of {total} targets hold tokens outside the target vocabulary (the "
@@ -752,14 +521,13 @@ class Seq2Seq(keras.Model):
             >>> m.exact_match(ds)["examples"]
             1
         """
-        limit = self.max_target_length if max_length is None else max_length
-        limit = check_positive_int("max_length", limit)
+        limit = _check_max_length(max_length, self.max_target_length)
         name = "max_target_length" if max_length is None else "max_length"
         right = total = 0
         unknown, first = 0, None
-        for b, (x, y) in enumerate(self._batches(dataset, "exact_match")):
+        for b, (x, y) in enumerate(_batches(dataset, "exact_match")):
             # A reference longer than the decoding limit could never match: refuse to score it.
-            self._check_longest(self._longest_target(y), limit, name)
+            _check_longest(_longest_target(y), limit, name)
             holding = np.flatnonzero(np.any(np.asarray(y) == UNK, axis=-1))
             if holding.size and first is None:
                 target = self.target_vocab.decode(np.asarray(y)[holding[0]], unknown="?")
@@ -779,31 +547,6 @@ class Seq2Seq(keras.Model):
                 stacklevel=2,
             )
         return {"exact_match": right / max(total, 1), "examples": total}
-
-
-def _check_target_length(ids, source, target, limit):
-    """`ids`, after checking that `target` has at most `limit` tokens.
-
-    Eagerly a `ValueError`; in a tf.data map (a graph) an assertion with the same message,
-    which `Seq2Seq.fit` and the scoring methods raise as that `ValueError` again.
-    """
-    ok = tf.size(ids) <= limit
-    tail = f" {_TOO_LONG}{limit}: drop longer pairs first (ds.filter) or raise the limit."
-    if tf.executing_eagerly():
-        if not bool(ok):
-            text = lambda t: t.numpy().decode("utf-8", "replace")  # noqa: E731
-            raise ValueError(
-                f"target '{text(target)}' (of source '{text(source)}') has {int(tf.size(ids))}"
-                + tail
-            )
-        return ids
-    message = tf.strings.join(
-        ["target '", target, "' (of source '", source, "') has ",
-         tf.strings.as_string(tf.size(ids)), tail]
-    )  # fmt: skip
-    check = tf.debugging.Assert(ok, [message])
-    with tf.control_dependencies([check]):
-        return tf.identity(ids)
 
 
 def make_seq2seq_examples(
@@ -906,15 +649,7 @@ def seq2seq(
         >>> len(model.translate(["12+7"], max_length=3))
         1
     """
-    check_choice("task", task, ("seq2seq",))
-    if source_vocabulary is None or target_vocabulary is None:
-        raise ValueError(
-            "seq2seq needs source_vocabulary and target_vocabulary (lists of tokens, or strings "
-            f"of characters), got {source_vocabulary!r} and {target_vocabulary!r}."
-        )
-    check_bool("compile", compile)
-    if clipnorm is not None:
-        check_positive_float("clipnorm", clipnorm)
+    _check_factory_args(task, source_vocabulary, target_vocabulary, compile, clipnorm)
     model = Seq2Seq(
         source_vocabulary,
         target_vocabulary,
