@@ -337,6 +337,10 @@ class SpeechRecognizer(keras.Model):
         # past the padding failed in the pretrained front end's ConcatOp).
         length = ops.minimum(ops.maximum(length, 0), ops.shape(waveform)[1])
         features = self.front_end([waveform, length], training=training)
+        # At least one (masked) frame: a recurrent layer over no time steps fails in a graph
+        # (a served batch of empty utterances, or of rows narrower than one window).
+        missing = ops.maximum(1 - ops.shape(features)[1], 0)
+        features = ops.pad(features, [[0, 0], [0, missing], [0, 0]])
         frames = self.front_end.num_frames(length)
         out_lengths = self.output_lengths(length)
         if self.pretrained:
