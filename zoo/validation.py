@@ -444,6 +444,31 @@ def _fits(shape, expected):
     )
 
 
+def check_class_id_shape(name, shape, output_shape):
+    """Raises unless class ids of `shape` suit a model whose output is `output_shape`.
+
+    The ids may have a trailing axis of 1; one-hot rows are named as such.
+
+    Example:
+        >>> check_class_id_shape("y", (8, 3), (None, 3))
+        Traceback (most recent call last):
+        ...
+        ValueError: y must be class ids of shape (batch,) for a model whose output is (batch, 3) \
+(sparse cross-entropy over 3 classes), got shape (8, 3). It looks one-hot: give class ids, \
+y.argmax(-1).
+    """
+    classes, expected = output_shape[-1], tuple(output_shape[:-1])
+    if not (_fits(shape, expected) or _fits(shape, expected + (1,))):
+        hint = ""
+        if _fits(shape, tuple(output_shape)) and classes > 1:
+            hint = " It looks one-hot: give class ids, y.argmax(-1)."
+        raise ValueError(
+            f"{name} must be class ids of shape {_shape_text(expected)} for a model whose "
+            f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
+            f"classes), got shape {tuple(shape)}.{hint}"
+        )
+
+
 def check_targets(name, y, kind, output_shape, ignore_class=None):
     """Raises unless the array `y` suits a model's output and loss; returns it in one shape.
 
@@ -477,15 +502,7 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
     if kind == "class_ids":
         classes = output_shape[-1]
         expected = tuple(output_shape[:-1])
-        if not (_fits(shape, expected) or _fits(shape, expected + (1,))):
-            hint = ""
-            if _fits(shape, tuple(output_shape)) and classes > 1:
-                hint = " It looks one-hot: give class ids, y.argmax(-1)."
-            raise ValueError(
-                f"{name} must be class ids of shape {_shape_text(expected)} for a model whose "
-                f"output is {_shape_text(output_shape)} (sparse cross-entropy over {classes} "
-                f"classes), got shape {shape}.{hint}"
-            )
+        check_class_id_shape(name, shape, output_shape)
         try:
             check_ids(name, y, classes, "class ids", ignore_class)
         except ValueError as e:

@@ -8,8 +8,6 @@ and a target longer than a limit (in tf.data too). Each raises `TypeError`/`Valu
 the argument, the value and what is allowed.
 """
 
-import contextlib
-
 import numpy as np
 import tensorflow as tf
 
@@ -17,10 +15,9 @@ from zoo import heads
 from zoo.models.base import check_uniform_stack, warn_once
 from zoo.models.vocabulary import PAD, Vocabulary
 from zoo.validation import (
-    _fits,
-    _shape_text,
     check_bool,
     check_choice,
+    check_class_id_shape,
     check_fraction,
     check_ids,
     check_positive_float,
@@ -28,7 +25,7 @@ from zoo.validation import (
     check_seed,
     check_strings,
     check_weight_size,
-    failed_check_message,
+    naming_failed_checks,
 )
 
 ATTENTIONS = ("bahdanau", "luong", None)
@@ -48,20 +45,9 @@ _PREDICT_STRINGS = (
 _TOO_LONG = "tokens, more than max_target_length="  # in make_seq2seq_examples's check
 
 
-@contextlib.contextmanager
 def _naming_example_errors():
-    """Raises a failed `make_seq2seq_examples` check in a dataset as a `ValueError`.
-
-    In a tf.data map the check is an assertion, which TensorFlow reports as an
-    `InvalidArgumentError` with the message buried in its own; this gives the message alone.
-    """
-    try:
-        yield
-    except tf.errors.InvalidArgumentError as e:
-        text = failed_check_message(e.message)
-        if text is None or _TOO_LONG not in text:
-            raise
-        raise ValueError(text) from None
+    """Raises a failed `make_seq2seq_examples` check in a dataset as a `ValueError` (one line)."""
+    return naming_failed_checks(only=(_TOO_LONG,))
 
 
 def _check_args(a, cells):
@@ -195,17 +181,13 @@ def _check_pair(x, y, x_name, y_name, vocabs, loss):
         t_in = x.get("target_in") if isinstance(x, dict) else None
         shape = getattr(t_in, "shape", ())
         steps = int(shape[1]) if len(shape) == 2 and shape[1] is not None else None
-        # The shape only (the ids were checked above), in `zoo.validation.check_targets`'s words.
-        ids, logits = (None, steps), (None, steps, size)
-        if not (_fits(y.shape, ids) or _fits(y.shape, (*ids, 1))):
-            one_hot = _fits(y.shape, logits)
-            one_hot = " It looks one-hot: give class ids, y.argmax(-1)." if one_hot else ""
+        try:  # the shape (its ids were checked above)
+            check_class_id_shape(y_name, y.shape, (None, steps, size))
+        except ValueError as e:
             raise ValueError(
-                f"{y_name} must be class ids of shape {_shape_text(ids)} for a model whose output "
-                f"is {_shape_text(logits)} (sparse cross-entropy over {size} classes), got shape "
-                f"{y.shape}.{one_hot} {y_name} is target_out, one id per step of "
-                f"{x_name}['target_in']: t_in, t_out = model.encode_targets(targets) gives both."
-            )
+                f"{e} {y_name} is target_out, one id per step of {x_name}['target_in']: "
+                "t_in, t_out = model.encode_targets(targets) gives both."
+            ) from None
         y = y.reshape(y.shape[:2])
     return x, y
 
