@@ -632,6 +632,16 @@ def test_one_ridge_is_scored_on_validation_data():
     np.testing.assert_allclose(report["validation_mse"][report["ridge"]], expected, rtol=1e-4)
 
 
+@pytest.mark.parametrize("ridge", [1e-6, [1e-6, 1e-3]])
+def test_validation_data_with_no_rows_is_named(ridge):
+    # One ridge failed in NumPy's matmul on empty sums; a list advised to pass validation_data.
+    model = _esn(units=10)
+    empty = tf.data.Dataset.from_tensor_slices((X, Y)).batch(2).take(0)
+    with pytest.raises(ValueError, match=r"validation_data holds no rows to score on .*40\)"):
+        model.fit_readout(X, Y, washout=40, ridge=ridge, validation_data=empty)
+    assert not model.readout_fitted
+
+
 @pytest.mark.parametrize("call", ["predict", "evaluate"])
 def test_predict_and_evaluate_need_a_fitted_readout(call):
     model = _esn(units=10)

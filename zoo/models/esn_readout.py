@@ -225,6 +225,12 @@ def _statistics_and_ridge(model, x, y, validation, washout, ridges, split, batch
             _accumulate(
                 model, xb, yb, washout, 0.0, val, _Stats(), weights, [0], "validation_data[0]"
             )
+        if val.rows == 0:
+            raise ValueError(
+                f"validation_data holds no rows to score on (no sequences, or every step "
+                f"within washout={washout}): give validation sequences longer than the "
+                "washout, or leave validation_data out."
+            )
     if train.rows == 0:
         held = f", or all held out by validation_split={split}" if split else ""
         raise ValueError(f"fit_readout got no training rows (empty x, or all washed out{held}).")
