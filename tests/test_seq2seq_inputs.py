@@ -145,3 +145,12 @@ def test_ids_given_as_nested_lists_train_and_ragged_ones_are_named(model):
     np.testing.assert_array_equal(model.predict(lists, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(ValueError, match=r"x\['source'\] is a ragged list of id lists; pad"):
         model.fit({"source": [[3, 4], [5]], "target_in": x["target_in"]}, y, verbose=0)
+    # targets as lists too (Keras blamed x: "Unrecognized data type: x={...}")
+    assert np.isfinite(model.fit(x, y.tolist(), verbose=0).history["loss"][0])
+    assert np.isfinite(model.evaluate(x, y.tolist(), verbose=0)).all()
+    with pytest.raises(ValueError, match=r"^y is a ragged list of id lists"):
+        model.fit(x, [[3, 4], [5]], verbose=0)
+    with pytest.raises(TypeError, match=r"^y must be ids, got strings \('3', ...\): t_in, t_o"):
+        model.fit(x, ["3", "34"], verbose=0)
+    with pytest.raises(TypeError, match=r"x\['source'\] must be ids, got strings .*model.transl"):
+        model.predict({"source": ["1+2"], "target_in": x["target_in"][:1]}, verbose=0)

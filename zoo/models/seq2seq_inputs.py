@@ -132,14 +132,7 @@ def _check_x(x, name, vocabs, strings_hint=_FIT_STRINGS):
             )
         x = dict(x)
         for key, vocab in zip(_INPUT_KEYS, vocabs, strict=True):
-            if isinstance(x[key], list | tuple):  # nested lists of ids: Keras takes arrays
-                try:
-                    x[key] = np.asarray(x[key])
-                except ValueError:
-                    raise ValueError(
-                        f"{name}[{key!r}] is a ragged list of id lists; pad them to one "
-                        "length (0 pads), e.g. with model.encode_sources / encode_targets."
-                    ) from None
+            x[key] = _id_array(f"{name}[{key!r}]", x[key], strings_hint)
             if isinstance(x[key], np.ndarray):
                 check_ids(f"{name}[{key!r}]", x[key], vocab.size, "token ids")
                 if x[key].ndim != 2:
@@ -148,6 +141,24 @@ def _check_x(x, name, vocabs, strings_hint=_FIT_STRINGS):
                         f"{x[key].shape}."
                     )
     return x
+
+
+def _id_array(name, ids, strings_hint=_FIT_STRINGS):
+    """Nested lists of ids as an array (Keras takes arrays); anything else as it is.
+
+    `strings_hint` says what to do instead, for a message about strings given as ids.
+    """
+    if not isinstance(ids, list | tuple):
+        return ids
+    if ids and isinstance(ids[0], str | bytes):
+        raise TypeError(f"{name} must be ids, got strings ({ids[0]!r}, ...): {strings_hint}")
+    try:
+        return np.asarray(ids)
+    except ValueError:
+        raise ValueError(
+            f"{name} is a ragged list of id lists; pad them to one length (0 pads), e.g. with "
+            "model.encode_sources / encode_targets."
+        ) from None
 
 
 def _check_pair(x, y, x_name, y_name, vocabs, loss):
@@ -175,6 +186,7 @@ def _check_pair(x, y, x_name, y_name, vocabs, loss):
             "t_in, t_out = model.encode_targets(targets) gives them (y = t_out); only a "
             "dataset of (inputs, target_out) pairs (make_seq2seq_examples) goes without y."
         )
+    y = _id_array(y_name, y)
     if isinstance(y, np.ndarray) and heads.target_kind(loss) == "class_ids":
         size = vocabs[1].size
         check_ids(y_name, y, size, "target token ids", getattr(loss, "ignore_class", None))
