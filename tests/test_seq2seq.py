@@ -289,8 +289,11 @@ def test_bad_ids_and_targets_are_named():
     match = r"targets\[0\] holds tokens outside the model's target vocabulary: \['a'\]"
     with pytest.raises(ValueError, match=match):  # was silently the unknown id
         model.attention_scores(["1+2"], ["a"])
-    with pytest.raises(ValueError, match=r"source_ids must be ids in \[0, 13\) .* got 99"):
+    with pytest.raises(ValueError, match=r"sources must be ids in \[0, 13\) .* got 99"):
         model.attention_scores(np.array([[3, 99]]), ["3"])
+    # float ids were told "sources must be a list of strings"
+    with pytest.raises(TypeError, match=r"sources must hold integer ids, got dtype float64"):
+        model.attention_scores(np.array([[3.0, 4.0]]), ["3"])
     with pytest.raises(ValueError, match=r"rows padded with 0 to one length"):
         model.translate_ids([[3, 4], [5]])
     with pytest.raises(ValueError, match=r"length_penalty must be in \[0, 10\]"):

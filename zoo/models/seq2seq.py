@@ -444,8 +444,8 @@ class Seq2Seq(keras.Model):
             raise ValueError("attention_scores needs a model built with attention, got None.")
         sources = _check_scored_pairs(sources, targets, self._vocabs())
         t_in, _ = self.encode_targets(targets)
-        if isinstance(sources, np.ndarray) and np.issubdtype(sources.dtype, np.integer):
-            src = _check_source_ids(sources, self.source_vocab.size)
+        if isinstance(sources, np.ndarray) and sources.dtype.kind in "biuf":  # ids
+            src = _check_source_ids(sources, self.source_vocab.size, "sources")
             source_lengths = [int(np.count_nonzero(row)) for row in src]
         else:
             src = self.encode_sources(sources)

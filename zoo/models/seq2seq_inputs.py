@@ -261,23 +261,23 @@ def _check_max_length(max_length, default):
     return check_positive_int("max_length", default if max_length is None else max_length)
 
 
-def _check_source_ids(source_ids, size):
+def _check_source_ids(source_ids, size, name="source_ids"):
     """`source_ids` as an int32 `(N, S >= 1)` array of ids in `[0, size)` (the source's)."""
     try:
         ids = np.asarray(source_ids)
     except ValueError:  # rows of different lengths
         raise ValueError(
-            "source_ids must be an (N, S) array of ids, rows padded with 0 to one length "
+            f"{name} must be an (N, S) array of ids, rows padded with 0 to one length "
             "(encode_sources(sources) pads them), got rows of different lengths."
         ) from None
     if ids.ndim != 2:
-        raise ValueError(f"source_ids must be an (N, S) array of ids, got shape {ids.shape}.")
+        raise ValueError(f"{name} must be an (N, S) array of ids, got shape {ids.shape}.")
     if ids.size and ids.dtype.kind not in "iu":
-        raise TypeError(f"source_ids must hold integer ids, got dtype {ids.dtype}.")
+        raise TypeError(f"{name} must hold integer ids, got dtype {ids.dtype}.")
     bad = ids[(ids < 0) | (ids >= size)]
     if bad.size:
         raise ValueError(
-            f"source_ids must be ids in [0, {size}) (the source vocabulary's), got {bad[0]}."
+            f"{name} must be ids in [0, {size}) (the source vocabulary's), got {bad[0]}."
         )
     if ids.shape[1] == 0:  # every source empty: one padded (masked) step
         ids = np.zeros((len(ids), 1), dtype="int32")
