@@ -3,8 +3,9 @@
 What `fit`, `evaluate`, `predict`, `transcribe` and `decode_logits` check before any work:
 waveform dicts and datasets (shapes, dtypes, lengths within the padding, finite samples),
 audio given as something other than samples (a path, a number, text), logits, beam widths
-and lexicons. Each raises `TypeError`/`ValueError` naming the argument, the value and what is
-allowed.
+and lexicons; and the training examples `fit` scans (`check_examples`: labels that are
+character ids, each with the output frames it needs). Each raises `TypeError`/`ValueError`
+naming the argument, the value and what is allowed.
 """
 
 import collections.abc
@@ -15,7 +16,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.validation import check_finite, check_positive_int, check_strings
+from zoo.data.speech import EXAMPLE_CHECKS
+from zoo.validation import (
+    check_finite,
+    check_positive_int,
+    check_strings,
+    naming_failed_checks,
+)
 
 # The widest beam `decode_logits` searches: the prefix beam search's tables grow with the
 # square of the width (10**6 would ask for about 1 TB), and beams past a few dozen gain nothing.
@@ -278,4 +285,88 @@ def _check_inputs(x, caller, min_samples=None):
             f"{caller}: x['waveform'] holds {waveform.shape[1]} samples per row, fewer than one "
             f"window of the front end ({int(np.ceil(min_samples))} samples): no frame to read. "
             "Pad the batch to at least that width."
+        )
+
+
+def _check_examples(model, x, y=None):
+    """`SpeechRecognizer.check_examples`: the examples `fit` scans before training."""
+    if isinstance(x, tf.data.Dataset):
+        if x.cardinality() == tf.data.INFINITE_CARDINALITY:
+            return
+        index = 0
+        with naming_failed_checks(only=EXAMPLE_CHECKS):  # make_speech_examples's
+            for element in x.as_numpy_iterator():
+                if not isinstance(element, tuple | list) or len(element) < 2:
+                    raise ValueError(
+                        "a training dataset must yield (x, y) or (x, y, sample_weight), got "
+                        f"an element of type {type(element).__name__}."
+                    )
+                xb, yb = element[0], element[1]
+                lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
+                labels = labels if labels.ndim == 2 else labels[None]
+                _check_lengths(model, lengths, labels, offset=index, width=_width(xb))
+                wave = xb.get("waveform")
+                # Finite only: gain augmentation may lift a loud clip past full scale.
+                if wave is not None and not np.isfinite(wave).all():
+                    last = index + len(lengths) - 1
+                    raise ValueError(
+                        f"the batch of examples {index}-{last} holds NaN or inf samples."
+                    )
+                index += len(lengths)
+        return
+    if x is None or y is None:
+        return
+    lengths = np.atleast_1d(np.asarray(x["length"]))
+    _check_lengths(model, lengths, np.atleast_2d(np.asarray(y)), offset=0, width=_width(x))
+
+
+def _check_lengths(model, lengths, labels, offset, width=None):
+    """Raises `ValueError` for the first of these labels `model` cannot train on.
+
+    Labels that are not integer ids (transcripts as strings), one row per utterance missing,
+    a length outside `[0, width]`, an id outside the vocabulary, an empty transcript, or too
+    few output frames for a label; `offset` is the index of the first example, for messages.
+    """
+    if labels.dtype.kind not in "biu":  # (transcripts as strings first: their count is moot)
+        if labels.dtype.kind != "f" or np.any(labels != np.round(labels)):
+            what = "strings" if labels.dtype.kind in "USO" else f"dtype {labels.dtype}"
+            raise ValueError(
+                f"labels must be integer character ids, got {what} (from example "
+                f"{offset}): use model.encode_texts(texts)."
+            )
+        labels = labels.astype("int64")  # whole floats: the ids they hold
+    if len(lengths) != len(labels):
+        raise ValueError(
+            f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
+            f"example {offset}): give one label row per utterance."
+        )
+    _check_length_range(lengths, width, offset)
+    size = len(model.vocabulary)
+    bad = np.argwhere((labels < 0) | (labels > size))
+    if bad.size:
+        i, j = bad[0]
+        raise ValueError(
+            f"example {offset + i} has label id {labels[i, j]} at position {j}, outside "
+            f"[0, {size}]: ids are 1 + a character's index in the vocabulary of {size} "
+            "(0 pads); use model.encode_texts(texts)."
+        )
+    frames = model.output_lengths(lengths.astype("int64"))
+    nonzero = labels > 0
+    label_lengths = nonzero.sum(axis=1)
+    repeats = ((labels[:, 1:] == labels[:, :-1]) & nonzero[:, 1:]).sum(axis=1)
+    needed = label_lengths + repeats
+    empty = np.flatnonzero(label_lengths == 0)
+    if empty.size:
+        raise ValueError(f"example {offset + empty[0]} has an empty transcript.")
+    short = np.flatnonzero(frames < needed)
+    if short.size:
+        i = short[0]
+        # The index of a shuffled, augmented example finds nothing: its transcript does.
+        text, seconds = model.decode_ids(labels[i]), lengths[i] / model.sample_rate
+        raise ValueError(
+            f"example {offset + i} (transcript {text!r}, {lengths[i]} samples = "
+            f"{seconds:.2f} s at {model.sample_rate} Hz) has {frames[i]} output frames but "
+            f"its label of {label_lengths[i]} characters needs {needed[i]} (one per "
+            f"character, plus a blank between each of its {repeats[i]} repeated pairs): "
+            f"{needed[i] - frames[i]} frames short. Lower time_stride, or drop the example."
         )
