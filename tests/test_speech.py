@@ -280,6 +280,12 @@ def test_export_serves_logits_and_transcripts_for_any_batch_and_length(tmp_path)
     narrow = np.zeros((2, 100), "float32"), np.array([100, 0], "int32")
     assert served.serve(*narrow).shape[1] == 1
     assert served.transcribe(*narrow).numpy().tolist() == [b"", b""]
+    # one length for two waveforms was broadcast over the batch
+    for endpoint in (served.serve, served.transcribe):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="one length per waveform"):
+            endpoint(np.zeros((2, 4000), "float32"), np.array([4000], "int32"))
+    with pytest.raises(ValueError, match=r"lengths must hold one length per waveform: 2 wave"):
+        m.greedy_strings(np.zeros((2, 4000), "float32"), np.array([4000], "int32"))
 
 
 def _digit_clips():
@@ -826,6 +832,17 @@ def test_error_rates_names_the_dataset_it_takes(small, dataset, error, match):
     }[dataset]
     with pytest.raises(error, match=match):
         small.error_rates(data)
+
+
+def test_error_rates_skip_an_empty_batch(small):
+    # A batch of no utterances (a filter's leftover) failed inside the convolution.
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 3000])}
+    y = small.encode_texts(["a", "b"])
+    full = tf.data.Dataset.from_tensors((x, y))
+    empty = tf.data.Dataset.from_tensors(
+        ({"waveform": np.zeros((0, 4000), "float32"), "length": np.zeros(0, "int64")}, y[:0])
+    )
+    assert small.error_rates(empty.concatenate(full)) == small.error_rates(full)
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,7 @@ from zoo.models.speech_inputs import (  # MAX_BEAM_WIDTH: importable here as bef
     _check_examples,
     _check_inputs,
     _describe,
+    _one_length_per_waveform,
 )
 from zoo.models.speech_transcription import (  # ErrorRates: importable here as before
     ErrorRates,  # noqa: F401
@@ -525,7 +526,9 @@ class SpeechRecognizer(Transcription, keras.Model):
         archive.track(self)
         archive.add_endpoint(
             "serve",
-            lambda waveform, length: self({"waveform": waveform, "length": length}),
+            lambda waveform, length: self(
+                {"waveform": waveform, "length": _one_length_per_waveform(waveform, length)}
+            ),
             input_signature=spec,
         )
         archive.add_endpoint("transcribe", self.greedy_strings, input_signature=spec)

@@ -99,6 +99,28 @@ def _check_length_range(lengths, width, offset=0):
         )
 
 
+def _one_length_per_waveform(waveforms, lengths):
+    """`lengths`, after a check that it holds one entry per row of `waveforms`.
+
+    In TensorFlow ops, so that an exported model's endpoints check it too (a single length
+    was broadcast over the batch); called eagerly, a `ValueError`.
+    """
+    if tf.executing_eagerly():
+        rows, given = np.shape(waveforms)[0], np.shape(lengths)[0] if np.ndim(lengths) else None
+        if given != rows:
+            raise ValueError(
+                f"lengths must hold one length per waveform: {rows} waveforms, got lengths of "
+                f"shape {np.shape(lengths)}."
+            )
+        return lengths
+    tf.debugging.assert_equal(
+        tf.shape(lengths)[0],
+        tf.shape(waveforms)[0],
+        message="length must hold one length per waveform (row of waveform)",
+    )
+    return lengths
+
+
 def _check_decoding(beam_width, lexicon):
     """Checks `decode_logits`'s `beam_width` and `lexicon`; returns them (the lexicon a list)."""
     if beam_width is not None:

@@ -31,6 +31,7 @@ from zoo.models.speech_inputs import (
     _check_logits,
     _check_samples,
     _describe,
+    _one_length_per_waveform,
 )
 from zoo.validation import check_bool, check_positive_int
 
@@ -226,7 +227,9 @@ class Transcription:
             silence around each recording).
 
         Raises:
-            ValueError: (called eagerly) a length is negative or beyond the padded samples.
+            ValueError: (called eagerly) a length is negative or beyond the padded samples, or
+                `lengths` is not one length per waveform (in the exported model, an
+                `InvalidArgumentError`).
 
         Example:
             >>> import numpy as np
@@ -240,6 +243,7 @@ class Transcription:
             >>> [t.decode() for t in texts.numpy()] == same
             True
         """
+        lengths = _one_length_per_waveform(waveforms, lengths)
         if tf.executing_eagerly():  # concrete values (not the exported endpoint's trace)
             _check_length_range(np.asarray(lengths), np.shape(waveforms)[-1])
         logits = self({"waveform": waveforms, "length": lengths}, training=False)
@@ -406,6 +410,8 @@ class Transcription:
         refs, hyps = [], []
         for x, y, *_ in dataset:
             lengths = np.asarray(x["length"], dtype="int32")
+            if not lengths.size:  # an empty batch (a filter's leftover): nothing to score
+                continue
             logits = np.asarray(self._infer_fn()(tf.cast(x["waveform"], "float32"), lengths))
             frames = self.output_lengths(lengths.astype("int64"))
             hyps += self.decode_logits(
