@@ -334,15 +334,15 @@ def naming_data_errors(dataset):
 
     Example:
         >>> import tensorflow as tf
-        >>> def check(i):
-        ...     tf.debugging.Assert(i < 2, ["every i < 2"])
-        ...     return i
-        >>> ds = tf.data.Dataset.range(3).map(check)
-        >>> with naming_data_errors("d"):
-        ...     _ = list(ds.as_numpy_iterator())
+        >>> values = tf.data.Dataset.from_tensor_slices([1.0, -1.0])
+        >>> def positive(v):
+        ...     tf.debugging.Assert(v > 0, ["values must be positive"])
+        ...     return v
+        >>> with naming_data_errors("mine"):
+        ...     _ = list(values.map(positive))
         Traceback (most recent call last):
         ...
-        zoo.recipe.RecipeError: dataset d: an example failed a check: every i < 2
+        zoo.recipe.RecipeError: dataset mine: an example failed a check: values must be positive
     """
     return naming_failed_checks(RecipeError, f"dataset {dataset}: an example failed a check: ")
 
