@@ -1,6 +1,7 @@
 import doctest
 import pathlib
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -173,6 +174,22 @@ def test_missing_manual_dir_and_failed_download_name_both(tmp_path):
 
     with pytest.raises(ValueError, match=r"manual_dir .*typo is missing or empty.*no network"):
         files.locate_clips(Offline())
+
+
+def test_an_incomplete_manual_dir_is_warned_about(tmp_path):
+    # A copy missing recordings built smaller splits without a word.
+    for digit in range(10):
+        for index in range(files.RECORDINGS_PER_DIGIT):
+            (tmp_path / f"{digit}_theo_{index}.wav").write_bytes(b"")
+    (tmp_path / "3_george_0.wav").write_bytes(b"")
+    manual = types.SimpleNamespace(manual_dir=tmp_path)
+    with pytest.warns(UserWarning, match=r"holds an incomplete FSDD: george 1 of 500 recordings"):
+        clips = files.locate_clips(manual)
+    assert len(clips) == 501
+    (tmp_path / "3_george_0.wav").unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every recording of each speaker: no warning
+        assert len(files.locate_clips(manual)) == 500
 
 
 def test_locate_clips_in_subfolder_or_download(tmp_path):

@@ -9,9 +9,11 @@ archive, downloaded by TFDS.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import io
 import re
+import warnings
 
 import numpy as np
 import scipy.io.wavfile
@@ -19,6 +21,7 @@ import tensorflow_datasets as tfds
 from etils import epath
 
 SAMPLE_RATE = 8000
+RECORDINGS_PER_DIGIT = 50  # per speaker, index 0-49
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # The speakers of FSDD v1.0.10; the copy in ../shared/data/fsdd has all of them but lucas.
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
@@ -236,6 +239,7 @@ def locate_clips(dl_manager) -> list[Clip]:
         for subdir in _MANUAL_SUBDIRS:
             clips = find_clips(manual_dir / subdir if subdir else manual_dir)
             if clips:
+                _warn_if_incomplete(clips, manual_dir / subdir if subdir else manual_dir)
                 return clips
         raise ValueError(
             f"manual_dir {manual_dir} holds no FSDD recordings: expected WAV files named "
@@ -271,6 +275,26 @@ def locate_clips(dl_manager) -> list[Clip]:
         f"the FSDD archive {ARCHIVE_URL}, extracted to {extracted}, holds no recordings/ folder "
         f"of files named {FILENAME_PATTERN}"
     )
+
+
+def _warn_if_incomplete(clips, folder):
+    """Warns when a manual dir holds fewer than every recording of each speaker it names.
+
+    FSDD has `RECORDINGS_PER_DIGIT` recordings of each digit by each speaker: a copy missing
+    some builds smaller splits than the published dataset's, and scores that compare with
+    nobody's.
+    """
+    full = RECORDINGS_PER_DIGIT * len(DIGIT_NAMES)
+    counts = collections.Counter(clip.speaker for clip in clips)
+    short = {speaker: n for speaker, n in sorted(counts.items()) if n < full}
+    if short:
+        listed = ", ".join(f"{speaker} {n}" for speaker, n in short.items())
+        warnings.warn(
+            f"manual_dir {folder} holds an incomplete FSDD: {listed} of {full} recordings "
+            f"({RECORDINGS_PER_DIGIT} of each digit per speaker); the splits built from it are "
+            "smaller than the published dataset's.",
+            stacklevel=2,
+        )
 
 
 def _first_line(error, limit=300):
