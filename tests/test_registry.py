@@ -119,3 +119,28 @@ def test_unknown_names_get_suggestions_whatever_their_case(kwargs, message):
         zoo.build(**kwargs)
     with pytest.raises(ValueError, match="model name must be one of 'simple_rnn'"):
         zoo.registry.get(["esn"])  # not a name at all: no suggestion, the same error
+
+
+def _cell_activations(model):
+    """The names of the activations of every recurrent cell in `model` (wrappers included)."""
+    names = set()
+    for layer in model._flatten_layers():
+        cell = getattr(layer, "cell", None)
+        if cell is not None and hasattr(cell, "activation"):
+            act = cell.activation
+            names.add(act if isinstance(act, str) else getattr(act, "__name__", repr(act)))
+    return names
+
+
+@pytest.mark.filterwarnings("ignore:.*cuDNN:UserWarning")  # all but tanh leave cuDNN
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_every_factory_takes_the_common_activations(spec):
+    # char_lm and seq2seq took four of the six, the ESN's reservoir three.
+    for activation in zoo.activations.ACTIVATIONS:
+        kwargs = dict(units=4, activation=activation, seed=0, compile=False)
+        if spec.name in OWN_INPUTS:
+            model = zoo.build(spec.name, **OWN_INPUTS[spec.name], **kwargs)
+        else:
+            task = "classification" if "classification" in spec.tasks else spec.tasks[0]
+            model = zoo.build(spec.name, input_shape=(None, 3), task=task, num_classes=3, **kwargs)
+        assert _cell_activations(model) == {activation}, spec.name

@@ -181,13 +181,17 @@ def test_one_step_is_the_leaky_update():
         ("sigmoid", "float32", 2e-5, {}),
         ("relu", "float64", 1e-10, {}),
         ("linear", "float64", 1e-10, {}),
+        ("leaky_relu", "float64", 1e-10, {}),
+        ("hard_sigmoid", "float64", 1e-10, {}),
+        ("softsign", "float64", 1e-10, {}),
+        ("softsign", "float32", 2e-5, {}),
         ("tanh", "float64", 1e-10, {"leak_rate": 1.0, "connectivity": 1.0}),
         ("tanh", "float64", 1e-10, {"input_distribution": "bernoulli", "bias_scaling": 0.0}),
         ("tanh", "float64", 1e-10, {"input_scaling": [2.0, 0.1, 0.7], "input_connectivity": 0.3}),
     ],
 )
 def test_fast_path_agrees_with_the_keras_layer(activation, dtype, atol, kwargs):
-    sr = 0.9 if activation != "relu" else 0.5
+    sr = 0.5 if "relu" in activation else 0.9
     kwargs = {"leak_rate": 0.4, "spectral_radius": sr, **kwargs}
     layer = _built(60, features=3, activation=activation, dtype=dtype, seed=2, **kwargs)
     u = np.random.default_rng(1).normal(size=(4, 50, 3)).astype(dtype)

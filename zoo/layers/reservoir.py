@@ -46,16 +46,32 @@ def _sigmoid_in_place(z):
     z *= 0.5
 
 
+def _hard_sigmoid_in_place(z):  # Keras's: relu6(z + 3) / 6
+    z += 3.0
+    np.clip(z, 0.0, 6.0, out=z)
+    z /= 6.0
+
+
+LEAKY_SLOPE = 0.2  # "leaky_relu": Keras's default slope
+
+
 _NUMPY_ACTIVATIONS = {
     "tanh": lambda z: np.tanh(z, out=z),
     "sigmoid": _sigmoid_in_place,
     "relu": lambda z: np.maximum(z, 0.0, out=z),
+    "leaky_relu": lambda z: np.maximum(z, LEAKY_SLOPE * z, out=z),
+    "hard_sigmoid": _hard_sigmoid_in_place,
+    "softsign": lambda z: np.divide(z, 1.0 + np.abs(z), out=z),
     "linear": lambda z: None,
 }
 _KERAS_ACTIVATIONS = {
     "tanh": keras.ops.tanh,
     "sigmoid": keras.ops.sigmoid,
     "relu": keras.ops.relu,
+    # (not keras.ops.leaky_relu: TensorFlow holds its slope as a float32 attribute)
+    "leaky_relu": lambda z: keras.ops.maximum(z, LEAKY_SLOPE * z),
+    "hard_sigmoid": lambda z: keras.ops.relu6(z + 3.0) / 6.0,
+    "softsign": keras.ops.softsign,
     "linear": lambda z: z,
 }
 ACTIVATIONS = tuple(_NUMPY_ACTIVATIONS)
@@ -458,7 +474,8 @@ class Reservoir(keras.layers.RNN):
         connectivity: density of `W` in (0, 1]; `None` means 10/units, about 10 connections per
             unit (Lukoševičius 2012).
         input_connectivity: density of `W_in` in (0, 1].
-        activation: `f`: `"tanh"`, `"sigmoid"`, `"relu"` or `"linear"`.
+        activation: `f`: `"tanh"`, `"sigmoid"`, `"relu"`, `"leaky_relu"` (slope 0.2),
+            `"hard_sigmoid"` (`relu6(z + 3) / 6`), `"softsign"` or `"linear"`.
         seed: seed of every draw (`None` draws one from NumPy's global generator, which
             `keras.utils.set_random_seed` fixes); the same seed gives the same weights, bit for bit.
             In `keras.layers.Bidirectional` the backward half (the copy Keras names

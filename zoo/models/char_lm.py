@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding
+from zoo import activations, decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
-from zoo.models.base import check_uniform_stack, compile_model, seeded, warn_once
+from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
 from zoo.models.recurrent_model import check_validation_data
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
@@ -67,12 +67,8 @@ class CharLM(keras.Model):
         check_weight_size("the embedding", vocab.size, embedding_dim,
                           f"embedding_dim={embedding_dim}")  # fmt: skip
         check_fraction("dropout", dropout)
-        check_choice("activation", activation, ("tanh", "relu", "softsign", "sigmoid"))
-        if activation != "tanh":
-            warn_once(
-                ("char_lm", activation),
-                f"char_lm: activation={activation!r} leaves the fast cuDNN kernel (needs 'tanh').",
-            )
+        check_choice("activation", activation, activations.ACTIVATIONS)
+        _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         seed = check_seed(seed)
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         x = keras.layers.Embedding(
@@ -84,7 +80,8 @@ class CharLM(keras.Model):
         for i in range(num_layers):
             s = seeded(seed, 10 * i + 10)
             x, *_ = CELLS[cell](
-                units, activation=activation, dropout=dropout, return_sequences=True,
+                units, activation=activations.get(activation), dropout=dropout,
+                return_sequences=True,
                 return_state=True, seed=seeded(s, 2), name=f"{cell}_{i}",
                 kernel_initializer=keras.initializers.GlorotUniform(seed=s),
                 recurrent_initializer=keras.initializers.Orthogonal(seed=seeded(s, 1)),
@@ -313,7 +310,8 @@ def char_lm(
         num_layers: recurrent layers.
         embedding_dim: size of the token embedding.
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
-        activation: cell activation (`tanh` keeps the cuDNN kernel).
+        activation: cell activation: `"tanh"` (keeps the cuDNN kernel), `"sigmoid"`, `"relu"`,
+            `"leaky_relu"`, `"hard_sigmoid"` or `"softsign"` (`zoo.activations.ACTIVATIONS`).
         optimizer: optimizer name or instance.
         learning_rate: a float or a learning-rate schedule.
         clipnorm: gradient-norm clipping (`None` turns it off).

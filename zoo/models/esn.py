@@ -625,7 +625,8 @@ def esn(
         input_connectivity: input weight density in (0, 1].
         input_distribution: input weights before scaling: `uniform` in [-1, 1], or `bernoulli`,
             +-1 (reservoirpy's default: at the same `input_scaling`, sqrt(3) times the drive).
-        activation: reservoir activation: `tanh`, `sigmoid`, `relu` or `linear`.
+        activation: reservoir activation: `tanh`, `sigmoid`, `relu`, `leaky_relu`,
+            `hard_sigmoid`, `softsign` or `linear` (as `zoo.layers.Reservoir` takes them).
         input_to_readout: feed the input to the readout beside the states.
         pooling: for the per-sequence tasks: the readout reads the `last` state or the `mean`.
         mask_value: `None`, or the padding value: time steps whose features all equal it are

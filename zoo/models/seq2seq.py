@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding
+from zoo import activations, decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
 from zoo.models.base import compile_model, seeded
@@ -52,7 +52,7 @@ CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 def _rnn(cell, units, dropout, activation, seed, name):
     return CELLS[cell](
         units,
-        activation=activation,
+        activation=activations.get(activation),
         dropout=dropout,
         return_sequences=True,
         return_state=True,
@@ -628,7 +628,8 @@ def seq2seq(
             joined by a `tanh` layer (the "bridge") into the decoder's initial state.
         attention: `"bahdanau"` (additive), `"luong"` (dot product) or `None`.
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
-        activation: cell activation (`tanh` keeps the cuDNN kernel).
+        activation: cell activation: `"tanh"` (keeps the cuDNN kernel), `"sigmoid"`, `"relu"`,
+            `"leaky_relu"`, `"hard_sigmoid"` or `"softsign"` (`zoo.activations.ACTIVATIONS`).
         max_target_length: the most tokens of a target (the end token not counted), checked
             when targets are encoded, and `translate`'s default `max_length`.
         optimizer: optimizer name or instance.

@@ -11,8 +11,8 @@ the argument, the value and what is allowed.
 import numpy as np
 import tensorflow as tf
 
-from zoo import heads
-from zoo.models.base import check_uniform_stack, warn_once
+from zoo import activations, heads
+from zoo.models.base import _check_cudnn_path, check_uniform_stack
 from zoo.models.vocabulary import PAD, Vocabulary
 from zoo.validation import (
     check_bool,
@@ -78,12 +78,8 @@ def _check_args(a, cells):
     check_bool("bidirectional_encoder", a["bidirectional_encoder"])
     check_choice("attention", a["attention"], ATTENTIONS)
     check_fraction("dropout", a["dropout"])
-    if a["activation"] != "tanh":
-        check_choice("activation", a["activation"], ("tanh", "relu", "softsign", "sigmoid"))
-        warn_once(
-            ("seq2seq", a["activation"]),
-            f"seq2seq: activation={a['activation']!r} leaves the fast cuDNN kernel (needs 'tanh').",
-        )
+    check_choice("activation", a["activation"], activations.ACTIVATIONS)
+    _check_cudnn_path(a["cell"], a["activation"], "sigmoid", 0.0)
     a["seed"] = check_seed(a["seed"])
     return source, target
 
