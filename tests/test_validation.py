@@ -480,3 +480,39 @@ def test_a_dataset_of_one_weight_per_sequence_trains_a_tagger():
     np.testing.assert_allclose(
         model.evaluate(data, verbose=0), model.evaluate(x, y, sample_weight=rows, verbose=0)
     )
+
+
+def _weighted_data(family):
+    """A tiny model of `family` and one batch of two examples `(x, y)` it trains on."""
+    if family == "gru":
+        model = zoo.models.gru(**REAL, seed=0)
+        return model, np.zeros((2, 4, 2), "float32"), np.zeros((2, 1), "float32")
+    if family == "char_lm":
+        model = zoo.models.char_lm("ab", units=4, seed=0)
+        ids = np.array([[1, 2, 3], [2, 3, 1]])
+        return model, ids, ids
+    if family == "seq2seq":
+        model = zoo.models.seq2seq("ab", "ab", units=4, seed=0)
+        t_in, t_out = model.encode_targets(["ab", "b"])
+        return model, {"source": model.encode_sources(["a", "ba"]), "target_in": t_in}, t_out
+    model = zoo.models.ctc_speech(vocabulary="ab", units=4, num_layers=1, conv_filters=2,
+                                  frontend="log_mel", seed=0)  # fmt: skip
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    return model, x, model.encode_texts(["ab", "a"])
+
+
+@pytest.mark.parametrize("family", ["gru", "char_lm", "seq2seq", "ctc_speech"])
+def test_negative_or_nan_sample_weights_are_refused(family):
+    # A negative weight trained toward a larger loss (loss -1.408, -1.414, ...); seq2seq,
+    # char_lm and ctc_speech took NaN weights too.
+    model, x, y = _weighted_data(family)
+    for weights, match in (
+        (np.array([1.0, -1.0]), r"sample_weight must hold weights >= 0, got -1.0 at index \(1,\)"),
+        (np.array([1.0, np.nan]), r"sample_weight .*NaN"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            model.fit(x, y, sample_weight=weights, epochs=1, verbose=0)
+        with pytest.raises(ValueError, match=match):
+            model.evaluate(x, y, sample_weight=weights, verbose=0)
+    with pytest.raises(ValueError, match=r"validation_data\[2\] must hold weights >= 0"):
+        model.fit(x, y, validation_data=(x, y, np.array([1.0, -1.0])), verbose=0)

@@ -419,6 +419,13 @@ def sequence_weights(name, weight, x_shape=None, per_step=True):
     if not isinstance(weight, np.ndarray):
         return weight
     check_finite(name, weight)
+    negative = np.argwhere(weight < 0)
+    if negative.size:
+        where = tuple(int(i) for i in negative[0])
+        raise ValueError(
+            f"{name} must hold weights >= 0, got {weight[where].item()!r} at index {where} (a "
+            "negative weight makes training raise that example's loss)."
+        )
     if x_shape is not None and len(x_shape) >= 2:
         shapes = [tuple(x_shape[:1]), *([tuple(x_shape[:2])] if per_step else [])]
         given_back = (x_shape[0], 1)  # what this returns for one weight per sequence

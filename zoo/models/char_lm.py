@@ -15,7 +15,11 @@ from zoo import activations, decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
-from zoo.models.recurrent_model import check_validation_data
+from zoo.models.recurrent_model import (
+    check_validation_data,
+    check_weight_values,
+    checked_weights,
+)
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
     check_bool,
@@ -158,12 +162,14 @@ class CharLM(keras.Model):
         `y` must have `x`'s shape; `validation_data` of arrays is checked the same way.
         """
         x, y = self._check_pair(x, y, "x", "y")
-        return super().fit(x, y, *args, **check_validation_data(kwargs, self._check_pair))
+        kwargs = checked_weights(kwargs, x, check_weight_values)
+        kwargs = check_validation_data(kwargs, self._check_pair, check_weights=check_weight_values)
+        return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, naming texts or ids outside the vocabulary given as arrays."""
         x, y = self._check_pair(x, y, "x", "y")
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, *args, **checked_weights(kwargs, x, check_weight_values))
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`, naming texts or ids outside the vocabulary given as arrays.

@@ -89,6 +89,22 @@ def checked_weights(kwargs, x, check_weights):
     return {**kwargs, "sample_weight": check_weights(x, kwargs["sample_weight"])}
 
 
+def check_weight_values(x, weight, name="sample_weight"):
+    """`weight` after the checks every model's NumPy weights get: finite and >= 0.
+
+    The `check_weights` of models whose losses take weights of any shape Keras takes
+    (`seq2seq`, `char_lm`, `ctc_speech`); `x` is unused.
+
+    Example:
+        >>> import numpy as np
+        >>> check_weight_values(None, np.array([1.0, -0.5]))
+        Traceback (most recent call last):
+        ...
+        ValueError: sample_weight must hold weights >= 0, got -0.5 at index (1,) (a negative ...
+    """
+    return sequence_weights(name, weight, per_step=False)
+
+
 def dataset_targets(data, loss, output_shape):
     """A dataset of `(x, y[, weights])` batches whose `y` has the shape NumPy targets are given.
 

@@ -21,7 +21,11 @@ from zoo import activations, decoding
 from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
 from zoo.models.base import compile_model, seeded
-from zoo.models.recurrent_model import check_validation_data
+from zoo.models.recurrent_model import (
+    check_validation_data,
+    check_weight_values,
+    checked_weights,
+)
 from zoo.models.seq2seq_inputs import (  # ATTENTIONS: part of this module's public names
     _PREDICT_STRINGS,
     ATTENTIONS,  # noqa: F401
@@ -227,13 +231,15 @@ class Seq2Seq(keras.Model):
             TypeError: x must be {'source': (batch, S) ids, 'target_in': (batch, T) ids}, got ...
         """
         x, y = self._check_pair(x, y, "x", "y")
-        kwargs = check_validation_data(kwargs, self._check_pair)
+        kwargs = checked_weights(kwargs, x, check_weight_values)
+        kwargs = check_validation_data(kwargs, self._check_pair, check_weights=check_weight_values)
         with _naming_example_errors():
             return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the checks of `fit`."""
         x, y = self._check_pair(x, y, "x", "y")
+        kwargs = checked_weights(kwargs, x, check_weight_values)
         with _naming_example_errors():
             return super().evaluate(x, y, *args, **kwargs)
 

@@ -55,6 +55,11 @@ from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemph
 from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
 from zoo.losses import ctc_loss, replica_share
 from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
+from zoo.models.recurrent_model import (
+    check_validation_data,
+    check_weight_values,
+    checked_weights,
+)
 from zoo.models.speech_inputs import (  # MAX_BEAM_WIDTH: importable here as before
     _INPUTS,
     MAX_BEAM_WIDTH,  # noqa: F401
@@ -445,12 +450,16 @@ class SpeechRecognizer(Transcription, keras.Model):
         _check_inputs(x, "fit", self.front_end.span)
         if check:
             self.check_examples(x, y)
+        kwargs = checked_weights(kwargs, x, check_weight_values)
+        kwargs = check_validation_data(
+            kwargs, lambda x, y, *_: (x, y), check_weights=check_weight_values
+        )
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`)."""
         _check_inputs(x, "evaluate", self.front_end.span)
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, *args, **checked_weights(kwargs, x, check_weight_values))
 
     def predict(self, x, *args, **kwargs):
         """`keras.Model.predict`: the logits `(batch, output frames, vocabulary + 1)` of `x`.
