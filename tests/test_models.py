@@ -165,6 +165,46 @@ def test_loss_mae(tmp_path):
     assert loss == pytest.approx(np.abs(loaded.predict(x, verbose=0) - y).mean(), rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    "task, loss, compiled",
+    [
+        ("regression", "mean_absolute_error", "mae"),
+        ("sequence_regression", "mean_squared_error", "mse"),
+        ("binary", "binary_crossentropy", "binary_crossentropy"),
+        ("classification", "sparse_categorical_crossentropy", "sparse_categorical_crossentropy"),
+    ],
+)
+def test_keras_names_of_a_tasks_own_loss_are_taken(task, loss, compiled):
+    # Refused before ("loss must be one of 'mse', 'mae'"), with no suggestion for most.
+    classes = dict(num_classes=3) if task == "classification" else {}
+    model = zoo.models.gru(**REAL, task=task, units=2, loss=loss, seed=0, **classes)
+    assert getattr(model.loss, "error", model.loss) == compiled  # (PerStepError per step)
+
+
+@pytest.mark.parametrize(
+    "task, loss, match",
+    [
+        ("classification", "binary_crossentropy", r"loss='binary_crossentropy' is Keras's loss "
+         r"for 0/1 labels \(task='binary'\), not for task='classification'"),
+        ("regression", "sparse_categorical_crossentropy", r"for class ids .* takes loss='mse' "
+         r"or 'mae'"),
+        ("classification", "categorical_crossentropy", r"for one-hot rows \(the heads take class "
+         r"ids: give y.argmax\(-1\) with loss left out\)"),
+        # a one-output head: the loss was exactly 0 whatever the model predicted
+        ("regression", keras.losses.CategoricalCrossentropy(), r"loss=CategoricalCrossentropy "
+         r"reads a distribution over classes .* over one output it is 0 .* Use 'mse'"),
+        ("binary", keras.losses.CategoricalFocalCrossentropy(), r"Use keras.losses.BinaryCross"),
+        # class 0 was skipped as padding: an all-class-0 batch had loss 0
+        ("classification", zoo.losses.MaskedSequenceCrossentropy(from_logits=False),
+         r"skips targets equal to its pad_id .* its class 0 would never be learnt"),
+    ],
+)  # fmt: skip
+def test_a_loss_that_cannot_train_the_task_is_refused(task, loss, match):
+    classes = dict(num_classes=3) if task == "classification" else {}
+    with pytest.raises(ValueError, match=match):
+        zoo.models.gru(**REAL, task=task, units=2, loss=loss, **classes)
+
+
 def test_uncompiled(tmp_path):
     model = zoo.models.lstm(**REAL, task="binary", units=4, compile=False, seed=0)
     assert not model.compiled

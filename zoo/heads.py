@@ -114,10 +114,32 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             f"horizon is for task='forecast', got horizon={horizon!r} with task={task.name!r}: "
             "leave it None."
         )
+    loss = loss_name(task, loss)
+    if isinstance(loss, str) and loss not in task.losses and loss in _KERAS_LOSSES:
+        raise ValueError(
+            f"loss={loss!r} is Keras's loss for {_KERAS_LOSSES[loss][2]}, not for task="
+            f"{task.name!r} ({task.description}), which takes loss="
+            f"{' or '.join(map(repr, task.losses))}: leave loss out for the task's own."
+        )
     if loss is not None and not isinstance(loss, keras.losses.Loss):
         check_choice(f"loss (for task={task.name!r})", loss, task.losses)
     kind = target_kind(loss) if isinstance(loss, keras.losses.Loss) else None
     softmax = task.name in ("classification", "tagging")
+    one_hot = keras.losses.CategoricalCrossentropy | keras.losses.CategoricalFocalCrossentropy
+    if isinstance(loss, one_hot) and not softmax:
+        instead = "keras.losses.BinaryCrossentropy()" if task.name == "binary" else "'mse'"
+        raise ValueError(
+            f"loss={type(loss).__name__} reads a distribution over classes (one-hot rows), "
+            f"which task={task.name!r} does not give ({task.description}): over one output it "
+            f"is 0 whatever the model predicts. Use {instead} or leave loss out, or pick task="
+            "'classification' or 'tagging'."
+        )
+    if isinstance(loss, MaskedSequenceCrossentropy) and task.name == "classification":
+        raise ValueError(
+            f"loss=MaskedSequenceCrossentropy skips targets equal to its pad_id as padding "
+            f"steps, but task={task.name!r} has one class per sequence: its class "
+            f"{loss.pad_id} would never be learnt. Leave loss out for the task's own."
+        )
     if kind == "class_ids" and not softmax:
         raise ValueError(
             f"loss={type(loss).__name__} reads class ids, which task={task.name!r} does not "
@@ -143,6 +165,35 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             "loss with from_logits=False."
         )
     return num_classes, output_dim, horizon
+
+
+def loss_name(task, loss):
+    """`loss` as the task names it: Keras's name for the task's own loss taken as that loss.
+
+    Example:
+        >>> loss_name(get_task("regression"), "mean_absolute_error")
+        'mae'
+        >>> loss_name(get_task("tagging"), "sparse_categorical_crossentropy")
+        'crossentropy'
+    """
+    alias, tasks, _ = _KERAS_LOSSES.get(loss, (None, (), None)) if isinstance(loss, str) else (
+        None, (), None)  # fmt: skip
+    return alias if task.name in tasks else loss
+
+
+_REAL = ("regression", "forecast", "sequence_regression")
+# Keras's names of losses a user may try: (the name a head takes instead, the tasks where it
+# means that, what it is for).
+_KERAS_LOSSES = {
+    "mean_squared_error": ("mse", _REAL, "real values"),
+    "mean_absolute_error": ("mae", _REAL, "real values"),
+    "binary_crossentropy": ("crossentropy", ("binary",), "0/1 labels (task='binary')"),
+    "sparse_categorical_crossentropy": (
+        "crossentropy", ("classification", "tagging"), "class ids (task='classification' or "
+        "'tagging')"),
+    "categorical_crossentropy": (None, (), "one-hot rows (the heads take class ids: give "
+                                 "y.argmax(-1) with loss left out)"),
+}  # fmt: skip
 
 
 def target_kind(loss):
