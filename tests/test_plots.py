@@ -1,4 +1,9 @@
-"""The PNG plots a run writes: files where asked, and notes where values could not be drawn."""
+"""The PNG plots a run writes: files where asked, and notes where values could not be drawn.
+
+Also `zoo.inspect.gradient_through_time`, the gradients the BPTT plot draws.
+"""
+
+import re
 
 import matplotlib.axes
 import numpy as np
@@ -110,3 +115,50 @@ def test_a_reference_with_an_unknown_token_is_not_marked_right(tmp_path, monkeyp
     )
     plots.attention_heatmaps(model, ds, tmp_path / "a.png")
     assert "(0 of 1 right" in titles[0]
+
+
+# --- zoo.inspect.gradient_through_time ----------------------------------------------------------
+
+_X = np.random.default_rng(0).normal(size=(4, 6, 2)).astype("float32")
+
+
+def _recurrent(task, **kwargs):
+    return zoo.models.gru(input_shape=(None, 2), task=task, units=3, seed=0, **kwargs)
+
+
+def _fitted_esn():
+    esn = zoo.models.esn(input_shape=(None, 2), units=8, task="classification", num_classes=3)
+    esn.fit_readout(_X, np.array([0, 1, 2, 1]), validation_split=0)
+    return esn
+
+
+@pytest.mark.parametrize(
+    "make, x, y, message",
+    [
+        # Class 0.5 was read as class 0; 7 of 3 classes failed in TensorFlow's cross-entropy op.
+        (lambda: _recurrent("classification", num_classes=3), _X, np.array([0.5, 1, 2, 1]),
+         "y must hold whole-number class ids in [0, 3), got 0.5 at index (0,)"),
+        (lambda: _recurrent("classification", num_classes=3), _X, np.array([0, 1, 7, 1]),
+         "y must hold class ids in [0, 3), got 7 at index (2,)"),
+        # Binary labels of 5 and NaN targets or features (an all-NaN gradient) went through.
+        (lambda: _recurrent("binary"), _X, np.full((4, 1), 5.0),
+         "y must hold binary labels in [0, 1]"),
+        (lambda: _recurrent("regression"), _X, np.full((4, 1), np.nan), "y holds NaN or inf"),
+        (lambda: _recurrent("regression"), np.full_like(_X, np.nan), np.ones((4, 1)),
+         "x holds NaN or inf"),
+        # A model without a check of its own (the ESN's is fit_readout's) gets check_targets.
+        (_fitted_esn, _X, np.array([0, 1, 7, 1]), "y must hold class ids in [0, 3), got 7"),
+    ],
+    ids=["fractional_class_id", "class_id_out_of_range", "binary_5", "nan_y", "nan_x", "esn"],
+)  # fmt: skip
+def test_gradient_through_time_checks_targets_as_fit_does(make, x, y, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        zoo.inspect.gradient_through_time(make(), x, y)
+
+
+def test_gradient_through_time_takes_targets_fit_takes():
+    norms = zoo.inspect.gradient_through_time(_fitted_esn(), _X, np.array([[0], [1], [2], [1]]))
+    assert norms.shape == (6,) and np.all(norms > 0)
+    tagger = _recurrent("tagging", num_classes=3)
+    norms = zoo.inspect.gradient_through_time(tagger, _X, np.zeros((4, 6), "int64"))
+    assert norms.shape == (6,) and np.all(np.isfinite(norms))
