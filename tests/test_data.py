@@ -185,6 +185,36 @@ def test_log_mel_spectrogram_warns_of_bands_constant_whatever_the_input():
         log_mel_spectrogram(x, 8000, 128)
 
 
+# zoo.data.audio.normalize_frames
+
+
+def test_normalize_frames_names_frame_lengths_not_one_count_per_utterance():
+    # One length for a batch of 2 was broadcast (zeroing utterance 2's real frames 3-4); a
+    # negative one zeroed the whole utterance; neither raised.
+    from zoo.data.audio import normalize_frames
+
+    f = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    with pytest.raises(ValueError, match=r"one frame count per utterance, shape \(2,\), got "
+                       r"shape \(1,\)"):  # fmt: skip
+        normalize_frames(f, np.array([3]))
+    with pytest.raises(ValueError, match=r"shape \(2,\), got shape \(2, 1\)"):
+        normalize_frames(f, tf.constant([[3], [5]]))
+    for lengths, bad in (([-4, 5], "-4 at index 0"), ([5, 2.5], "2.5 at index 1")):
+        with pytest.raises(ValueError, match=r"frame counts \(whole numbers >= 0\), got " + bad):
+            normalize_frames(f, np.array(lengths))
+    with pytest.raises(ValueError, match="frame_lengths holds NaN"):
+        normalize_frames(f, np.array([np.nan, 5.0]))
+    # Counts of 0, or past the frames, are the callers' (clipped at 0) and stay allowed.
+    out = np.asarray(normalize_frames(f, tf.constant([0, 9])))
+    assert not out[0].any() and np.abs(out[1].mean(0)).max() < 1e-5
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 3]), tf.TensorSpec([None], tf.int32)])
+    def in_a_graph(x, lengths):  # values unchecked (documented), shapes as far as known
+        return normalize_frames(x, lengths)
+
+    assert in_a_graph(f, tf.constant([5, 5])).shape == (2, 5, 3)
+
+
 # zoo.data.audio.augment_waveform
 
 

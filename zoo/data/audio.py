@@ -14,6 +14,7 @@ The feature functions are written in `keras.ops` (they run inside models, e.g.
 
 import warnings
 
+import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -365,6 +366,21 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
     frames (past each utterance's `frame_lengths`) neither count in the statistics nor keep a
     value: they come out as zeros.
 
+    Args:
+        features: `(batch, frames, bands)` features.
+        frame_lengths: `(batch,)` real frames of each utterance, whole numbers >= 0 (a count
+            past `frames` keeps all of them).
+        epsilon: added to the variance before the square root.
+        scale: `"band"` or `"utterance"`, as above.
+
+    Raises:
+        ValueError: `frame_lengths` is not one count per utterance, shape `(batch,)` (a single
+            count would be broadcast to every utterance), or, when its values are concrete
+            (eagerly), holds a count below 0 (which would zero the whole utterance) or one not
+            a whole number. In a graph (inside a model's `fit` or `predict`) only its shape is
+            checked, where known: the values go unchecked, as an assertion would run on every
+            step; the callers in rnn-zoo pass counts clipped at 0, one per utterance.
+
     Example:
         >>> import numpy as np
         >>> f = np.array([[[1.0], [3.0], [99.0]]], dtype="float32")
@@ -377,6 +393,7 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
     """
     check_choice("scale", scale, NORMALIZE_SCALES)
     features = ops.convert_to_tensor(features)
+    _check_frame_lengths(frame_lengths, features.shape[0])
     mask = ops.cast(frame_mask(frame_lengths, ops.shape(features)[1]), features.dtype)[..., None]
     count = ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
     mean = ops.sum(features * mask, axis=1, keepdims=True) / count
@@ -384,6 +401,37 @@ def normalize_frames(features, frame_lengths, epsilon=1e-5, scale="band"):
     if scale == "utterance":
         var = ops.mean(var, axis=2, keepdims=True)
     return (features - mean) * ops.rsqrt(var + epsilon) * mask
+
+
+def _check_frame_lengths(frame_lengths, batch):
+    """Raises unless `frame_lengths` holds one frame count >= 0 per utterance of `batch`.
+
+    Its shape is checked wherever it is known (in a graph too, at no cost); its values only
+    when they are concrete (eagerly): in a model's graph an assertion would run every step.
+    """
+    shape = tuple(getattr(frame_lengths, "shape", np.shape(frame_lengths)))
+    expected = "(batch,)" if batch is None else f"({batch},)"
+    if len(shape) != 1 or None not in (batch, shape[0]) and shape[0] != batch:
+        raise ValueError(
+            f"frame_lengths must hold one frame count per utterance, shape {expected}, got "
+            f"shape {shape}."
+        )
+    if not tf.executing_eagerly() or isinstance(frame_lengths, keras.KerasTensor):
+        return
+    lengths = np.asarray(frame_lengths)
+    if lengths.dtype.kind not in "iuf":
+        raise TypeError(
+            f"frame_lengths must hold frame counts (whole numbers >= 0), got an array of dtype "
+            f"{lengths.dtype}."
+        )
+    check_finite("frame_lengths", lengths)
+    bad = (lengths < 0) | (lengths != np.round(lengths))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"frame_lengths must hold frame counts (whole numbers >= 0), got "
+            f"{lengths[i].item()!r} at index {i}."
+        )
 
 
 # Float samples a hair over full scale (float32 rounding, dither: 0.01 dB) are let through.
