@@ -162,3 +162,46 @@ def test_gradient_through_time_takes_targets_fit_takes():
     tagger = _recurrent("tagging", num_classes=3)
     norms = zoo.inspect.gradient_through_time(tagger, _X, np.zeros((4, 6), "int64"))
     assert norms.shape == (6,) and np.all(np.isfinite(norms))
+
+
+def _speech():
+    return zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, seed=0)
+
+
+@pytest.mark.parametrize(
+    "make, x, error, message",
+    [
+        # Correct ids or texts were refused as "x must be (batch, T, features)", or failed in
+        # NumPy ("could not convert string to float") or deep inside Keras.
+        (lambda: zoo.models.gru(vocab_size=10, task="regression", units=3), np.ones((4, 6), int),
+         TypeError, "model 'gru' takes token ids (int32 of shape (batch, T)), which are discrete"),
+        (lambda: zoo.models.gru(text=True, vocab_size=10, task="regression", units=3),
+         np.array(["a b", "c d"]), TypeError, "model 'gru' takes string inputs of shape (batch,)"),
+        (lambda: zoo.models.char_lm("abc ", units=4, num_layers=1, embedding_dim=4),
+         np.ones((1, 4), int), TypeError, "model 'char_lm' takes token ids"),
+        (lambda: zoo.models.seq2seq("0123+", "0123", units=4, embedding_dim=4),
+         np.ones((1, 3), int), TypeError, "model 'seq2seq' takes 2 inputs ('source', 'target_in')"),
+        (_speech, np.zeros((1, 8000, 1)), TypeError, "takes inputs of its own (a SpeechRecognizer"),
+        (lambda: zoo.models.gru(input_shape=(6, 2), task="regression", units=3, stateful=True,
+                                batch_size=4),
+         _X[:2], ValueError, "x has a batch of 2 series but model 'gru' is stateful, built with "
+         "batch_size=4"),
+        # Before fit_readout the readout is all zeros: every gradient was 0.
+        (lambda: zoo.models.esn(input_shape=(None, 2), units=8), _X, ValueError,
+         "model 'esn' has no fitted readout yet"),
+        (lambda: _recurrent("regression", compile=False), _X, ValueError,
+         "model 'gru' is not compiled with a loss"),
+        (lambda: _recurrent("regression"), _X[..., :1], ValueError,
+         "x must be (batch, T, 2) for model 'gru', got shape (4, 6, 1)"),
+        (lambda: _recurrent("regression"), np.full((4, 6, 2), "a"), TypeError,
+         "x must hold real-valued features (numbers), got dtype <U1"),
+    ],
+    ids=["token_ids", "text", "char_lm", "seq2seq", "ctc_speech", "stateful_batch",
+         "unfitted_esn", "uncompiled", "features", "strings"],
+)  # fmt: skip
+def test_gradient_through_time_names_the_models_it_does_not_support(make, x, error, message):
+    with pytest.raises(error, match=re.escape(message)) as raised:
+        zoo.inspect.gradient_through_time(make(), x, np.ones((len(x), 1)))
+    if error is TypeError and "takes" in message:
+        assert "supports models on real-valued feature sequences" in str(raised.value)
+        assert f"Got x of shape {np.shape(x)}" in str(raised.value)
