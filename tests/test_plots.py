@@ -205,3 +205,52 @@ def test_gradient_through_time_names_the_models_it_does_not_support(make, x, err
     if error is TypeError and "takes" in message:
         assert "supports models on real-valued feature sequences" in str(raised.value)
         assert f"Got x of shape {np.shape(x)}" in str(raised.value)
+
+
+# --- what the plots are given ---------------------------------------------------------------------
+
+
+def test_learning_curves_take_the_history_fit_returns(tmp_path, monkeypatch):
+    # learning_curves(model.fit(...)) failed: "TypeError: 'History' object is not iterable".
+    model = _recurrent("regression")
+    history = model.fit(_X, np.ones((4, 1)), epochs=2, verbose=0)
+    figures = []
+    monkeypatch.setattr(plots.plt, "close", figures.append)
+    assert plots.learning_curves(history, tmp_path / "c.png") == str(tmp_path / "c.png")
+    assert [ax.get_ylabel() for ax in figures[0].axes] == ["loss", "mae"]
+    assert len(figures[0].axes[0].lines[0].get_xdata()) == 2
+    plots.learning_curves({"loss": [0.5, None]}, tmp_path / "json.png")  # history.json's NaN
+
+
+@pytest.mark.parametrize(
+    "history, error, message",
+    [
+        ([1.0, 0.5], TypeError, "history must be {metric: [value per epoch]} or the keras History"),
+        ({"loss": 1.0}, ValueError, "lists of numbers, one per epoch, got 'loss': 1.0."),
+        ({"loss": ["a"]}, ValueError, "lists of numbers, one per epoch, got 'loss': ['a']."),
+    ],
+)
+def test_learning_curves_name_a_history_they_cannot_draw(tmp_path, history, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        plots.learning_curves(history, tmp_path / "c.png")
+
+
+def test_gradient_plot_names_an_empty_or_unbatched_dataset(tmp_path):
+    # An empty dataset raised a bare StopIteration.
+    model = _recurrent("regression")
+    data = tf.data.Dataset.from_tensor_slices((_X, np.ones((4, 1), "float32")))
+    with pytest.raises(ValueError, match=re.escape("dataset is empty: it must yield at least one")):
+        plots.gradient_through_time(model, data.take(0), tmp_path / "g.png")
+    with pytest.raises(ValueError, match=re.escape("batch it, e.g. dataset.batch(32)")):
+        plots.gradient_through_time(model, data, tmp_path / "g.png")
+    assert plots.gradient_through_time(model, data.batch(4), tmp_path / "g.png").endswith("g.png")
+
+
+def test_attention_heatmaps_name_a_model_that_is_not_seq2seq(tmp_path):
+    # A GRU failed with "Only integers, slices (`:`) ... are valid indices, got 'source'".
+    data = tf.data.Dataset.from_tensors((_X, np.ones((4, 1), "float32")))
+    with pytest.raises(TypeError, match=r"plots a seq2seq model .* got model 'gru', a Recurrent"):
+        plots.attention_heatmaps(_recurrent("regression"), data, tmp_path / "a.png")
+    seq2seq = zoo.models.seq2seq("ab", "ab", units=4, seed=0)
+    with pytest.raises(ValueError, match=r"must yield batches of \(\{'source'.* got x of type"):
+        plots.attention_heatmaps(seq2seq, data, tmp_path / "a.png")

@@ -1,5 +1,8 @@
 """PNG plots a recipe run writes: learning curves, and plots of what a model does."""
 
+from collections.abc import Mapping
+
+import keras
 import matplotlib
 import matplotlib.ticker
 
@@ -11,11 +14,48 @@ from zoo import inspect as zoo_inspect  # noqa: E402
 from zoo.validation import check_positive_int  # noqa: E402
 
 
+def _history(history):
+    """`{metric: [value per epoch]}` from a dict or a `keras.callbacks.History`, checked."""
+    if isinstance(history, keras.callbacks.History):  # what `model.fit` returns
+        history = history.history
+    if not isinstance(history, Mapping):
+        raise TypeError(
+            "history must be {metric: [value per epoch]} or the keras History that fit returns, "
+            f"got a {type(history).__name__}."
+        )
+    for name, values in history.items():
+        try:  # None is a NaN (history.json writes one so)
+            array = np.asarray(values, "float64") if isinstance(values, list | tuple) else None
+        except (TypeError, ValueError):
+            array = None
+        if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+            array = values
+        if not isinstance(name, str) or array is None or array.ndim != 1:
+            raise ValueError(
+                "history must map metric names to lists of numbers, one per epoch, got "
+                f"{name!r}: {str(values)[:80]}."
+            )
+    return history
+
+
+def _first_batch(dataset, what):
+    """The first element of `dataset`, checked to be a tuple of `what`; raises if it has none."""
+    for batch in dataset:
+        if not isinstance(batch, tuple | list) or len(batch) < 2:
+            raise ValueError(
+                f"dataset must yield batches of {what}, got elements of type "
+                f"{type(batch).__name__}."
+            )
+        return batch
+    raise ValueError(f"dataset is empty: it must yield at least one batch of {what}.")
+
+
 def learning_curves(history, path, title=""):
     """Plots every training metric per epoch beside its validation twin, one panel each.
 
     Args:
-        history: `{metric: [value per epoch]}` (Keras's `History.history`).
+        history: `{metric: [value per epoch]}`, or the `keras.callbacks.History` that `fit`
+            returns.
         path: the PNG file to write.
         title: the figure's title.
 
@@ -26,6 +66,7 @@ def learning_curves(history, path, title=""):
         >>> learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, "/tmp/curves.png")
         '/tmp/curves.png'
     """
+    history = _history(history)
     # Every metric once: a training one with its validation twin, or a validation-only one
     # (e.g. `val_cer`, computed by a callback) alone.
     names = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
@@ -79,7 +120,13 @@ def gradient_through_time(model, dataset, path, title=""):
         >>> gradient_through_time(m, ds, "/tmp/grads.png")
         '/tmp/grads.png'
     """
-    x, y = next(iter(dataset))
+    x, y = _first_batch(dataset, "(x, y)")[:2]
+    inputs = getattr(model, "inputs", None) or []
+    if np.ndim(x) == 2 and len(inputs) == 1 and len(inputs[0].shape) == 3:
+        raise ValueError(
+            f"dataset yields single sequences (x of shape {tuple(np.shape(x))}), not batches "
+            f"(batch, T, features) for model {model.name!r}: batch it, e.g. dataset.batch(32)."
+        )
     norms = zoo_inspect.gradient_through_time(model, x, y)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ax.semilogy(np.arange(len(norms)), np.where(norms > 0, norms, np.nan))
@@ -150,7 +197,17 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
         '/tmp/attention.png'
     """
     check_positive_int("count", count)
-    x, y = next(iter(dataset))
+    needs = ("source_vocab", "target_vocab", "translate_ids", "attention_scores")
+    if not all(hasattr(model, name) for name in needs):
+        raise TypeError(
+            "attention_heatmaps plots a seq2seq model (zoo.models.seq2seq: source and target "
+            f"vocabularies and greedy translation), got model {getattr(model, 'name', model)!r}, "
+            f"a {type(model).__name__}; for other models see gradient_through_time."
+        )
+    what = "({'source', 'target_in'}, target_out) (zoo.models.make_seq2seq_examples)"
+    x, y = _first_batch(dataset, what)[:2]
+    if not isinstance(x, Mapping) or "source" not in x:
+        raise ValueError(f"dataset must yield batches of {what}, got x of type {type(x).__name__}.")
     ids = np.asarray(x["source"])[:count]
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
     sources = [model.source_vocab.decode(row, unknown="?") for row in ids]
