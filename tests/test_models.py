@@ -907,5 +907,7 @@ def test_a_misspelt_argument_names_the_factory_and_the_closest_one(name):
 def test_an_argument_of_no_factory_lists_the_allowed_ones():
     with pytest.raises(TypeError, match=r"^lstm\(\) got an unexpected keyword argument 'cell' "):
         zoo.models.lstm(cell="gru")
-    with pytest.raises(TypeError, match=r"Its keyword arguments are input_shape, .*, seed\.$"):
+    with pytest.raises(
+        TypeError, match=r"Its keyword arguments are input_shape, .*, seed, name\.$"
+    ):
         zoo.models.gru(zzz=1)

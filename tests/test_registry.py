@@ -144,3 +144,15 @@ def test_every_factory_takes_the_common_activations(spec):
             task = "classification" if "classification" in spec.tasks else spec.tasks[0]
             model = zoo.build(spec.name, input_shape=(None, 3), task=task, num_classes=3, **kwargs)
         assert _cell_activations(model) == {activation}, spec.name
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_build_passes_the_factorys_own_name(spec):
+    # zoo.build("esn", ..., name="my_esn"): "build() got multiple values for argument 'name'"
+    kwargs = dict(units=4, seed=0, compile=False, name=f"my_{spec.name}")
+    if spec.name in OWN_INPUTS:
+        model = zoo.build(spec.name, **OWN_INPUTS[spec.name], **kwargs)
+    else:
+        task = "classification" if "classification" in spec.tasks else spec.tasks[0]
+        model = zoo.build(spec.name, input_shape=(None, 3), task=task, num_classes=3, **kwargs)
+    assert model.name == f"my_{spec.name}"

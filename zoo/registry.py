@@ -111,11 +111,12 @@ def list_models():
     return list(MODELS)
 
 
-def build(name, **kwargs):
+def build(name=None, /, **kwargs):
     """Builds model `name` from the registry with the factory's keyword arguments.
 
     Args:
-        name: a registered model name (see `list_models()`).
+        name: a registered model name (see `list_models()`). Given first, a `name=` among
+            `kwargs` is the factory's (the Keras model's name); alone, `name=` is this one.
         **kwargs: the factory's arguments.
 
     Returns:
@@ -126,7 +127,13 @@ def build(name, **kwargs):
         >>> model = zoo.build("lstm", input_shape=(None, 8), task="classification", num_classes=5)
         >>> model.output_shape
         (None, 5)
+        >>> zoo.build("gru", input_shape=(None, 2), task="regression", name="my_gru").name
+        'my_gru'
     """
+    if name is None:  # zoo.build(name="gru", ...): the registry's name by keyword
+        name = kwargs.pop("name", None)
+        if name is None:
+            raise TypeError("build needs a registered model name first: zoo.build('gru', ...).")
     spec = get(name)
     if "task" in kwargs:
         check_choice(f"task (for model {name!r})", kwargs["task"], spec.tasks)

@@ -1,8 +1,8 @@
 """`bidirectional`: every recurrent layer reads the sequence both ways (Schuster & Paliwal 1997)."""
 
 from zoo.models.base import build_rnn
+from zoo.models.recurrent import named, with_common_args
 from zoo.models.recurrent import search_space as _recurrent_space
-from zoo.models.recurrent import with_common_args
 
 
 @with_common_args
@@ -23,7 +23,7 @@ def bidirectional(cell="lstm", merge_mode="concat", **kwargs):
         (None, None, 3)
     """
     return build_rnn(
-        cell=cell, bidirectional=True, merge_mode=merge_mode, name="bidirectional", **kwargs
+        cell=cell, bidirectional=True, merge_mode=merge_mode, **named(kwargs, "bidirectional")
     )
 
 

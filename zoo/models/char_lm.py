@@ -304,6 +304,7 @@ def char_lm(
     clipnorm=1.0,
     compile=True,
     seed=None,
+    name=None,
 ):
     """Builds a stacked LSTM/GRU language model over characters (or words) that generates text.
 
@@ -323,6 +324,7 @@ def char_lm(
         clipnorm: gradient-norm clipping (`None` turns it off).
         compile: `False` returns the model uncompiled.
         seed: seed of every initialiser and dropout mask.
+        name: the Keras model's name (`None`: the class's default).
 
     Returns:
         A `CharLM`, compiled with `MaskedSequenceCrossentropy` and bits per character,
@@ -352,6 +354,7 @@ def char_lm(
         dropout=dropout,
         activation=activation,
         seed=seed,
+        **({} if name is None else {"name": name}),
     )
     if compile:
         metrics = [BitsPerCharacter(), Perplexity(), MaskedTokenAccuracy()]

@@ -51,6 +51,7 @@ COMMON_ARGS = """
             `keras.losses.Loss`.
         compile: `False` returns the model uncompiled.
         seed: seed of every initialiser and dropout mask (same seed, same model).
+        name: the Keras model's name (`None`: the factory's name).
 
     Returns:
         A `keras.Model`, compiled with the task's loss and metrics unless `compile=False`."""
@@ -86,7 +87,8 @@ def with_common_args(fn):
     ]
     taken = {p.name for p in own} | {"cell", "bidirectional", "name"}
     shared = [p for p in inspect.signature(build_rnn).parameters.values() if p.name not in taken]
-    signature = inspect.Signature(own + shared)
+    named = inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None)
+    signature = inspect.Signature(own + shared + [named])
     keywords = [p.name for p in signature.parameters.values()]
 
     @functools.wraps(fn)
@@ -96,6 +98,16 @@ def with_common_args(fn):
 
     factory.__signature__ = signature
     return factory
+
+
+def named(kwargs, default):
+    """`kwargs` with its `name` set to `default` when not given (or `None`).
+
+    Example:
+        >>> named({"units": 4, "name": None}, "gru")
+        {'units': 4, 'name': 'gru'}
+    """
+    return {**kwargs, "name": kwargs.get("name") or default}
 
 
 @with_common_args
@@ -111,7 +123,7 @@ def simple_rnn(**kwargs):
         >>> model.output_shape
         (None, 1)
     """
-    return build_rnn(cell="simple_rnn", bidirectional=False, name="simple_rnn", **kwargs)
+    return build_rnn(cell="simple_rnn", bidirectional=False, **named(kwargs, "simple_rnn"))
 
 
 @with_common_args
@@ -127,7 +139,7 @@ def lstm(**kwargs):
         >>> model.output_shape
         (None, 5)
     """
-    return build_rnn(cell="lstm", bidirectional=False, name="lstm", **kwargs)
+    return build_rnn(cell="lstm", bidirectional=False, **named(kwargs, "lstm"))
 
 
 @with_common_args
@@ -146,7 +158,7 @@ def gru(**kwargs):
         >>> audio.input_shape  # float waveforms, any length: log-mels inside the model
         (None, None)
     """
-    return build_rnn(cell="gru", bidirectional=False, name="gru", **kwargs)
+    return build_rnn(cell="gru", bidirectional=False, **named(kwargs, "gru"))
 
 
 def search_space(hp, num_layers=(1, 3)):

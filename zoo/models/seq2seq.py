@@ -617,6 +617,7 @@ def seq2seq(
     clipnorm=1.0,
     compile=True,
     seed=None,
+    name=None,
 ):
     """Builds an LSTM/GRU encoder-decoder with attention (Bahdanau et al. 2015, Luong et al. 2015).
 
@@ -643,6 +644,7 @@ def seq2seq(
         clipnorm: gradient-norm clipping (`None` turns it off).
         compile: `False` returns the model uncompiled.
         seed: seed of every initialiser and dropout mask.
+        name: the Keras model's name (`None`: the class's default).
 
     Returns:
         A `Seq2Seq` model, compiled with `MaskedSequenceCrossentropy` and `MaskedTokenAccuracy`
@@ -671,6 +673,7 @@ def seq2seq(
         activation=activation,
         max_target_length=max_target_length,
         seed=seed,
+        **({} if name is None else {"name": name}),
     )
     if compile:
         compile_model(

@@ -591,6 +591,7 @@ def ctc_speech(
     clipnorm=1.0,
     compile=True,
     seed=None,
+    name=None,
 ):
     """Builds a CTC speech recogniser: waveforms and their lengths in, character logits out.
 
@@ -644,6 +645,7 @@ def ctc_speech(
         clipnorm: gradient-norm clipping (`None` turns it off).
         compile: `False` returns the model uncompiled.
         seed: seed of every initialiser, dropout and SpecAugment mask.
+        name: the Keras model's name (`None`: the class's default).
 
     Returns:
         A `SpeechRecognizer`, compiled with its CTC loss unless `compile=False`.
@@ -689,6 +691,7 @@ def ctc_speech(
         adversary_layer=adversary_layer,
         frontend=frontend,
         seed=seed,
+        **({} if name is None else {"name": name}),
     )
     if compile:
         if clipnorm is not None:

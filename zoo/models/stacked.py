@@ -1,8 +1,8 @@
 """`stacked`: a deep recurrent network (Graves et al. 2013), with residual links and layer norm."""
 
 from zoo.models.base import build_rnn
+from zoo.models.recurrent import named, with_common_args
 from zoo.models.recurrent import search_space as _recurrent_space
-from zoo.models.recurrent import with_common_args
 
 
 @with_common_args
@@ -44,8 +44,7 @@ def stacked(
         merge_mode=merge_mode,
         residual=residual,
         layer_norm=layer_norm,
-        name="stacked",
-        **kwargs,
+        **named(kwargs, "stacked"),
     )
 
 
