@@ -405,6 +405,34 @@ def test_make_speech_examples_refuses_float_audio_beyond_full_scale(small):
         small.fit(ds.batch(2), epochs=1, verbose=0)
 
 
+def test_make_speech_examples_refuses_int64_audio_beyond_16_bits(small):
+    # int64 holding 32-bit PCM (2**30) became waveform 32768.0, and 40000 became 1.22, unchecked.
+    from zoo.data.audio import waveform_to_float
+
+    fn = make_speech_examples()
+    message = (
+        r"the audio of transcript 'ab' has int64 samples outside the 16-bit range "
+        r"\[-32768, 32767\] \(values from -1073741824 to 1073741824; int64 is read as 16-bit PCM"
+        r".*32-bit PCM\? Pass it as floats in \[-1, 1\] \(x / 2\*\*31\)"
+    )
+    for audio in (tf.constant([2**30, -(2**30)], tf.int64), np.array([2**30, -(2**30)])):
+        with pytest.raises(ValueError, match=message):
+            fn(audio, tf.constant("ab"))
+    with pytest.raises(ValueError, match=r"16-bit range .*values from 0 to 40000"):
+        fn([40000, 0], tf.constant("ab"))  # Python ints: int64, as in NumPy
+    with pytest.raises(ValueError, match=r"values from -32769 to 0, outside \[-32768, 32767\]"):
+        waveform_to_float(tf.constant([-32769, 0], tf.int64))  # as for a NumPy array
+    x, _ = fn(tf.constant([-32768, 32767, 0], tf.int64), tf.constant("ab"))  # the range passes
+    np.testing.assert_array_equal(x["waveform"].numpy(), [-1.0, 32767 / 32768, 0.0])
+    assert int(fn(tf.zeros([0], tf.int64), tf.constant("ab"))[0]["length"]) == 0
+    audio = tf.constant([[1] * 4000, [2**30] + [0] * 3999], tf.int64)
+    ds = tf.data.Dataset.from_tensor_slices((audio, ["cd", "ab"])).map(fn)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="int64 samples outside the 16-bit"):
+        list(ds)
+    with pytest.raises(ValueError, match=message.replace("-1073741824 to", "0 to")):
+        small.fit(ds.batch(2), epochs=1, verbose=0)  # fit reads the check's message back
+
+
 def test_unknown_characters_in_a_pipeline_name_the_characters_and_their_transcript():
     fn = make_speech_examples()
     texts = ["one", 'Route 66 "B"', "two"]

@@ -470,9 +470,10 @@ def waveform_to_float(audio):
 
     int16 is 16-bit PCM, int32 32-bit PCM (`/ 2**31`), uint8 8-bit offset binary. int64 is
     16-bit PCM held in a wider type, as TFDS's `Audio` feature gives it by default (and as a
-    Python list of ints becomes in NumPy): `/ 32768`; a NumPy int64 array outside the int16
-    range is refused. An int32 tensor is refused (TensorFlow makes Python ints int32, so 16 and
-    32 bits cannot be told apart).
+    Python list of ints becomes in NumPy): `/ 32768`; int64 samples outside the int16 range are
+    refused (a tensor's eagerly; in a graph they go unchecked: `make_speech_examples` checks
+    them in its `tf.data` map). An int32 tensor is refused (TensorFlow makes Python ints int32,
+    so 16 and 32 bits cannot be told apart).
 
     Args:
         audio: a NumPy array of int16, int32, int64, uint8 or float samples, or a tensor of
@@ -486,6 +487,8 @@ def waveform_to_float(audio):
         [0.5]
     """
     if tf.is_tensor(audio):
+        if audio.dtype == tf.int64 and tf.executing_eagerly():
+            _check_int64_pcm(audio.numpy())
         if audio.dtype in (tf.int16, tf.int64):
             return tf.cast(audio, tf.float32) / 32768.0
         if audio.dtype == tf.int32:  # Python ints become int32 tensors: 16 or 32 bits?
@@ -513,12 +516,7 @@ def waveform_to_float(audio):
             )
         return (a / 2147483648.0).astype("float32")
     if a.dtype == np.int64:
-        if a.size and (a.min() < -32768 or a.max() > 32767):
-            raise ValueError(
-                f"int64 audio is read as 16-bit PCM (TFDS's Audio feature), but it holds "
-                f"values from {a.min()} to {a.max()}, outside [-32768, 32767]: pass int16, "
-                "int32 (32-bit PCM) or floats in [-1, 1]."
-            )
+        _check_int64_pcm(a)
         return a.astype("float32") / 32768.0
     if a.dtype == np.uint8:
         return (a.astype("float32") - 128.0) / 128.0
@@ -528,6 +526,16 @@ def waveform_to_float(audio):
         "audio must hold int16, int32, int64 (16-bit PCM), uint8 or float samples, got dtype "
         f"{a.dtype}."
     )
+
+
+def _check_int64_pcm(a):
+    """Raises unless the int64 array `a` holds 16-bit samples (int64 is read as 16-bit PCM)."""
+    if a.size and (a.min() < -32768 or a.max() > 32767):
+        raise ValueError(
+            f"int64 audio is read as 16-bit PCM (TFDS's Audio feature), but it holds "
+            f"values from {a.min()} to {a.max()}, outside [-32768, 32767]: pass int16, "
+            "int32 (32-bit PCM) or floats in [-1, 1]."
+        )
 
 
 AUDIO_RATES = (4000, 768000)

@@ -40,8 +40,9 @@ def check_vocabulary(vocabulary):
 
 _UNKNOWN = "holds characters outside the vocabulary"
 _BEYOND_FULL_SCALE = "has float samples outside [-1, 1]"
+_BEYOND_16_BITS = "has int64 samples outside the 16-bit range [-32768, 32767]"
 # What make_speech_examples's checks say: a failed one holds one of these phrases.
-EXAMPLE_CHECKS = (_UNKNOWN, _BEYOND_FULL_SCALE)
+EXAMPLE_CHECKS = (_UNKNOWN, _BEYOND_FULL_SCALE, _BEYOND_16_BITS)
 
 
 def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
@@ -98,6 +99,37 @@ def _check_full_scale(wave, transcript):
         return tf.identity(wave)
 
 
+def _check_16_bits(audio, transcript):
+    """`audio` (int64 samples), after checking that they lie in the 16-bit range.
+
+    int64 is read as 16-bit PCM (TFDS's `Audio` feature gives it so): a wider value (32-bit
+    PCM held as int64, say) would read as audio up to 65536 times full scale. As
+    `_check_full_scale`: eagerly a `ValueError`, in a `tf.data` map an assertion with the same
+    message.
+    """
+    ok = tf.reduce_all((audio >= -32768) & (audio <= 32767))  # (an empty one passes)
+    hint = (
+        "; int64 is read as 16-bit PCM, as TFDS's Audio feature gives it): 32-bit PCM? Pass it "
+        "as floats in [-1, 1] (x / 2**31); 16-bit samples cannot hold these values."
+    )
+    if tf.executing_eagerly():
+        if not bool(ok):
+            text = transcript.numpy().decode("utf-8", "replace")
+            raise ValueError(
+                f"the audio of transcript {text!r} {_BEYOND_16_BITS} (values from "
+                f"{int(tf.reduce_min(audio))} to {int(tf.reduce_max(audio))}" + hint
+            )
+        return audio
+    message = tf.strings.join(
+        ["the audio of transcript '", transcript, f"' {_BEYOND_16_BITS} (values from ",
+         tf.strings.as_string(tf.reduce_min(audio)), " to ",
+         tf.strings.as_string(tf.reduce_max(audio)), hint]
+    )  # fmt: skip
+    check = tf.debugging.Assert(ok, [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(audio)
+
+
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     """A `tf.data` map from `(audio, text)` pairs to the model's `(x, labels)`.
 
@@ -105,8 +137,9 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
     feature gives them by default) or float in [-1, 1]; `x` is
     `{"waveform": float32, "length": int32}` and the labels are character ids (1 + the
     character's index in `vocabulary`), of the text lowercased if `lowercase` (a bool). A
-    character outside the vocabulary, or float audio beyond [-1, 1] (int16 values held as
-    floats, say) or NaN, stops the pipeline with an error naming it and its transcript: a
+    character outside the vocabulary, float audio beyond [-1, 1] (int16 values held as floats,
+    say) or NaN, or int64 audio outside [-32768, 32767] (32-bit PCM held as int64, say), stops
+    the pipeline with an error naming it and its transcript: a
     `ValueError` when the map is called eagerly, a `tf.errors.InvalidArgumentError` from a
     `tf.data` pipeline (which `SpeechRecognizer.fit` re-raises as the `ValueError`). With
     `speakers` (a list of names), the map takes `(audio, text, speaker)` and adds
@@ -154,8 +187,10 @@ def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
                 f"audio must be mono, one sample per step (rank 1), got shape {audio.shape}: "
                 "mix multi-channel audio to mono first (e.g. tf.reduce_mean(audio, axis=-1))."
             )
-        wave = waveform_to_float(audio)
         text = transcript = tf.convert_to_tensor(text, tf.string)
+        if audio.dtype == tf.int64:  # (int16 cannot leave its range; int32 is refused)
+            audio = _check_16_bits(audio, transcript)
+        wave = waveform_to_float(audio)
         if audio.dtype.is_floating:  # integer PCM is scaled into [-1, 1]
             wave = _check_full_scale(wave, transcript)
         if lowercase:
