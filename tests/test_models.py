@@ -758,56 +758,6 @@ def test_a_stateful_model_takes_batches_of_its_size_and_names_others():
             call(np.zeros((2, 0, 1), "float32"))
 
 
-# --- gradients through time --------------------------------------------------------------------
-
-
-def _gradient_case(steps=20, seed=0):
-    model = zoo.models.simple_rnn(input_shape=(steps, 2), task="regression", units=8, seed=seed)
-    x = np.random.default_rng(seed).normal(size=(3, steps, 2)).astype("float32")
-    return model, x, np.ones((3, 1), "float32")
-
-
-def test_gradient_through_time_matches_a_tape():
-    model, x, y = _gradient_case()
-    norms = zoo.inspect.gradient_through_time(model, x, y)
-    assert norms.shape == (20,) and norms.dtype == np.float64
-    assert np.all(np.isfinite(norms)) and np.all(norms >= 0)
-    xt = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(xt)
-        loss = tf.reduce_mean(tf.square(model(xt) - y))  # the compiled loss is MSE
-    direct = tf.reduce_mean(tf.norm(tape.gradient(loss, xt), axis=-1), axis=0).numpy()
-    np.testing.assert_allclose(norms, direct, rtol=1e-5, atol=1e-9)
-
-
-def test_gradient_through_time_names_targets_that_do_not_fit_the_outputs():
-    model, x, _ = _gradient_case()  # the loss broadcast (3, 7) targets against (3, 1) outputs
-    with pytest.raises(ValueError, match=r"outputs of shape \(3, 1\) .* y of shape \(3, 7\)"):
-        zoo.inspect.gradient_through_time(model, x, np.ones((3, 7), "float32"))
-
-
-def test_gradient_vanishes_with_small_recurrent_weights():
-    model, x, y = _gradient_case()
-    recurrent = model.get_layer("simple_rnn_0").cell.recurrent_kernel
-    recurrent.assign(0.3 * recurrent)  # an orthogonal matrix scaled to norm 0.3: a contraction
-    norms = zoo.inspect.gradient_through_time(model, x, y)
-    assert norms[0] < 1e-3 * norms[-1]
-    assert norms[:5].mean() < norms[-5:].mean()
-
-
-def test_gradient_through_time_keeps_the_states_of_a_stateful_model():
-    model = _stateful("sequence_regression", cell="gru")
-    x = np.random.default_rng(0).normal(size=(2, 5, 1)).astype("float32")
-    model(x)  # mid-series: the gradient reads the window after this one
-    gru = model.get_layer("gru_0")
-    before = keras.ops.convert_to_numpy(gru.states[0])
-    first = zoo.inspect.gradient_through_time(model, x, x)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(gru.states[0]), before)
-    np.testing.assert_allclose(zoo.inspect.gradient_through_time(model, x, x), first, rtol=1e-6)
-    zoo.tbptt.reset_states(model)  # from a zero state: another window, another gradient
-    assert not np.allclose(zoo.inspect.gradient_through_time(model, x, x), first, rtol=1e-3)
-
-
 def test_a_bidirectional_residual_last_layer_reads_the_whole_sequence():
     model = zoo.models.stacked(
         **REAL, cell="gru", bidirectional=True, residual=True, num_layers=2, units=4, seed=0,
