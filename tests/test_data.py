@@ -27,6 +27,56 @@ def test_quantile_boundaries_split_the_data_evenly():
         quantile_boundaries([], 4)
 
 
+@pytest.mark.parametrize(
+    "lengths, error, match",
+    [
+        ([1, np.nan, 3], ValueError, r"lengths holds NaN or inf \(first at index \(1,\): nan\)"),
+        (["a", "b"], TypeError, r"lengths must hold sequence lengths, whole numbers >= 0, got an "
+         r"array of dtype <U1"),
+        ([-3, 1, 2], ValueError, r"lengths must hold .*whole numbers >= 0, got -3 at index 0"),
+        ([1.5, 2.7, 3.9], ValueError, r"whole numbers >= 0, got 1.5 at index 0"),
+        ([[1, 2], [3, 40]], ValueError, r"lengths must be 1-D, one length per sequence, got "
+         r"shape \(2, 2\)"),
+        ([True, False], TypeError, "got an array of dtype bool"),
+    ],
+)  # fmt: skip
+def test_quantile_boundaries_names_lengths_that_are_not_sequence_lengths(lengths, error, match):
+    # NaN gave "cannot convert float NaN to integer", strings "invalid literal for int()";
+    # negative, non-integer and 2-D lengths gave boundaries.
+    with pytest.raises(error, match=match):
+        quantile_boundaries(lengths, 2)
+    assert quantile_boundaries([0, 0, 3.0, 5], 4) == [1, 4]  # whole floats, empty sequences
+
+
+def test_quantile_boundaries_takes_more_buckets_than_lengths_as_one_per_length():
+    # num_buckets=10**9 ran for 10+ minutes in 8 GB (its quantiles); 10**12 ran out of memory.
+    lengths = np.random.default_rng(1).integers(0, 60, 40)
+    one_each = sorted(set(lengths.tolist()))[:-1]
+    assert quantile_boundaries(lengths, 40) == [n + 1 for n in one_each]
+    assert quantile_boundaries(lengths, 1000) == quantile_boundaries(lengths, 40)
+    assert quantile_boundaries([1, 2, 3], num_buckets=10**12) == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "boundaries, error, match",
+    [
+        ([1.7], TypeError, r"boundaries must be a list of ints >= 1 .*got 1.7 in \[1.7\]"),
+        ("23", TypeError, r"boundaries must be a list of ints >= 1 .*got '23'"),
+        ([2, 0], ValueError, r"got 0 in \[2, 0\]"),
+        ([True], TypeError, "got True"),
+    ],
+)
+def test_bucket_by_length_names_boundaries_that_are_not_ints(boundaries, error, match):
+    # [1.7] was cut to [1] (length 1 no longer alone); "23" was read as [2, 3].
+    ds, _ = _ragged([1, 3, 2])
+    with pytest.raises(error, match=match):
+        bucket_by_length(ds, 2, boundaries)
+    with pytest.raises(error, match=match):
+        batches(ds, 2, boundaries=boundaries)
+    for given in ([3, 2, 2], (2, 3), np.array([3, 2])):  # order and repeats do not matter
+        assert sorted(int(x.shape[1]) for x, _ in bucket_by_length(ds, 2, given)) == [1, 2, 3]
+
+
 def test_bucketing_pads_each_batch_to_its_own_longest_and_keeps_every_example():
     lengths = [3, 40, 5, 38, 4, 41, 6, 39] * 4
     ds, seqs = _ragged(lengths)
