@@ -140,6 +140,30 @@ def test_batches_names_a_bad_batch_size_and_records_a_good_one():
 
 
 @pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"seed": 1.5}, ValueError, "seed must be a non-negative int or None, got 1.5"),
+        ({"seed": "1"}, ValueError, "seed must be a non-negative int or None, got '1'"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative int or None, got -1"),
+        ({"buffer_size": 0}, ValueError, "buffer_size must be a positive int, got 0"),
+        ({"buffer_size": 2.5}, TypeError, r"buffer_size must be a positive int, got 2.5 \(float\)"),
+    ],
+)
+def test_batches_names_a_bad_seed_or_buffer_size(kwargs, error, match):
+    # seed=1.5 or "1" gave TensorFlow's TypeError from inside the pipeline, buffer_size=0 an
+    # InvalidArgumentError from ShuffleDatasetV3, both at iteration.
+    ds = tf.data.Dataset.range(4).map(lambda v: (v, v))
+    with pytest.raises(error, match=match):
+        batches(ds, 2, shuffle=True, **kwargs)
+    shuffled = batches(ds, 2, shuffle=True, seed=np.int64(3), buffer_size=4)  # NumPy ints too
+    assert sorted(np.concatenate([y.numpy() for _, y in shuffled]).tolist()) == [0, 1, 2, 3]
+    bucketed = batches(
+        ds.map(lambda x, y: (tf.fill([x + 1], x), y)), 4, boundaries=np.array([2, 3])
+    )
+    assert sorted(int(x.shape[1]) for x, _ in bucketed) == [1, 2, 4]  # an array of boundaries
+
+
+@pytest.mark.parametrize(
     "call, match",
     [
         (lambda a: a.standardize_edges(np.ones(800), 8000, pad_ms=-10), "pad_ms"),

@@ -4,8 +4,8 @@ import inspect
 
 import tensorflow as tf
 
-from zoo.data.bucketing import bucket_by_length
-from zoo.validation import check_nonnegative_int, check_positive_int
+from zoo.data.bucketing import bucket_by_length, check_boundaries
+from zoo.validation import check_nonnegative_int, check_positive_int, check_seed
 
 
 def batches(
@@ -28,16 +28,17 @@ def batches(
         ds: a `tf.data.Dataset` of `(x, y)` pairs.
         batch_size: examples per batch.
         shuffle: shuffle examples (training), reshuffled every epoch.
-        seed: the shuffle's seed. With a seed, epoch `e`'s order (and its augmentation
-            draws) depends on `(seed, e)` only, not on how many epochs this process has
-            iterated: a run resumed at epoch `e` in a new process sees what an uninterrupted
-            run saw. Each iteration is the next epoch, from `first_epoch`; the returned
-            dataset's `epoch` (a `tf.Variable`, the epoch the next iteration draws) may be
-            set instead, as `zoo.training` does at the start of every epoch.
-        buffer_size: the shuffle buffer.
+        seed: the shuffle's seed, an int >= 0 or `None`. With a seed, epoch `e`'s order
+            (and its augmentation draws) depends on `(seed, e)` only, not on how many epochs
+            this process has iterated: a run resumed at epoch `e` in a new process sees what
+            an uninterrupted run saw. Each iteration is the next epoch, from `first_epoch`;
+            the returned dataset's `epoch` (a `tf.Variable`, the epoch the next iteration
+            draws) may be set instead, as `zoo.training` does at the start of every epoch.
+        buffer_size: the shuffle buffer, a positive int (examples).
         cache: keep the decoded examples in memory after the first epoch.
-        boundaries: bucket boundaries (`zoo.data.bucketing.quantile_boundaries`): batch
-            examples of similar length together, each batch padded to its own longest only.
+        boundaries: bucket boundaries, ints >= 1 (`zoo.data.bucketing.quantile_boundaries`):
+            batch examples of similar length together, each batch padded to its own longest
+            only.
         augment: a map `(x, y) -> (x, y)` applied after caching and shuffling, so that every
             epoch draws new perturbations (training only). If it takes a `seed` keyword (as
             `zoo.data.audio.augment_waveform`'s map does) and `seed` is given, every example
@@ -58,6 +59,10 @@ def batches(
         [(2, 1), (1, 1)]
     """
     check_positive_int("batch_size", batch_size)
+    seed = check_seed(seed)
+    check_positive_int("buffer_size", buffer_size)
+    if boundaries is not None:
+        boundaries = check_boundaries(boundaries)
     if cache:
         ds = ds.cache()
     seeded_augment = augment is not None and seed is not None and _takes_seed(augment)
