@@ -82,6 +82,9 @@ def check_boundaries(boundaries):
         items = list(items)
     if not isinstance(items, list | tuple):
         raise TypeError(f"boundaries must be {allowed}, got {boundaries!r}.")
+    items = [
+        int(b) if isinstance(b, float | np.floating) and float(b).is_integer() else b for b in items
+    ]  # (whole numbers held as floats, as np.quantile gives them, are taken)
     for b in items:
         if not is_int(b):
             raise TypeError(f"boundaries must be {allowed}, got {b!r} in {boundaries!r}.")
