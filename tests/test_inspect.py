@@ -69,8 +69,9 @@ def _recurrent(task, **kwargs):
     return zoo.models.gru(input_shape=(None, 2), task=task, units=3, seed=0, **kwargs)
 
 
-def _fitted_esn():
-    esn = zoo.models.esn(input_shape=(None, 2), units=8, task="classification", num_classes=3)
+def _fitted_esn(**kwargs):
+    esn = zoo.models.esn(input_shape=(None, 2), units=8, task="classification", num_classes=3,
+                         **kwargs)  # fmt: skip
     esn.fit_readout(_X, np.array([0, 1, 2, 1]), validation_split=0)
     return esn
 
@@ -89,10 +90,14 @@ def _fitted_esn():
         (lambda: _recurrent("regression"), _X, np.full((4, 1), np.nan), "y holds NaN or inf"),
         (lambda: _recurrent("regression"), np.full_like(_X, np.nan), np.ones((4, 1)),
          "x holds NaN or inf"),
-        # A model without a check of its own (the ESN's is fit_readout's) gets check_targets.
-        (_fitted_esn, _X, np.array([0, 1, 7, 1]), "y must hold class ids in [0, 3), got 7"),
+        # The ESN's own check, as its fit's: values named, a sequence all padding refused.
+        (_fitted_esn, _X, np.array([0, 1, 7, 1]), "y must hold class ids in [0, 3), got values "
+         "from 0 to 7"),
+        (lambda: _fitted_esn(mask_value=0.0), np.concatenate([np.zeros_like(_X[:1]), _X[1:]]),
+         np.array([0, 1, 2, 1]), "x holds a sequence with every step equal to mask_value"),
     ],
-    ids=["fractional_class_id", "class_id_out_of_range", "binary_5", "nan_y", "nan_x", "esn"],
+    ids=["fractional_class_id", "class_id_out_of_range", "binary_5", "nan_y", "nan_x", "esn",
+         "esn_padding"],
 )  # fmt: skip
 def test_gradient_through_time_checks_targets_as_fit_does(make, x, y, message):
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -100,8 +105,11 @@ def test_gradient_through_time_checks_targets_as_fit_does(make, x, y, message):
 
 
 def test_gradient_through_time_takes_targets_fit_takes():
-    norms = zoo.inspect.gradient_through_time(_fitted_esn(), _X, np.array([[0], [1], [2], [1]]))
+    esn = _fitted_esn()
+    norms = zoo.inspect.gradient_through_time(esn, _X, np.array([[0], [1], [2], [1]]))
     assert norms.shape == (6,) and np.all(norms > 0)
+    one_hot = np.eye(3)[[0, 1, 2, 1]]  # the ESN's fit takes one-hot rows as their ids
+    np.testing.assert_allclose(zoo.inspect.gradient_through_time(esn, _X, one_hot), norms)
     tagger = _recurrent("tagging", num_classes=3)
     norms = zoo.inspect.gradient_through_time(tagger, _X, np.zeros((4, 6), "int64"))
     assert norms.shape == (6,) and np.all(np.isfinite(norms))

@@ -514,11 +514,11 @@ class EchoStateNetwork(keras.Model):
             ...
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
-        x, y = _check_pair(self, self._dataset_targets(x), y, "x", "y")
+        x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
         check_weights = functools.partial(_check_weights, self)
         kwargs = checked_weights(kwargs, x, check_weights)
         kwargs = check_validation_data(
-            kwargs, functools.partial(_check_pair, self), self._dataset_targets, check_weights
+            kwargs, self._check_pair, self._dataset_targets, check_weights
         )
         self._fitting = True
         try:
@@ -527,6 +527,13 @@ class EchoStateNetwork(keras.Model):
             self._fitting = False
         self._fitted = True
         return history
+
+    def _check_pair(self, x, y, x_name, y_name):
+        """`(x, y)` checked as `fit` checks them (`esn_inputs._check_pair`).
+
+        A method, as other zoo models' `_check_pair`: `zoo.inspect` looks it up by name.
+        """
+        return _check_pair(self, x, y, x_name, y_name)
 
     def _dataset_targets(self, data):
         """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""
