@@ -70,64 +70,52 @@ def _check_transcript(ids, chars, transcript, vocabulary, lowercase):
         return tf.identity(ids)
 
 
-def _check_full_scale(wave, transcript):
-    """`wave`, after checking that its float samples lie in [-1, 1] (NaN fails too).
+def _checked_audio(audio, transcript, ok, phrase, measured, hint):
+    """`audio`, after a check of it: eagerly a `ValueError`, in a `tf.data` map an assertion.
 
-    As `_check_transcript`: eagerly a `ValueError`, in a `tf.data` map an assertion with the
-    same message.
+    Both say "the audio of transcript '...' {phrase} ({measured}{hint}", `measured` being
+    strings and scalar string tensors (the values found), as `_check_transcript` does.
     """
-    ok = tf.reduce_all(tf.abs(wave) <= FULL_SCALE)
+    if tf.executing_eagerly():
+        if not bool(ok):
+            text = transcript.numpy().decode("utf-8", "replace")
+            shown = "".join(m if isinstance(m, str) else m.numpy().decode() for m in measured)
+            raise ValueError(f"the audio of transcript {text!r} {phrase} ({shown}{hint}")
+        return audio
+    message = tf.strings.join(
+        ["the audio of transcript '", transcript, f"' {phrase} (", *measured, hint]
+    )
+    check = tf.debugging.Assert(ok, [message])
+    with tf.control_dependencies([check]):
+        return tf.identity(audio)
+
+
+def _check_full_scale(wave, transcript):
+    """`wave`, after checking that its float samples lie in [-1, 1] (NaN fails too)."""
     peak = tf.reduce_max(tf.abs(wave))
     hint = (
         "; floats are read with full scale at 1.0): int16 values held as floats? Scale them "
         "by 1/32768 or pass the int16 samples; else clip them to [-1, 1]."
     )
-    if tf.executing_eagerly():
-        if not bool(ok):
-            text = transcript.numpy().decode("utf-8", "replace")
-            raise ValueError(
-                f"the audio of transcript {text!r} {_BEYOND_FULL_SCALE} (|x| up to "
-                f"{float(peak):.6g}" + hint
-            )
-        return wave
-    message = tf.strings.join(
-        ["the audio of transcript '", transcript, f"' {_BEYOND_FULL_SCALE} (|x| up to ",
-         tf.strings.as_string(peak, shortest=True), hint]
-    )  # fmt: skip
-    check = tf.debugging.Assert(ok, [message])
-    with tf.control_dependencies([check]):
-        return tf.identity(wave)
+    ok = tf.reduce_all(tf.abs(wave) <= FULL_SCALE)
+    measured = ["|x| up to ", tf.strings.as_string(peak, shortest=True)]
+    return _checked_audio(wave, transcript, ok, _BEYOND_FULL_SCALE, measured, hint)
 
 
 def _check_16_bits(audio, transcript):
     """`audio` (int64 samples), after checking that they lie in the 16-bit range.
 
     int64 is read as 16-bit PCM (TFDS's `Audio` feature gives it so): a wider value (32-bit
-    PCM held as int64, say) would read as audio up to 65536 times full scale. As
-    `_check_full_scale`: eagerly a `ValueError`, in a `tf.data` map an assertion with the same
-    message.
+    PCM held as int64, say) would read as audio up to 65536 times full scale.
     """
-    ok = tf.reduce_all((audio >= -32768) & (audio <= 32767))  # (an empty one passes)
     hint = (
         "; int64 is read as 16-bit PCM, as TFDS's Audio feature gives it): 32-bit PCM? Pass it "
         "as floats in [-1, 1] (x / 2**31); 16-bit samples cannot hold these values."
     )
-    if tf.executing_eagerly():
-        if not bool(ok):
-            text = transcript.numpy().decode("utf-8", "replace")
-            raise ValueError(
-                f"the audio of transcript {text!r} {_BEYOND_16_BITS} (values from "
-                f"{int(tf.reduce_min(audio))} to {int(tf.reduce_max(audio))}" + hint
-            )
-        return audio
-    message = tf.strings.join(
-        ["the audio of transcript '", transcript, f"' {_BEYOND_16_BITS} (values from ",
-         tf.strings.as_string(tf.reduce_min(audio)), " to ",
-         tf.strings.as_string(tf.reduce_max(audio)), hint]
-    )  # fmt: skip
-    check = tf.debugging.Assert(ok, [message])
-    with tf.control_dependencies([check]):
-        return tf.identity(audio)
+    ok = tf.reduce_all((audio >= -32768) & (audio <= 32767))  # (an empty one passes)
+    low, high = (tf.strings.as_string(f(audio)) for f in (tf.reduce_min, tf.reduce_max))
+    measured = ["values from ", low, " to ", high]
+    return _checked_audio(audio, transcript, ok, _BEYOND_16_BITS, measured, hint)
 
 
 def make_speech_examples(vocabulary=VOCABULARY, lowercase=True, speakers=None):
