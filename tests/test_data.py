@@ -73,7 +73,8 @@ def test_bucket_by_length_names_boundaries_that_are_not_ints(boundaries, error, 
         bucket_by_length(ds, 2, boundaries)
     with pytest.raises(error, match=match):
         batches(ds, 2, boundaries=boundaries)
-    for given in ([3, 2, 2], (2, 3), np.array([3, 2]), [2.0, 3.0]):  # order, repeats, floats
+    accepted = ([3, 2, 2], (2, 3), np.array([3, 2]), [2.0, 3.0], range(2, 4), tf.constant([2, 3]))
+    for given in accepted:  # order, repeats, whole floats, a range or a tensor
         assert sorted(int(x.shape[1]) for x, _ in bucket_by_length(ds, 2, given)) == [1, 2, 3]
 
 

@@ -156,3 +156,15 @@ def test_build_passes_the_factorys_own_name(spec):
         task = "classification" if "classification" in spec.tasks else spec.tasks[0]
         model = zoo.build(spec.name, input_shape=(None, 3), task=task, num_classes=3, **kwargs)
     assert model.name == f"my_{spec.name}"
+
+
+def test_a_hypermodel_passes_the_factorys_own_name():
+    # zoo.tuning.hypermodel("gru", ..., name="x"): "got multiple values for argument 'name'"
+    import keras_tuner
+
+    hm = zoo.tuning.hypermodel("gru", input_shape=(None, 2), task="regression", name="mine")
+    assert hm.build(keras_tuner.HyperParameters()).name == "mine"
+    hm = zoo.tuning.hypermodel(name="gru", input_shape=(None, 2), task="regression")
+    assert hm.build(keras_tuner.HyperParameters()).name == "gru"
+    with pytest.raises(TypeError, match=r"hypermodel needs a registered model name first"):
+        zoo.tuning.hypermodel(task="regression")

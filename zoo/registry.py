@@ -111,6 +111,24 @@ def list_models():
     return list(MODELS)
 
 
+def registered_name(name, kwargs, caller):
+    """The registry's model name a call got: first, or (alone) as `name=` among `kwargs`.
+
+    Given first, a `name=` in `kwargs` stays there: it is the factory's (the Keras model's
+    name). Given only as `name=`, it is popped from `kwargs` and is the registry's.
+
+    Example:
+        >>> kwargs = {"units": 4, "name": "gru"}
+        >>> registered_name(None, kwargs, "build"), kwargs
+        ('gru', {'units': 4})
+    """
+    if name is None:  # e.g. zoo.build(name="gru", ...): the registry's name by keyword
+        name = kwargs.pop("name", None)
+        if name is None:
+            raise TypeError(f"{caller} needs a registered model name first: {caller}('gru', ...).")
+    return name
+
+
 def build(name=None, /, **kwargs):
     """Builds model `name` from the registry with the factory's keyword arguments.
 
@@ -130,10 +148,7 @@ def build(name=None, /, **kwargs):
         >>> zoo.build("gru", input_shape=(None, 2), task="regression", name="my_gru").name
         'my_gru'
     """
-    if name is None:  # zoo.build(name="gru", ...): the registry's name by keyword
-        name = kwargs.pop("name", None)
-        if name is None:
-            raise TypeError("build needs a registered model name first: zoo.build('gru', ...).")
+    name = registered_name(name, kwargs, "build")
     spec = get(name)
     if "task" in kwargs:
         check_choice(f"task (for model {name!r})", kwargs["task"], spec.tasks)

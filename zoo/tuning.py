@@ -416,11 +416,12 @@ def _fit_closed_form(model, x, args, validation_data, batch_size, kwargs):
     return history
 
 
-def hypermodel(name, *, space=None, batch_sizes=BATCH_SIZES, epochs=None, **fixed):
+def hypermodel(name=None, /, *, space=None, batch_sizes=BATCH_SIZES, epochs=None, **fixed):
     """Returns a `keras_tuner.HyperModel` of registered model `name`.
 
     Args:
-        name: a registered model name (`zoo.list_models()`).
+        name: a registered model name (`zoo.list_models()`). Given first, a `name=` among
+            `fixed` is the factory's (the Keras model's name); alone, `name=` is this one.
         space: `space(hp) -> {factory argument: value}`, run before the registry's search
             space: narrows it (a name it defines wins) or extends it, without copying it.
         batch_sizes: batch sizes for `fit` to try, or `None` not to tune the batch size.
@@ -441,6 +442,7 @@ def hypermodel(name, *, space=None, batch_sizes=BATCH_SIZES, epochs=None, **fixe
         >>> sorted(p.name for p in tuner.oracle.get_space().space)[:3]
         ['activation', 'batch_size', 'dropout']
     """
+    name = registry.registered_name(name, fixed, "hypermodel")
     return ZooHyperModel(name, fixed, space=space, batch_sizes=batch_sizes, epochs=epochs)
 
 

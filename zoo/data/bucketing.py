@@ -77,8 +77,8 @@ def check_boundaries(boundaries):
         [10, 20, 40]
     """
     allowed = "a list of ints >= 1 (bucket boundaries, e.g. [10, 20, 40])"
-    items = boundaries
-    if isinstance(items, np.ndarray) and items.ndim == 1:
+    items = boundaries.numpy() if tf.is_tensor(boundaries) else boundaries
+    if isinstance(items, np.ndarray) and items.ndim == 1 or isinstance(items, range):
         items = list(items)
     if not isinstance(items, list | tuple):
         raise TypeError(f"boundaries must be {allowed}, got {boundaries!r}.")

@@ -107,7 +107,7 @@ def named(kwargs, default):
         >>> named({"units": 4, "name": None}, "gru")
         {'units': 4, 'name': 'gru'}
     """
-    return {**kwargs, "name": kwargs.get("name") or default}
+    return {**kwargs, "name": default if kwargs.get("name") is None else kwargs["name"]}
 
 
 @with_common_args

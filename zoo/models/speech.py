@@ -610,7 +610,8 @@ def ctc_speech(
         num_layers: bidirectional recurrent layers.
         merge_mode: how the two directions merge: concat, sum, mul or ave.
         dropout: dropout on each recurrent layer's inputs, in [0, 1).
-        activation: the recurrent cells' activation (`tanh` keeps the cuDNN kernel on a GPU).
+        activation: the recurrent cells' activation: `"tanh"` (keeps the cuDNN kernel on a
+            GPU), `"sigmoid"`, `"relu"`, `"leaky_relu"`, `"hard_sigmoid"` or `"softsign"`.
         spec_augment: SpecAugment time and frequency masks during training.
         fmin: the lowest frequency of the mel filters in Hz.
         fmax: the highest, in Hz (`None`: the Nyquist frequency).
