@@ -516,3 +516,21 @@ def test_negative_or_nan_sample_weights_are_refused(family):
             model.evaluate(x, y, sample_weight=weights, verbose=0)
     with pytest.raises(ValueError, match=r"validation_data\[2\] must hold weights >= 0"):
         model.fit(x, y, validation_data=(x, y, np.array([1.0, -1.0])), verbose=0)
+
+
+@pytest.mark.parametrize("family", ["gru", "char_lm", "seq2seq", "esn"])
+def test_one_batch_methods_check_data_as_fit_does(family):
+    # train_on_batch and test_on_batch trained on ids out of range, NaN targets, negative
+    # weights that fit refuses.
+    if family == "esn":
+        model = zoo.models.esn(input_shape=(None, 2), units=8, seed=0)
+        x, y = np.zeros((2, 4, 2)), np.zeros((2, 4, 2))  # the next step of each feature
+    else:
+        model, x, y = _weighted_data(family)
+    bad = np.full(y.shape, np.nan) if y.dtype.kind == "f" else y + 100
+    for method in (model.train_on_batch, model.test_on_batch):
+        with pytest.raises(ValueError, match=r"^y (holds NaN|must (hold|be) .*ids in \[0, )"):
+            method(x, bad)
+        with pytest.raises(ValueError, match=r"sample_weight must hold weights >= 0"):
+            method(x, y, sample_weight=np.array([1.0, -1.0]))
+        assert np.all(np.isfinite(method(x, y)))

@@ -16,6 +16,7 @@ from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
 from zoo.models.recurrent_model import (
+    BatchChecks,
     check_validation_data,
     check_weight_values,
     checked_weights,
@@ -36,7 +37,7 @@ CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class CharLM(keras.Model):
+class CharLM(BatchChecks, keras.Model):
     """A next-token language model on ids that also generates strings (see `zoo.models.char_lm`).
 
     Input: `(batch, T)` token ids (0 is padding); output: `(batch, T, vocabulary size)` logits

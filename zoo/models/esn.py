@@ -9,8 +9,6 @@ feeds each prediction back as the next input. The closed-form fit's statistics l
 `zoo.models.esn_readout`, the checks of what the model is given in `zoo.models.esn_inputs`.
 """
 
-import functools
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -45,6 +43,7 @@ from zoo.models.esn_readout import (
     _statistics_and_ridge,
 )
 from zoo.models.recurrent_model import (
+    BatchChecks,
     check_validation_data,
     checked_weights,
     dataset_targets,
@@ -64,7 +63,7 @@ DTYPES = ("float64", "float32")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class EchoStateNetwork(keras.Model):
+class EchoStateNetwork(BatchChecks, keras.Model):
     """An Echo State Network: reservoirs in Keras, a readout fitted in closed form.
 
     Build it with `zoo.models.esn(...)` (which validates and compiles); the constructor takes the
@@ -479,7 +478,7 @@ class EchoStateNetwork(keras.Model):
                 )
             y = _check_y(self, x, y, "x", "y")
             self._check_fitted("evaluate")
-            kwargs = checked_weights(kwargs, x, functools.partial(_check_weights, self))
+            kwargs = checked_weights(kwargs, x, self._check_weights)
         x = self._dataset_targets(x)
         batch_size = kwargs.get("batch_size")
         check_positive_int("batch_size", batch_size, allow_none=True)
@@ -515,10 +514,9 @@ class EchoStateNetwork(keras.Model):
             ValueError: y must hold class ids in [0, 2), got values from 0 to 2.
         """
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
-        check_weights = functools.partial(_check_weights, self)
-        kwargs = checked_weights(kwargs, x, check_weights)
+        kwargs = checked_weights(kwargs, x, self._check_weights)
         kwargs = check_validation_data(
-            kwargs, self._check_pair, self._dataset_targets, check_weights
+            kwargs, self._check_pair, self._dataset_targets, self._check_weights
         )
         self._fitting = True
         try:
@@ -534,6 +532,10 @@ class EchoStateNetwork(keras.Model):
         A method, as other zoo models' `_check_pair`: `zoo.inspect` looks it up by name.
         """
         return _check_pair(self, x, y, x_name, y_name)
+
+    def _check_weights(self, x, weight, name="sample_weight"):
+        """NumPy weights checked for inputs `x` (`esn_inputs._check_weights`)."""
+        return _check_weights(self, x, weight, name)
 
     def _dataset_targets(self, data):
         """`data` with a dataset's targets in the shape NumPy ones take (`dataset_targets`)."""

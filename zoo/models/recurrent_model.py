@@ -159,8 +159,32 @@ def dataset_targets(data, loss, output_shape):
     return data.map(fix)
 
 
+class BatchChecks:
+    """`train_on_batch` and `test_on_batch` that check NumPy data as `fit` and `evaluate` do.
+
+    A mixin of the zoo's models, before `keras.Model`: their `_check_pair(x, y, x_name,
+    y_name)` checks inputs and targets, their `_check_weights(x, weight)` (else
+    `check_weight_values`) the sample weights. Without it, Keras's one-batch methods trained
+    on class ids out of range or NaN targets that `fit` refuses.
+    """
+
+    def _checked_batch(self, x, y, sample_weight):
+        x, y = self._check_pair(x, y, "x", "y")
+        if sample_weight is not None:
+            sample_weight = getattr(self, "_check_weights", check_weight_values)(x, sample_weight)
+        return x, y, sample_weight
+
+    def train_on_batch(self, x, y=None, sample_weight=None, *args, **kwargs):
+        """`keras.Model.train_on_batch`, checking NumPy inputs, targets and weights first."""
+        return super().train_on_batch(*self._checked_batch(x, y, sample_weight), *args, **kwargs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, *args, **kwargs):
+        """`keras.Model.test_on_batch`, checking NumPy inputs, targets and weights first."""
+        return super().test_on_batch(*self._checked_batch(x, y, sample_weight), *args, **kwargs)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
-class RecurrentModel(keras.Model):
+class RecurrentModel(BatchChecks, keras.Model):
     """A functional recurrent model (what `build_rnn` returns) that checks NumPy data first.
 
     Keras trains without a word on binary labels of 2, class ids of 0.5, NaN features or

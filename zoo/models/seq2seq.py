@@ -22,6 +22,7 @@ from zoo.losses import MaskedSequenceCrossentropy
 from zoo.metrics import MaskedTokenAccuracy
 from zoo.models.base import compile_model, seeded
 from zoo.models.recurrent_model import (
+    BatchChecks,
     check_validation_data,
     check_weight_values,
     checked_weights,
@@ -68,7 +69,7 @@ def _rnn(cell, units, dropout, activation, seed, name):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Seq2Seq(keras.Model):
+class Seq2Seq(BatchChecks, keras.Model):
     """An encoder-decoder on token ids that also translates strings (see `zoo.models.seq2seq`).
 
     Inputs: `{"source": (batch, S) ids, "target_in": (batch, T) ids}` (0 is padding); output:
