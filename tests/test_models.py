@@ -360,6 +360,7 @@ def _cudnn_warnings(record):
 
 def test_warns_once_when_leaving_cudnn(monkeypatch):
     monkeypatch.setattr(zoo.models.base, "_warned", set())
+    monkeypatch.setattr(zoo.models.base, "_has_gpu", lambda: True)  # (said where cuDNN runs)
     with pytest.warns(UserWarning, match=r"lstm: activation='relu'.*cuDNN") as record:
         zoo.models.lstm(**REAL, task="regression", units=4, activation="relu")
     (warning,) = _cudnn_warnings(record)
@@ -374,8 +375,19 @@ def test_warns_once_when_leaving_cudnn(monkeypatch):
     assert warning.filename == __file__  # also through zoo.build, one frame deeper
 
 
+def test_no_cudnn_warning_without_a_gpu(monkeypatch):
+    # It was said on every build and every load of a non-tanh model on CPU-only machines,
+    # where no layer runs on cuDNN (and blamed on a Keras or keras-tuner line on loads).
+    monkeypatch.setattr(zoo.models.base, "_warned", set())
+    monkeypatch.setattr(zoo.models.base, "_has_gpu", lambda: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zoo.models.lstm(**REAL, task="regression", units=4, activation="relu")
+
+
 def test_no_warning_with_defaults(monkeypatch):
     monkeypatch.setattr(zoo.models.base, "_warned", set())
+    monkeypatch.setattr(zoo.models.base, "_has_gpu", lambda: True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in ("lstm", "gru", "bidirectional", "stacked"):

@@ -321,6 +321,7 @@ def test_learns_to_transcribe_real_speech():
 
 def test_activation_reaches_the_cells_and_warns_off_the_cudnn_path(monkeypatch):
     monkeypatch.setattr(zoo.models.base, "_warned", set())
+    monkeypatch.setattr(zoo.models.base, "_has_gpu", lambda: True)  # (said where cuDNN runs)
     with pytest.warns(UserWarning, match="activation='relu' .* cuDNN"):
         m = ctc_speech(**{**TINY, "activation": "relu"})
     assert m.rnns[0].forward_layer.cell.activation.__name__ == "relu"

@@ -75,10 +75,18 @@ def warn_once(key, message):
         warnings.warn(message, UserWarning, stacklevel=level)
 
 
+def _has_gpu():
+    """Whether TensorFlow sees a GPU (where the fused cuDNN kernel could run)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
 def _check_cudnn_path(cell, activation, recurrent_activation, recurrent_dropout):
-    """Warns once when the arguments keep TF from using the fused cuDNN kernel on a GPU."""
-    if cell == "simple_rnn":
-        return  # Keras has no cuDNN kernel for SimpleRNN: there is no fast path to leave.
+    """Warns once, on a machine with a GPU, when the arguments keep TF off the cuDNN kernel."""
+    if cell == "simple_rnn" or not _has_gpu():
+        # SimpleRNN has no cuDNN kernel, and without a GPU no layer has: no fast path to leave.
+        return
     reasons = []
     if activations.name_of(activation) != "tanh":
         reasons.append(f"activation={activations.name_of(activation)!r} (needs 'tanh')")
