@@ -534,3 +534,21 @@ def test_one_batch_methods_check_data_as_fit_does(family):
         with pytest.raises(ValueError, match=r"sample_weight must hold weights >= 0"):
             method(x, y, sample_weight=np.array([1.0, -1.0]))
         assert np.all(np.isfinite(method(x, y)))
+
+
+def test_sample_weights_given_as_lists_are_checked_and_train():
+    # Keras failed inside its data adapter: "IndexError: tuple index out of range".
+    model = zoo.models.gru(**REAL, seed=0)
+    x, y = np.zeros((4, 3, 2), "float32"), np.zeros((4, 1), "float32")
+    assert np.isfinite(
+        model.fit(x, y, sample_weight=[1.0, 2.0, 0.0, 1.0], verbose=0).history["loss"][0]
+    )
+    with pytest.raises(ValueError, match=r"sample_weight must hold weights >= 0, got -1"):
+        model.fit(x, y, sample_weight=[1.0, -1.0, 1.0, 1.0], verbose=0)
+    with pytest.raises(TypeError, match=r"sample_weight must be numbers, .* got a list of object"):
+        model.fit(x, y, sample_weight=[[1.0], [1.0, 2.0], 1.0, 1.0], verbose=0)
+
+
+def test_the_loss_message_names_keras_names_too():
+    with pytest.raises(ValueError, match=r"one of 'mse', 'mae', 'mean_squared_error', 'mean_abs"):
+        zoo.models.gru(**REAL, loss="huber")

@@ -122,7 +122,8 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             f"{' or '.join(map(repr, task.losses))}: leave loss out for the task's own."
         )
     if loss is not None and not isinstance(loss, keras.losses.Loss):
-        check_choice(f"loss (for task={task.name!r})", loss, task.losses)
+        keras_names = tuple(k for k, (_, tasks, _) in _KERAS_LOSSES.items() if task.name in tasks)
+        check_choice(f"loss (for task={task.name!r})", loss, task.losses + keras_names)
     kind = target_kind(loss) if isinstance(loss, keras.losses.Loss) else None
     softmax = task.name in ("classification", "tagging")
     one_hot = keras.losses.CategoricalCrossentropy | keras.losses.CategoricalFocalCrossentropy

@@ -398,7 +398,8 @@ def sequence_weights(name, weight, x_shape=None, per_step=True):
 
     One weight per sequence comes back as `(batch, 1)`, so that it weighs each step of its
     sequence alike (Keras would broadcast a `(batch,)` weight along time, or fail). Anything
-    but a NumPy array (a tensor) passes unchanged.
+    other than a NumPy array or a list (a tensor, say) passes unchanged; a list is checked and
+    given back as an array.
 
     Args:
         name: the argument's name in messages.
@@ -416,6 +417,16 @@ def sequence_weights(name, weight, x_shape=None, per_step=True):
         ValueError: sample_weight must have shape (2,) or (2, 5) (one weight per sequence or per
         step) for x of shape (2, 5, 3), got shape (3,).
     """
+    if isinstance(weight, list | tuple):  # (Keras fails on lists: "tuple index out of range")
+        try:
+            weight = np.asarray(weight)
+        except ValueError:
+            weight = np.asarray(weight, dtype=object)  # ragged: refused below
+        if weight.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} must be numbers, one per sequence (or a row per sequence, one per "
+                f"step), got a list of {weight.dtype} values: {weight.tolist()!r:.80}."
+            )
     if not isinstance(weight, np.ndarray):
         return weight
     check_finite(name, weight)
