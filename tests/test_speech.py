@@ -139,6 +139,10 @@ def test_features_of_padded_frames_are_zero_and_normalised_over_real_frames():
     assert (f[1, real:] == 0).all()
     np.testing.assert_allclose(f[1, :real].mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(f[1, :real].std(0), 1, atol=1e-2)
+    # one length for two waveforms was broadcast to both (normalize=False: no other check)
+    for normalize in (True, False):
+        with pytest.raises(ValueError, match=r"one length per waveform: 2 waveforms, got 1 len"):
+            LogMel(8000, normalize=normalize)([x["waveform"], x["length"][:1]])
 
 
 def test_instance_norm_uses_real_frames_only_and_removes_a_speaker_offset():

@@ -139,6 +139,12 @@ class LogMel(keras.layers.Layer):
                 f"LogMel's lengths must be (batch,) or (batch, 1), one per waveform, got shape "
                 f"{lengths_shape}."
             )
+        rows, given = waveforms.shape[0], lengths.shape[0]
+        if rows is not None and given is not None and rows != given:  # (a broadcast otherwise)
+            raise ValueError(
+                f"LogMel's lengths must hold one length per waveform: {rows} waveforms, got "
+                f"{given} lengths."
+            )
         warp = None
         if training and self.vtlp is not None:
             low, high = self.vtlp
