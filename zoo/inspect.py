@@ -3,9 +3,9 @@
 import numpy as np
 import tensorflow as tf
 
-from zoo import heads
+from zoo.models.recurrent_model import check_output_targets
 from zoo.tbptt import states_kept
-from zoo.validation import check_finite, check_targets
+from zoo.validation import check_finite
 
 _SUPPORTED = (
     "zoo.inspect.gradient_through_time supports models on real-valued feature sequences: one "
@@ -95,13 +95,9 @@ def _checked_pair(model, x, y):
     if callable(check):
         return check(x, y, "x", "y")
     check_finite("x", x)
-    shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else None
-    if shape is None:
+    if not getattr(model, "outputs", None):
         return x, y
-    if len(shape) == 3 and shape[1] is None:
-        shape = (None, x.shape[1], shape[2])
-    ignore = getattr(model.loss, "ignore_class", None)
-    return x, check_targets("y", y, heads.target_kind(model.loss), shape, ignore)
+    return x, check_output_targets(model, y, x.shape[1])
 
 
 def gradient_through_time(model, x, y):

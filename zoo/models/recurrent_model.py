@@ -159,6 +159,31 @@ def dataset_targets(data, loss, output_shape):
     return data.map(fix)
 
 
+def check_output_targets(model, y, steps, name="y"):
+    """NumPy targets `y` checked against a compiled model's output and loss.
+
+    Returns them in the one shape `zoo.validation.check_targets` gives.
+
+    Args:
+        model: a compiled Keras model of one output.
+        y: the targets.
+        steps: the time steps of the inputs (fills a per-step output's unknown time axis), or
+            `None`.
+        name: the argument's name in messages.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(None, 2), task="tagging", num_classes=3, units=2)
+        >>> check_output_targets(m, np.zeros((4, 5, 1)), steps=5).shape
+        (4, 5)
+    """
+    shape = tuple(model.outputs[0].shape)
+    if len(shape) == 3 and shape[1] is None:
+        shape = (None, steps, shape[2])
+    ignore = getattr(model.loss, "ignore_class", None)
+    return check_targets(name, y, heads.target_kind(model.loss), shape, ignore)
+
+
 class BatchChecks:
     """`train_on_batch` and `test_on_batch` that check NumPy data as `fit` and `evaluate` do.
 
@@ -225,11 +250,7 @@ class RecurrentModel(BatchChecks, keras.Model):
         """
         if not isinstance(y, np.ndarray) or not self.compiled:
             return y
-        shape = tuple(self.outputs[0].shape)
-        if len(shape) == 3 and shape[1] is None:
-            shape = (None, self._time_steps(x), shape[2])
-        ignore = getattr(self.loss, "ignore_class", None)
-        return check_targets(name, y, heads.target_kind(self.loss), shape, ignore)
+        return check_output_targets(self, y, self._time_steps(x), name)
 
     def _check_pair(self, x, y, x_name, y_name):
         """`(x, y)` checked (`_check_x`, `_check_y`), in the form `fit` passes on."""
