@@ -177,9 +177,9 @@ def loss_name(task, loss):
         >>> loss_name(get_task("tagging"), "sparse_categorical_crossentropy")
         'crossentropy'
     """
-    alias, tasks, _ = _KERAS_LOSSES.get(loss, (None, (), None)) if isinstance(loss, str) else (
-        None, (), None)  # fmt: skip
-    return alias if task.name in tasks else loss
+    if isinstance(loss, str) and task.name in _KERAS_LOSSES.get(loss, (None, ()))[1]:
+        return _KERAS_LOSSES[loss][0]
+    return loss
 
 
 _REAL = ("regression", "forecast", "sequence_regression")
@@ -283,6 +283,7 @@ def compile_args(task, loss=None):
         >>> compile_args(get_task("sequence_regression"), "mae")[0].error
         'mae'
     """
+    loss = loss_name(task, loss)
     if isinstance(loss, keras.losses.Loss):
         metrics = ["accuracy"] if task.categorical else ["mae"]
         if task.name == "sequence_regression":

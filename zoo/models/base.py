@@ -447,7 +447,6 @@ def build_rnn(
     check_choice("cell", cell, tuple(CELLS))
     task_ = heads.get_task(task)
     num_classes, output_dim, horizon = heads.validate(task_, num_classes, output_dim, horizon, loss)
-    loss = heads.loss_name(task_, loss)  # Keras's name of the task's loss, as the task names it
     layer_units = check_units(units, num_layers)
     check_fraction("dropout", dropout)
     check_fraction("recurrent_dropout", recurrent_dropout)
