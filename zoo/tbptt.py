@@ -206,8 +206,8 @@ def fit(model, x, y, window, epochs=1, verbose=0):
     losses = []
     for epoch in range(check_positive_int("epochs", epochs)):
         reset_states(model)
-        logs = [
-            model.train_on_batch(x[:, s], y[:, s], return_dict=True)["loss"]
+        logs = [  # (Keras's own step: the whole series were checked above, not each window)
+            keras.Model.train_on_batch(model, x[:, s], y[:, s], return_dict=True)["loss"]
             for s in _windows(x, window)
         ]
         losses.append(float(np.mean(logs)))
