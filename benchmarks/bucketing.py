@@ -29,7 +29,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import batches, quantile_boundaries  # noqa: E402
-from zoo.training import quiet_end_of_data  # noqa: E402
+from zoo.recipe_fit import quiet_end_of_data  # noqa: E402
 from zoo.validation import check_flag_minimums  # noqa: E402
 
 

@@ -47,8 +47,9 @@ from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder impo
     transcript,
 )
 from zoo.models.speech import make_speech_examples  # noqa: E402
-from zoo.recipe import RecipeError  # noqa: E402
-from zoo.training import WarmupCosine, parse_overrides, quiet_end_of_data  # noqa: E402
+from zoo.recipe import RecipeError, parse_overrides  # noqa: E402
+from zoo.recipe_fit import quiet_end_of_data  # noqa: E402
+from zoo.schedules import WarmupCosine  # noqa: E402
 from zoo.validation import check_flag_minimums, suggest  # noqa: E402
 
 # What `--set` and `--augment` may name: the factory's and the augmentation's arguments (and

@@ -26,7 +26,8 @@ import zoo  # noqa: E402, F401  (registers the layers and the datasets)
 from recipes._speech import DIGITS  # noqa: E402
 from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
 from zoo.data import batches  # noqa: E402
-from zoo.training import configure, load_splits  # noqa: E402
+from zoo.recipe import configure  # noqa: E402
+from zoo.recipe_data import load_splits  # noqa: E402
 
 RUN_FILES = ("config.json", "metrics.json", "model.keras")  # what `rnnzoo run --output` writes
 

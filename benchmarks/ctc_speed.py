@@ -31,7 +31,7 @@ from recipes._speech import DIGITS  # noqa: E402
 from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
 from zoo import registry  # noqa: E402
 from zoo.data import batches  # noqa: E402
-from zoo.training import length_boundaries, load_splits  # noqa: E402
+from zoo.recipe_data import length_boundaries, load_splits  # noqa: E402
 from zoo.validation import check_flag_minimums  # noqa: E402
 
 WARM_UP_STEPS = 3  # untimed training steps first: the train function is traced in them

@@ -27,6 +27,10 @@ MODULES += ["zoo.losses", "zoo.metrics", "zoo.decoding", "zoo.models.vocabulary"
 MODULES += ["zoo.models.seq2seq", "zoo.models.char_lm"]
 MODULES += [
     "zoo.training",
+    "zoo.recipe_data",
+    "zoo.recipe_fit",
+    "zoo.distribute",
+    "zoo.schedules",
     "zoo.downloads",
     "zoo.recipe",
     "zoo.run_folder",

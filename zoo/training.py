@@ -3,307 +3,59 @@
 A recipe (see `recipes/`) is a `Recipe` declaration: which registered model, which TFDS dataset,
 which task and hyperparameters. `run(recipe, ...)` does the rest and writes, into its output
 folder, `config.json`, `history.json`, `metrics.json`, `model.keras`, `tensorboard/` and PNG plots.
+
+Its parts live beside it, and are importable from here as before: a recipe's data in
+`zoo.recipe_data`, its fitting in `zoo.recipe_fit`, `--strategy` in `zoo.distribute`, the
+`WarmupCosine` schedule in `zoo.schedules`.
 """
 
 import argparse
-import contextlib
-import dataclasses
 import datetime
 import math
-import os
 import pathlib
 import shutil
 import sys
 import time
-import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
-import tensorflow_datasets as tfds
 
-import zoo.datasets  # noqa: F401  (registers the offline TFDS builders)
-from zoo import downloads, plots, registry, run_folder
-from zoo.data import batches, quantile_boundaries, sequence_length
-from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides: re-exported)
+from zoo import plots, registry, run_folder
+from zoo.distribute import (  # noqa: F401  (STRATEGIES: re-exported)
+    STRATEGIES,
+    _check_strategy,
+    check_whole_batches,
+    distribution_strategy,
+)
+from zoo.recipe import (  # noqa: F401  (Recipe, RecipeError, parse_overrides, ...: re-exported)
     Recipe,
     RecipeError,
     check_closed_form_epochs,
     check_config_name,
     check_flag_overrides,
-    check_mix,
     check_seed,
     configure,
     parse_overrides,
 )
-from zoo.run_folder import os_error_message
-from zoo.validation import (
-    check_choice,
-    check_fraction,
-    check_positive_float,
-    check_positive_int,
-    naming_failed_checks,
-    suggest,
+from zoo.recipe_data import (  # noqa: F401  (mix_datasets: re-exported)
+    adapt_vectorizer,
+    batched,
+    check_manual_dir,
+    length_boundaries,
+    load_splits,
+    mix_datasets,
+    naming_data_errors,
 )
-
-
-class WarmupCosine(keras.callbacks.Callback):
-    """Linear warm-up then cosine decay of the learning rate over the run's own length.
-
-    It logs `learning_rate` (its `reports`) at each epoch's end.
-
-    Unlike a schedule fixed when the model is compiled, it stretches with `--epochs`: the decay
-    spans `epochs × steps per epoch` of the `fit` call (the steps counted during the first epoch
-    when the dataset does not know its length, e.g. when batched by length). The rate follows
-    the optimizer's step counter, so a resumed run picks up where it stopped.
-
-    Args:
-        peak: the learning rate after the warm-up.
-        warmup_steps: steps of the linear warm-up from 0.
-        floor: the final learning rate.
-
-    Example:
-        >>> cb = WarmupCosine(1e-3, warmup_steps=10)
-        >>> [round(cb.rate(step, total=100), 6) for step in (0, 5, 10, 55, 100)]
-        [0.0001, 0.0006, 0.001, 0.0005, 0.0]
-    """
-
-    def __init__(self, peak, warmup_steps=100, floor=0.0):
-        super().__init__()
-        self.peak = check_positive_float("peak", peak)
-        self.warmup_steps = int(warmup_steps)
-        self.floor = float(floor)
-        self._steps_per_epoch, self._seen = None, 0
-
-    @classmethod
-    def from_model(cls, model, warmup_steps=100, floor=0.0):
-        """The schedule peaking at the learning rate `model` was compiled with.
-
-        Call it on the freshly built model (as a recipe's `callbacks` hook is), before a resumed
-        run restores the optimizer's last rate.
-        """
-        # convert_to_numpy: under tf.distribute the rate is a MirroredVariable, which float()
-        # refuses
-        peak = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        return cls(peak, warmup_steps=warmup_steps, floor=floor)
-
-    def rate(self, step, total=None):
-        """The learning rate at optimizer step `step` of a run of `total` steps (or unknown).
-
-        Example:
-            >>> cb = WarmupCosine(1e-3, warmup_steps=10, floor=1e-5)
-            >>> cb.rate(4), cb.rate(50)  # warming up; then the peak while the length is unknown
-            (0.0005, 0.001)
-            >>> round(cb.rate(55, total=100), 6), cb.rate(100, total=100)  # halfway; the end
-            (0.000505, 1e-05)
-        """
-        if step < self.warmup_steps:
-            return self.peak * (step + 1) / self.warmup_steps
-        if not total or total <= self.warmup_steps:
-            return self.peak
-        progress = min(1.0, (step - self.warmup_steps) / (total - self.warmup_steps))
-        return self.floor + 0.5 * (self.peak - self.floor) * (1 + float(np.cos(np.pi * progress)))
-
-    reports = ("learning_rate",)  # what it adds to the logs (a search checks its objective)
-
-    def on_train_begin(self, logs=None):
-        """Reads the run's length, when the data knows it."""
-        self._steps_per_epoch = self.params.get("steps")
-
-    def on_epoch_end(self, epoch, logs=None):
-        """Learns the steps per epoch from the first epoch when the data did not say."""
-        if not self._steps_per_epoch:
-            self._steps_per_epoch = self._seen
-        if logs is not None:
-            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
-
-    def on_train_batch_begin(self, batch, logs=None):
-        """Sets the optimizer's learning rate for this step."""
-        self._seen = batch + 1
-        total = self._steps_per_epoch * self.params["epochs"] if self._steps_per_epoch else None
-        step = int(self.model.optimizer.iterations.numpy())
-        self.model.optimizer.learning_rate = self.rate(step, total)
-
-
-def check_manual_dir(manual_dir, recipe=None):
-    """Refuses a `--manual-dir` that is not a folder, an empty one, or one nothing would read.
-
-    TFDS reads an empty manual dir as none and downloads instead: offline, that is minutes of
-    retries for a folder the user meant to hold the files. A dataset rnn-zoo generates (its
-    `offline_status` is `"yes"`) reads no files at all, so a manual dir for it is a mistake.
-
-    Args:
-        manual_dir: the `--manual-dir` folder, or `None`.
-        recipe: the (configured) recipe whose datasets (its `dataset` and `mix`) would read it.
-
-    Example:
-        >>> check_manual_dir(None)  # no manual dir: the builder downloads
-        >>> r = Recipe(name="r", model="gru", dataset="adding_problem/t50", task="regression")
-        >>> check_manual_dir("recordings", r)
-        Traceback (most recent call last):
-        ...
-        zoo.recipe.RecipeError: --manual-dir recordings: dataset 'adding_problem/t50' is
-        generated by rnn-zoo and reads no manual files; leave --manual-dir out.
-    """
-    if manual_dir is None:
-        return
-    if recipe is not None:
-        mix = list(recipe.mix) if isinstance(recipe.mix, dict) else []
-        names = [recipe.dataset, *mix]
-        if all(dataclasses.replace(recipe, dataset=n).offline_status == "yes" for n in names):
-            these = " and ".join(repr(n) for n in names)
-            raise RecipeError(
-                f"--manual-dir {manual_dir}: dataset{'s' if mix else ''} {these} "
-                f"{'are' if mix else 'is'} generated by rnn-zoo and read{'' if mix else 's'} "
-                "no manual files; leave --manual-dir out."
-            )
-    if not os.path.isdir(manual_dir):
-        raise RecipeError(
-            f"--manual-dir {manual_dir} is not a folder: give the folder holding the "
-            "dataset's downloaded files, or leave --manual-dir out to download them."
-        )
-    if not os.listdir(manual_dir):
-        raise RecipeError(
-            f"--manual-dir {manual_dir} is empty: give the folder holding the dataset's "
-            "downloaded files (for FSDD, WAV files such as 7_jackson_32.wav, e.g. "
-            "../shared/data/fsdd/recordings), or leave --manual-dir out to download them."
-        )
-
-
-def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
-    """Loads the recipe's train, validation and test splits from TFDS as `(x, y)` datasets.
-
-    Raises:
-        RecipeError: the dataset cannot be prepared (no internet, missing or empty manual dir).
-
-    Example:
-        >>> import contextlib, io, tempfile
-        >>> r = Recipe(name="r", model="gru", dataset="adding_problem/t50", task="regression",
-        ...            validation_split=None)  # validation: 10% carved from train
-        >>> with contextlib.redirect_stdout(io.StringIO()):  # TFDS's progress messages
-        ...     train, val, test = load_splits(r, data_dir=tempfile.mkdtemp())  # built offline
-        >>> len(train), len(val), len(test), train.element_spec[0].shape
-        (9000, 1000, 1000, TensorShape([50, 2]))
-        >>> fsdd = Recipe(name="f", model="esn", dataset="fsdd/all", task="classification")
-        >>> load_splits(fsdd, manual_dir=tempfile.mkdtemp())
-        Traceback (most recent call last):
-        ...
-        zoo.recipe.RecipeError: --manual-dir ... is empty: give the folder holding the dataset's
-        downloaded files ...
-    """
-    check_manual_dir(manual_dir, recipe)  # `rnnzoo tune` comes here first
-    train, val = recipe.train_split, recipe.validation_split
-    if val is None:
-        share = check_fraction("validation_fraction", recipe.validation_fraction, allow_zero=False)
-        cut = round(100 * (1 - share))
-        train, val = f"{train}[:{cut}%]", f"{train}[{cut}%:]"
-    splits = _load(
-        recipe, recipe.dataset, [train, val, recipe.test_split], data_dir, manual_dir, seed
-    )
-    if recipe.mix:
-        shares = check_mix(recipe.mix)
-        extras = [
-            _load(recipe, name, [recipe.train_split], data_dir, manual_dir, seed)[0]
-            for name in shares
-        ]
-        splits[0] = mix_datasets(splits[0], extras, list(shares.values()), seed)
-    return splits
-
-
-def _offline_message(recipe, name, host):
-    """Why dataset `name` cannot load offline, and what to pass instead."""
-    status = dataclasses.replace(recipe, dataset=name).offline_status
-    manual = (
-        "--manual-dir DIR holding its files (for FSDD, WAV files such as 7_jackson_32.wav), or "
-        if status == "manual"
-        else ""
-    )
-    return (
-        f"could not load dataset {name!r}: it is not prepared in the data dir and must be "
-        f"downloaded from {host}, whose name does not resolve (offline?). Pass {manual}"
-        "--data-dir DIR holding a copy prepared where the internet is reachable; `rnnzoo "
-        "list` shows the recipes whose data build offline."
-    )
-
-
-def _load(recipe, name, split, data_dir, manual_dir, seed):
-    """`tfds.load` of `name`'s splits, with the recipe's examples and preprocess maps applied."""
-    check_config_name(name)
-    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    before = downloads.folders(data_dir, name)
-    try:
-        with downloads.fail_fast() as unreachable:
-            splits = tfds.load(
-                name,
-                split=split,
-                data_dir=data_dir,
-                as_supervised=recipe.examples is None,
-                shuffle_files=True,
-                read_config=tfds.ReadConfig(shuffle_seed=seed),
-                download_and_prepare_kwargs={"download_config": download_config},
-            )
-    except Exception as e:  # TFDS raises many types: network, missing manual files, bad names
-        if unreachable:  # nothing was downloaded: the folders TFDS made for it go too
-            downloads.remove_new_folders(before, data_dir, name)
-            raise RecipeError(_offline_message(recipe, name, unreachable[0])) from None
-        reason = " ".join(str(e).split())  # one line, whole: its end says what is valid
-        local = isinstance(e, OSError) and e.errno is not None  # a full disk, a bad folder
-        raise RecipeError(
-            f"could not load dataset {name!r} ({type(e).__name__}: {reason})."
-            + (
-                ""
-                if local
-                else " Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir "
-                "DIR holding the downloaded files."
-            )
-        ) from e
-    if recipe.examples is not None:
-        splits = [recipe.examples(s) for s in splits]
-    if recipe.preprocess is not None:
-        splits = [s.map(recipe.preprocess, num_parallel_calls=tf.data.AUTOTUNE) for s in splits]
-    return splits
-
-
-def mix_datasets(main, extras, shares, seed=None):
-    """Draws each example from `extras[i]` with probability `shares[i]`, else from `main`.
-
-    The extras repeat as needed; an epoch ends when `main` is used up, so it keeps every example
-    of `main` once and adds about `len(main) * sum(shares) / (1 - sum(shares))` others.
-
-    Example:
-        >>> import tensorflow as tf
-        >>> a = tf.data.Dataset.range(100)
-        >>> b = tf.data.Dataset.from_tensors(tf.constant(-1, tf.int64))
-        >>> out = list(mix_datasets(a, [b], [0.5], seed=0).as_numpy_iterator())
-        >>> sorted(x for x in out if x >= 0) == list(range(100)), 60 < out.count(-1) < 140
-        (True, True)
-    """
-    weights = [1.0 - sum(shares), *shares]
-    return tf.data.Dataset.sample_from_datasets(
-        [main, *(e.repeat() for e in extras)],
-        weights=weights,
-        seed=seed,
-        stop_on_empty_dataset=True,
-    )
-
-
-STRATEGIES = ("mirrored",)
-# Multi-worker training is left out: Keras 3's fit fails under MultiWorkerMirroredStrategy
-# (keras-team/keras#20585; re-checked with Keras 3.15.1 and TensorFlow 2.21 on two localhost
-# workers): `TensorFlowTrainer._maybe_symbolic_build` reduces the first batch's nested `(x, y)`
-# with `strategy.reduce`, which the collective strategy takes only for a single value.
-_NOT_OFFERED = {
-    "multiworker": "Keras 3's fit fails under MultiWorkerMirroredStrategy with 'Attempt to "
-    "convert a value (PerReplica...)' (keras-team/keras#20585); train on one machine with "
-    "--strategy mirrored, or search on many with rnnzoo tune --chief/--worker-id"
-}
-
-
-def _check_strategy(name):
-    """Returns `name` if it is one of `STRATEGIES`, else raises a `ValueError` saying why."""
-    if name in _NOT_OFFERED:
-        raise ValueError(f"strategy {name!r} is not offered: {_NOT_OFFERED[name]}.")
-    return check_choice("strategy", name, STRATEGIES)
+from zoo.recipe_fit import (
+    fit_callbacks,
+    fit_model,
+    metric_names,
+    monitor_mode,
+    quiet_end_of_data,
+)
+from zoo.run_folder import os_error_message
+from zoo.schedules import WarmupCosine  # noqa: F401  (re-exported: recipes reach it here)
+from zoo.validation import check_positive_int, suggest
 
 
 def _strategy_argument(value):
@@ -312,297 +64,6 @@ def _strategy_argument(value):
         return _check_strategy(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def distribution_strategy(name=None):
-    """Returns the `tf.distribute` strategy named `name` (`None`: the default, one device).
-
-    Example:
-        >>> distribution_strategy().num_replicas_in_sync
-        1
-    """
-    if name is None:
-        return tf.distribute.get_strategy()
-    _check_strategy(name)
-    return tf.distribute.MirroredStrategy()
-
-
-def naming_data_errors(dataset):
-    """Turns a failed check in a data pipeline (`tf.debugging.Assert`) into a `RecipeError`.
-
-    The error is one line with the check's own message, not a TensorFlow traceback.
-
-    Example:
-        >>> import tensorflow as tf
-        >>> values = tf.data.Dataset.from_tensor_slices([1.0, -1.0])
-        >>> def positive(v):
-        ...     tf.debugging.Assert(v > 0, ["values must be positive"])
-        ...     return v
-        >>> with naming_data_errors("mine"):
-        ...     _ = list(values.map(positive))
-        Traceback (most recent call last):
-        ...
-        zoo.recipe.RecipeError: dataset mine: an example failed a check: values must be positive
-    """
-    return naming_failed_checks(RecipeError, f"dataset {dataset}: an example failed a check: ")
-
-
-def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
-    """Refuses a mirrored `seq2seq` run whose batches would leave a replica without examples.
-
-    tf.distribute cuts each global batch into per-replica slices handed out in turn, so a
-    split's last, partial batch can leave a replica a stand-in of no examples and no time steps,
-    on which the decoder's loop fails (`Tried to stack elements of an empty list`) at the end of
-    the first epoch. Every split must then hold whole batches (length buckets leave partial
-    ones); splits of unknown size pass.
-
-    Args:
-        recipe: the configured recipe.
-        splits: `{name: dataset}` of single examples.
-        batch_size: the global batch size.
-        replicas: the strategy's replica count.
-        strategy_name: the `--strategy` given, for the message.
-
-    Raises:
-        RecipeError: naming the split sizes and a batch size that divides them all (if any).
-
-    Example:
-        >>> import tensorflow as tf
-        >>> r = Recipe(name="r", model="seq2seq", dataset="d", task="seq2seq")
-        >>> ds = tf.data.Dataset.range(100)
-        >>> check_whole_batches(r, {"train": ds, "test": ds.take(40)}, 20, 2, "mirrored")
-        >>> check_whole_batches(r, {"train": ds, "test": ds.take(40)}, 64, 2, "mirrored")
-        Traceback (most recent call last):
-        ...
-        zoo.recipe.RecipeError: --strategy mirrored: over 2 replicas a seq2seq model needs whole
-        batches (a partial last batch can leave a replica no examples, on which the decoder
-        fails), but the splits hold 100 (train) and 40 (test) examples, not all multiples of
-        batch size 64; use --batch-size 20 (it divides every split), or train on one device.
-    """
-    if replicas < 2 or recipe.model != "seq2seq":
-        return
-    whole = f"over {replicas} replicas a seq2seq model needs whole batches"
-    if recipe.buckets:
-        raise RecipeError(
-            f"--strategy {strategy_name}: {whole}, which length buckets do not give (each "
-            "bucket ends in a partial batch); leave buckets out (--set buckets=0)."
-        )
-    sizes = {name: int(ds.cardinality()) for name, ds in splits.items()}
-    if any(n < 0 for n in sizes.values()) or all(n % batch_size == 0 for n in sizes.values()):
-        return
-    common = math.gcd(*sizes.values())
-    fits = [d for d in range(replicas, common + 1, replicas) if common % d == 0]
-    advice = (
-        f"use --batch-size {min(fits, key=lambda d: (abs(d - batch_size), -d))} (it divides "
-        "every split), or train on one device"
-        if fits
-        else f"no batch size divides them all over {replicas} replicas: train on one device "
-        "(leave --strategy out)"
-    )
-    listed = " and ".join(f"{n} ({name})" for name, n in sizes.items())
-    raise RecipeError(
-        f"--strategy {strategy_name}: {whole} (a partial last batch can leave a replica no "
-        f"examples, on which the decoder fails), but the splits hold {listed} examples, not "
-        f"all multiples of batch size {batch_size}; {advice}."
-    )
-
-
-def length_boundaries(ds, num_buckets):
-    """Bucket boundaries at the quantiles of the example lengths of `(x, y)` dataset `ds`.
-
-    Example:
-        >>> import tensorflow as tf
-        >>> texts = ["a", "a b", "a b c", "a b c d", "a b c d e", "a b c d e f"]
-        >>> ds = tf.data.Dataset.from_tensor_slices((texts, [0, 1, 0, 1, 0, 1]))
-        >>> length_boundaries(ds, 3)  # texts are measured in words
-        [3, 5]
-    """
-    lengths = ds.map(sequence_length, num_parallel_calls=tf.data.AUTOTUNE)
-    return quantile_boundaries(
-        np.fromiter(lengths.as_numpy_iterator(), dtype=np.int64), num_buckets
-    )
-
-
-def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=None, cache=True):
-    """Batches one split of `(x, y)` examples the way `run` does (and `rnnzoo tune`'s trials).
-
-    Args:
-        recipe: the `Recipe` (its `augment` applies to the training split).
-        split: a `tf.data.Dataset` of single `(x, y)` examples.
-        batch_size: examples per batch.
-        training: shuffle (reshuffled every epoch) and augment: the training split.
-        seed: the shuffle's seed.
-        boundaries: length-bucket boundaries (`length_boundaries`), or `None`.
-        cache: cache the examples in memory (`False` when `split` is cached already).
-
-    Example:
-        >>> import tensorflow as tf
-        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
-        >>> ds = tf.data.Dataset.from_tensor_slices(([[1.0], [2.0], [3.0]], [0.0, 1.0, 0.0]))
-        >>> [int(x.shape[0]) for x, _ in batched(r, ds, 2, training=True, seed=0)]
-        [2, 1]
-    """
-    if training:
-        return batches(
-            split,
-            batch_size,
-            shuffle=True,
-            seed=seed,
-            cache=cache,
-            boundaries=boundaries,
-            augment=recipe.augment,
-        )
-    return batches(split, batch_size, cache=cache, boundaries=boundaries)
-
-
-def adapt_vectorizer(model, train):
-    """Adapts a `text=True` model's `TextVectorization` to the training split's texts.
-
-    Example:
-        >>> import tensorflow as tf, zoo
-        >>> m = zoo.models.lstm(text=True, vocab_size=50, task="binary", units=4)
-        >>> train = tf.data.Dataset.from_tensor_slices((["a great film", "a dull film"], [1, 0]))
-        >>> adapt_vectorizer(m, train)
-        >>> m.get_layer("vectorizer").vocabulary_size()  # padding, [UNK] and 4 words
-        6
-    """
-    from zoo.models import adapt_text
-
-    adapt_text(model, train, batch_size=1024)
-
-
-def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
-    """The callbacks of a recipe's training, in `run`'s order.
-
-    The recipe's own (its `callbacks` hook) come first, so that the logs they add (e.g.
-    `val_cer`) are seen by the `standard` ones (checkpoints, logs) and the caller's `extra`;
-    the recipe's early stopping comes last.
-
-    Example:
-        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression", early_stopping=2)
-        >>> [type(c).__name__ for c in fit_callbacks(r, None, None)]
-        ['EarlyStopping']
-    """
-    own = recipe.callbacks(model, validation_batches) if recipe.callbacks is not None else []
-    callbacks = [*own, *standard, *extra]
-    if recipe.early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=recipe.monitor,
-                mode=monitor_mode(recipe.monitor),
-                patience=recipe.early_stopping,
-            )
-        )
-    return callbacks
-
-
-def fit_model(
-    recipe,
-    model,
-    train_batches,
-    validation_batches,
-    epochs,
-    callbacks,
-    verbose="auto",
-    initial_epoch=0,
-):
-    """Trains `model` the way `run` does: the recipe's `fit` hook if it has one, else `model.fit`.
-
-    Args:
-        recipe: the `Recipe`.
-        model: the built model.
-        train_batches: the batched, shuffled training split (`batched(..., training=True)`).
-        validation_batches: the batched validation split.
-        epochs: the epoch to stop after (a `fit` hook is given `epochs - initial_epoch`).
-        callbacks: Keras callbacks (`fit_callbacks`).
-        verbose: Keras's `fit` verbosity (a `fit` hook chooses its own).
-        initial_epoch: the epoch to start from (Hyperband continuing a trial).
-
-    Returns:
-        `{metric: [value per epoch]}`: what the training reported.
-
-    Example:
-        >>> import numpy as np, tensorflow as tf, zoo
-        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
-        >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, seed=0)
-        >>> ds = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3, 1)), np.zeros(4)))
-        >>> train, val = batched(r, ds, 4, training=True, seed=0), batched(r, ds, 4)
-        >>> history = fit_model(r, m, train, val, epochs=1, callbacks=[], verbose=0)
-        >>> sorted(history), len(history["loss"])  # one epoch of one step
-        (['loss', 'mae', 'val_loss', 'val_mae'], 1)
-    """
-    if recipe.fit is not None:
-        history = recipe.fit(
-            model, train_batches, validation_batches, epochs - initial_epoch, callbacks
-        )
-    else:
-        epoch = getattr(train_batches, "epoch", None)  # `zoo.data.batches`'s seeded shuffle
-        if epoch is not None:  # epoch e draws e's order, also when resumed in a new process
-            at_epoch = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, _: epoch.assign(e))
-            callbacks = [at_epoch, *callbacks]
-        with quiet_end_of_data():
-            history = model.fit(
-                train_batches,
-                validation_data=validation_batches,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                callbacks=callbacks,
-                shuffle=False,  # train_batches is shuffled by tf.data, reshuffled each epoch
-                verbose=verbose,
-            )
-    history = getattr(history, "history", history)
-    return {k: [float(v) for v in vs] for k, vs in history.items()}
-
-
-@contextlib.contextmanager
-def quiet_end_of_data():
-    """Hides Keras's "Your input ran out of data" warning, which is wrong for our datasets.
-
-    Keras 3 (up to 3.15) warns at the end of every first epoch over a dataset of unknown length
-    (batched by length, filtered), although iterating to the end is how it learns the length;
-    the warning's advice is for `steps_per_epoch`, which rnn-zoo never sets. Fixed upstream in
-    keras-team/keras#23360, not yet released.
-
-    Example:
-        >>> with warnings.catch_warnings(record=True) as caught:
-        ...     warnings.simplefilter("always")
-        ...     with quiet_end_of_data():
-        ...         warnings.warn("Your input ran out of data; interrupting training.")
-        ...     warnings.warn("another warning")
-        >>> [str(w.message) for w in caught]
-        ['another warning']
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="Your input ran out of data", category=UserWarning
-        )
-        yield
-
-
-def monitor_mode(monitor):
-    """`"max"` for a monitor that grows as the model improves (accuracy, AUC, ...), else `"min"`.
-
-    Example:
-        >>> monitor_mode("val_accuracy"), monitor_mode("val_loss"), monitor_mode("val_cer")
-        ('max', 'min', 'min')
-    """
-    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
-
-
-def metric_names(model, recipe, val):
-    """What `model.fit` reports for `model`: its metrics, plain and `val_` (read on 2 examples).
-
-    Example:
-        >>> import numpy as np, tensorflow as tf, zoo
-        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
-        >>> m = zoo.models.gru(input_shape=(5, 2), task="regression", units=4)
-        >>> val = tf.data.Dataset.from_tensor_slices((np.zeros((2, 5, 2)), np.zeros((2, 1))))
-        >>> metric_names(m, r, val)
-        ['loss', 'mae', 'val_loss', 'val_mae']
-    """
-    sample = batched(recipe, val.take(2), 2, cache=False)
-    scores = model.evaluate(sample, return_dict=True, verbose=0)
-    return [*scores, *(f"val_{name}" for name in scores)]
 
 
 def _unknown_monitor(recipe, reported, what):
@@ -942,6 +403,7 @@ def main(recipe, argv=None):
         argv: the arguments (default `sys.argv[1:]`).
 
     Example:
+        >>> import contextlib
         >>> from recipes.adding_gru import RECIPE
         >>> with contextlib.redirect_stderr(sys.stdout):  # to show the error line here
         ...     try:

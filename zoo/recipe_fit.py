@@ -1,0 +1,150 @@
+"""How a recipe's model is fitted, alike in `zoo.training.run` and in `rnnzoo tune`'s trials.
+
+The callbacks in their order (`fit_callbacks`), the recipe's `fit` hook or `model.fit`
+(`fit_model`), and the monitored metric: which way it improves (`monitor_mode`) and what a model
+reports (`metric_names`).
+"""
+
+import contextlib
+import warnings
+
+import keras
+
+from zoo.recipe_data import batched
+
+
+def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
+    """The callbacks of a recipe's training, in `run`'s order.
+
+    The recipe's own (its `callbacks` hook) come first, so that the logs they add (e.g.
+    `val_cer`) are seen by the `standard` ones (checkpoints, logs) and the caller's `extra`;
+    the recipe's early stopping comes last.
+
+    Example:
+        >>> from zoo.recipe import Recipe
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression", early_stopping=2)
+        >>> [type(c).__name__ for c in fit_callbacks(r, None, None)]
+        ['EarlyStopping']
+    """
+    own = recipe.callbacks(model, validation_batches) if recipe.callbacks is not None else []
+    callbacks = [*own, *standard, *extra]
+    if recipe.early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=recipe.monitor,
+                mode=monitor_mode(recipe.monitor),
+                patience=recipe.early_stopping,
+            )
+        )
+    return callbacks
+
+
+def fit_model(
+    recipe,
+    model,
+    train_batches,
+    validation_batches,
+    epochs,
+    callbacks,
+    verbose="auto",
+    initial_epoch=0,
+):
+    """Trains `model` the way `run` does: the recipe's `fit` hook if it has one, else `model.fit`.
+
+    Args:
+        recipe: the `Recipe`.
+        model: the built model.
+        train_batches: the batched, shuffled training split (`batched(..., training=True)`).
+        validation_batches: the batched validation split.
+        epochs: the epoch to stop after (a `fit` hook is given `epochs - initial_epoch`).
+        callbacks: Keras callbacks (`fit_callbacks`).
+        verbose: Keras's `fit` verbosity (a `fit` hook chooses its own).
+        initial_epoch: the epoch to start from (Hyperband continuing a trial).
+
+    Returns:
+        `{metric: [value per epoch]}`: what the training reported.
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> from zoo.recipe import Recipe
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
+        >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, seed=0)
+        >>> ds = tf.data.Dataset.from_tensor_slices((np.zeros((4, 3, 1)), np.zeros(4)))
+        >>> train, val = batched(r, ds, 4, training=True, seed=0), batched(r, ds, 4)
+        >>> history = fit_model(r, m, train, val, epochs=1, callbacks=[], verbose=0)
+        >>> sorted(history), len(history["loss"])  # one epoch of one step
+        (['loss', 'mae', 'val_loss', 'val_mae'], 1)
+    """
+    if recipe.fit is not None:
+        history = recipe.fit(
+            model, train_batches, validation_batches, epochs - initial_epoch, callbacks
+        )
+    else:
+        epoch = getattr(train_batches, "epoch", None)  # `zoo.data.batches`'s seeded shuffle
+        if epoch is not None:  # epoch e draws e's order, also when resumed in a new process
+            at_epoch = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, _: epoch.assign(e))
+            callbacks = [at_epoch, *callbacks]
+        with quiet_end_of_data():
+            history = model.fit(
+                train_batches,
+                validation_data=validation_batches,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # train_batches is shuffled by tf.data, reshuffled each epoch
+                verbose=verbose,
+            )
+    history = getattr(history, "history", history)
+    return {k: [float(v) for v in vs] for k, vs in history.items()}
+
+
+@contextlib.contextmanager
+def quiet_end_of_data():
+    """Hides Keras's "Your input ran out of data" warning, which is wrong for our datasets.
+
+    Keras 3 (up to 3.15) warns at the end of every first epoch over a dataset of unknown length
+    (batched by length, filtered), although iterating to the end is how it learns the length;
+    the warning's advice is for `steps_per_epoch`, which rnn-zoo never sets. Fixed upstream in
+    keras-team/keras#23360, not yet released.
+
+    Example:
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     with quiet_end_of_data():
+        ...         warnings.warn("Your input ran out of data; interrupting training.")
+        ...     warnings.warn("another warning")
+        >>> [str(w.message) for w in caught]
+        ['another warning']
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Your input ran out of data", category=UserWarning
+        )
+        yield
+
+
+def monitor_mode(monitor):
+    """`"max"` for a monitor that grows as the model improves (accuracy, AUC, ...), else `"min"`.
+
+    Example:
+        >>> monitor_mode("val_accuracy"), monitor_mode("val_loss"), monitor_mode("val_cer")
+        ('max', 'min', 'min')
+    """
+    return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+
+
+def metric_names(model, recipe, val):
+    """What `model.fit` reports for `model`: its metrics, plain and `val_` (read on 2 examples).
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> from zoo.recipe import Recipe
+        >>> r = Recipe(name="r", model="gru", dataset="d", task="regression")
+        >>> m = zoo.models.gru(input_shape=(5, 2), task="regression", units=4)
+        >>> val = tf.data.Dataset.from_tensor_slices((np.zeros((2, 5, 2)), np.zeros((2, 1))))
+        >>> metric_names(m, r, val)
+        ['loss', 'mae', 'val_loss', 'val_mae']
+    """
+    sample = batched(recipe, val.take(2), 2, cache=False)
+    scores = model.evaluate(sample, return_dict=True, verbose=0)
+    return [*scores, *(f"val_{name}" for name in scores)]
