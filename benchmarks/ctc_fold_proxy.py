@@ -38,7 +38,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402, F401  (registers the layers and the datasets)
 from recipes.spoken_digit_strings_ctc import RECIPE  # noqa: E402
-from zoo.data.audio import augment_waveform  # noqa: E402
+from zoo.data.augmentation import augment_waveform  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
 from zoo.datasets.fsdd.files import SPEAKERS  # noqa: E402
 from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder import (  # noqa: E402

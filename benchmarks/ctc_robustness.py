@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402, F401  (registers the model for loading)
 from recipes._speech import DIGITS  # noqa: E402
-from zoo.data.audio import resample, waveform_to_float  # noqa: E402
+from zoo.data.waveforms import resample, waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
 from zoo.datasets.spoken_digit_strings.spoken_digit_strings_dataset_builder import (  # noqa: E402
     MIN_NOISE_STD,

@@ -26,7 +26,7 @@ import scipy.signal as sg  # noqa: E402
 
 import zoo  # noqa: E402, F401  (registers the model for loading)
 from recipes._speech import DIGITS  # noqa: E402
-from zoo.data.audio import waveform_to_float  # noqa: E402
+from zoo.data.waveforms import waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
 from zoo.models.speech import SpeechRecognizer  # noqa: E402
 from zoo.validation import check_flag_minimums  # noqa: E402

@@ -22,7 +22,8 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from zoo.data.audio import log_mel_spectrogram, waveform_to_float  # noqa: E402
+from zoo.data.audio import log_mel_spectrogram  # noqa: E402
+from zoo.data.waveforms import waveform_to_float  # noqa: E402
 from zoo.datasets.fsdd import files  # noqa: E402
 from zoo.layers.speech_embedding import LEVELS, SpeechEmbedding  # noqa: E402
 

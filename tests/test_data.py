@@ -110,7 +110,7 @@ def _epochs(pipeline, n=2):
 
 
 def test_seeded_augmentation_draws_the_same_every_run_though_mapped_in_parallel():
-    from zoo.data.audio import augment_waveform
+    from zoo.data.augmentation import augment_waveform
 
     waves = tf.random.stateless_normal([48, 800], [1, 2])
     ds = tf.data.Dataset.from_tensor_slices(({"waveform": waves, "length": tf.fill([48], 800)},
@@ -295,7 +295,7 @@ def test_normalize_frames_names_frame_lengths_not_one_count_per_utterance():
 
 @pytest.mark.parametrize("seed", [None, tf.constant([1, 2])])
 def test_augment_waveform_leaves_an_empty_utterance_as_it_is(seed):
-    from zoo.data.audio import augment_waveform
+    from zoo.data.augmentation import augment_waveform
 
     augment = augment_waveform(eq_db=(-6.0, 6.0), edge_ms=(10.0, 20.0))
     x = {"waveform": tf.zeros([0]), "length": tf.constant(0)}
@@ -311,7 +311,7 @@ def test_augment_waveform_names_inputs_it_cannot_perturb():
     # int16 samples failed in a Mul, a batch in a slice, a length past the samples in a Gather.
     import tensorflow as tf
 
-    from zoo.data.audio import augment_waveform
+    from zoo.data.augmentation import augment_waveform
 
     perturb = augment_waveform()
     with pytest.raises(TypeError, match=r"float waveforms in \[-1, 1\], got int16: map"):

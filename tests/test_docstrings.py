@@ -36,6 +36,8 @@ MODULES += [
     "zoo.run_folder",
     "zoo.recipe_tuning",
     "zoo.data.audio",
+    "zoo.data.waveforms",
+    "zoo.data.augmentation",
     "zoo.data.bucketing",
 ]
 MODULES += ["zoo.data.speech"]

@@ -12,16 +12,15 @@ from scipy.io import wavfile
 import zoo
 from tests.helpers import run_model_checks
 from zoo.data.audio import (
-    augment_waveform,
     frame_settings,
     log_mel_spectrogram,
     mfcc,
     normalize_frames,
     num_frames,
-    shorten_pauses,
-    standardize_edges,
     vtlp_warp,
 )
+from zoo.data.augmentation import augment_waveform
+from zoo.data.waveforms import shorten_pauses, standardize_edges
 from zoo.layers.audio import LogMel, SpecAugment
 from zoo.losses import ctc_loss
 from zoo.models.speech import (
@@ -412,7 +411,7 @@ def test_make_speech_examples_refuses_float_audio_beyond_full_scale(small):
 
 def test_make_speech_examples_refuses_int64_audio_beyond_16_bits(small):
     # int64 holding 32-bit PCM (2**30) became waveform 32768.0, and 40000 became 1.22, unchecked.
-    from zoo.data.audio import waveform_to_float
+    from zoo.data.waveforms import waveform_to_float
 
     fn = make_speech_examples()
     message = (
@@ -1156,7 +1155,7 @@ def test_model_inputs_of_the_wrong_scale_or_too_narrow_are_named():
 
 def test_int32_audio_within_the_16_bit_range_warns():
     # 16-bit samples held as int32 read as 32-bit PCM: -96 dBFS, transcribed as "" silently.
-    from zoo.data.audio import waveform_to_float
+    from zoo.data.waveforms import waveform_to_float
 
     pcm = (np.sin(np.arange(4000) * 0.3) * 20000).astype("int32")
     with pytest.warns(UserWarning, match=r"every sample is within the 16-bit range.*int16"):

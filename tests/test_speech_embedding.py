@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from scipy.io import wavfile
 
-from zoo.data.audio import resample
+from zoo.data.waveforms import resample
 from zoo.layers.speech_embedding import SpeechEmbedding, load_weights
 from zoo.models.speech import SpeechRecognizer, ctc_speech
 

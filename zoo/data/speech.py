@@ -9,7 +9,7 @@ from (characters outside the vocabulary, float audio beyond full scale), naming 
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.audio import FULL_SCALE, waveform_to_float
+from zoo.data.waveforms import FULL_SCALE, waveform_to_float
 from zoo.validation import check_bool
 
 VOCABULARY = "abcdefghijklmnopqrstuvwxyz' "  # the default: lowercase letters, apostrophe, space

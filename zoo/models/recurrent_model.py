@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import heads
-from zoo.data.audio import check_float_samples, waveform_to_float
+from zoo.data.waveforms import check_float_samples, waveform_to_float
 from zoo.tbptt import reset_states, stateless_copy, states_kept
 from zoo.validation import check_finite, check_ids, check_targets, sequence_weights
 

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import decoding
-from zoo.data.audio import (
+from zoo.data.waveforms import (
     check_audio_rate,
     check_float_samples,
     is_digital_silence,
