@@ -48,6 +48,21 @@ def test_with_a_length_penalty_finished_hypotheses_beat_ones_cut_by_max_length()
     assert decoding.beam_search(step, np.zeros(1), 0, 2, 4, 1, 1.0) == [[]]  # greedy's
 
 
+def test_with_a_length_penalty_a_hypothesis_of_max_length_tokens_may_still_end():
+    def step(tokens, state):  # 0 start, 1 end, 2 'x': 'x x x' then the end, all but certain
+        lp = np.full((len(tokens), 3), np.log(1e-5))
+        lp[:, 2] = np.where(state < 3, np.log(1 - 2e-5), np.log(1e-5))
+        lp[:, 1] = np.where(state < 3, np.log(1e-5), np.log(1 - 2e-5))
+        return lp, state + 1
+
+    # A target of exactly max_length tokens: its end token comes after max_length steps. It had
+    # counted as cut short, so with a penalty any unlikely finished hypothesis beat it ('x x').
+    for width in (2, 5):
+        for penalty in (0.0, 0.6, 1.0):
+            out = decoding.beam_search(step, np.zeros(1), 0, 1, 3, width, penalty)
+            assert out == [[2, 2, 2]], (width, penalty, out)
+
+
 def _logp(table, seq, end_id=1, start_id=0):
     prev, total = start_id, 0.0
     for t in [*seq, end_id]:
@@ -103,7 +118,8 @@ def test_state_rows_follow_their_beams():
         return lp, {"n": [state["n"][0] + 1]}
 
     decoding.beam_search(step, {"n": [np.zeros(2)]}, 0, 1, max_length=3, beam_width=2)
-    assert [s.tolist() for s in seen] == [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]
+    # (the fourth step scores only the end token after max_length tokens)
+    assert [s.tolist() for s in seen] == [[0] * 4, [1] * 4, [2] * 4, [3] * 4]
 
 
 def test_sampling_is_seeded_and_respects_top_k_and_temperature():

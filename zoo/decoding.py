@@ -104,8 +104,9 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     (as greedy search returns its cut one), so a cut translation is not traded for a finished
     but unlikely one. With a length penalty normalised scores may rise as hypotheses grow, so
     no bound is exact: a sequence's search ends once `beam_width` of its hypotheses have
-    finished, and the best finished one is returned; a hypothesis cut by `max_length`, which
-    never paid for its end token, is returned only when none finished.
+    finished, and the best finished one is returned; a hypothesis of `max_length` tokens may
+    still finish with the end token (scored with it), while one cut by `max_length`, which never
+    paid for its end token, is returned only when none finished.
 
     Args:
         step_fn: `(tokens (N,), state) -> (log_probs (N, vocab), state)`; called on
@@ -149,9 +150,16 @@ def beam_search(step_fn, state, start_id, end_id, max_length, beam_width=4, leng
     def norm(score, length):
         return score / (max(length, 1) ** length_penalty) if length_penalty else score
 
-    for _ in range(max_length):
+    for t in range(max_length + 1):
         log_probs, state = step_fn(tokens, state)
         log_probs = np.asarray(log_probs, dtype="float64")
+        if t == max_length:  # hypotheses of max_length tokens may still end (nothing longer)
+            for row in np.flatnonzero(np.isfinite(scores)):
+                i, prefix = row // k, prefixes[row]
+                finished[i].append(
+                    (norm(scores[row] + log_probs[row, end_id], len(prefix)), prefix)
+                )
+            break
         vocab = log_probs.shape[-1]
         total = (scores[:, None] + log_probs).reshape(n, k * vocab)
         order = np.argsort(-total, axis=-1, kind="stable")
