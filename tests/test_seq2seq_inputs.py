@@ -154,3 +154,17 @@ def test_ids_given_as_nested_lists_train_and_ragged_ones_are_named(model):
         model.fit(x, ["3", "34"], verbose=0)
     with pytest.raises(TypeError, match=r"x\['source'\] must be ids, got strings .*model.transl"):
         model.predict({"source": ["1+2"], "target_in": x["target_in"][:1]}, verbose=0)
+
+
+def test_inputs_given_as_a_source_target_in_pair_are_checked(model):
+    # Keras reads a pair as (source, target_in); it went unchecked: -1 ids predicted.
+    x, y = _xy(model)
+    pair = (x["source"], x["target_in"])
+    np.testing.assert_array_equal(model.predict(pair, verbose=0), model.predict(x, verbose=0))
+    assert np.isfinite(model.fit(list(pair), y, verbose=0).history["loss"][0])
+    with pytest.raises(ValueError, match=r"x\['source'\] must hold token ids in \[0, 13\), got -1"):
+        model.predict((x["source"] - 4, x["target_in"]), verbose=0)
+    with pytest.raises(ValueError, match=r"x\['target_in'\] must hold token ids in \[0, 14\)"):
+        model.fit((x["source"], x["target_in"] + 20), y, verbose=0)
+    with pytest.raises(TypeError, match=r"or a \(source, target_in\) pair, got a list of 1 items"):
+        model.predict([x["source"]], verbose=0)

@@ -104,7 +104,8 @@ def _check_x(x, name, vocabs, strings_hint=_FIT_STRINGS):
     datasets pass (reading them would consume them).
 
     Args:
-        x: the model's inputs, `{"source": ids, "target_in": ids}`, or a dataset.
+        x: the model's inputs, `{"source": ids, "target_in": ids}` (a `(source, target_in)`
+            pair comes back as that dict), or a dataset.
         name: the argument's name in messages.
         vocabs: the source and the target `Vocabulary`.
         strings_hint: what to do instead, for a message about strings given as `x`.
@@ -117,6 +118,13 @@ def _check_x(x, name, vocabs, strings_hint=_FIT_STRINGS):
     )  # fmt: skip
     if strings:
         raise TypeError(f"{name} must be {_INPUTS}, got strings: {strings_hint}")
+    if isinstance(x, list | tuple):  # Keras reads a pair as (source, target_in): check them so
+        if len(x) != 2:
+            raise TypeError(
+                f"{name} must be {_INPUTS} or a (source, target_in) pair, got a "
+                f"{type(x).__name__} of {len(x)} items."
+            )
+        x = dict(zip(_INPUT_KEYS, x, strict=True))
     if isinstance(x, dict):
         missing, unknown = set(_INPUT_KEYS) - set(x), set(x) - set(_INPUT_KEYS)
         if missing or unknown:
