@@ -168,3 +168,11 @@ def test_inputs_given_as_a_source_target_in_pair_are_checked(model):
         model.fit((x["source"], x["target_in"] + 20), y, verbose=0)
     with pytest.raises(TypeError, match=r"or a \(source, target_in\) pair, got a list of 1 items"):
         model.predict([x["source"]], verbose=0)
+
+
+def test_exact_match_on_no_examples_is_refused(model):
+    # It returned {'exact_match': 0.0, 'examples': 0}: a model that never matches.
+    fn = make_seq2seq_examples(SRC, TGT)
+    empty = tf.data.Dataset.from_tensor_slices((["1+2"], ["3"])).take(0).map(fn).batch(2)
+    with pytest.raises(ValueError, match="exact_match: the dataset holds no examples"):
+        model.exact_match(empty)

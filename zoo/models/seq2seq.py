@@ -520,6 +520,9 @@ class Seq2Seq(BatchChecks, keras.Model):
         Returns:
             `{"exact_match": share, "examples": count}`.
 
+        Raises:
+            ValueError: the dataset holds no examples, or a target longer than the limit.
+
         Example:
             >>> import tensorflow as tf
             >>> m = seq2seq("0123456789+", "0123456789", units=4, seed=0)
@@ -545,6 +548,8 @@ class Seq2Seq(BatchChecks, keras.Model):
                 ref = [int(t) for t in ref if t not in (PAD, END)]
                 right += hyp == ref
                 total += 1
+        if not total:  # a share of 0 would read as a model that never matches
+            raise ValueError("exact_match: the dataset holds no examples; nothing to score.")
         if unknown:  # (a warning, not an error: a run's other scores are kept)
             warnings.warn(
                 f"exact_match: {unknown} of {total} targets hold tokens outside the target "
@@ -553,7 +558,7 @@ class Seq2Seq(BatchChecks, keras.Model):
                 "holding their tokens.",
                 stacklevel=2,
             )
-        return {"exact_match": right / max(total, 1), "examples": total}
+        return {"exact_match": right / total, "examples": total}
 
 
 def make_seq2seq_examples(
