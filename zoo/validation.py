@@ -449,6 +449,41 @@ def sequence_weights(name, weight, x_shape=None, per_step=True):
     return weight[:, None] if per_step and weight.ndim == 1 else weight
 
 
+def check_class_weight(class_weight, num_classes):
+    """`class_weight` checked: `{class id in [0, num_classes): finite weight >= 0}`.
+
+    Returns a weight for every class, 1.0 where none is given (as Keras reads a missing one),
+    as floats. Keras would take a NaN or a negative weight silently, and an id out of range
+    (for a dataset) fails deep in `tf.gather`.
+
+    Example:
+        >>> check_class_weight({1: 5}, 3)
+        {0: 1.0, 1: 5.0, 2: 1.0}
+        >>> check_class_weight({3: 1.0}, 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: class_weight must map class ids (ints in [0, 3)) to weights, got the key 3.
+    """
+    if not isinstance(class_weight, dict):
+        raise TypeError(
+            f"class_weight must be a dict {{class id: weight}}, got {class_weight!r:.80} "
+            f"({type(class_weight).__name__})."
+        )
+    for key, value in class_weight.items():
+        if not is_int(key) or not 0 <= key < num_classes:
+            raise ValueError(
+                f"class_weight must map class ids (ints in [0, {num_classes})) to weights, got "
+                f"the key {key!r}."
+            )
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+        if not (number and math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"class_weight[{key!r}] must be a finite number >= 0, got {value!r}: a NaN or "
+                "inf weight turns the loss NaN, a negative one makes training raise it."
+            )
+    return {k: float(class_weight.get(k, 1.0)) for k in range(num_classes)}
+
+
 def _shape_text(shape):
     """`(None, None, 3)` as `(batch, T, 3)`."""
     names = ["batch" if i == 0 else "T" if d is None else str(d) for i, d in enumerate(shape)]

@@ -16,7 +16,13 @@ import tensorflow as tf
 from zoo import heads
 from zoo.data.waveforms import check_float_samples, waveform_to_float
 from zoo.tbptt import reset_states, stateless_copy, states_kept
-from zoo.validation import check_finite, check_ids, check_targets, sequence_weights
+from zoo.validation import (
+    check_class_weight,
+    check_finite,
+    check_ids,
+    check_targets,
+    sequence_weights,
+)
 
 
 def as_strings(x):
@@ -184,13 +190,31 @@ def check_output_targets(model, y, steps, name="y"):
     return check_targets(name, y, heads.target_kind(model.loss), shape, ignore)
 
 
+def class_step_weights(table, y, sample_weight=None):
+    """One weight per step: `table[k]` for the class id `k` of each step, times `sample_weight`.
+
+    An id outside the table (a loss's `ignore_class`) takes an edge class's weight: the loss
+    skips that step whatever its weight.
+
+    Example:
+        >>> import numpy as np
+        >>> table = np.array([1.0, 10.0, 100.0], "float32")
+        >>> class_step_weights(table, np.array([[0, 2, 1, -1]]), np.array([[0.5]])).numpy().tolist()
+        [[0.5, 50.0, 5.0, 0.5]]
+    """
+    ids = tf.clip_by_value(tf.cast(y, "int32"), 0, len(table) - 1)
+    weights = tf.gather(tf.constant(table), ids)
+    return weights if sample_weight is None else weights * tf.cast(sample_weight, weights.dtype)
+
+
 class BatchChecks:
     """`train_on_batch` and `test_on_batch` that check NumPy data as `fit` and `evaluate` do.
 
     A mixin of the zoo's models, before `keras.Model`: their `_check_pair(x, y, x_name,
     y_name)` checks inputs and targets, their `_check_weights(x, weight)` (else
-    `check_weight_values`) the sample weights. Without it, Keras's one-batch methods trained
-    on class ids out of range or NaN targets that `fit` refuses.
+    `check_weight_values`) the sample weights, their `_class_weights(x, y, kwargs)` the class
+    weights. Without it, Keras's one-batch methods trained on class ids out of range or NaN
+    targets that `fit` refuses.
     """
 
     def _checked_batch(self, x, y, sample_weight):
@@ -199,9 +223,16 @@ class BatchChecks:
             sample_weight = getattr(self, "_check_weights", check_weight_values)(x, sample_weight)
         return x, y, sample_weight
 
-    def train_on_batch(self, x, y=None, sample_weight=None, *args, **kwargs):
+    def _class_weights(self, x, y, kwargs):
+        """`(x, kwargs)` of `fit` with its `class_weight` checked: here, unchanged."""
+        return x, kwargs
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """`keras.Model.train_on_batch`, checking NumPy inputs, targets and weights first."""
-        return super().train_on_batch(*self._checked_batch(x, y, sample_weight), *args, **kwargs)
+        x, y, sample_weight = self._checked_batch(x, y, sample_weight)
+        weights = {"sample_weight": sample_weight, "class_weight": class_weight}
+        x, weights = self._class_weights(x, y, weights)
+        return super().train_on_batch(x, y, return_dict=return_dict, **weights)
 
     def test_on_batch(self, x, y=None, sample_weight=None, *args, **kwargs):
         """`keras.Model.test_on_batch`, checking NumPy inputs, targets and weights first."""
@@ -270,13 +301,49 @@ class RecurrentModel(BatchChecks, keras.Model):
         shape = x.shape if isinstance(x, np.ndarray) else None
         return sequence_weights(name, weight, shape, len(self.outputs[0].shape) == 3)
 
+    def _class_weights(self, x, y, kwargs):
+        """`(x, kwargs)` of `fit` with its `class_weight` checked against the model and loss.
+
+        Class weights weigh class ids (binary labels among them): a model of real values
+        refuses them. A per-step model's become per-step sample weights (times any
+        `sample_weight`; a dataset's batches get them as their third item): Keras read each
+        row of tags as one one-hot label, and weighed the whole sequence by one class's weight.
+        """
+        if kwargs.get("class_weight") is None or not self.compiled:
+            return x, kwargs
+        kind = heads.target_kind(self.loss)
+        if kind == "values":
+            raise ValueError(
+                f"class_weight weighs class ids, but model {self.name!r} predicts real values: "
+                "weigh its examples with sample_weight instead."
+            )
+        shape = self.outputs[0].shape
+        class_weight = check_class_weight(
+            kwargs["class_weight"], 2 if kind == "binary" else shape[-1]
+        )
+        if len(shape) != 3:
+            return x, {**kwargs, "class_weight": class_weight}
+        table = np.array(list(class_weight.values()), "float32")
+        kwargs = {k: v for k, v in kwargs.items() if k != "class_weight"}
+        if not isinstance(x, tf.data.Dataset):
+            weights = class_step_weights(table, y, kwargs.get("sample_weight"))
+            return x, {**kwargs, "sample_weight": weights}
+        spec = x.element_spec
+        if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+            raise ValueError(
+                "class_weight weighs the steps of a dataset of (x, y) or (x, y, sample_weight) "
+                f"batches, got a dataset of {spec!r:.120}."
+            )
+        return x.map(lambda x, y, *w: (x, y, class_step_weights(table, y, *w))), kwargs
+
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, checking NumPy inputs and targets first."""
+        """`keras.Model.fit`, checking NumPy inputs, targets and weights first."""
         x, y = self._check_pair(self._dataset_targets(x), y, "x", "y")
         kwargs = check_validation_data(
             kwargs, self._check_pair, self._dataset_targets, self._check_weights
         )
-        return super().fit(x, y, *args, **checked_weights(kwargs, x, self._check_weights))
+        x, kwargs = self._class_weights(x, y, checked_weights(kwargs, x, self._check_weights))
+        return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, checking NumPy inputs and targets first."""

@@ -1,0 +1,83 @@
+"""What the recurrent factories' models make of their data: weights, ignored classes, bad inputs."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+
+X = np.array([[1, 2, 3, 0], [4, 5, 6, 7]])  # token ids, the first sequence padded
+TAGS = np.array([[0, 2, 1, 0], [1, 1, 0, 2]])
+CLASS_WEIGHT = {0: 1.0, 1: 10.0, 2: 100.0}
+
+
+def tagger(**kwargs):
+    """A tagging model over 3 classes that does not learn (its loss reads the same every step)."""
+    model = zoo.models.gru(vocab_size=10, task="tagging", num_classes=3, units=4, seed=0, **kwargs)
+    model.optimizer.learning_rate = 0.0
+    return model
+
+
+def test_class_weight_weighs_each_step_of_a_per_step_model_by_its_class():
+    # Keras read each row of tags as one one-hot label: the whole sequence took one weight.
+    model = tagger()
+    per_token = keras.losses.sparse_categorical_crossentropy(TAGS, model.predict(X, verbose=0))
+    steps = np.vectorize(CLASS_WEIGHT.get)(TAGS)
+    real = X != 0  # the padded step is masked, as without weights
+    expected = (per_token.numpy() * steps * real).sum() / real.sum()
+    fitted = model.fit(X, TAGS, class_weight=CLASS_WEIGHT, verbose=0).history["loss"][0]
+    assert fitted == pytest.approx(expected, rel=1e-5)
+    # Times a sample weight; a dataset's batches are weighed the same, with or without one.
+    doubled = model.fit(X, TAGS, sample_weight=[2.0, 2.0], class_weight=CLASS_WEIGHT, verbose=0)
+    assert doubled.history["loss"][0] == pytest.approx(2 * expected, rel=1e-5)
+    for batch in ((X, TAGS), (X, TAGS, np.array([2.0, 2.0]))):
+        data = tf.data.Dataset.from_tensors(batch)
+        loss = model.fit(data, class_weight=CLASS_WEIGHT, shuffle=False, verbose=0)
+        assert loss.history["loss"][0] == pytest.approx((len(batch) - 1) * expected, rel=1e-5)
+    loss = model.train_on_batch(X, TAGS, class_weight=CLASS_WEIGHT, return_dict=True)["loss"]
+    assert loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_class_weight_of_a_sequence_level_model_weighs_as_keras_does():
+    model = zoo.models.gru(vocab_size=10, task="classification", num_classes=3, units=4, seed=0)
+    model.optimizer.learning_rate = 0.0
+    labels = np.array([2, 0])
+    weighed = model.fit(X, labels, class_weight={2: 3.0}, verbose=0).history["loss"][0]
+    sampled = model.fit(X, labels, sample_weight=np.array([3.0, 1.0]), verbose=0)
+    assert weighed == pytest.approx(sampled.history["loss"][0])
+    # A dataset's labels above the largest key given fail no more in Keras's tf.gather.
+    data = tf.data.Dataset.from_tensors((X, labels))
+    assert model.fit(data, class_weight={0: 3.0}, shuffle=False, verbose=0).history["loss"][0] > 0
+
+
+@pytest.mark.parametrize(
+    "class_weight, error, match",
+    [
+        ({1: float("nan")}, ValueError, r"class_weight\[1\] must be a finite number >= 0, got nan"),
+        ({1: float("inf")}, ValueError, r"class_weight\[1\] must be a finite number >= 0, got inf"),
+        ({0: -1.0}, ValueError, r"class_weight\[0\] must be a finite number >= 0, got -1.0"),
+        ({0: "a"}, ValueError, r"class_weight\[0\] must be a finite number >= 0, got 'a'"),
+        ({3: 1.0}, ValueError, r"class ids \(ints in \[0, 3\)\) to weights, got the key 3"),
+        ({-1: 1.0}, ValueError, r"class ids \(ints in \[0, 3\)\) to weights, got the key -1"),
+        ({1.0: 1.0}, ValueError, r"class ids \(ints in \[0, 3\)\) to weights, got the key 1.0"),
+        ([1.0, 2.0], TypeError, r"class_weight must be a dict \{class id: weight\}, got \[1.0"),
+    ],
+)
+def test_class_weight_is_checked_up_front(class_weight, error, match):
+    for task in ("tagging", "classification"):
+        model = zoo.models.gru(vocab_size=10, task=task, num_classes=3, units=4)
+        with pytest.raises(error, match=match):
+            model.fit(X, TAGS if task == "tagging" else TAGS[:, 0], class_weight=class_weight)
+
+
+def test_class_weight_names_the_classes_of_a_binary_model_and_refuses_real_values():
+    binary = zoo.models.gru(vocab_size=10, task="binary", units=4)
+    with pytest.raises(
+        ValueError, match=r"class ids \(ints in \[0, 2\)\) to weights, got the key 2"
+    ):
+        binary.fit(X, np.array([1, 0]), class_weight={2: 1.0})
+    for task, y in (("regression", np.ones((2, 1))), ("sequence_regression", np.ones((2, 4)))):
+        model = zoo.models.gru(vocab_size=10, task=task, units=4)
+        with pytest.raises(ValueError, match=r"class_weight weighs class ids, but model 'gru' pre"):
+            model.fit(X, y, class_weight={0: 1.0})
