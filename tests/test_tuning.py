@@ -91,6 +91,21 @@ def test_override_naming_no_parameter_is_a_clear_error():
         tuning.hypermodel("gru", epochs=3)
 
 
+def test_fixed_arguments_are_checked_when_the_hypermodel_is_made():
+    # Before, these built fine and failed in every trial of the search.
+    with pytest.raises(ValueError, match=r"units must be a positive int, got -4\."):
+        tuning.hypermodel("gru", task="binary", vocab_size=100, units=-4)
+    with pytest.raises(
+        ValueError, match=r"task \(for model 'char_lm'\) must be one of 'language_model', got"
+    ):
+        tuning.hypermodel("char_lm", task="binary", vocabulary="abc")
+    with pytest.raises(ValueError, match=r"give input_shape=.*got none of them") as caught:
+        tuning.hypermodel("lstm", task="regression", units=4)
+    assert "the search space's first values" in "".join(caught.value.__notes__)
+    hm = tuning.hypermodel("esn", units=10, seed=0)  # the check builds no trial's state
+    assert hm._kept_gradients is None
+
+
 class _CountBatches(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()

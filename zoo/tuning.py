@@ -214,7 +214,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
         Example:
             >>> import keras_tuner
-            >>> hm = hypermodel("gru", units=8)
+            >>> hm = hypermodel("gru", input_shape=(None, 2), task="regression", units=8)
             >>> "units" in hm.tuned_kwargs(keras_tuner.HyperParameters())
             False
         """
@@ -235,7 +235,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
 
         Example:
             >>> import keras_tuner
-            >>> hypermodel("gru", batch_sizes=[8]).fit_values(keras_tuner.HyperParameters())
+            >>> hm = hypermodel("gru", input_shape=(None, 2), task="regression", batch_sizes=[8])
+            >>> hm.fit_values(keras_tuner.HyperParameters())
             {'batch_size': 8}
         """
         narrowed, out = _Narrowed(hp, self.fixed), {}
@@ -270,14 +271,42 @@ class ZooHyperModel(keras_tuner.HyperModel):
         else:
             release_custom_gradients(self._kept_gradients)
         self.fit_values(hp)  # keras-tuner discovers the space by building
-        kwargs = without_moot_arguments(self.model, {**self.fixed, **self.tuned_kwargs(hp)})
-        model = registry.build(self.model, **kwargs)
+        model = self._build_model(hp)
         if not getattr(model, "adapted", True):  # a text model without a vocabulary: `fit`'s
             model.zoo_vectorizer_key = key = _vectorizer_key(model)
             texts, vocabulary = self._vocabularies.get(key, (None, None))
             if vocabulary is not None and texts == self._texts:  # this search's training texts
                 text_vectorizer(model).set_vocabulary(vocabulary)
         return model
+
+    def _build_model(self, hp):
+        """The factory's model for the values in `hp` and the fixed arguments."""
+        kwargs = without_moot_arguments(self.model, {**self.fixed, **self.tuned_kwargs(hp)})
+        return registry.build(self.model, **kwargs)
+
+    def check(self):
+        """Builds the model once, with the fixed arguments and the search space's first values.
+
+        A fixed argument the factory refuses (a bad value, a missing input, a task the model
+        does not support) is then refused at once, with the factory's own message, instead of
+        in every trial of the search. `hypermodel` calls it; the model is thrown away.
+
+        Example:
+            >>> hypermodel("gru", input_shape=(None, 2), task="regression", units=0)
+            Traceback (most recent call last):
+            ...
+            ValueError: units must be a positive int, got 0...
+        """
+        hp = keras_tuner.HyperParameters()
+        try:
+            self._build_model(hp)
+        except (ValueError, TypeError) as e:
+            drawn = ", ".join(f"{k}={v!r}" for k, v in hp.values.items())
+            e.add_note(
+                f"(checked by building model {self.model!r} once, with the fixed arguments and "
+                f"the search space's first values: {drawn or 'none'})"
+            )
+            raise
 
     def fit(self, hp, model, x, *args, validation_data=None, epochs=1, batch_size=32, **kwargs):
         """Trains `model` with the tuned batch size and epochs.
@@ -426,13 +455,16 @@ def hypermodel(name=None, /, *, space=None, batch_sizes=BATCH_SIZES, epochs=None
             space: narrows it (a name it defines wins) or extends it, without copying it.
         batch_sizes: batch sizes for `fit` to try, or `None` not to tune the batch size.
         epochs: `(min, max)` to tune the epochs too, or `None`.
-        **fixed: factory arguments held fixed; a fixed argument is not tuned.
+        **fixed: factory arguments held fixed; a fixed argument is not tuned. They are
+            checked at once, by building the model with them and the space's first values.
 
     Returns:
         A `ZooHyperModel`.
 
     Raises:
-        ValueError: a fixed argument or a search-space entry is not an argument of the model.
+        ValueError: a fixed argument or a search-space entry is not an argument of the model,
+            or the model does not build with the fixed arguments (`ZooHyperModel.check`: the
+            factory's own error, e.g. a bad value or a task the model does not support).
 
     Example:
         >>> import keras_tuner
@@ -443,7 +475,9 @@ def hypermodel(name=None, /, *, space=None, batch_sizes=BATCH_SIZES, epochs=None
         ['activation', 'batch_size', 'dropout']
     """
     name = registry.registered_name(name, fixed, "hypermodel")
-    return ZooHyperModel(name, fixed, space=space, batch_sizes=batch_sizes, epochs=epochs)
+    hm = ZooHyperModel(name, fixed, space=space, batch_sizes=batch_sizes, epochs=epochs)
+    hm.check()
+    return hm
 
 
 def check_tuner_options(tuner, max_trials=None, epochs=None, max_epochs=None, factor=None):
