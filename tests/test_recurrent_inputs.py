@@ -81,3 +81,42 @@ def test_class_weight_names_the_classes_of_a_binary_model_and_refuses_real_value
         model = zoo.models.gru(vocab_size=10, task=task, units=4)
         with pytest.raises(ValueError, match=r"class_weight weighs class ids, but model 'gru' pre"):
             model.fit(X, y, class_weight={0: 1.0})
+
+
+def test_the_compiled_accuracy_skips_the_class_the_loss_ignores(tmp_path):
+    # Keras's "accuracy" counted the targets the loss skips (-1 here) as wrong.
+    ignoring = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    model = zoo.models.gru(
+        vocab_size=10, task="tagging", num_classes=3, units=4, seed=0, loss=ignoring
+    )
+    x = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [1, 2, 3, 0], [4, 4, 4, 4]])  # one step padded
+    y = np.array([[0, -1, 1, 2], [-1, -1, 0, 1], [2, 2, 1, 0], [0, 0, 0, 0]])
+    predicted = model.predict(x, verbose=0).argmax(-1)
+    counted = (y != -1) & (x != 0)
+    expected = (predicted == y)[counted].mean()
+    assert model.evaluate(x, y, return_dict=True, verbose=0)["accuracy"] == pytest.approx(expected)
+    model.save(tmp_path / "tagger.keras")
+    loaded = keras.models.load_model(tmp_path / "tagger.keras", safe_mode=True)
+    assert loaded.evaluate(x, y, return_dict=True, verbose=0)["accuracy"] == pytest.approx(expected)
+    fitted = model.fit(x, y, epochs=1, verbose=0).history["accuracy"][0]
+    assert fitted == pytest.approx(expected)
+
+
+def test_entity_scores_skip_the_steps_whose_tag_the_loss_ignores():
+    from zoo.metrics import entity_scores, tagging_entity_scores
+
+    tags = ["O", "B-PER", "I-PER"]
+    x = np.array([[1, 2, 3, 4, 0], [5, 6, 7, 8, 9]])
+    y = np.array([[1, -1, 2, 0, 0], [0, 1, -1, -1, 2]])  # -1: a word's later pieces, say
+    ignoring = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+    model = zoo.models.gru(vocab_size=10, task="tagging", num_classes=3, units=4, loss=ignoring)
+    data = tf.data.Dataset.from_tensors((x, y))
+    scores = tagging_entity_scores(model, data, tags)
+    predicted = model.predict(x, verbose=0).argmax(-1)
+    kept = (x != 0) & (y != -1)
+    true = [[tags[k] for k in row[keep]] for row, keep in zip(y, kept, strict=True)]
+    pred = [[tags[k] for k in row[keep]] for row, keep in zip(predicted, kept, strict=True)]
+    assert scores == {f"entity_{k}": v for k, v in entity_scores(true, pred).items()}
+    plain = zoo.models.gru(vocab_size=10, task="tagging", num_classes=3, units=4)
+    with pytest.raises(ValueError, match=r"tag ids \[-1\] are outside .* skips no class: compile"):
+        tagging_entity_scores(plain, data, tags)

@@ -21,7 +21,8 @@ import dataclasses
 
 import keras
 
-from zoo.losses import MaskedSequenceCrossentropy, PerStepError, per_step_metric
+from zoo.losses import MaskedSequenceCrossentropy, PerStepError, ignored_class, per_step_metric
+from zoo.metrics import SparseAccuracy
 from zoo.validation import check_choice, check_positive_int
 
 
@@ -275,7 +276,8 @@ def compile_args(task, loss=None):
     """Returns `(loss, metrics)` for compiling a model with the head of `task`.
 
     `sequence_regression` gets `zoo.losses.PerStepError` and a per-step metric, which take
-    `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not.
+    `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not. A
+    loss that skips a class (`zoo.losses.ignored_class`) gets an accuracy that skips it too.
 
     Example:
         >>> compile_args(get_task("binary"))
@@ -286,6 +288,8 @@ def compile_args(task, loss=None):
     loss = loss_name(task, loss)
     if isinstance(loss, keras.losses.Loss):
         metrics = ["accuracy"] if task.categorical else ["mae"]
+        if ignored_class(loss) is not None:  # (a loss of class ids: validate saw to it)
+            metrics = [SparseAccuracy(ignored_class(loss))]
         if task.name == "sequence_regression":
             metrics = [per_step_metric("mae")]
         return loss, metrics

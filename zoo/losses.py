@@ -50,6 +50,24 @@ def per_sequence(sample_weight, y_true=None):
     return sample_weight
 
 
+def ignored_class(loss):
+    """The target class id `loss` skips, or `None`.
+
+    A Keras loss's `ignore_class` (`SparseCategoricalCrossentropy(ignore_class=-1)`), or
+    `MaskedSequenceCrossentropy`'s `pad_id`: the metrics and scores of a model compiled with it
+    skip that class too.
+
+    Example:
+        >>> ignored_class(keras.losses.SparseCategoricalCrossentropy(ignore_class=-1))
+        -1
+        >>> print(ignored_class("sparse_categorical_crossentropy"))
+        None
+    """
+    if isinstance(loss, MaskedSequenceCrossentropy):
+        return loss.pad_id
+    return getattr(loss, "ignore_class", None)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class MeanSquaredError(keras.losses.MeanSquaredError):
     """Keras's `MeanSquaredError`, its `dtype` kept in its config.

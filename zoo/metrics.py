@@ -9,7 +9,7 @@ import math
 import keras
 from keras import ops
 
-from zoo.losses import per_sequence
+from zoo.losses import ignored_class, per_sequence
 from zoo.validation import check_bool, check_strings, is_int
 
 
@@ -155,6 +155,46 @@ class Perplexity(BitsPerCharacter):
         return ops.exp(self.mean())
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class SparseAccuracy(keras.metrics.SparseCategoricalAccuracy):
+    """Keras's `SparseCategoricalAccuracy` over the targets other than `ignore_class`.
+
+    The accuracy compiled beside a loss that skips a class (`SparseCategoricalCrossentropy(
+    ignore_class=-1)`, see `zoo.losses.ignored_class`): Keras's `"accuracy"` counted those
+    targets as wrong. Masked steps are left out as by Keras's.
+
+    Args:
+        ignore_class: the class id left out, or `None`.
+        name: the metric's name.
+        dtype: the metric's dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> m = SparseAccuracy(ignore_class=-1)
+        >>> m.update_state(np.array([[1, -1, 0]]), np.eye(3)[[[1, 0, 2]]])
+        >>> float(m.result())  # 1 right of the 2 targets not ignored
+        0.5
+    """
+
+    def __init__(self, ignore_class=None, name="accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.ignore_class = ignore_class
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds a batch: class ids `y_true`, probabilities `y_pred` `(..., classes)`."""
+        y_true = ops.reshape(y_true, ops.shape(y_pred)[:-1])  # (without a trailing axis of 1)
+        if self.ignore_class is not None:
+            kept = ops.cast(ops.not_equal(ops.cast(y_true, "int32"), self.ignore_class), "float32")
+            if sample_weight is not None:
+                kept = kept * ops.cast(sample_weight, "float32")
+            sample_weight = kept
+        return super().update_state(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        """Keras's config and `ignore_class`."""
+        return {**super().get_config(), "ignore_class": self.ignore_class}
+
+
 def _split_tag(tag, tag_set=None):
     """`"B-PER"` -> `("B", "PER")`, `"O"` -> `("O", None)`; anything else raises."""
     if tag_set is not None and tag not in tag_set:
@@ -240,7 +280,10 @@ def entity_scores(true_tags, pred_tags, tag_set=None):
 def tagging_entity_scores(model, dataset, tags):
     """Entity precision/recall/F1 of a `tagging` model on batches of `(token ids, tag ids)`.
 
-    Padding (token id 0) is left out; tag id `k` is `tags[k]`. Suits a recipe's `evaluate`.
+    Padding (token id 0) is left out, and so are the steps whose tag id the model's loss skips
+    (`zoo.losses.ignored_class`, e.g. -1 under `ignore_class=-1`: sub-word pieces after a
+    word's first, say), from the true and the predicted tags alike; tag id `k` is `tags[k]`.
+    Suits a recipe's `evaluate`.
 
     Args:
         model: a model with the `tagging` head (`(batch, T, len(tags))` probabilities).
@@ -289,6 +332,7 @@ def tagging_entity_scores(model, dataset, tags):
     except (AttributeError, ValueError, TypeError, IndexError):  # a model not built yet
         declared = None
     check_classes(declared if isinstance(declared, int) else None)  # up front when known
+    ignored = ignored_class(getattr(model, "loss", None))
     true_tags, pred_tags = [], []
     for x, y in dataset:
         probs = np.asarray(model.predict_on_batch(x))
@@ -296,10 +340,14 @@ def tagging_entity_scores(model, dataset, tags):
         pred = np.argmax(probs, axis=-1)
         x, y = np.asarray(x), np.asarray(y)
         for row_x, row_y, row_p in zip(x, y, pred, strict=True):
-            real = row_x != 0
+            real = (row_x != 0) & (row_y != ignored)
             bad = sorted({int(k) for k in row_y[real] if not 0 <= k < len(tags)})
             if bad:
-                raise ValueError(f"tag ids {bad} are outside the {len(tags)} tags {tags!r}.")
+                skips = f"skips {ignored}" if ignored is not None else "skips no class"
+                raise ValueError(
+                    f"tag ids {bad} are outside the {len(tags)} tags {tags!r} (the model's loss "
+                    f"{skips}: compile it with ignore_class=... to leave such steps out)."
+                )
             true_tags.append([tags[k] for k in row_y[real]])
             pred_tags.append([tags[k] for k in row_p[real]])
     scores = entity_scores(true_tags, pred_tags, tag_set)
