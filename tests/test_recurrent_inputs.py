@@ -120,3 +120,36 @@ def test_entity_scores_skip_the_steps_whose_tag_the_loss_ignores():
     plain = zoo.models.gru(vocab_size=10, task="tagging", num_classes=3, units=4)
     with pytest.raises(ValueError, match=r"tag ids \[-1\] are outside .* skips no class: compile"):
         tagging_entity_scores(plain, data, tags)
+
+
+def test_a_per_step_text_model_needs_a_fixed_number_of_tokens():
+    # Each batch was padded to its longest text: labels matched only by chance, else an
+    # InvalidArgumentError deep in the loss.
+    for task, extra in (("tagging", {"num_classes": 3}), ("sequence_regression", {})):
+        with pytest.raises(ValueError, match=rf"task='{task}' .* give sequence_length=N"):
+            zoo.models.gru(text=True, vocab_size=20, task=task, units=2, **extra)
+    loose = keras.layers.TextVectorization(max_tokens=20)
+    with pytest.raises(ValueError, match=r"vectorizer built with output_sequence_length=N"):
+        zoo.models.gru(vectorizer=loose, task="tagging", num_classes=3, units=2)
+    with pytest.raises(ValueError, match=r"sequence_length=4 with vectorizer=..., which brings"):
+        zoo.models.gru(vectorizer=loose, task="binary", units=2, sequence_length=4)
+
+
+def test_entity_scores_of_a_text_tagger_leave_its_padding_out():
+    from zoo.metrics import entity_scores, tagging_entity_scores
+
+    tags = ["O", "B-PER", "I-PER"]
+    model = zoo.models.gru(
+        text=True, vocab_size=20, task="tagging", num_classes=3, units=4, sequence_length=5
+    )
+    texts = ["ann lee met bob", "bob sat"]
+    zoo.models.adapt_text(model, texts)
+    y = np.array([[1, 2, 0, 1, 0], [1, 0, 0, 0, 0]])  # the last steps are padding
+    with pytest.raises(ValueError, match=r"y must be class ids of shape \(batch, 5\)"):
+        model.fit(np.array(texts, object), y[:, :4], verbose=0)
+    model.fit(np.array(texts, object), y, verbose=0)
+    scores = tagging_entity_scores(model, tf.data.Dataset.from_tensors((texts, y)), tags)
+    predicted = model.predict(texts, verbose=0).argmax(-1)
+    true = [[tags[k] for k in y[0, :4]], [tags[k] for k in y[1, :2]]]
+    pred = [[tags[k] for k in predicted[0, :4]], [tags[k] for k in predicted[1, :2]]]
+    assert scores == {f"entity_{k}": v for k, v in entity_scores(true, pred).items()}

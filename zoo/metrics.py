@@ -280,14 +280,16 @@ def entity_scores(true_tags, pred_tags, tag_set=None):
 def tagging_entity_scores(model, dataset, tags):
     """Entity precision/recall/F1 of a `tagging` model on batches of `(token ids, tag ids)`.
 
-    Padding (token id 0) is left out, and so are the steps whose tag id the model's loss skips
+    Padding (token id 0; for a model on text, `text=True`, the id its vectorizer gives) is left
+    out, and so are the steps whose tag id the model's loss skips
     (`zoo.losses.ignored_class`, e.g. -1 under `ignore_class=-1`: sub-word pieces after a
     word's first, say), from the true and the predicted tags alike; tag id `k` is `tags[k]`.
     Suits a recipe's `evaluate`.
 
     Args:
         model: a model with the `tagging` head (`(batch, T, len(tags))` probabilities).
-        dataset: batches of `(token ids (batch, T), tag ids (batch, T))`.
+        dataset: batches of `(token ids (batch, T), tag ids (batch, T))`, or of `(texts
+            (batch,), tag ids (batch, T))` for a text model (built with `sequence_length=T`).
         tags: the tag of each class id, e.g. `["O", "B-PER", "I-PER"]`.
 
     Returns:
@@ -338,8 +340,12 @@ def tagging_entity_scores(model, dataset, tags):
         probs = np.asarray(model.predict_on_batch(x))
         check_classes(probs.shape[-1])
         pred = np.argmax(probs, axis=-1)
-        x, y = np.asarray(x), np.asarray(y)
-        for row_x, row_y, row_p in zip(x, y, pred, strict=True):
+        ids, y = np.asarray(x), np.asarray(y)
+        if ids.dtype.kind in "OSU":  # a text model's texts: padding is its vectorizer's id 0
+            layers = getattr(model, "layers", [])
+            vectorizer = [la for la in layers if isinstance(la, keras.layers.TextVectorization)]
+            ids = np.asarray(vectorizer[0](x))
+        for row_x, row_y, row_p in zip(ids, y, pred, strict=True):
             real = (row_x != 0) & (row_y != ignored)
             bad = sorted({int(k) for k in row_y[real] if not 0 <= k < len(tags)})
             if bad:

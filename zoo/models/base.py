@@ -579,6 +579,27 @@ def build_rnn(
             f"sequence_length pads or cuts raw text (text=True); got sequence_length="
             f"{sequence_length} without text=True: give input_shape=(timesteps, ...) instead."
         )
+    if sequence_length is not None and vectorizer is not None:
+        raise ValueError(
+            f"sequence_length sets the length of the TextVectorization text=True builds; got "
+            f"sequence_length={sequence_length} with vectorizer=..., which brings its own "
+            "(output_sequence_length): leave sequence_length out, or build the vectorizer with "
+            f"output_sequence_length={sequence_length}."
+        )
+    if text and task_.per_step:
+        given = vectorizer.get_config() if vectorizer is not None else {}
+        if given.get("output_sequence_length", sequence_length) is None:
+            fix = (
+                "give a vectorizer built with output_sequence_length=N"
+                if vectorizer is not None
+                else "give sequence_length=N"
+            )
+            raise ValueError(
+                f"task={task!r} gives one output per token, so its targets hold one per token: "
+                "a text model needs a fixed number of tokens (else each batch is padded to its "
+                f"own longest text, which the targets' length matches only by chance): {fix} "
+                "(each text padded or cut to N tokens, the targets' length)."
+            )
     if stateful:
         if bidirectional:
             raise ValueError(
