@@ -106,6 +106,29 @@ def test_fixed_arguments_are_checked_when_the_hypermodel_is_made():
     assert hm._kept_gradients is None
 
 
+def test_a_fixed_argument_takes_out_the_drawn_values_that_would_clash_with_it():
+    # Before, units as a list failed every trial of another depth, stateful=True every
+    # bidirectional trial, uneven units every residual one.
+    hm = tuning.hypermodel("gru", input_shape=(None, 2), task="regression", units=[4, 4, 4])
+    assert "num_layers" not in _space_names(hm)  # one layer per entry: the depth is decided
+    assert hm.tuned_kwargs(keras_tuner.HyperParameters())["num_layers"] == 3
+    hm = tuning.hypermodel(
+        "stacked", input_shape=(None, 2), task="regression", units=[4, 3], stateful=True,
+        batch_size=2,
+    )  # fmt: skip
+    assert not {"num_layers", "bidirectional", "residual"} & set(_space_names(hm))
+    assert {"cell", "layer_norm", "dropout"} <= set(_space_names(hm))  # the rest is still drawn
+    model = hm.build(keras_tuner.HyperParameters())
+    assert not any(isinstance(la, keras.layers.Bidirectional) for la in model.layers)
+    # A range narrowed, not decided: the speaker adversary reads one of the recurrent layers.
+    hm = tuning.hypermodel("ctc_speech", units=8, adversary_layer=1, sample_rate=11025)
+    names = _space_names(hm)
+    assert (names["num_layers"].min_value, names["num_layers"].max_value) == (2, 3)
+    assert "frontend" not in names  # the pretrained front end takes 8000 or 16000 Hz only
+    with pytest.raises(ValueError, match=r"adversary_layer=3 needs num_layers > 3.*\[1, 2, 3\]"):
+        tuning.hypermodel("ctc_speech", units=8, adversary_layer=3)
+
+
 class _CountBatches(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()

@@ -31,9 +31,10 @@ import tensorflow as tf
 
 from zoo import registry
 from zoo.data import batches
+from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES
 from zoo.models.recurrent_model import text_vectorizer
 from zoo.registry import CLOSED_FORM
-from zoo.validation import check_choice, check_positive_int, suggest
+from zoo.validation import check_choice, check_positive_int, is_int, suggest
 
 TUNERS = ("random", "bayesian", "hyperband")
 BATCH_SIZES = (16, 32, 64, 128)
@@ -97,11 +98,13 @@ class _Narrowed:
     """Wraps a keras-tuner `hp` so that the names in `fixed` return their fixed value untuned.
 
     A fixed argument is then absent from the search space instead of being tuned and ignored.
-    Everything else (conditional scopes, values, ...) passes through to the real `hp`.
+    A name in `allowed` (`{name: (test(value), why)}`) is defined with only the values that
+    pass its test (`_narrow`). Everything else (conditional scopes, values, ...) passes through
+    to the real `hp`.
     """
 
-    def __init__(self, hp, fixed):
-        self._hp, self._fixed = hp, fixed
+    def __init__(self, hp, fixed, allowed=None):
+        self._hp, self._fixed, self._allowed = hp, fixed, allowed or {}
 
     def __getattr__(self, attr):
         method = getattr(self._hp, attr)
@@ -111,9 +114,82 @@ class _Narrowed:
         def define(name, *args, **kwargs):
             if name in self._fixed:
                 return self._fixed[name]
+            if name in self._allowed and attr != "Float":  # (no rule rules out a Float's)
+                return _narrow(self._hp, attr, name, args, kwargs, *self._allowed[name])
             return method(name, *args, **kwargs)
 
         return define
+
+
+def _narrow(hp, kind, name, args, kwargs, test, why):
+    """Defines `hp.<kind>(name, *args, **kwargs)` with only the values that pass `test`.
+
+    A single value left is returned undefined, as a fixed one would be.
+    """
+    method = getattr(hp, kind)
+    given = inspect.signature(method).bind(name, *args, **kwargs).arguments
+    if kind == "Boolean":
+        values = [False, True]
+    elif kind == "Choice":
+        values = list(given["values"])
+    elif kind == "Int":
+        values = list(range(given["min_value"], given["max_value"] + 1, given.get("step") or 1))
+    else:  # Fixed
+        values = [given["value"]]
+    kept = [v for v in values if test(v)]
+    if not kept:
+        raise ValueError(
+            f"{why}, and the search space draws {name} from {values}: fix {name} too, or "
+            f"change the fixed argument."
+        )
+    if len(kept) == len(values):
+        return method(**given)
+    if len(kept) == 1:
+        return kept[0]
+    if kind == "Int" and kept == values[values.index(kept[0]) : values.index(kept[-1]) + 1]:
+        return method(**{**given, "min_value": kept[0], "max_value": kept[-1]})
+    return hp.Choice(name, kept, ordered=kind == "Int")
+
+
+def decided_by_fixed(fixed):
+    """What fixed arguments decide among the drawn hyperparameters: no trial draws a clash.
+
+    Returns `(decided, allowed)`. `decided` maps a hyperparameter to the one value the fixed
+    arguments leave it, drawn no longer, as if fixed: units as a list has one entry per layer
+    (`num_layers`); a stateful model is unidirectional (`bidirectional=False`); units that
+    differ from layer to layer take no residual links (`residual=False`); a sample rate or time
+    stride the pretrained speech front end does not take leaves the log-mel one (`frontend`).
+    `allowed` maps a hyperparameter to `(test(value), why)`: only the values that pass are
+    drawn (`adversary_layer=k`: more than k layers). A hyperparameter fixed itself stays as
+    fixed (the factory judges the pair when the hypermodel is made).
+
+    Example:
+        >>> decided_by_fixed({"units": [8, 4], "stateful": True})[0]
+        {'num_layers': 2, 'residual': False, 'bidirectional': False}
+    """
+    decided, allowed = {}, {}
+    units = fixed.get("units")
+    if isinstance(units, list | tuple) and units:
+        decided["num_layers"] = len(units)
+        if len(set(units)) > 1:
+            decided["residual"] = False
+    if fixed.get("stateful") is True:
+        decided["bidirectional"] = False
+    if fixed.get("sample_rate", SAMPLE_RATES[0]) not in SAMPLE_RATES or (
+        fixed.get("time_stride", STRIDES[0]) not in STRIDES
+    ):
+        decided["frontend"] = "log_mel"
+    layer = fixed.get("adversary_layer")
+    if is_int(layer):
+        allowed["num_layers"] = (
+            lambda n: n > layer,
+            f"adversary_layer={layer} needs num_layers > {layer} (the speaker adversary reads "
+            "one of the recurrent layers)",
+        )
+    return (
+        {k: v for k, v in decided.items() if k not in fixed},
+        {k: v for k, v in allowed.items() if k not in fixed and k not in decided},
+    )
 
 
 def without_moot_arguments(model, kwargs):
@@ -201,6 +277,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 raise ValueError(f"epochs must be (min, max) with min <= max, got {epochs!r}.")
             epochs = (lo, hi)
         self.model, self.fixed, self.space = model, dict(fixed), space
+        self._decided, self._allowed = decided_by_fixed(self.fixed)
         self.batch_sizes, self.epochs = batch_sizes, epochs
         self.tuned_kwargs(keras_tuner.HyperParameters())  # a space naming no argument fails now
         self._kept_gradients = None  # custom gradients registered before the first build
@@ -218,7 +295,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             >>> "units" in hm.tuned_kwargs(keras_tuner.HyperParameters())
             False
         """
-        narrowed = _Narrowed(hp, self.fixed)
+        narrowed = _Narrowed(hp, {**self._decided, **self.fixed}, self._allowed)
         own = dict(self.space(narrowed)) if self.space is not None else {}
         kwargs = {**self.spec.search_space(narrowed), **own}
         args = set(inspect.signature(self.spec.factory).parameters)
