@@ -133,3 +133,19 @@ def test_unknown_strategy_is_named():
         training.distribution_strategy("mirror")
     with pytest.raises(ValueError, match=r"'multiworker' is not offered: .*keras-team/keras#20585"):
         training.distribution_strategy("multiworker")
+
+
+def test_splits_of_fewer_examples_than_replicas_are_refused_for_every_model():
+    # A Mackey-Glass recipe (one series per split) trained every epoch over two replicas, then
+    # failed in evaluate: "Inputs to operation AddN ... must have the same size and shape".
+    import tensorflow as tf
+
+    from zoo.distribute import check_whole_batches
+    from zoo.recipe import Recipe, RecipeError
+
+    recipe = Recipe(name="r", model="lstm", dataset="d", task="sequence_regression")
+    one, ten = tf.data.Dataset.range(1), tf.data.Dataset.range(10)
+    with pytest.raises(RecipeError, match=r"the splits hold 1 \(train\) and 1 \(test\) examples"):
+        check_whole_batches(recipe, {"train": one, "val": ten, "test": one}, 2, 2, "mirrored")
+    check_whole_batches(recipe, {"train": ten, "test": ten.take(3)}, 4, 2, "mirrored")
+    check_whole_batches(recipe, {"train": one}, 2, 1, None)  # one device

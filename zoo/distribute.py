@@ -44,7 +44,11 @@ def distribution_strategy(name=None):
 
 
 def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
-    """Refuses a mirrored `seq2seq` run whose batches would leave a replica without examples.
+    """Refuses a mirrored run whose batches would leave a replica without examples.
+
+    A split of fewer examples than replicas is refused for every model (a Mackey-Glass split is
+    one series: its evaluation failed with "Inputs to operation AddN ... must have the same
+    size and shape", after training).
 
     tf.distribute cuts each global batch into per-replica slices handed out in turn, so a
     split's last, partial batch can leave a replica a stand-in of no examples and no time steps,
@@ -76,7 +80,18 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
         fails), but the splits hold 100 (train) and 40 (test) examples, not all multiples of
         batch size 64; use --batch-size 20 (it divides every split), or train on one device.
     """
-    if replicas < 2 or recipe.model != "seq2seq":
+    if replicas < 2:
+        return
+    sizes = {name: int(ds.cardinality()) for name, ds in splits.items()}
+    few = {name: n for name, n in sizes.items() if 0 <= n < replicas}
+    if few:  # (a replica with no examples fails in evaluate, after all of training)
+        listed = " and ".join(f"{n} ({name})" for name, n in few.items())
+        raise RecipeError(
+            f"--strategy {strategy_name}: each of the {replicas} replicas needs examples, but "
+            f"the splits hold {listed} example{'s' * (sum(few.values()) != 1)}, fewer than the "
+            "replicas; train on one device (leave --strategy out)."
+        )
+    if recipe.model != "seq2seq":
         return
     whole = f"over {replicas} replicas a seq2seq model needs whole batches"
     if recipe.buckets:
@@ -84,7 +99,6 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
             f"--strategy {strategy_name}: {whole}, which length buckets do not give (each "
             "bucket ends in a partial batch); leave buckets out (--set buckets=0)."
         )
-    sizes = {name: int(ds.cardinality()) for name, ds in splits.items()}
     if any(n < 0 for n in sizes.values()) or all(n % batch_size == 0 for n in sizes.values()):
         return
     common = math.gcd(*sizes.values())
