@@ -23,6 +23,10 @@ def test_overrides_reach_model_and_recipe():
         recipe.configure(ADDING, {"task": "binary"})
     with pytest.raises(recipe.RecipeError, match="key=value"):
         recipe.parse_overrides(["units"])
+    # With no close name, the keys it takes are listed (it had named none).
+    match = r"--set nosuch: .* Recipe settings: dataset, .*; the arguments of model 'gru': .*units"
+    with pytest.raises(recipe.RecipeError, match=match):
+        recipe.configure(ADDING, {"nosuch": 1})
 
 
 @pytest.mark.parametrize(

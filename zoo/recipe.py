@@ -255,11 +255,12 @@ def configure(recipe, overrides):
         elif key in factory_args:
             model_kwargs[key] = value
         else:
-            allowed = sorted(factory_args | set(_RECIPE_KEYS))
+            hint = suggest(key, sorted(factory_args | set(_RECIPE_KEYS)))
             raise RecipeError(
                 f"--set {key}: not an argument of model {recipe.model!r} nor a recipe setting."
-                + suggest(key, allowed)
-            )
+                + (hint or f" Recipe settings: {', '.join(_RECIPE_KEYS)}; the arguments of "
+                   f"model {recipe.model!r}: {', '.join(sorted(factory_args))}.")
+            )  # fmt: skip
     for key in ("early_stopping", "buckets"):  # 0 turns them off, as None does
         value = recipe_changes.get(key)
         if value is not None and not isinstance(value, bool) and value == 0:
