@@ -153,3 +153,74 @@ def test_entity_scores_of_a_text_tagger_leave_its_padding_out():
     true = [[tags[k] for k in y[0, :4]], [tags[k] for k in y[1, :2]]]
     pred = [[tags[k] for k in predicted[0, :4]], [tags[k] for k in predicted[1, :2]]]
     assert scores == {f"entity_{k}": v for k, v in entity_scores(true, pred).items()}
+
+
+def ids_model():
+    return zoo.models.gru(vocab_size=10, task="binary", units=4, seed=0)
+
+
+def features_model():
+    return zoo.models.gru(input_shape=(None, 2), task="binary", units=4, seed=0)
+
+
+@pytest.mark.parametrize(
+    "model, x, error, match",
+    [
+        (ids_model, np.ones(4, "int32"), ValueError, r"x must be token ids of shape \(batch, T\), "
+         r"got shape \(4,\): for one sequence pass x\[None\]"),
+        (ids_model, np.ones((2, 4, 2), "int32"), ValueError, r"token ids of shape \(batch, T\)"),
+        (ids_model, np.zeros((0, 4), "int32"), ValueError, r"x holds no examples \(shape \(0, 4"),
+        (ids_model, np.zeros((2, 0), "int32"), ValueError, r"x has no time steps \(shape \(2, 0"),
+        (ids_model, np.ones((2, 4), bool), TypeError, r"x must hold token ids .* dtype bool"),
+        (ids_model, [[1, 2, 30]], ValueError, r"x must hold token ids in \[0, 10\), got 30"),
+        (ids_model, [[1, 2], [3]], ValueError, r"x is a list of rows of different lengths"),
+        (features_model, np.zeros((5, 2)), ValueError, r"features of shape \(batch, T, 2\), got "
+         r"shape \(5, 2\): for one sequence pass x\[None\]"),
+        (features_model, np.zeros((1, 5, 3)), ValueError, r"features of shape \(batch, T, 2\)"),
+        (features_model, np.zeros((0, 3, 2)), ValueError, r"x holds no examples"),
+        (features_model, np.zeros((2, 0, 2)), ValueError, r"x has no time steps \(shape \(2, 0"),
+        (features_model, np.ones((1, 5, 2), complex), TypeError, r"real numbers .* complex128"),
+        (features_model, [[[1.0, float("nan")]] * 5], ValueError, r"x holds NaN or inf"),
+    ],
+)  # fmt: skip
+def test_inputs_keras_fails_on_or_misreads_are_named(model, x, error, match):
+    # Keras: "as_list() is not defined on an unknown TensorShape", UnboundLocalError, graph
+    # errors, "Unrecognized data type" printing the list whole; bools read as ids, the
+    # imaginary part dropped, no example fitted with only a warning.
+    model = model()
+    y = np.zeros(len(x))
+    for call in (
+        lambda: model.predict(x, verbose=0),
+        lambda: model.fit(x, y, verbose=0),
+        lambda: model.evaluate(x, y, verbose=0),
+    ):
+        with pytest.raises(error, match=match):
+            call()
+
+
+def test_lists_and_token_ids_with_a_trailing_axis_of_1_are_taken_as_arrays():
+    model = ids_model()
+    x = np.array([[1, 2, 3], [4, 5, 6]])
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x.tolist(), verbose=0), expected)
+    np.testing.assert_allclose(model.predict(x[..., None], verbose=0), expected)
+    assert model.fit(x.tolist(), [0, 1], verbose=0).history["loss"]
+    with pytest.raises(ValueError, match=r"y must hold binary labels in \[0, 1\]"):
+        model.fit(x, [0, 3])
+
+
+@pytest.mark.parametrize("texts", [[1, 2], ["a film", None], [["a film"]], np.array([["a", "b"]])])
+def test_a_text_model_names_what_is_not_a_list_of_texts(texts):
+    model = zoo.models.gru(text=True, vocab_size=20, task="binary", units=2)
+    zoo.models.adapt_text(model, ["a great film", "a dull film"])
+    with pytest.raises(TypeError, match=r"x must be a list or 1-D array of strings, one text per"):
+        model.predict(texts, verbose=0)
+
+
+def test_entity_scores_name_an_unbatched_dataset():
+    from zoo.metrics import tagging_entity_scores
+
+    model = tagger()
+    data = tf.data.Dataset.from_tensor_slices((X, TAGS))
+    with pytest.raises(ValueError, match=r"got inputs of shape \(4,\): batch it first"):
+        tagging_entity_scores(model, data, ["O", "B-PER", "I-PER"])

@@ -322,6 +322,15 @@ def tagging_entity_scores(model, dataset, tags):
             f"{dataset.element_spec!r:.120}."
         )
 
+    inputs = getattr(model, "inputs", None)
+    given = dataset.element_spec[0].shape
+    if inputs and given.rank is not None and given.rank != len(inputs[0].shape):
+        raise ValueError(
+            f"dataset must yield batches the model takes, inputs of shape "
+            f"{tuple(inputs[0].shape)}, got inputs of shape {tuple(given)}"
+            + (": batch it first (dataset.batch(n))." if given.rank < len(inputs[0].shape) else ".")
+        )
+
     def check_classes(num_classes):
         if num_classes is not None and num_classes != len(tags):
             raise ValueError(

@@ -330,9 +330,9 @@ def check_seed(seed):
     return int(seed)
 
 
-def _numeric(name, a, what):
-    """Raises `TypeError` unless the array `a` holds numbers (bools, ints or floats)."""
-    if a.dtype.kind not in "biuf":
+def _numeric(name, a, what, kinds="biuf"):
+    """Raises `TypeError` unless the array `a` holds numbers of `kinds` (bools, ints, floats)."""
+    if a.dtype.kind not in kinds:
         raise TypeError(f"{name} must hold {what}, got an array of dtype {a.dtype}.")
 
 
@@ -354,7 +354,82 @@ def check_finite(name, a):
     return a
 
 
-def check_ids(name, ids, size, what="ids", ignore=None):
+def check_features(name, a):
+    """Raises unless the array `a` holds finite real numbers (bools count as 0 and 1).
+
+    Complex numbers are refused (Keras would drop their imaginary part), and so are strings
+    and other objects.
+
+    Example:
+        >>> import numpy as np
+        >>> check_features("x", np.ones((2, 3), complex))
+        Traceback (most recent call last):
+        ...
+        TypeError: x must hold real numbers (features), got an array of dtype complex128.
+    """
+    _numeric(name, a, "real numbers (features)")
+    return check_finite(name, a)
+
+
+def as_array(name, x):
+    """A Python list as a NumPy array, to be checked as arrays are; anything else unchanged.
+
+    Keras takes no lists (it fails with "Unrecognized data type", printing them whole).
+
+    Example:
+        >>> as_array("x", [[1, 2], [3, 4]]).shape
+        (2, 2)
+        >>> as_array("x", [[1, 2], [3]])
+        Traceback (most recent call last):
+        ...
+        ValueError: x is a list of rows of different lengths: pad them to one length first.
+    """
+    if not isinstance(x, list):
+        return x
+    try:
+        return np.asarray(x)
+    except ValueError:  # (NumPy refuses a ragged list)
+        raise ValueError(
+            f"{name} is a list of rows of different lengths: pad them to one length first."
+        ) from None
+
+
+def check_batch_shape(name, shape, input_shape, what):
+    """Raises unless an array of `shape` fits a model input of `input_shape` `(batch, T, ...)`.
+
+    Its rank and fixed sizes after the time axis (of any length: `zoo.tbptt` checks a long
+    series whole before it cuts it into windows), at least one example and one step:
+    Keras fails on the others with "as_list() is not defined on an unknown TensorShape", an
+    `UnboundLocalError` (no example to predict) or an error deep inside its graph (no step),
+    and fits no example at all with a mere warning.
+
+    Args:
+        name: the argument's name in messages.
+        shape: the array's shape.
+        input_shape: the model input's shape, `(batch, T, ...)` (any size on the first two).
+        what: what the array holds, in messages (`"token ids"`).
+
+    Example:
+        >>> check_batch_shape("x", (4,), (None, None), "token ids")
+        Traceback (most recent call last):
+        ...
+        ValueError: x must be token ids of shape (batch, T), got shape (4,): for one sequence \
+pass x[None].
+    """
+    shape, expected = tuple(shape), (None, None, *input_shape[2:])
+    if shape and shape[0] == 0:
+        raise ValueError(f"{name} holds no examples (shape {shape}): give at least one.")
+    if not _fits(shape, expected):
+        one = len(shape) == len(expected) - 1 and _fits((None, *shape), expected)
+        hint = f": for one sequence pass {name}[None]." if one else "."
+        raise ValueError(
+            f"{name} must be {what} of shape {_shape_text(expected)}, got shape {shape}{hint}"
+        )
+    if len(shape) > 1 and shape[1] == 0:
+        raise ValueError(f"{name} has no time steps (shape {shape}): give at least one.")
+
+
+def check_ids(name, ids, size, what="ids", ignore=None, bools=False):
     """Raises unless the array `ids` holds whole numbers in `[0, size)` (token ids, class ids).
 
     Args:
@@ -364,6 +439,8 @@ def check_ids(name, ids, size, what="ids", ignore=None):
         what: what the ids are, in messages.
         ignore: an id allowed outside `[0, size)`, or `None`: a loss's `ignore_class` (e.g.
             -1 on padding labels), which the loss skips.
+        bools: whether a boolean array passes (as ids 0 and 1): class ids may be flags, token
+            ids may not (a `False` would read as padding).
 
     Example:
         >>> import numpy as np
@@ -371,7 +448,7 @@ def check_ids(name, ids, size, what="ids", ignore=None):
         (2, 2)
     """
     what += "" if ignore is None else f" (or {ignore}, ignored)"
-    _numeric(name, ids, f"{what} (whole numbers in [0, {size}))")
+    _numeric(name, ids, f"{what} (whole numbers in [0, {size}))", "biuf" if bools else "iuf")
     check_finite(name, ids)
     if ids.dtype.kind == "f" and (ids != np.round(ids)).any():
         where = tuple(int(i) for i in np.argwhere(ids != np.round(ids))[0])
@@ -557,7 +634,7 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
         expected = tuple(output_shape[:-1])
         check_class_id_shape(name, shape, output_shape)
         try:
-            check_ids(name, y, classes, "class ids", ignore_class)
+            check_ids(name, y, classes, "class ids", ignore_class, bools=True)
         except ValueError as e:
             if len(expected) < 2 or ignore_class is not None:
                 raise

@@ -17,8 +17,10 @@ from zoo import heads
 from zoo.data.waveforms import check_float_samples, waveform_to_float
 from zoo.tbptt import reset_states, stateless_copy, states_kept
 from zoo.validation import (
+    as_array,
+    check_batch_shape,
     check_class_weight,
-    check_finite,
+    check_features,
     check_ids,
     check_targets,
     sequence_weights,
@@ -263,12 +265,21 @@ class RecurrentModel(BatchChecks, keras.Model):
     """
 
     def _check_x(self, x, name):
-        """`x` checked against the model's input (the form `fit` takes it in)."""
+        """`x` checked against the model's input, in the form `fit` takes it (a list as an array).
+
+        Token ids may come with a trailing axis of 1, which is dropped.
+        """
+        x = as_array(name, x)
         if not isinstance(x, np.ndarray):
             return x
-        if "int" in str(self.inputs[0].dtype):
-            return check_ids(name, x, self.get_layer("embedding").input_dim, "token ids")
-        return check_finite(name, x)
+        input_shape = self.inputs[0].shape
+        if "int" not in str(self.inputs[0].dtype):
+            check_batch_shape(name, x.shape, input_shape, "features")
+            return check_features(name, x)
+        if x.ndim == 3 and x.shape[-1] == 1:
+            x = x[..., 0]
+        check_batch_shape(name, x.shape, input_shape, "token ids")
+        return check_ids(name, x, self.get_layer("embedding").input_dim, "token ids")
 
     def _time_steps(self, x):
         """The steps of the output's time axis for inputs `x`, when they are known."""
@@ -279,6 +290,7 @@ class RecurrentModel(BatchChecks, keras.Model):
 
         Returns them in the one shape `zoo.validation.check_targets` gives.
         """
+        y = as_array(name, y)
         if not isinstance(y, np.ndarray) or not self.compiled:
             return y
         return check_output_targets(self, y, self._time_steps(x), name)
@@ -404,9 +416,21 @@ class TextModel(RecurrentModel):
             )
 
     def _check_x(self, x, name):
-        """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted."""
+        """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted.
+
+        Anything else in a list or array is refused (Keras said "Unrecognized data type").
+        """
         self._check_adapted()
-        return as_strings(x)
+        x = as_strings(x)
+        if not isinstance(x, list | tuple | np.ndarray):
+            return x
+        array = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
+        if array.ndim == 1 and all(isinstance(text, str) for text in array):
+            return array
+        shown = f"an array of shape {x.shape}" if array is x and x.ndim != 1 else f"{x!r:.80}"
+        raise TypeError(
+            f"{name} must be a list or 1-D array of strings, one text per example, got {shown}."
+        )
 
     def _time_steps(self, x):
         """`None`: the steps are tokens, not known from the texts."""
@@ -443,6 +467,7 @@ class WaveformModel(RecurrentModel):
                 f"model {self.name!r} takes one (batch, samples) array of waveforms, got a list "
                 f"of {len(x)} arrays: pad them with zeros to one length and stack them."
             )
+        x = as_array(name, x)
         if not hasattr(x, "shape") or not hasattr(x, "ndim"):
             return x
         log_mel = self.get_layer("log_mel")
@@ -460,6 +485,7 @@ class WaveformModel(RecurrentModel):
             )
         if not isinstance(x, np.ndarray):
             return x
+        check_batch_shape(name, x.shape, self.inputs[0].shape, "waveforms")
         if not np.issubdtype(x.dtype, np.floating):
             return waveform_to_float(x)
         return check_float_samples(name, x)
@@ -514,7 +540,7 @@ class StatefulModel(RecurrentModel):
         The model takes batches of exactly the size it was built with; Keras's default of 32,
         or a last smaller batch, would fail deep inside the recurrent layer.
         """
-        batch = self.inputs[0].shape[0]
+        batch, x = self.inputs[0].shape[0], as_array("x", x)
         if batch is None or not hasattr(x, "shape"):
             return kwargs
         given = kwargs.get("batch_size")
