@@ -224,3 +224,16 @@ def test_entity_scores_name_an_unbatched_dataset():
     data = tf.data.Dataset.from_tensor_slices((X, TAGS))
     with pytest.raises(ValueError, match=r"got inputs of shape \(4,\): batch it first"):
         tagging_entity_scores(model, data, ["O", "B-PER", "I-PER"])
+
+
+def test_weights_weigh_the_loss_and_leave_the_compiled_metrics_unweighted():
+    # What the README says of sample and class weights (Keras's `metrics`, not
+    # `weighted_metrics`).
+    model = tagger()
+    plain = model.evaluate(X, TAGS, return_dict=True, verbose=0)
+    weighed = model.evaluate(
+        X, TAGS, sample_weight=np.array([0.0, 3.0]), return_dict=True, verbose=0
+    )
+    assert weighed["accuracy"] == plain["accuracy"] and weighed["loss"] != plain["loss"]
+    fitted = model.fit(X, TAGS, class_weight=CLASS_WEIGHT, verbose=0).history
+    assert fitted["accuracy"][0] == pytest.approx(plain["accuracy"])
