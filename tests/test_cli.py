@@ -243,7 +243,8 @@ def test_transcribe_refuses_an_empty_lexicon_and_names_bad_characters_in_order(t
         (
             "Zero,ONE,x1",
             "lexicon words use characters outside the vocabulary: 'Zero' ('Z'), "
-            "'ONE' ('ONE'), 'x1' ('1').",
+            "'ONE' ('ONE'), 'x1' ('1'). The vocabulary: \"abcdefghijklmnopqrstuvwxyz' \", "
+            "words separated by ' '.",
         ),  # fmt: skip
     ):
         assert cli.main(["transcribe", str(tmp_path / "m.keras"), wav, "--lexicon", lexicon]) == 2

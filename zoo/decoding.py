@@ -375,7 +375,8 @@ def _lexicon_trie(lexicon, chars, blank, separator):
             + ", ".join(unknown[:5])
             + more
             + ("; lowercase them (the vocabulary's letters are lowercase)" if lowered else "")
-            + "."
+            + f". The vocabulary: {''.join(chars)!r}"
+            + (f", words separated by {separator!r}." if separator in chars else ".")
         )
     return _build_trie(frozenset(words), tuple(chars), blank, separator)
 
