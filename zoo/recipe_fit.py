@@ -98,6 +98,22 @@ def fit_model(
     return {k: [float(v) for v in vs] for k, vs in history.items()}
 
 
+def random_state(model):
+    """The model's variables beside its weights: its layers' seed generator states.
+
+    Each draw (a dropout mask, a SpecAugment mask) advances a layer's `SeedGenerator`, whose
+    state is not a weight: `model.weights`, and so `save_weights`, leave it out.
+
+    Example:
+        >>> import zoo
+        >>> m = zoo.models.gru(input_shape=(None, 2), task="regression", units=4, dropout=0.2)
+        >>> [v.name for v in random_state(m)]
+        ['seed_generator_state']
+    """
+    weights = {id(v) for v in model.weights}
+    return [v for v in model.variables if id(v) not in weights]
+
+
 @contextlib.contextmanager
 def quiet_end_of_data():
     """Hides Keras's "Your input ran out of data" warning, which is wrong for our datasets.

@@ -22,6 +22,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from zoo.recipe import RecipeError
+from zoo.recipe_fit import random_state
 
 
 def best_so_far(csv_path, monitor, mode):
@@ -139,6 +140,54 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore` that keeps the model's random state too (`random_state`).
+
+    `save_weights` leaves out the layers' seed generator states, so a resumed run would draw
+    other dropout masks than an uninterrupted one. Each epoch's are written under its number
+    before Keras records the epoch as done, and the earlier epoch's removed only after: a crash
+    in between resumes the earlier epoch with its own.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, dropout=0.5)
+        >>> backup = pathlib.Path(tempfile.mkdtemp()) / "backup"
+        >>> x, y = np.ones((4, 3, 1)), np.zeros(4)
+        >>> _ = m.fit(x, y, epochs=2, callbacks=[Backup(backup, delete_checkpoint=False)],
+        ...           verbose=0)
+        >>> sorted(p.name for p in backup.iterdir())
+        ['latest.weights.h5', 'random_state.2.npz', 'training_metadata.json']
+    """
+
+    def on_train_begin(self, logs=None):
+        """Restores the weights, the epoch and the random state of the last epoch backed up."""
+        super().on_train_begin(logs)
+        metadata = pathlib.Path(self.backup_dir) / "training_metadata.json"
+        if not metadata.exists():
+            return
+        path = self._random_state_path(json.loads(metadata.read_text())["epoch"])
+        if path.exists():
+            with np.load(path) as saved:
+                for i, variable in enumerate(random_state(self.model)):
+                    variable.assign(saved[str(i)])
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Backs up the epoch, its random state first."""
+        path = self._random_state_path(epoch + 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **{str(i): v.numpy() for i, v in enumerate(random_state(self.model))})
+        os.replace(tmp, path)
+        super().on_epoch_end(epoch, logs)
+        for old in path.parent.glob("random_state.*.npz"):
+            if old != path:
+                old.unlink()
+
+    def _random_state_path(self, epochs_done):
+        return pathlib.Path(self.backup_dir) / f"random_state.{epochs_done}.npz"
 
 
 # What a run stopped by Ctrl-C says (`rnnzoo run` and `python -m recipes.NAME`), without

@@ -231,7 +231,7 @@ def run(
         # The epoch's row is logged before the backup records the epoch as done: a crash in
         # between re-runs an epoch already logged (its last row wins), never loses one.
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        run_folder.Backup(str(out / "backup")),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.TensorBoard(str(out / "tensorboard")),
         keras.callbacks.ModelCheckpoint(
