@@ -124,6 +124,30 @@ def test_a_resumed_run_with_dropout_trains_as_an_uninterrupted_one(tfds_data_dir
     assert part == whole
 
 
+def test_a_run_interrupted_after_its_last_epoch_resumes_at_its_evaluation(tfds_data_dir, tmp_path):
+    def interrupted_once(model, test_batches):  # Ctrl-C during the test evaluation
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return {}
+
+    calls, recipe, out = [], dataclasses.replace(ADDING, evaluate=interrupted_once), tmp_path / "r"
+    with pytest.raises(KeyboardInterrupt):
+        _tiny_run(recipe, out, tfds_data_dir)
+    logged, best = (out / "history.csv").read_text(), (out / "best.weights.h5").read_bytes()
+    again = _Interrupt(at_epoch=-1)
+    metrics = _tiny_run(recipe, out, tfds_data_dir, callbacks=[again])
+    assert again.begun == [] and metrics["epochs_run"] == 2  # no epoch trained again
+    assert (out / "history.csv").read_text() == logged
+    assert (out / "best.weights.h5").read_bytes() == best
+    assert not (out / "backup").exists()  # finished: no resume checkpoint left
+    whole = _tiny_run(recipe, tmp_path / "whole", tfds_data_dir)
+    seconds = ("train_seconds", "train_cpu_seconds", "evaluate_seconds")
+    assert {k: v for k, v in metrics.items() if k not in seconds} == {
+        k: v for k, v in whole.items() if k not in seconds
+    }
+
+
 @pytest.mark.parametrize(
     "kwargs, error",
     [

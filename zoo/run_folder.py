@@ -143,23 +143,27 @@ def _umask():
 
 
 class Backup(keras.callbacks.BackupAndRestore):
-    """Keras's `BackupAndRestore` that keeps the model's random state too (`random_state`).
+    """Keras's `BackupAndRestore`, keeping the model's random state too, and kept after `fit`.
 
-    `save_weights` leaves out the layers' seed generator states, so a resumed run would draw
-    other dropout masks than an uninterrupted one. Each epoch's are written under its number
-    before Keras records the epoch as done, and the earlier epoch's removed only after: a crash
-    in between resumes the earlier epoch with its own.
+    `save_weights` leaves out the layers' seed generator states (`random_state`), so a resumed
+    run would draw other dropout masks than an uninterrupted one. Each epoch's are written
+    under its number before Keras records the epoch as done, and the earlier epoch's removed
+    only after: a crash in between resumes the earlier epoch with its own. The checkpoint
+    outlives `fit` (the run removes it once `metrics.json` is written), so that a run stopped
+    after its last epoch resumes there: at the evaluation, with no epoch trained again.
 
     Example:
         >>> import numpy as np, zoo
         >>> m = zoo.models.gru(input_shape=(3, 1), task="regression", units=4, dropout=0.5)
         >>> backup = pathlib.Path(tempfile.mkdtemp()) / "backup"
         >>> x, y = np.ones((4, 3, 1)), np.zeros(4)
-        >>> _ = m.fit(x, y, epochs=2, callbacks=[Backup(backup, delete_checkpoint=False)],
-        ...           verbose=0)
+        >>> _ = m.fit(x, y, epochs=2, callbacks=[Backup(backup)], verbose=0)
         >>> sorted(p.name for p in backup.iterdir())
         ['latest.weights.h5', 'random_state.2.npz', 'training_metadata.json']
     """
+
+    def __init__(self, backup_dir):
+        super().__init__(backup_dir, delete_checkpoint=False)
 
     def on_train_begin(self, logs=None):
         """Restores the weights, the epoch and the random state of the last epoch backed up."""
@@ -402,8 +406,15 @@ def interrupted_message(out, overwrite):
         >>> print(interrupted_message(out, overwrite=True))  # doctest: +NORMALIZE_WHITESPACE
         interrupted; the same command without --overwrite resumes from the last finished epoch
         (with --overwrite it starts again at epoch 1).
+        >>> _ = (out / "metrics.json").write_text("{}")  # stopped once metrics.json was written
+        >>> interrupted_message(out, overwrite=False)
+        'interrupted after the run finished: its results are in .../.'
     """
     out = pathlib.Path(out)
+    # metrics.json is written last, the checkpoint removed after it: a run stopped in between
+    # has finished (without --overwrite, a finished run is refused before it starts)
+    if (out / "metrics.json").exists() and (not overwrite or (out / "backup").exists()):
+        return f"interrupted after the run finished: its results are in {out}/."
     if not overwrite:
         return INTERRUPTED
     if (out / "backup").exists():

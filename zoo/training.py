@@ -295,6 +295,9 @@ def run(
             written.append(recipe.plot(model, test_b, out / recipe.plot_name))
         run_folder.write_json(out / "history.json", history)
         run_folder.write_json(out / "metrics.json", metrics)
+    # the resume checkpoint, kept until now: a run stopped after its last epoch (while it
+    # evaluated or saved) resumes there, with no epoch trained again
+    shutil.rmtree(out / "backup", ignore_errors=True)
     written += [out / "history.json", out / "metrics.json"]
     run_folder.drop_previous(out)  # the run --overwrite replaced, kept until now
     for name in ("history.csv", "best.weights.h5", "tensorboard"):  # written while training
