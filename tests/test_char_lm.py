@@ -164,3 +164,19 @@ def test_fit_names_missing_or_misaligned_targets():
         model.fit(ids[:, :-1], ids[:, 2:], verbose=0)
     with pytest.raises(ValueError, match=r"validation_data\[1\] must have validation_data\[0\]'s"):
         model.fit(ids[:, :-1], ids[:, 1:], validation_data=(ids[:, :-1], ids[:, 2:]), verbose=0)
+
+
+def test_class_weight_weighs_each_target_token_by_its_own_class():
+    # Keras read each row of next-token ids as one one-hot label and weighed the whole
+    # sequence by a single class's weight.
+    lm = zoo.models.char_lm("abc", units=4, seed=0, learning_rate=1e-12)
+    ids = lm.encode(["abcab", "ca"])
+    x, y = ids[:, :-1], ids[:, 1:]
+    logits = lm.predict(x, verbose=0)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -np.take_along_axis(log_probs, y[..., None], -1)[..., 0]
+    real, weight = y != 0, np.where(y == 3, 10.0, 1.0)
+    loss = lm.fit(x, y, class_weight={3: 10.0}, batch_size=8, verbose=0).history["loss"][0]
+    assert loss == pytest.approx((ce * weight * real).sum() / real.sum(), rel=1e-5)
+    with pytest.raises(ValueError, match=r"class_weight must map class ids \(ints in \[0, 5\)\)"):
+        lm.fit(x, y, class_weight={9: 1.0}, verbose=0)

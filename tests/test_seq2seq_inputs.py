@@ -176,3 +176,20 @@ def test_exact_match_on_no_examples_is_refused(model):
     empty = tf.data.Dataset.from_tensor_slices((["1+2"], ["3"])).take(0).map(fn).batch(2)
     with pytest.raises(ValueError, match="exact_match: the dataset holds no examples"):
         model.exact_match(empty)
+
+
+def test_class_weight_weighs_each_target_token_and_is_checked():
+    model = zoo.models.seq2seq(SRC, TGT, units=4, embedding_dim=4, seed=0, learning_rate=1e-12)
+    x, y = _xy(model)
+    plain = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    # Target id 7 ('3': after padding, unknown, start and end come '0'...'9') weighed 3.
+    weight = np.where(y == 7, 3.0, 1.0)
+    logits = model.predict(x, verbose=0)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -np.take_along_axis(log_probs, y[..., None], -1)[..., 0]
+    real = y != 0
+    loss = model.fit(x, y, class_weight={7: 3.0}, verbose=0).history["loss"][0]
+    assert loss == pytest.approx((ce * weight * real).sum() / real.sum(), rel=1e-5)
+    assert loss != pytest.approx(plain, rel=1e-3)
+    with pytest.raises(ValueError, match=r"class_weight\[4\] must be a finite number >= 0"):
+        model.train_on_batch(x, y, class_weight={4: float("nan")})

@@ -20,6 +20,7 @@ from zoo.models.recurrent_model import (
     check_validation_data,
     check_weight_values,
     checked_weights,
+    per_step_class_weights,
 )
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
@@ -165,7 +166,12 @@ class CharLM(BatchChecks, keras.Model):
         x, y = self._check_pair(x, y, "x", "y")
         kwargs = checked_weights(kwargs, x, check_weight_values)
         kwargs = check_validation_data(kwargs, self._check_pair, check_weights=check_weight_values)
+        x, kwargs = self._class_weights(x, y, kwargs)
         return super().fit(x, y, *args, **kwargs)
+
+    def _class_weights(self, x, y, kwargs):
+        """`class_weight` (`{token id: weight}`) as per-step weights: each target token its own."""
+        return per_step_class_weights(x, y, kwargs, self.vocab.size)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, naming texts or ids outside the vocabulary given as arrays."""

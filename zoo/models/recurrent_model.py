@@ -209,6 +209,44 @@ def class_step_weights(table, y, sample_weight=None):
     return weights if sample_weight is None else weights * tf.cast(sample_weight, weights.dtype)
 
 
+def per_step_class_weights(x, y, kwargs, num_classes):
+    """`(x, kwargs)` of `fit` with a per-step model's `class_weight` checked, made step weights.
+
+    Keras reads each row of class ids as one one-hot label, and weighs the whole sequence by
+    one class's weight; here each step is weighed by its own class's (times any
+    `sample_weight`), given to arrays as `sample_weight` and to a dataset's batches as their
+    third item.
+
+    Args:
+        x: the inputs, or a dataset of `(x, y)` or `(x, y, sample_weight)` batches.
+        y: the `(batch, T)` class ids (with array inputs).
+        kwargs: `fit`'s keyword arguments; without a `class_weight` they come back unchanged.
+        num_classes: the classes `class_weight` may weigh (`check_class_weight`).
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.array([[0, 2, 1]])
+        >>> _, kw = per_step_class_weights(None, y, {"class_weight": {2: 5.0}}, num_classes=3)
+        >>> kw["sample_weight"].numpy().tolist()
+        [[1.0, 5.0, 1.0]]
+    """
+    if kwargs.get("class_weight") is None:
+        return x, kwargs
+    class_weight = check_class_weight(kwargs["class_weight"], num_classes)
+    table = np.array(list(class_weight.values()), "float32")
+    kwargs = {k: v for k, v in kwargs.items() if k != "class_weight"}
+    if not isinstance(x, tf.data.Dataset):
+        weights = class_step_weights(table, y, kwargs.get("sample_weight"))
+        return x, {**kwargs, "sample_weight": weights}
+    spec = x.element_spec
+    if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
+        raise ValueError(
+            "class_weight weighs the steps of a dataset of (x, y) or (x, y, sample_weight) "
+            f"batches, got a dataset of {spec!r:.120}."
+        )
+    return x.map(lambda x, y, *w: (x, y, class_step_weights(table, y, *w))), kwargs
+
+
 class BatchChecks:
     """`train_on_batch` and `test_on_batch` that check NumPy data as `fit` and `evaluate` do.
 
@@ -330,23 +368,13 @@ class RecurrentModel(BatchChecks, keras.Model):
                 "weigh its examples with sample_weight instead."
             )
         shape = self.outputs[0].shape
-        class_weight = check_class_weight(
-            kwargs["class_weight"], 2 if kind == "binary" else shape[-1]
-        )
+        classes = 2 if kind == "binary" else shape[-1]
         if len(shape) != 3:
-            return x, {**kwargs, "class_weight": class_weight}
-        table = np.array(list(class_weight.values()), "float32")
-        kwargs = {k: v for k, v in kwargs.items() if k != "class_weight"}
-        if not isinstance(x, tf.data.Dataset):
-            weights = class_step_weights(table, y, kwargs.get("sample_weight"))
-            return x, {**kwargs, "sample_weight": weights}
-        spec = x.element_spec
-        if not (isinstance(spec, tuple) and len(spec) in (2, 3)):
-            raise ValueError(
-                "class_weight weighs the steps of a dataset of (x, y) or (x, y, sample_weight) "
-                f"batches, got a dataset of {spec!r:.120}."
-            )
-        return x.map(lambda x, y, *w: (x, y, class_step_weights(table, y, *w))), kwargs
+            return x, {
+                **kwargs,
+                "class_weight": check_class_weight(kwargs["class_weight"], classes),
+            }
+        return per_step_class_weights(x, y, kwargs, classes)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking NumPy inputs, targets and weights first."""

@@ -26,6 +26,7 @@ from zoo.models.recurrent_model import (
     check_validation_data,
     check_weight_values,
     checked_weights,
+    per_step_class_weights,
 )
 from zoo.models.seq2seq_inputs import (  # ATTENTIONS: part of this module's public names
     _PREDICT_STRINGS,
@@ -234,8 +235,13 @@ class Seq2Seq(BatchChecks, keras.Model):
         x, y = self._check_pair(x, y, "x", "y")
         kwargs = checked_weights(kwargs, x, check_weight_values)
         kwargs = check_validation_data(kwargs, self._check_pair, check_weights=check_weight_values)
+        x, kwargs = self._class_weights(x, y, kwargs)
         with _naming_example_errors():
             return super().fit(x, y, *args, **kwargs)
+
+    def _class_weights(self, x, y, kwargs):
+        """`class_weight` (`{target id: weight}`) as per-step weights: each target token its own."""
+        return per_step_class_weights(x, y, kwargs, self.target_vocab.size)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the checks of `fit`."""
