@@ -757,6 +757,14 @@ def test_fit_checks_datasets_that_carry_sample_weights():
     assert m.predict(loud, verbose=0).shape[0] == 1  # gain augmentation goes past full scale
 
 
+def test_class_weight_is_refused_for_ctc():
+    # Keras read each row of character ids as one one-hot label and weighed the utterance by it.
+    m = ctc_speech(**TINY)
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    with pytest.raises(ValueError, match="class_weight does not apply to CTC"):
+        m.fit(x, m.encode_texts(["ab", "c"]), class_weight={1: 2.0}, verbose=0)
+
+
 def test_fit_takes_a_bool_check(small):
     x = {"waveform": np.zeros((1, 4000), "float32"), "length": np.array([4000])}
     with pytest.raises(TypeError, match="check must be True or False, got 1"):

@@ -447,6 +447,11 @@ class SpeechRecognizer(Transcription, keras.Model):
                 the vocabulary, float audio beyond [-1, 1]). A bool.
         """
         check_bool("check", check)
+        if kwargs.get("class_weight") is not None:  # Keras would weigh by one label per row
+            raise ValueError(
+                "class_weight does not apply to CTC: its targets are character sequences, not "
+                "classes; weigh utterances with sample_weight."
+            )
         _check_inputs(x, "fit", self.front_end.span)
         if check:
             self.check_examples(x, y)
