@@ -19,7 +19,8 @@ COMMON_ARGS = """
             `zoo.models.adapt_text(model, texts)`), so the saved model predicts on strings.
         vectorizer: a `keras.layers.TextVectorization` to use instead of a new one.
         sequence_length: with `text=True`, pad or cut every text to this many tokens
-            (default: the longest in the batch).
+            (default: the longest in the batch). A per-step task (`tagging`,
+            `sequence_regression`) needs it, so that labels and tokens line up.
         sample_rate: take raw float waveforms `(batch, samples)` at this rate in Hz (whole
             clips, in [-1, 1]): a `zoo.layers.LogMel` front end inside the model (25 ms windows,
             10 ms hop, normalised per clip) feeds the recurrent layers, so the saved model
