@@ -264,6 +264,15 @@ def test_retrain_best_leaves_out_what_the_best_trial_made_moot(tfds_data_dir, tm
     assert (tmp_path / "s" / "best" / "metrics.json").exists() and result["retrained"]
 
 
+def test_retrain_best_reproduces_the_best_trial_with_dropout(tfds_data_dir, tmp_path):
+    # the dropout masks draw from a seed generator: the retraining must draw as the trial did
+    result = recipe_tuning.tune(
+        TINY, max_trials=1, epochs=2, output=tmp_path / "s", data_dir=tfds_data_dir,
+        overrides={"units": 4, "dropout": 0.2}, retrain_best=True, verbose=0,
+    )  # fmt: skip
+    assert result["retrained"]["best_val_loss"] == result["best_score"]
+
+
 def test_hyperband_refuses_set_epochs(tmp_path):
     with pytest.raises(RecipeError, match=r"--set epochs=1: --tuner hyperband shares out epochs"):
         recipe_tuning.tune(TINY, tuner="hyperband", overrides={"epochs": 1}, output=tmp_path)

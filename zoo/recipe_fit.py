@@ -152,6 +152,11 @@ def monitor_mode(monitor):
 def metric_names(model, recipe, val):
     """What `model.fit` reports for `model`: its metrics, plain and `val_` (read on 2 examples).
 
+    The model's random state is put back after: an evaluation draws from its seed generators
+    too (Keras's recurrent layers, even with `training=False`), and the training that follows
+    must draw as it would without this look (as a `rnnzoo tune` trial does, whose names were
+    read on another model).
+
     Example:
         >>> import numpy as np, tensorflow as tf, zoo
         >>> from zoo.recipe import Recipe
@@ -162,5 +167,8 @@ def metric_names(model, recipe, val):
         ['loss', 'mae', 'val_loss', 'val_mae']
     """
     sample = batched(recipe, val.take(2), 2, cache=False)
+    state = [(v, v.numpy()) for v in random_state(model)]
     scores = model.evaluate(sample, return_dict=True, verbose=0)
+    for variable, value in state:
+        variable.assign(value)
     return [*scores, *(f"val_{name}" for name in scores)]
