@@ -1,6 +1,7 @@
 """zoo.tuning: the hypermodel from a registered factory, the tuners, a search's results."""
 
 import gc
+import warnings
 
 import keras
 import keras_tuner
@@ -303,3 +304,16 @@ def test_the_objective_plot_ticks_whole_trials(tmp_path, monkeypatch):
     path = tuning.plot_objective(rows, "val_loss", "min", tmp_path / "objective.png")
     assert (tmp_path / "objective.png").stat().st_size > 0 and path == tmp_path / "objective.png"
     assert len(ticks[0]) and all(float(t).is_integer() for t in ticks[0])
+
+
+def test_a_bayesian_search_too_short_to_leave_its_random_start_warns(tmp_path):
+    # keras-tuner draws its first 3 x (hyperparameters) trials at random: the README's
+    # `--tuner bayesian --max-trials 20` ran as a random search without a word.
+    hm = tuning.hypermodel("gru", input_shape=(None, 2), task="regression")
+    with pytest.warns(
+        UserWarning, match=r"bayesian: keras-tuner draws the first \d+ of max_trials=20 trials at"
+    ):
+        tuning.make_tuner("bayesian", hm, "val_loss", "min", 20, None, None, 0, tmp_path / "a")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tuning.make_tuner("bayesian", hm, "val_loss", "min", 200, None, None, 0, tmp_path / "b")

@@ -23,6 +23,7 @@ import inspect
 import os
 import re
 import time
+import warnings
 
 import keras
 import keras_tuner
@@ -767,6 +768,30 @@ def wait_for_chief(host, port, timeout):
         channel.close()
 
 
+def _warn_if_random(hm, max_trials):
+    """Warns when a Bayesian search of `max_trials` would draw most of its trials at random.
+
+    keras-tuner's oracle draws its first `max(3 * dimensions, 3)` trials at random before its
+    Gaussian process proposes any; `dimensions` counts the hyperparameters, at least those the
+    search space's first values define.
+    """
+    if not hasattr(hm, "tuned_kwargs"):
+        return
+    hp = keras_tuner.HyperParameters()
+    hm.tuned_kwargs(hp)
+    hm.fit_values(hp)
+    initial = max(3 * len(hp.space), 3)
+    if max_trials < 2 * initial:
+        proposed = max(max_trials - initial, 0)
+        warnings.warn(
+            f"bayesian: keras-tuner draws the first {min(initial, max_trials)} of max_trials="
+            f"{max_trials} trials at random (3 per hyperparameter; this search tunes at least "
+            f"{len(hp.space)}), so its Gaussian process proposes {proposed}; raise max_trials "
+            f"(to {2 * initial} or more for half of them), or fix some hyperparameters.",
+            stacklevel=3,
+        )
+
+
 def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, seed, out):
     """The keras-tuner tuner `kind` over hypermodel `hm`, its project in `out/search`.
 
@@ -798,6 +823,7 @@ def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, s
     if kind == "random":
         search = keras_tuner.RandomSearch(hm, max_trials=max_trials, **common)
     elif kind == "bayesian":
+        _warn_if_random(hm, max_trials)
         search = keras_tuner.BayesianOptimization(hm, max_trials=max_trials, **common)
     else:
         search = keras_tuner.Hyperband(hm, max_epochs=max_epochs, factor=factor, **common)
