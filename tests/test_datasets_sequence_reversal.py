@@ -108,3 +108,13 @@ def test_docstring_examples():
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testmod(sequence_reversal_dataset_builder, optionflags=flags, verbose=False)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_every_split_follows_the_draws_distribution():
+    # Cut in draw order, the few short sources (used up early in the draw) went to train.
+    lengths = {}
+    for name, examples in (
+        Builder(config="l10", data_dir="/nonexistent")._split_generators(None).items()
+    ):
+        lengths[name] = np.mean([len(e["source"]) <= 3 for _, e in examples])
+    assert abs(lengths["test"] - lengths["train"]) < 0.02 and lengths["train"] > 0.01, lengths

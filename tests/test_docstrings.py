@@ -44,7 +44,7 @@ MODULES += ["zoo.data.speech"]
 MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.models.speech"]
 MODULES += ["recipes._mackey_glass", "recipes.synthetic_speech_ctc"]
 MODULES += ["zoo.cli", "zoo.layers.speech_embedding"]
-MODULES += ["zoo.models.speech_transcription"]
+MODULES += ["zoo.models.speech_transcription", "zoo.datasets.splits"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

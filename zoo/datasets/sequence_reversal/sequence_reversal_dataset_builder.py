@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from zoo.datasets.splits import shuffled_splits
 from zoo.validation import check_nonnegative_int, check_positive_int
 
 BASE_SEED = 20140
@@ -101,16 +102,18 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     Example:
         >>> import tempfile
         >>> [c.name for c in Builder.BUILDER_CONFIGS], str(Builder.VERSION), Builder.OFFLINE
-        (['l10', 'l30'], '1.1.0', 'yes')
+        (['l10', 'l30'], '1.2.0', 'yes')
         >>> Builder(config="l10", data_dir=tempfile.mkdtemp()).info.supervised_keys
         ('source', 'target')
     """
 
-    VERSION = tfds.core.Version("1.1.0")
+    VERSION = tfds.core.Version("1.2.0")
     OFFLINE = "yes"  # generated here: builds offline
     RELEASE_NOTES = {
         "1.0.0": "Initial release.",
         "1.1.0": "Sources distinct across splits (30% of l10's test sources were in train).",
+        "1.2.0": "Splits cut from the shuffled draw (the rare short sources had been used up "
+        "in training).",
     }
     BUILDER_CONFIGS = [
         SequenceReversalConfig(name="l10", max_length=10, description="Up to 10 letters."),
@@ -137,20 +140,19 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager: tfds.download.DownloadManager):
         """Returns one generator per split; nothing is downloaded.
 
-        The splits are cut from one draw of distinct strings, so none shares a source.
+        The splits are cut from one shuffled draw of distinct strings, so none shares a source
+        and all follow one distribution.
         """
         del dl_manager
         c = self.builder_config
         sizes = {"train": self.NUM_TRAIN, "validation": self.NUM_VALIDATION, "test": self.NUM_TEST}
         seed = np.random.SeedSequence([self.BASE_SEED, c.max_length, c.alphabet_size])
-        strings = draw_strings(
-            sum(sizes.values()), c.max_length, c.alphabet_size, np.random.default_rng(seed)
-        )
-        splits, start = {}, 0
-        for name, n in sizes.items():
-            splits[name] = self._generate_examples(strings[start : start + n])
-            start += n
-        return splits
+        rng = np.random.default_rng(seed)
+        strings = draw_strings(sum(sizes.values()), c.max_length, c.alphabet_size, rng)
+        return {
+            name: self._generate_examples(part)
+            for name, part in shuffled_splits(strings, sizes, rng).items()
+        }
 
     def _generate_examples(self, strings: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
         """Yields ``(key, {"source", "target"})`` pairs of one split's strings."""
