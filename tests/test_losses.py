@@ -2,7 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.losses import MaskedSequenceCrossentropy, PerStepError, per_step_metric
+from zoo.losses import (
+    MaskedSequenceCrossentropy,
+    PerStepError,
+    SparseCategoricalCrossentropy,
+    per_step_metric,
+)
 from zoo.metrics import BitsPerCharacter, MaskedTokenAccuracy, Perplexity
 
 
@@ -167,3 +172,17 @@ def test_per_step_error_weighs_each_sequence_with_one_weight():
     np.testing.assert_allclose(
         by_sequence, np.mean((y - p)[..., 0] ** 2 * rows[:, None]), rtol=1e-5
     )
+
+
+def test_sparse_crossentropy_is_keras_s_on_one_device_and_round_trips():
+    # (Over several replicas it averages over every replica's real steps: test_distribute.)
+    rng = np.random.default_rng(0)
+    probs = keras.ops.softmax(rng.normal(size=(3, 5, 4)).astype("float32"))
+    ids = rng.integers(0, 4, (3, 5))
+    for kwargs in ({}, {"ignore_class": 0}, {"reduction": "sum"}):
+        ours = SparseCategoricalCrossentropy(**kwargs)
+        theirs = keras.losses.SparseCategoricalCrossentropy(**kwargs)
+        assert float(ours(ids, probs)) == float(theirs(ids, probs))
+        again = keras.losses.deserialize(keras.losses.serialize(ours))
+        assert type(again) is SparseCategoricalCrossentropy
+        assert again.get_config() == ours.get_config()

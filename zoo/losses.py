@@ -24,6 +24,87 @@ def replica_share(loss):
     return loss if replicas == 1 else loss / replicas
 
 
+def _synced_replica():
+    """The replica context of a step that more than one replica runs in sync, else `None`."""
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()  # (None in a cross-replica context)
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return context
+
+
+def global_mean(total, count, floor=1.0):
+    """`total / count` summed over every replica's examples, as this replica's share of it.
+
+    On one device (or outside a replica's step) that is `replica_share(total / max(count,
+    floor))`. In a step that several replicas run in sync, each replica's own mean would weigh
+    a replica of few real tokens (or examples) as much as one of many: the counts are summed
+    over the replicas instead, so that the replicas' summed gradients are the one-device
+    gradient of the whole batch; the value each replica returns is the whole batch's mean over
+    the replica count, which Keras's loss tracker (each replica's loss times the replica count,
+    weighed by its examples) turns into the one-device loss, even for a batch split unevenly.
+
+    Args:
+        total: this replica's summed (weighted) losses.
+        count: this replica's number of real values the mean is over.
+        floor: the least divisor (a batch without real values has loss 0).
+
+    Example:
+        >>> float(global_mean(ops.convert_to_tensor(6.0), ops.convert_to_tensor(4.0)))
+        1.5
+    """
+    import tensorflow as tf
+
+    context = _synced_replica()
+    if context is None:
+        return replica_share(total / ops.maximum(count, floor))
+    count = context.all_reduce(tf.distribute.ReduceOp.SUM, ops.stop_gradient(count))
+    share = total / ops.maximum(count, floor)
+    mean = context.all_reduce(tf.distribute.ReduceOp.SUM, ops.stop_gradient(share))
+    value = mean / context.num_replicas_in_sync
+    return share + ops.stop_gradient(value - share)
+
+
+class _RealValues(keras.losses.Loss):
+    """Counts a loss's real values (`reduction="sum"`): one per prediction step, mask applied."""
+
+    def __init__(self, ignore_class=None, **kwargs):
+        super().__init__(**kwargs)
+        self.ignore_class = ignore_class
+
+    def call(self, y_true, y_pred):
+        ones = ops.ones_like(y_pred[..., 0])
+        if self.ignore_class is None:
+            return ones
+        ids = ops.reshape(ops.cast(y_true, "int32"), ops.shape(ones))
+        return ones * ops.cast(ops.not_equal(ids, self.ignore_class), ones.dtype)
+
+
+def global_average(loss, y_true, y_pred, sample_weight=None):
+    """`loss(y_true, y_pred, sample_weight)`, averaged over every replica's real values.
+
+    For a loss of `"sum_over_batch_size"` (or `"mean"`) reduction whose values have one entry
+    per prediction step (`y_pred` less its last axis): Keras's reduction averages over each
+    replica's own values (its real steps, with a mask on the predictions), so replicas holding
+    unequal numbers of real steps were weighed alike. Here the loss is summed with
+    `reduction="sum"` and divided through `global_mean`. Outside a step that several replicas
+    run in sync, and for other reductions, it is the loss's own value.
+
+    Example:
+        >>> import numpy as np
+        >>> loss = PerStepError()
+        >>> float(global_average(loss, np.ones((2, 3)), np.zeros((2, 3, 1), "float32")))
+        1.0
+    """
+    if _synced_replica() is None or loss.reduction not in ("sum_over_batch_size", "mean"):
+        return loss(y_true, y_pred, sample_weight)
+    summed = type(loss).from_config({**loss.get_config(), "reduction": "sum"})
+    total = summed(y_true, y_pred, sample_weight)
+    count = _RealValues(ignored_class(loss), reduction="sum", dtype=loss.dtype)(y_true, y_pred)
+    return global_mean(total, count)
+
+
 def per_sequence(sample_weight, y_true=None):
     """A `(batch,)` weight as `(batch, 1)`, so that it weighs every step of its sequence.
 
@@ -120,7 +201,12 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The loss; a `(batch,)` `sample_weight` weighs each sequence's tokens alike."""
-        return super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
+        loss = super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
+        if _synced_replica() is None:
+            return loss
+        # `call` left the tokens' sum: the mean is over the real tokens of every replica.
+        real = ops.not_equal(ops.cast(y_true, "int32"), self.pad_id)
+        return global_mean(loss, ops.sum(ops.cast(real, loss.dtype)))
 
     def call(self, y_true, y_pred):
         """Per-token losses scaled so that their sum is the mean over real tokens."""
@@ -129,6 +215,8 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
             y_true, y_pred, from_logits=self.from_logits
         )
         mask = ops.cast(ops.not_equal(y_true, self.pad_id), per_token.dtype)
+        if _synced_replica() is not None:  # (averaged in `__call__`, over every replica)
+            return per_token * mask
         return replica_share(per_token * mask / ops.maximum(ops.sum(mask), 1.0))
 
     def get_config(self):
@@ -140,6 +228,28 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
         """Rebuilds the loss from `get_config()`."""
         config = {k: v for k, v in config.items() if k in ("pad_id", "from_logits", "name")}
         return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
+    """Keras's `SparseCategoricalCrossentropy`, averaged over every replica's real steps.
+
+    The same value on one device; in a step that several replicas run in sync the mean is over
+    the real (unmasked, not ignored) values of the whole batch (`global_average`), where
+    Keras's own averages each replica's and weighs the replicas alike.
+
+    Example:
+        >>> import numpy as np
+        >>> probs = np.full((1, 2, 4), 0.25, "float32")
+        >>> round(float(SparseCategoricalCrossentropy()(np.array([[1, 2]]), probs)), 4)
+        1.3863
+    """
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The loss, averaged over the real values of every replica."""
+        if _synced_replica() is None or self.reduction not in ("sum_over_batch_size", "mean"):
+            return super().__call__(y_true, y_pred, sample_weight)
+        return global_average(self, y_true, y_pred, sample_weight)
 
 
 ERRORS = ("mse", "mae")
@@ -198,8 +308,15 @@ class PerStepError(keras.losses.Loss):
         super().__init__(name=name or f"per_step_{error}", reduction=reduction)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The loss; a `(batch,)` `sample_weight` weighs each sequence's steps alike."""
-        return super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
+        """The loss; a `(batch,)` `sample_weight` weighs each sequence's steps alike.
+
+        Over several replicas the average is over the real steps of every replica
+        (`global_average`), as on one device.
+        """
+        sample_weight = per_sequence(sample_weight, y_true)
+        if _synced_replica() is None or self.reduction not in ("sum_over_batch_size", "mean"):
+            return super().__call__(y_true, y_pred, sample_weight)
+        return global_average(self, y_true, y_pred, sample_weight)
 
     def call(self, y_true, y_pred):
         """`(batch, T)` per-step errors."""
