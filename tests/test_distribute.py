@@ -107,14 +107,11 @@ SAME_STEP = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_two_replicas_train_as_one_device_for_losses_that_average_themselves():
-    # The masked sequence loss (reduction "sum", averaged in call) and the CTC model's own
-    # compute_loss must divide by the replica count as Keras's reductions do: unscaled, a
-    # 2-replica run reported twice the loss and took twice the gradient step.
+def _two_replica_run(script):
+    """Runs `script` (two logical CPU devices) in a subprocess; the JSON its last line prints."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
     done = subprocess.run(
-        [sys.executable, "-c", SAME_STEP],
+        [sys.executable, "-c", script],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -122,7 +119,15 @@ def test_two_replicas_train_as_one_device_for_losses_that_average_themselves():
         timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_two_replicas_train_as_one_device_for_losses_that_average_themselves():
+    # The masked sequence loss (reduction "sum", averaged in call) and the CTC model's own
+    # compute_loss must divide by the replica count as Keras's reductions do: unscaled, a
+    # 2-replica run reported twice the loss and took twice the gradient step.
+    out = _two_replica_run(SAME_STEP)
     for name, (one_device, two_replicas, weight_difference) in out.items():
         assert abs(one_device - two_replicas) < 1e-5 * one_device, name
         assert weight_difference < 1e-5, name
@@ -178,17 +183,7 @@ def test_two_replicas_train_as_one_device_with_uneven_real_tokens_and_partial_ba
     # with 12 real targets per row on one replica and 2 on the other, two replicas reported
     # char_lm 1.79269 for 1.79224 and sequence_regression 1.3297 for 1.0843, and a step moved
     # weights up to 0.018 away from the one-device step. The counts are now summed over replicas.
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
-    done = subprocess.run(
-        [sys.executable, "-c", UNEVEN],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = _two_replica_run(UNEVEN)
     for name, (loss, mirrored_loss, fit_loss, mirrored_fit_loss, weight_diff) in out.items():
         assert mirrored_loss == pytest.approx(loss, rel=1e-5), name
         assert mirrored_fit_loss == pytest.approx(fit_loss, rel=1e-5), name
