@@ -149,24 +149,30 @@ UNEVEN = textwrap.dedent(
     opts = dict(optimizer="sgd", learning_rate=0.1, clipnorm=None, seed=1)
     rnn = dict(input_shape=(10, 3), mask_value=0.0, units=8, **opts)
     seqreg = lambda: zoo.models.lstm(task="sequence_regression", **rnn)
-    tag_loss = zoo.losses.SparseCategoricalCrossentropy()
     models = {
         "char_lm": (lambda: zoo.models.char_lm(vocabulary="abcd", units=8, num_layers=1, **opts),
                     tokens[:, 0], tokens[:, 1], 8),
-        "tagging": (lambda: zoo.models.gru(task="tagging", num_classes=3, loss=tag_loss, **rnn),
+        "tagging": (lambda: zoo.models.gru(task="tagging", num_classes=3, **rnn),
                     x, rng.integers(0, 3, (8, 10)), 8),
         "sequence_regression": (seqreg, x, rng.normal(size=(8, 10)), 8),
         # 5 examples in batches of 4: the last batch's one example goes to one replica
         "partial_batch": (seqreg, x[:5], rng.normal(size=(5, 10)), 4),
+        # CTC, utterances weighed 1 on one replica and 0.1 on the other (no dropout or
+        # SpecAugment: their draws differ by replica)
+        "ctc": (lambda: zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, dropout=0.0,
+                                              spec_augment=False, **opts),
+                {"waveform": rng.uniform(-0.3, 0.3, (8, 4000)).astype("float32"),
+                 "length": np.array([4000, 3000, 3500, 2500] * 2, "int32")},
+                rng.integers(1, 28, (8, 3)), 8, np.r_[np.ones(4), np.full(4, 0.1)]),
     }
     mirrored = tf.distribute.MirroredStrategy()
     out = {}
-    for name, (build, x_, y, batch) in models.items():
+    for name, (build, x_, y, batch, *weights) in models.items():
         runs = []
         for strategy in (tf.distribute.get_strategy(), mirrored):
             with strategy.scope():
                 model = build()
-                data = tf.data.Dataset.from_tensor_slices((x_, y)).batch(batch)
+                data = tf.data.Dataset.from_tensor_slices((x_, y, *weights)).batch(batch)
                 loss = model.evaluate(data, verbose=0, return_dict=True)["loss"]
                 fit = model.fit(data, epochs=1, verbose=0).history["loss"][0]
                 runs.append((loss, fit, [np.asarray(w) for w in model.get_weights()]))

@@ -21,7 +21,13 @@ import dataclasses
 
 import keras
 
-from zoo.losses import MaskedSequenceCrossentropy, PerStepError, ignored_class, per_step_metric
+from zoo.losses import (
+    MaskedSequenceCrossentropy,
+    PerStepError,
+    SparseCategoricalCrossentropy,
+    ignored_class,
+    per_step_metric,
+)
 from zoo.metrics import SparseAccuracy
 from zoo.validation import check_choice, check_positive_int
 
@@ -276,7 +282,9 @@ def compile_args(task, loss=None):
     """Returns `(loss, metrics)` for compiling a model with the head of `task`.
 
     `sequence_regression` gets `zoo.losses.PerStepError` and a per-step metric, which take
-    `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not. A
+    `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not.
+    `tagging` gets `zoo.losses.SparseCategoricalCrossentropy` (over several replicas, the mean
+    over the whole batch's real steps, as on one device). A
     loss that skips a class (`zoo.losses.ignored_class`) gets an accuracy that skips it too.
 
     Example:
@@ -295,6 +303,8 @@ def compile_args(task, loss=None):
         return loss, metrics
     if task.name == "binary":
         return "binary_crossentropy", ["accuracy"]
+    if task.name == "tagging":  # averaged over every replica's real steps (global_average)
+        return SparseCategoricalCrossentropy(), ["accuracy"]
     if task.categorical:
         return "sparse_categorical_crossentropy", ["accuracy"]
     loss = loss or "mse"

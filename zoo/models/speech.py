@@ -53,7 +53,7 @@ from zoo.data.speech import (  # make_speech_examples: importable here as before
 )
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
-from zoo.losses import ctc_loss, replica_share
+from zoo.losses import ctc_loss, global_mean, replica_share
 from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
 from zoo.models.recurrent_model import (
     check_validation_data,
@@ -430,10 +430,11 @@ class SpeechRecognizer(Transcription, keras.Model):
         w = ops.cast(aligned, losses.dtype)
         if sample_weight is not None:
             w = w * ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
-        loss = ops.sum(losses * w) / ops.maximum(ops.sum(w), 1e-12)
+        # The mean over every replica's aligned utterances (one device's, however they split)
+        loss = global_mean(ops.sum(losses * w), ops.sum(w), 1e-12)
         if self.losses:
-            loss = loss + ops.sum(self.losses)
-        return replica_share(loss)
+            loss = loss + replica_share(ops.sum(self.losses))
+        return loss
 
     def fit(self, x=None, y=None, *args, check=True, **kwargs):
         """`keras.Model.fit`, after checking that every utterance has frames for its label.
