@@ -101,13 +101,10 @@ def test_task(task, tmp_path):
         "sequence_regression": (None, None, OUTPUT_DIM),
     }[task]
     assert model.output_shape == expected
-    natural_loss = {
-        "binary": "binary_crossentropy",
-        "classification": "sparse_categorical_crossentropy",
-    }
+    natural_loss = {"binary": "binary_crossentropy"}
     if task == "sequence_regression":  # MSE that also takes (batch, T) targets
         assert isinstance(model.loss, zoo.losses.PerStepError) and model.loss.error == "mse"
-    elif task == "tagging":  # Keras's, averaged over every replica's real steps
+    elif task in ("tagging", "classification"):  # Keras's, averaged over every replica's
         assert type(model.loss) is zoo.losses.SparseCategoricalCrossentropy
     else:
         assert model.loss == natural_loss.get(task, "mse")
@@ -179,6 +176,9 @@ def test_keras_names_of_a_tasks_own_loss_are_taken(task, loss, compiled):
     # Refused before ("loss must be one of 'mse', 'mae'"), with no suggestion for most.
     classes = dict(num_classes=3) if task == "classification" else {}
     model = zoo.models.gru(**REAL, task=task, units=2, loss=loss, seed=0, **classes)
+    if task == "classification":  # Keras's, averaged over every replica's examples
+        assert type(model.loss) is zoo.losses.SparseCategoricalCrossentropy
+        return
     assert getattr(model.loss, "error", model.loss) == compiled  # (PerStepError per step)
 
 

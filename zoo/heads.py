@@ -283,8 +283,8 @@ def compile_args(task, loss=None):
 
     `sequence_regression` gets `zoo.losses.PerStepError` and a per-step metric, which take
     `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not.
-    `tagging` gets `zoo.losses.SparseCategoricalCrossentropy` (over several replicas, the mean
-    over the whole batch's real steps, as on one device). A
+    `classification` and `tagging` get `zoo.losses.SparseCategoricalCrossentropy` (over several
+    replicas, the mean over the whole batch's examples or real steps, as on one device). A
     loss that skips a class (`zoo.losses.ignored_class`) gets an accuracy that skips it too.
 
     Example:
@@ -303,10 +303,8 @@ def compile_args(task, loss=None):
         return loss, metrics
     if task.name == "binary":
         return "binary_crossentropy", ["accuracy"]
-    if task.name == "tagging":  # averaged over every replica's real steps (global_average)
+    if task.categorical:  # averaged over every replica's real steps (global_average)
         return SparseCategoricalCrossentropy(), ["accuracy"]
-    if task.categorical:
-        return "sparse_categorical_crossentropy", ["accuracy"]
     loss = loss or "mse"
     other = "mae" if loss == "mse" else "mse"
     if task.name == "sequence_regression":
