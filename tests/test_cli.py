@@ -126,9 +126,9 @@ def test_multiworker_strategy_says_why_it_is_not_offered(tmp_path, capsys):
             ["run", "adding_gru", "--set", "optimizer=adamm"],
             "optimizer must be a Keras optimizer name (adadelta, ",
         ),  # fmt: skip
-        (
-            ["tune", "adding_gru", "--set", "units=[4,8]"],
-            "(num_layers=1), got [4, 8]: give "
+        (  # (units=[4,8] alone fixes num_layers=2 in a search: both fixed must agree)
+            ["tune", "adding_gru", "--set", "units=[4,8]", "--set", "num_layers=3"],
+            "(num_layers=3), got [4, 8]: give "
             "num_layers=2 with it (on the command line --set num_layers=2)",
         ),  # fmt: skip
     ],
