@@ -217,3 +217,21 @@ def test_splits_of_fewer_examples_than_replicas_are_refused_for_every_model():
         check_whole_batches(recipe, {"train": one, "val": ten, "test": one}, 2, 2, "mirrored")
     check_whole_batches(recipe, {"train": ten, "test": ten.take(3)}, 4, 2, "mirrored")
     check_whole_batches(recipe, {"train": one}, 2, 1, None)  # one device
+
+
+def test_a_ctc_model_needs_whole_batches_over_replicas():
+    # A replica's share of no examples failed in the front end ("Incompatible shapes").
+    import tensorflow as tf
+
+    from zoo.distribute import check_whole_batches
+    from zoo.recipe import Recipe, RecipeError
+
+    recipe = Recipe(name="r", model="ctc_speech", dataset="d", task="ctc")
+    splits = {"train": tf.data.Dataset.range(100), "test": tf.data.Dataset.range(40)}
+    with pytest.raises(
+        RecipeError, match="a ctc_speech model needs whole batches .* on which the "
+    ):
+        check_whole_batches(recipe, splits, 64, 2, "mirrored")
+    check_whole_batches(recipe, splits, 20, 2, "mirrored")
+    with pytest.raises(RecipeError, match="which length buckets do not give"):
+        check_whole_batches(Recipe(**{**vars(recipe), "buckets": 8}), splits, 20, 2, "mirrored")

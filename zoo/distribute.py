@@ -43,6 +43,13 @@ def distribution_strategy(name=None):
     return tf.distribute.MirroredStrategy()
 
 
+# Models that fail on a replica's share of no examples, and where.
+_NO_EMPTY_REPLICA = {
+    "seq2seq": "the decoder fails",
+    "ctc_speech": "the front end's convolutions fail",  # (Keras's stft, TF's conv2d)
+}
+
+
 def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
     """Refuses a mirrored run whose batches would leave a replica without examples.
 
@@ -52,9 +59,10 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
 
     tf.distribute cuts each global batch into per-replica slices handed out in turn, so a
     split's last, partial batch can leave a replica a stand-in of no examples and no time steps,
-    on which the decoder's loop fails (`Tried to stack elements of an empty list`) at the end of
-    the first epoch. Every split must then hold whole batches (length buckets leave partial
-    ones); splits of unknown size pass.
+    on which a seq2seq decoder's loop fails (`Tried to stack elements of an empty list`) at the
+    end of the first epoch, and a CTC model's front end ("Incompatible shapes"). For those
+    models every split must then hold whole batches (length buckets leave partial ones); splits
+    of unknown size pass.
 
     Args:
         recipe: the configured recipe.
@@ -91,9 +99,10 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
             f"the splits hold {listed} example{'s' * (sum(few.values()) != 1)}, fewer than the "
             "replicas; train on one device (leave --strategy out)."
         )
-    if recipe.model != "seq2seq":
+    if recipe.model not in _NO_EMPTY_REPLICA:
         return
-    whole = f"over {replicas} replicas a seq2seq model needs whole batches"
+    why = _NO_EMPTY_REPLICA[recipe.model]
+    whole = f"over {replicas} replicas a {recipe.model} model needs whole batches"
     if recipe.buckets:
         raise RecipeError(
             f"--strategy {strategy_name}: {whole}, which length buckets do not give (each "
@@ -113,6 +122,6 @@ def check_whole_batches(recipe, splits, batch_size, replicas, strategy_name):
     listed = " and ".join(f"{n} ({name})" for name, n in sizes.items())
     raise RecipeError(
         f"--strategy {strategy_name}: {whole} (a partial last batch can leave a replica no "
-        f"examples, on which the decoder fails), but the splits hold {listed} examples, not "
+        f"examples, on which {why}), but the splits hold {listed} examples, not "
         f"all multiples of batch size {batch_size}; {advice}."
     )
