@@ -363,3 +363,19 @@ def test_mackey_glass_lstm_trains_its_windows_in_the_runs_batch_size(
     assert cli.main(["run", "mackey_glass_lstm", *flags, *common, "--set", "units=2"]) == 0
     assert fitted == [batch]  # the windows trained in the batches config.json records
     assert json.loads((out / "config.json").read_text())["batch_size"] == batch
+
+
+def test_an_output_folder_that_cannot_be_made_names_output(tmp_path, capsys, monkeypatch):
+    # It said "Operation not permitted: '/sys/nope'", without naming --output.
+    out = tmp_path / "nope"
+
+    def refused(args):
+        raise PermissionError(1, "Operation not permitted", str(out))
+
+    monkeypatch.setattr(cli, "_run", refused)
+    assert cli.main(["run", "adding_gru", "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"rnnzoo run: error: --output {out}: Operation not permitted: '{out}'; choose another "
+        "--output"
+    )

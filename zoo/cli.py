@@ -208,6 +208,14 @@ def _transcribe(args):
         print(f"{path}\t{text}")
 
 
+def _within(path, folder):
+    """Whether `path` (an `OSError`'s filename, maybe `None`) is `folder` or lies in it."""
+    if path is None:
+        return False
+    path, folder = (os.path.abspath(os.fsdecode(p)) for p in (path, folder))
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def parser():
     """The `rnnzoo` argument parser.
 
@@ -298,7 +306,10 @@ def main(argv=None):
     try:
         args.func(args)
     except (RecipeError, ValueError, TypeError, OSError) as e:
-        print(f"rnnzoo {args.command}: error: {os_error_message(e)}", file=sys.stderr)
+        message, out = os_error_message(e), getattr(args, "output", None)
+        if isinstance(e, OSError) and out and _within(e.filename, out):  # (e.g. no permission)
+            message = f"--output {out}: {message}; choose another --output"
+        print(f"rnnzoo {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not TensorFlow's traceback
         print(f"\nrnnzoo {args.command}: {_interrupted(args)}", file=sys.stderr)
