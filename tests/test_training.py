@@ -163,6 +163,12 @@ def test_a_run_interrupted_after_its_last_epoch_resumes_at_its_evaluation(tfds_d
             dict(overrides={"dataset": "adding_problem/t999"}),
             r"no config .t999.; its configs are t200, t50, t400",
         ),
+        (  # (Keras's multi-line "Exception encountered when calling RecurrentModel.call()")
+            dict(overrides={"input_shape": (None, 3)}),
+            r"^model 'gru' of recipe 'adding_gru' cannot read the examples of dataset "
+            r"'adding_problem/t50' \(--set dataset / --set input_shape\?\): Input 0 .*"
+            r"expected shape=\(None, None, 3\), found shape=\(None, 50, 2\)$",
+        ),
     ],
 )
 def test_bad_settings_fail_before_writing(kwargs, error, tfds_data_dir, tmp_path):

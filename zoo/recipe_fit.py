@@ -6,10 +6,13 @@ reports (`metric_names`).
 """
 
 import contextlib
+import re
 import warnings
 
 import keras
+import tensorflow as tf
 
+from zoo.recipe import RecipeError
 from zoo.recipe_data import batched
 
 
@@ -168,7 +171,20 @@ def metric_names(model, recipe, val):
     """
     sample = batched(recipe, val.take(2), 2, cache=False)
     state = [(v, v.numpy()) for v in random_state(model)]
-    scores = model.evaluate(sample, return_dict=True, verbose=0)
+    try:  # the data's first meeting with the model
+        scores = model.evaluate(sample, return_dict=True, verbose=0)
+    except (ValueError, tf.errors.InvalidArgumentError) as e:
+        raise RecipeError(
+            f"model {recipe.model!r} of recipe {recipe.name!r} cannot read the examples of "
+            f"dataset {recipe.dataset!r} (--set dataset / --set input_shape?): {_reason(e)}"
+        ) from None
     for variable, value in state:
         variable.assign(value)
     return [*scores, *(f"val_{name}" for name in scores)]
+
+
+def _reason(error):
+    """The line of a Keras error that says what is wrong, without its terminal colours."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Exception encountered")]
+    return lines[0] if lines else type(error).__name__
