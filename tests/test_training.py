@@ -426,3 +426,17 @@ def test_the_summary_line_keeps_a_sampled_text_on_one_line():
     shown = training._fmt(sample)
     assert "\n" not in shown and len(shown) <= 65 and shown.startswith("'ROMEO:\\nWhat, ho!")
     assert training._fmt(0.123456) == "0.1235" and training._fmt(3) == "3"
+
+
+def test_a_dataset_config_its_builder_refuses_leaves_nothing_and_no_offline_advice(tmp_path):
+    # It advised "Offline, pass ... --manual-dir" with one given, and left an empty
+    # fsdd/holdout_lucas folder in the data dir.
+    from recipes.spoken_digit_esn import RECIPE as DIGITS
+
+    manual = os.path.join(os.path.dirname(__file__), "data", "fsdd")
+    with pytest.raises(training.RecipeError) as caught:
+        training.run(DIGITS, output=tmp_path / "r", data_dir=tmp_path / "tfds", manual_dir=manual,
+                     overrides={"dataset": "fsdd/holdout_lucas"}, verbose=0)  # fmt: skip
+    assert "speaker 'lucas' is not in the FSDD source" in str(caught.value)
+    assert "Offline" not in str(caught.value)
+    assert not (tmp_path / "tfds" / "fsdd").exists() and not (tmp_path / "r").exists()

@@ -144,11 +144,13 @@ def _load(recipe, name, split, data_dir, manual_dir, seed):
             raise RecipeError(_offline_message(recipe, name, unreachable[0])) from None
         reason = " ".join(str(e).split())  # one line, whole: its end says what is valid
         local = isinstance(e, OSError) and e.errno is not None  # a full disk, a bad folder
+        if isinstance(e, ValueError):  # the builder refused its config or files: no download
+            downloads.remove_new_folders(before, data_dir, name)  # (the folders of nothing)
         raise RecipeError(
             f"could not load dataset {name!r} ({type(e).__name__}: {reason})."
             + (
                 ""
-                if local
+                if local or isinstance(e, ValueError)
                 else " Offline, pass --data-dir DIR holding a prepared copy, or --manual-dir "
                 "DIR holding the downloaded files."
             )
