@@ -237,3 +237,13 @@ def test_weights_weigh_the_loss_and_leave_the_compiled_metrics_unweighted():
     assert weighed["accuracy"] == plain["accuracy"] and weighed["loss"] != plain["loss"]
     fitted = model.fit(X, TAGS, class_weight=CLASS_WEIGHT, verbose=0).history
     assert fitted["accuracy"][0] == pytest.approx(plain["accuracy"])
+
+
+def test_class_weight_of_a_per_step_model_on_one_hot_targets_is_refused():
+    # Its per-step weights took the class axis: "Dimensions must be equal, but are 3 and 4".
+    m = zoo.models.gru(input_shape=(4, 2), task="tagging", num_classes=3, units=4, seed=0,
+                       compile=False)  # fmt: skip
+    m.compile(loss="categorical_crossentropy", optimizer="sgd")
+    y = np.eye(3)[np.array([[0, 1, 2, 1], [2, 2, 0, 1]])]
+    with pytest.raises(ValueError, match=r"class_weight weighs the steps of a per-step model by"):
+        m.fit(np.zeros((2, 4, 2)), y, class_weight={1: 2.0}, verbose=0)

@@ -763,6 +763,9 @@ def test_class_weight_is_refused_for_ctc():
     x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
     with pytest.raises(ValueError, match="class_weight does not apply to CTC"):
         m.fit(x, m.encode_texts(["ab", "c"]), class_weight={1: 2.0}, verbose=0)
+    with pytest.raises(ValueError, match="class_weight does not apply to CTC"):
+        m.train_on_batch(x, m.encode_texts(["ab", "c"]), class_weight={1: 2.0})
+    assert np.isfinite(m.train_on_batch(x, m.encode_texts(["ab", "c"])))
 
 
 def test_fit_takes_a_bool_check(small):

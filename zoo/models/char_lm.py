@@ -20,7 +20,6 @@ from zoo.models.recurrent_model import (
     check_validation_data,
     check_weight_values,
     checked_weights,
-    per_step_class_weights,
 )
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
@@ -169,9 +168,10 @@ class CharLM(BatchChecks, keras.Model):
         x, kwargs = self._class_weights(x, y, kwargs)
         return super().fit(x, y, *args, **kwargs)
 
-    def _class_weights(self, x, y, kwargs):
-        """`class_weight` (`{token id: weight}`) as per-step weights: each target token its own."""
-        return per_step_class_weights(x, y, kwargs, self.vocab.size)
+    @property
+    def _target_classes(self):
+        """The token ids a `class_weight` weighs (each target token by its own)."""
+        return self.vocab.size
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, naming texts or ids outside the vocabulary given as arrays."""

@@ -263,9 +263,16 @@ class BatchChecks:
             sample_weight = getattr(self, "_check_weights", check_weight_values)(x, sample_weight)
         return x, y, sample_weight
 
+    _target_classes = None  # a model of per-step class-id targets: how many classes
+
     def _class_weights(self, x, y, kwargs):
-        """`(x, kwargs)` of `fit` with its `class_weight` checked: here, unchanged."""
-        return x, kwargs
+        """`(x, kwargs)` of `fit`, a `class_weight` made per-step weights (`_target_classes`).
+
+        Unchanged for a model without `_target_classes` (Keras's own reading).
+        """
+        if self._target_classes is None:
+            return x, kwargs
+        return per_step_class_weights(x, y, kwargs, self._target_classes)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """`keras.Model.train_on_batch`, checking NumPy inputs, targets and weights first."""
@@ -374,6 +381,12 @@ class RecurrentModel(BatchChecks, keras.Model):
                 **kwargs,
                 "class_weight": check_class_weight(kwargs["class_weight"], classes),
             }
+        if kind != "class_ids":  # (one-hot rows, say: their weights would take the class axis)
+            raise ValueError(
+                f"class_weight weighs the steps of a per-step model by their class ids, but its "
+                f"loss {self.loss!r} reads other targets: weigh the steps with sample_weight "
+                "((batch, T) weights) instead."
+            )
         return per_step_class_weights(x, y, kwargs, classes)
 
     def fit(self, x=None, y=None, *args, **kwargs):

@@ -26,7 +26,6 @@ from zoo.models.recurrent_model import (
     check_validation_data,
     check_weight_values,
     checked_weights,
-    per_step_class_weights,
 )
 from zoo.models.seq2seq_inputs import (  # ATTENTIONS: part of this module's public names
     _PREDICT_STRINGS,
@@ -239,9 +238,10 @@ class Seq2Seq(BatchChecks, keras.Model):
         with _naming_example_errors():
             return super().fit(x, y, *args, **kwargs)
 
-    def _class_weights(self, x, y, kwargs):
-        """`class_weight` (`{target id: weight}`) as per-step weights: each target token its own."""
-        return per_step_class_weights(x, y, kwargs, self.target_vocab.size)
+    @property
+    def _target_classes(self):
+        """The target ids a `class_weight` weighs (each target token by its own)."""
+        return self.target_vocab.size
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the checks of `fit`."""

@@ -448,11 +448,7 @@ class SpeechRecognizer(Transcription, keras.Model):
                 the vocabulary, float audio beyond [-1, 1]). A bool.
         """
         check_bool("check", check)
-        if kwargs.get("class_weight") is not None:  # Keras would weigh by one label per row
-            raise ValueError(
-                "class_weight does not apply to CTC: its targets are character sequences, not "
-                "classes; weigh utterances with sample_weight."
-            )
+        _refuse_class_weight(kwargs.get("class_weight"))
         _check_inputs(x, "fit", self.front_end.span)
         if check:
             self.check_examples(x, y)
@@ -461,6 +457,11 @@ class SpeechRecognizer(Transcription, keras.Model):
             kwargs, lambda x, y, *_: (x, y), check_weights=check_weight_values
         )
         return super().fit(x, y, *args, **kwargs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """`keras.Model.train_on_batch`, refusing a `class_weight` as `fit` does."""
+        _refuse_class_weight(class_weight)
+        return super().train_on_batch(x, y, sample_weight, return_dict=return_dict)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`)."""
@@ -562,6 +563,15 @@ class SpeechRecognizer(Transcription, keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
+
+
+def _refuse_class_weight(class_weight):
+    """Raises for a `class_weight`: Keras would weigh each utterance by one id of its label."""
+    if class_weight is not None:
+        raise ValueError(
+            "class_weight does not apply to CTC: its targets are character sequences, not "
+            "classes; weigh utterances with sample_weight."
+        )
 
 
 def ctc_speech(
