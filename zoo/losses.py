@@ -88,8 +88,7 @@ def global_average(loss, y_true, y_pred, sample_weight=None):
     per prediction step (`y_pred` less its last axis): Keras's reduction averages over each
     replica's own values (its real steps, with a mask on the predictions), so replicas holding
     unequal numbers of real steps were weighed alike. Here the loss is summed with
-    `reduction="sum"` and divided through `global_mean`. Outside a step that several replicas
-    run in sync, and for other reductions, it is the loss's own value.
+    `reduction="sum"` and divided through `global_mean` (on one device, the same mean).
 
     Example:
         >>> import numpy as np
@@ -97,12 +96,23 @@ def global_average(loss, y_true, y_pred, sample_weight=None):
         >>> float(global_average(loss, np.ones((2, 3)), np.zeros((2, 3, 1), "float32")))
         1.0
     """
-    if _synced_replica() is None or loss.reduction not in ("sum_over_batch_size", "mean"):
-        return loss(y_true, y_pred, sample_weight)
     summed = type(loss).from_config({**loss.get_config(), "reduction": "sum"})
     total = summed(y_true, y_pred, sample_weight)
     count = _RealValues(ignored_class(loss), reduction="sum", dtype=loss.dtype)(y_true, y_pred)
     return global_mean(total, count)
+
+
+class _ReplicaAverage:
+    """A mixin for a Keras loss of mean reduction: over replicas in sync, `global_average`.
+
+    On one device (or with another reduction) the loss is Keras's own, bit for bit.
+    """
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The loss, averaged over the real values of every replica."""
+        if _synced_replica() is None or self.reduction not in ("sum_over_batch_size", "mean"):
+            return super().__call__(y_true, y_pred, sample_weight)
+        return global_average(self, y_true, y_pred, sample_weight)
 
 
 def per_sequence(sample_weight, y_true=None):
@@ -191,8 +201,8 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
     """
 
     def __init__(self, pad_id=0, from_logits=True, name="masked_sequence_crossentropy"):
-        # "sum": the token average is computed in `call`; Keras's own mask handling (from a
-        # mask on the predictions) then only multiplies by the same 0/1 mask again.
+        # "sum": the token average is computed in `__call__`; Keras's own mask handling (from
+        # a mask on the predictions) then only multiplies by the same 0/1 mask again.
         super().__init__(name=name, reduction="sum")
         if not is_int(pad_id) or pad_id < 0:
             raise ValueError(f"pad_id must be a non-negative int, got {pad_id!r}.")
@@ -201,23 +211,18 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The loss; a `(batch,)` `sample_weight` weighs each sequence's tokens alike."""
-        loss = super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
-        if _synced_replica() is None:
-            return loss
-        # `call` left the tokens' sum: the mean is over the real tokens of every replica.
+        total = super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
+        # the mean over the real tokens (of every replica, over several)
         real = ops.not_equal(ops.cast(y_true, "int32"), self.pad_id)
-        return global_mean(loss, ops.sum(ops.cast(real, loss.dtype)))
+        return global_mean(total, ops.sum(ops.cast(real, total.dtype)))
 
     def call(self, y_true, y_pred):
-        """Per-token losses scaled so that their sum is the mean over real tokens."""
+        """Per-token losses, 0 at padding (`__call__` sums and averages them)."""
         y_true = ops.cast(y_true, "int32")
         per_token = keras.losses.sparse_categorical_crossentropy(
             y_true, y_pred, from_logits=self.from_logits
         )
-        mask = ops.cast(ops.not_equal(y_true, self.pad_id), per_token.dtype)
-        if _synced_replica() is not None:  # (averaged in `__call__`, over every replica)
-            return per_token * mask
-        return replica_share(per_token * mask / ops.maximum(ops.sum(mask), 1.0))
+        return per_token * ops.cast(ops.not_equal(y_true, self.pad_id), per_token.dtype)
 
     def get_config(self):
         """The constructor arguments."""
@@ -231,7 +236,7 @@ class MaskedSequenceCrossentropy(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
+class SparseCategoricalCrossentropy(_ReplicaAverage, keras.losses.SparseCategoricalCrossentropy):
     """Keras's `SparseCategoricalCrossentropy`, averaged over every replica's real steps.
 
     The same value on one device; in a step that several replicas run in sync the mean is over
@@ -244,12 +249,6 @@ class SparseCategoricalCrossentropy(keras.losses.SparseCategoricalCrossentropy):
         >>> round(float(SparseCategoricalCrossentropy()(np.array([[1, 2]]), probs)), 4)
         1.3863
     """
-
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        """The loss, averaged over the real values of every replica."""
-        if _synced_replica() is None or self.reduction not in ("sum_over_batch_size", "mean"):
-            return super().__call__(y_true, y_pred, sample_weight)
-        return global_average(self, y_true, y_pred, sample_weight)
 
 
 ERRORS = ("mse", "mae")
@@ -285,7 +284,7 @@ def per_step_error(y_true, y_pred, error="mse"):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class PerStepError(keras.losses.Loss):
+class PerStepError(_ReplicaAverage, keras.losses.Loss):
     """The `sequence_regression` loss: `per_step_error` averaged over the (real) steps.
 
     The same value as Keras's `"mse"` (or `"mae"`) on `(batch, T, output_dim)` targets, padded
@@ -313,10 +312,7 @@ class PerStepError(keras.losses.Loss):
         Over several replicas the average is over the real steps of every replica
         (`global_average`), as on one device.
         """
-        sample_weight = per_sequence(sample_weight, y_true)
-        if _synced_replica() is None or self.reduction not in ("sum_over_batch_size", "mean"):
-            return super().__call__(y_true, y_pred, sample_weight)
-        return global_average(self, y_true, y_pred, sample_weight)
+        return super().__call__(y_true, y_pred, per_sequence(sample_weight, y_true))
 
     def call(self, y_true, y_pred):
         """`(batch, T)` per-step errors."""
