@@ -317,3 +317,17 @@ def test_a_bayesian_search_too_short_to_leave_its_random_start_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tuning.make_tuner("bayesian", hm, "val_loss", "min", 200, None, None, 0, tmp_path / "b")
+
+
+def test_narrowing_keeps_log_steps_and_the_default():
+    # A log-sampled Int's step multiplies: range(min, max, step) had drawn 4, 6, 8, ...; a
+    # default among the values left was dropped.
+    hp = keras_tuner.HyperParameters()
+    arguments = dict(min_value=4, max_value=64, step=2, sampling="log", default=32)
+    assert tuning._narrow(hp, "Int", "units", (), arguments, lambda v: v > 8, "why") == 32
+    config = hp.space[-1].get_config()
+    assert (config["min_value"], config["max_value"], config["sampling"]) == (16, 64, "log")
+    hp = keras_tuner.HyperParameters()
+    tuning._narrow(hp, "Int", "n", (), dict(min_value=1, max_value=5, default=2),
+                   lambda v: v != 3, "why")  # fmt: skip
+    assert hp.space[-1].get_config()["values"] == [1, 2, 4, 5] and hp.get("n") == 2

@@ -134,7 +134,11 @@ def _narrow(hp, kind, name, args, kwargs, test, why):
     elif kind == "Choice":
         values = list(given["values"])
     elif kind == "Int":
-        values = list(range(given["min_value"], given["max_value"] + 1, given.get("step") or 1))
+        low, high, step = given["min_value"], given["max_value"], given.get("step")
+        if given.get("sampling") == "log" and step:  # (the step multiplies)
+            values = [low * step**k for k in range(64) if low * step**k <= high]
+        else:
+            values = list(range(low, high + 1, step or 1))
     else:  # Fixed
         values = [given["value"]]
     kept = [v for v in values if test(v)]
@@ -147,9 +151,11 @@ def _narrow(hp, kind, name, args, kwargs, test, why):
         return method(**given)
     if len(kept) == 1:
         return kept[0]
+    default = given.pop("default", None)  # (kept only if still among the values)
+    default = {"default": default} if default in kept else {}
     if kind == "Int" and kept == values[values.index(kept[0]) : values.index(kept[-1]) + 1]:
-        return method(**{**given, "min_value": kept[0], "max_value": kept[-1]})
-    return hp.Choice(name, kept, ordered=kind == "Int")
+        return method(**{**given, "min_value": kept[0], "max_value": kept[-1], **default})
+    return hp.Choice(name, kept, ordered=kind == "Int", **default)
 
 
 def decided_by_fixed(fixed):
