@@ -110,6 +110,7 @@ def test_interrupted_run_resumes(tfds_data_dir, tmp_path):
     assert len(json.loads((out / "history.json").read_text())["loss"]) == 3
 
 
+@pytest.mark.slow
 def test_a_resumed_run_with_dropout_trains_as_an_uninterrupted_one(tfds_data_dir, tmp_path):
     # the dropout masks come from a seed generator whose state is no weight: it is kept too
     kwargs = dict(epochs=3, batch_size=256, data_dir=tfds_data_dir, verbose=0)
