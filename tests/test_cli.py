@@ -280,10 +280,12 @@ def test_transcribe_says_which_file_is_truncated(tmp_path, capsys):
     assert f"{tmp_path / 'cut.wav'}: " in err and "(a truncated file? read what is there)" in err
 
 
-def test_ctrl_c_is_one_line_saying_how_to_resume(capsys, monkeypatch):
+def test_ctrl_c_is_one_line_saying_how_to_resume(capsys, monkeypatch, tmp_path):
     def interrupted(args):
         raise KeyboardInterrupt
 
+    # (in a folder of no runs: the message reads runs/adding_gru, which CI's quick start fills)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "_run", interrupted)
     assert cli.main(["run", "adding_gru"]) == 130
     err = capsys.readouterr().err.strip()
