@@ -370,6 +370,16 @@ def test_bad_options_fail_before_any_work(kwargs, error, tmp_path):
     assert not (tmp_path / "never").exists()
 
 
+def test_a_fixed_argument_the_model_refuses_fails_before_the_data_are_read(tmp_path, monkeypatch):
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data were read before the model's arguments were checked")
+
+    monkeypatch.setattr(training, "load_splits", no_data)
+    with pytest.raises(ValueError, match=r"units must be a positive int, got 0"):
+        recipe_tuning.tune(TINY, overrides={"units": 0}, output=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
 @pytest.mark.parametrize(
     "kwargs, error",
     [
@@ -525,7 +535,7 @@ def test_failures_name_the_reason_of_a_multi_line_trial_message(message, reason)
 def test_cli_tune_errors_are_one_line(capsys):
     assert cli.main(["tune", "adding_gru", "--tuner", "grid"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("rnnzoo tune: error: tuner must be one of") and "\n" not in err
+    assert err.startswith("rnnzoo tune: error: --tuner must be one of") and "\n" not in err
     assert cli.main(["tune", "adding_gru", "--tuner", "hyperband", "--max-trials", "3"]) == 2
     assert "--max-trials is not for hyperband" in capsys.readouterr().err
 

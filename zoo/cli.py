@@ -208,6 +208,22 @@ def _transcribe(args):
         print(f"{path}\t{text}")
 
 
+def _as_given(message, argv):
+    """`message` naming an option given on the command line as given (`--max-trials`).
+
+    The library names its arguments as Python does (`max_trials must be ...`).
+
+    Example:
+        >>> _as_given("max_trials must be a positive int, got 0.", ["tune", "--max-trials", "0"])
+        '--max-trials must be a positive int, got 0.'
+    """
+    for flag in (a.split("=")[0] for a in argv if a.startswith("--")):
+        name = flag[2:].replace("-", "_")
+        if message.startswith(f"{name} "):
+            return flag + message[len(name) :]
+    return message
+
+
 def _within(path, folder):
     """Whether `path` (an `OSError`'s filename, maybe `None`) is `folder` or lies in it."""
     if path is None:
@@ -302,11 +318,12 @@ def main(argv=None):
     from zoo.recipe import RecipeError
     from zoo.run_folder import os_error_message
 
+    argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     try:
         args.func(args)
     except (RecipeError, ValueError, TypeError, OSError) as e:
-        message, out = os_error_message(e), getattr(args, "output", None)
+        message, out = _as_given(os_error_message(e), argv), getattr(args, "output", None)
         if isinstance(e, OSError) and out and _within(e.filename, out):  # (e.g. no permission)
             message = f"--output {out}: {message}; choose another --output"
         print(f"rnnzoo {args.command}: error: {message}", file=sys.stderr)

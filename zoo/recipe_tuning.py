@@ -562,9 +562,10 @@ def tune(
     tune_batch = "batch_size" not in overrides and configured.fit is None
     batch_sizes = sorted({*tuning.BATCH_SIZES, configured.batch_size}) if tune_batch else None
     hm = RecipeHyperModel(configured, fixed, batch_sizes=batch_sizes)
-    if configured.check_model is not None:  # before any data are read
+    hm.check()  # the fixed arguments, before any data are read (or generated)
+    if configured.check_model is not None:
         configured.check_model(hm.build(keras_tuner.HyperParameters()))
-        keras.backend.clear_session()
+    keras.backend.clear_session()
 
     out = tune_folder(recipe.name, output)
     run_folder.check_output_folder(out)
