@@ -726,6 +726,9 @@ def test_check_examples_names_the_short_example():
         ([[1, 2, 0]], "x holds 2 utterances but y holds 1 labels"),
         # (it said "y holds 1 labels": a 1-D array of transcripts read as one row)
         (["one two", "three"], r"labels must be integer character ids, got strings .*encode_texts"),
+        ([[[1], [2]], [[3], [0]]], r"labels must be \(batch, characters\) .*got shape \(2, 2, 1\)"),
+        # (a 0 inside a label trained as if the character were not there: "z ro")
+        ([[26, 0, 18], [1, 2, 0]], r"example 0 has id 0 at position 1, before character ids"),
     ],
 )
 def test_check_examples_refuses_labels_ctc_would_misread(labels, match):
@@ -734,6 +737,43 @@ def test_check_examples_refuses_labels_ctc_would_misread(labels, match):
     m = ctc_speech(**TINY)
     with pytest.raises(ValueError, match=match):
         m.check_examples({"length": np.array([8000, 8000])}, np.array(labels))
+
+
+def test_evaluate_and_validation_data_refuse_labels_too_long_for_their_frames():
+    # CTC has no alignment for them: the loss left them out, and a batch of only such
+    # utterances evaluated to 0.0.
+    m = ctc_speech(**TINY)
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    y, long = m.encode_texts(["ab", "c"]), m.encode_texts(["a" * 40, "c"])
+    with pytest.raises(ValueError, match=r"^evaluate: example 0 \(transcript 'a+'.* frames short"):
+        m.evaluate(x, long, verbose=0)
+    assert np.isfinite(m.evaluate(x, long, check=False, verbose=0))  # (the loss unsaid)
+    with pytest.raises(ValueError, match=r"^validation_data: example 0 .* frames short"):
+        m.fit(x, y, validation_data=(x, long), epochs=1, verbose=0)
+    val = tf.data.Dataset.from_tensor_slices((x, long)).batch(2)
+    with pytest.raises(ValueError, match=r"^validation_data: example 0 .* frames short"):
+        m.fit(x, y, validation_data=val, epochs=1, verbose=0)
+    history = m.fit(x, y, validation_data=(x, y), epochs=1, verbose=0).history
+    assert np.isfinite(history["val_loss"][0]) and history["val_loss"][0] > 0
+
+
+@pytest.mark.parametrize(
+    "speakers, match",
+    [
+        ([0, 5], r"example 1 has speaker id 5: x\['speaker'\] must hold one int .*\[0, 2\)"),
+        ([-3, 0], r"example 0 has speaker id -3"),
+        ([0.0, 0.5], r"x\['speaker'\] must hold one int .*got dtype float64"),
+    ],
+)
+def test_fit_refuses_speaker_ids_the_adversary_cannot_read(speakers, match):
+    m = ctc_speech(**SMALL, speaker_adversary=1.0, num_speakers=2)
+    x = {"waveform": np.zeros((2, 4000), "float32"), "length": np.array([4000, 4000])}
+    y = m.encode_texts(["ab", "c"])
+    with pytest.raises(ValueError, match=match):  # (5 failed in the graph, -3 passed)
+        m.fit({**x, "speaker": np.array(speakers)}, y, epochs=1, verbose=0)
+    ds = tf.data.Dataset.from_tensor_slices(({**x, "speaker": np.array(speakers)}, y)).batch(1)
+    with pytest.raises(ValueError, match=match):
+        m.check_examples(ds)
 
 
 def test_fit_checks_datasets_that_carry_sample_weights():

@@ -216,6 +216,7 @@ class SpeechRecognizer(Transcription, keras.Model):
         self.instance_norm = instance_norm
         config = dict(self._config_items)
         self.speaker_adversary = config["speaker_adversary"]
+        self.num_speakers = config["num_speakers"]
         self.adversary_layer = config["adversary_layer"]
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         self.pretrained = frontend == "speech_embedding"
@@ -440,18 +441,27 @@ class SpeechRecognizer(Transcription, keras.Model):
         """`keras.Model.fit`, after checking that every utterance has frames for its label.
 
         Args:
-            check: scan the training data first (a finite `tf.data.Dataset` is iterated
-                once) and raise a `ValueError` naming the first utterance whose output frames
-                cannot hold its label, instead of training to an infinite loss, the first batch
-                holding NaN or inf samples (a finite loss that means nothing), or the first
-                example `make_speech_examples` refused (a transcript with characters outside
-                the vocabulary, float audio beyond [-1, 1]). A bool.
+            check: scan the training data and `validation_data` first (a finite
+                `tf.data.Dataset` is iterated once) and raise a `ValueError` naming the first
+                utterance whose output frames cannot hold its label, instead of training to an
+                infinite loss (or validating on a loss that leaves it out), the first batch
+                holding NaN or inf samples (a finite loss that means nothing), a speaker id the
+                adversary cannot read, or the first example `make_speech_examples` refused (a
+                transcript with characters outside the vocabulary, float audio beyond
+                [-1, 1]). A bool.
         """
         check_bool("check", check)
         _refuse_class_weight(kwargs.get("class_weight"))
         _check_inputs(x, "fit", self.front_end.span)
         if check:
             self.check_examples(x, y)
+            val = kwargs.get("validation_data")
+            if isinstance(val, tuple | list) and len(val) in (2, 3):
+                _check_inputs(val[0], "fit: validation_data[0]", self.front_end.span)
+                _naming("validation_data", self.check_examples, val[0], val[1])
+            elif isinstance(val, tf.data.Dataset):
+                _check_inputs(val, "fit: validation_data", self.front_end.span)
+                _naming("validation_data", self.check_examples, val)
         kwargs = checked_weights(kwargs, x, check_weight_values)
         kwargs = check_validation_data(
             kwargs, lambda x, y, *_: (x, y), check_weights=check_weight_values
@@ -463,9 +473,20 @@ class SpeechRecognizer(Transcription, keras.Model):
         _refuse_class_weight(class_weight)
         return super().train_on_batch(x, y, sample_weight, return_dict=return_dict)
 
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`)."""
+    def evaluate(self, x=None, y=None, *args, check=True, **kwargs):
+        """`keras.Model.evaluate`, after checking that `x` is the model's inputs (see `predict`).
+
+        Args:
+            check: scan the examples first, as `fit` does: an utterance whose output frames
+                cannot hold its label has no CTC alignment and would leave the mean loss
+                unsaid (a batch of only such utterances would score 0), so it is refused,
+                named, with a `ValueError`. A bool.
+        """
+        check_bool("check", check)
         _check_inputs(x, "evaluate", self.front_end.span)
+        # (fit's own validation calls this every epoch: its data were checked once, up front)
+        if check and not kwargs.get("_use_cached_eval_dataset"):
+            _naming("evaluate", self.check_examples, x, y)
         return super().evaluate(x, y, *args, **checked_weights(kwargs, x, check_weight_values))
 
     def predict(self, x, *args, **kwargs):
@@ -563,6 +584,14 @@ class SpeechRecognizer(Transcription, keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
+
+
+def _naming(where, check, *args):
+    """Runs `check(*args)`, its `ValueError` prefixed by `where` (`validation_data: ...`)."""
+    try:
+        check(*args)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
 
 
 def _refuse_class_weight(class_weight):

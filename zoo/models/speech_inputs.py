@@ -325,8 +325,9 @@ def _check_examples(model, x, y=None):
                     )
                 xb, yb = element[0], element[1]
                 lengths, labels = np.atleast_1d(xb["length"]), np.asarray(yb)
-                labels = labels if labels.ndim == 2 else labels[None]
+                labels = labels[None] if labels.ndim == 1 else labels  # (one example)
                 _check_lengths(model, lengths, labels, offset=index, width=_width(xb))
+                _check_speakers(model, xb.get("speaker"), len(lengths), offset=index)
                 wave = xb.get("waveform")
                 # Finite only: gain augmentation may lift a loud clip past full scale.
                 if wave is not None and not np.isfinite(wave).all():
@@ -340,6 +341,31 @@ def _check_examples(model, x, y=None):
         return
     lengths = np.atleast_1d(np.asarray(x["length"]))
     _check_lengths(model, lengths, np.atleast_2d(np.asarray(y)), offset=0, width=_width(x))
+    _check_speakers(model, x.get("speaker"), len(lengths), offset=0)
+
+
+def _check_speakers(model, speakers, count, offset):
+    """Raises unless `speakers` (`x["speaker"]`, or `None`) are ids the adversary can read.
+
+    Only a model with a speaker adversary reads them: one int per utterance in
+    `[0, num_speakers)`, or -1 for an unknown speaker.
+    """
+    n = getattr(model, "num_speakers", None)
+    if speakers is None or not model.speaker_adversary or n is None:
+        return
+    ids = np.atleast_1d(np.asarray(speakers))
+    what = f"one int per utterance in [0, {n}) (num_speakers={n}), or -1 for unknown"
+    if ids.dtype.kind not in "iu" or ids.ndim != 1 or len(ids) != count:
+        raise ValueError(
+            f"x['speaker'] must hold {what}; got dtype {ids.dtype} of shape {ids.shape} for "
+            f"{count} utterances (from example {offset})."
+        )
+    bad = np.flatnonzero((ids < -1) | (ids >= n))
+    if bad.size:
+        raise ValueError(
+            f"example {offset + bad[0]} has speaker id {ids[bad[0]]}: x['speaker'] must hold "
+            f"{what}."
+        )
 
 
 def _check_lengths(model, lengths, labels, offset, width=None):
@@ -357,6 +383,11 @@ def _check_lengths(model, lengths, labels, offset, width=None):
                 f"{offset}): use model.encode_texts(texts)."
             )
         labels = labels.astype("int64")  # whole floats: the ids they hold
+    if labels.ndim != 2:
+        raise ValueError(
+            f"labels must be (batch, characters) character ids, got shape {labels.shape} (from "
+            f"example {offset}): use model.encode_texts(texts)."
+        )
     if len(lengths) != len(labels):
         raise ValueError(
             f"x holds {len(lengths)} utterances but y holds {len(labels)} labels (from "
@@ -371,6 +402,13 @@ def _check_lengths(model, lengths, labels, offset, width=None):
             f"example {offset + i} has label id {labels[i, j]} at position {j}, outside "
             f"[0, {size}]: ids are 1 + a character's index in the vocabulary of {size} "
             "(0 pads); use model.encode_texts(texts)."
+        )
+    inner = np.argwhere((labels[:, :-1] == 0) & (labels[:, 1:] > 0))
+    if inner.size:
+        i, j = inner[0]
+        raise ValueError(
+            f"example {offset + i} has id 0 at position {j}, before character ids: 0 is CTC's "
+            "blank and pads a label's end only; use model.encode_texts(texts)."
         )
     frames = model.output_lengths(lengths.astype("int64"))
     nonzero = labels > 0
