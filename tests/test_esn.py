@@ -534,8 +534,30 @@ CALL_ERRORS = [
     ("fit", dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=(X, Y, None)), ValueError, "3 items"),
     ("fit", dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=X), TypeError, "validation_data"),
     ("fit", dict(x=tf.data.Dataset.from_tensors((X, Y)), y=Y), ValueError, "y must be None"),
+    # validation_data's errors name it, not fit_readout's x and y
+    (
+        "fit",
+        dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=(X, None)),
+        ValueError,
+        r"needs validation_data\[1\] \(the targets\) with array validation_data\[0\]",
+    ),
+    (
+        "fit",
+        dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=(X, Y[..., None])),
+        ValueError,
+        r"validation_data\[1\] must be \(batch, timesteps, 1\) matching validation_data\[0\]'s",
+    ),
+    (
+        "fit",
+        dict(x=X, y=Y, ridge=[1e-3, 1.0], validation_data=tf.data.Dataset.from_tensors((X, Y, Y))),
+        ValueError,
+        r"validation_data as a dataset must yield \(inputs, targets\) pairs, got an element of "
+        r"type tuple of 3 items",
+    ),
+    ("fit", dict(x=X + 1j, y=Y), TypeError, "x must hold real numbers, got complex"),
     ("predict", dict(x=X[0]), ValueError, r"got shape \(699, 1\): for one sequence pass x"),
     ("predict", dict(x=NAN_X), ValueError, "x holds NaN or inf"),
+    ("predict", dict(x=X.astype(complex)), TypeError, "x must hold real numbers"),
     ("predict", dict(x=tf.constant(NAN_X)), ValueError, "x holds NaN or inf"),
     ("predict", dict(x=np.zeros((1, 10, 2))), ValueError, r"x must be \(batch, timesteps, 1\)"),
     ("predict", dict(x="abc"), TypeError, "x must be a float array, got str"),
@@ -697,6 +719,39 @@ def test_a_readout_trained_by_fit_counts_as_fitted_and_saved(tmp_path):
     loaded = keras.models.load_model(tmp_path / "sgd.keras", safe_mode=True)
     assert loaded.readout_fitted
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), want)
+
+
+def test_a_readout_fitted_to_all_zeros_stays_fitted_after_save_and_load(tmp_path):
+    # (readout_fitted was read from the weights alone: all zeros loaded as never fitted)
+    model = _esn(units=10)
+    model.fit_readout(X[:, :50], np.zeros((1, 50, 1)))
+    assert model.readout_fitted and not np.any(_readout(model))
+    model.save(tmp_path / "zeros.keras")
+    loaded = keras.models.load_model(tmp_path / "zeros.keras", safe_mode=True)
+    assert loaded.readout_fitted
+    np.testing.assert_array_equal(loaded.predict(X[:, :50], verbose=0), 0.0)
+    _esn(units=10).save(tmp_path / "unfitted.keras")
+    assert not keras.models.load_model(tmp_path / "unfitted.keras").readout_fitted
+
+
+def test_a_masked_sequence_within_the_washout_is_refused_as_an_unpadded_one_is():
+    model = _esn(units=10, mask_value=-9.0)
+    x = np.full((2, 60, 1), -9.0)
+    x[0, :, 0], x[1, :10, 0] = np.sin(np.arange(60) * 0.2), 0.5  # sequence 1: 10 real steps
+    with pytest.raises(ValueError, match=r"washout must be smaller .* got 20: sequence 1 .* 10 st"):
+        model.fit_readout(x, np.zeros((2, 60, 1)), washout=20)  # (it was dropped silently)
+    assert not model.readout_fitted
+    model.fit_readout(x, np.zeros((2, 60, 1)), washout=5)
+
+
+def test_a_model_built_for_a_fixed_length_refuses_other_lengths_everywhere():
+    model = _esn(units=10, input_shape=(50, 1))
+    with pytest.raises(ValueError, match=r"x has 60 time steps, but the model was built for "):
+        model.fit_readout(X[:, :60], Y[:, :60])  # (it fitted, then predict failed in Keras)
+    model.fit_readout(X[:, :50], Y[:, :50])
+    with pytest.raises(ValueError, match=r"input_shape=\(50, 1\): sequences of 50 steps"):
+        model.predict(X[:, :40], verbose=0)
+    assert model.predict(X[:, :50], verbose=0).shape == (1, 50, 1)
 
 
 def test_generate_needs_a_fitted_readout_and_matching_sizes():

@@ -5,7 +5,8 @@ One step of `ReservoirCell` is
     x[t] = (1 - a) * x[t-1] + a * f(W x[t-1] + W_in u[t] + b)
 
 with leak rate `a`, activation `f`, and fixed random weights: `W` scaled so that its spectral
-radius is exactly the requested one, `W_in` and `b` scaled by `input_scaling` and `bias_scaling`.
+radius is the requested one (to about 1e-5, relative: an eigen-solve, not a norm bound), `W_in`
+and `b` scaled by `input_scaling` and `bias_scaling`.
 `Reservoir` wraps the cell in `keras.layers.RNN`. The weights are drawn once on the host with NumPy
 and SciPy from `seed` (same seed, same reservoir, bit for bit) and are never trained.
 
@@ -130,7 +131,11 @@ def backward_seed(seed):
 
 
 def spectral_radius_of(matrix, v0_seed=0):
-    """The spectral radius (largest eigenvalue modulus) of a square matrix, exactly.
+    """The spectral radius (largest eigenvalue modulus) of a square matrix.
+
+    Exact to LAPACK's precision for dense and small sparse matrices; for large sparse ones
+    ARPACK's tolerance of 1e-4 leaves at most about 1e-5 relative (measured up to 8.4e-6 on
+    100 draws of 100-2000 units; 1.2e-6 at 1500 units, 2.5e-7 at 1000).
 
     Dense matrices and small sparse ones use LAPACK (`eigvals`). A large sparse one is split into
     the strongly connected components of its graph of nonzeros: its eigenvalues are those of the
@@ -459,10 +464,11 @@ class Reservoir(keras.layers.RNN):
     """An Echo State reservoir layer: `ReservoirCell` in `keras.layers.RNN`, never trained.
 
     `x[t] = (1 - a) x[t-1] + a f(W x[t-1] + W_in u[t] + b)`. `W` holds normal weights at density
-    `connectivity`, rescaled so that its spectral radius equals `spectral_radius` exactly (an
-    eigen-solve at build time: ARPACK with a fixed start vector for sparse draws, LAPACK for dense
-    ones). `W_in` is uniform in [-1, 1] (or +-1: `input_distribution="bernoulli"`), `b` uniform in
-    [-1, 1]; they are scaled by `input_scaling` and `bias_scaling`.
+    `connectivity`, rescaled so that its spectral radius equals `spectral_radius` to about 1e-5,
+    relative (an eigen-solve at build time: ARPACK with a fixed start vector for sparse draws,
+    LAPACK for dense ones). `W_in` is uniform in [-1, 1] (or +-1:
+    `input_distribution="bernoulli"`), `b` uniform in [-1, 1]; they are scaled by `input_scaling`
+    and `bias_scaling`.
 
     Args:
         units: reservoir size.

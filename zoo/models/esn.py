@@ -60,6 +60,7 @@ from zoo.validation import (
 TASKS = ("sequence_regression", "regression", "classification")
 POOLINGS = ("last", "mean")
 DTYPES = ("float64", "float32")
+_FITTED_KEY = "readout_fitted"  # in the model's own entry of a saved file
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -235,6 +236,21 @@ class EchoStateNetwork(BatchChecks, keras.Model):
         return self._fitted or any(
             np.any(keras.ops.convert_to_numpy(w) != 0) for w in self.readout.weights
         )
+
+    def save_own_variables(self, store):
+        """Keras's saving hook: also keeps whether the readout was fitted (`readout_fitted`).
+
+        A fitted readout may be all zeros (targets all 0), which alone would read as unfitted.
+        """
+        super().save_own_variables(store)
+        store[_FITTED_KEY] = np.array(self.readout_fitted)
+
+    def load_own_variables(self, store):
+        """Keras's loading hook: restores `readout_fitted` (files saved without it infer it)."""
+        keys = list(store.keys())
+        if _FITTED_KEY in keys:
+            self._fitted = bool(np.asarray(store[_FITTED_KEY]))
+        super().load_own_variables({k: store[k] for k in keys if k != _FITTED_KEY})
 
     # ---- the fast path ---------------------------------------------------------------------
     def _check_fitted(self, caller):

@@ -12,6 +12,7 @@ is allowed. The checks that depend on the model's configuration take the model (
 """
 
 import collections.abc
+import contextlib
 import numbers
 import re
 
@@ -109,6 +110,8 @@ def _as_float_array(name, value, shape="(batch, timesteps, features)"):
     """`value` as a finite float64 array; `shape` (what it should be) is quoted when it is None."""
     if value is None:
         raise TypeError(f"{name} must be a float array of shape {shape}, got None.")
+    if np.iscomplexobj(value):  # (NumPy would drop the imaginary parts with a warning)
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype complex).")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -142,6 +145,13 @@ def _check_x(model, x, name="x"):
         raise ValueError(f"{name} holds no sequences (batch size 0, shape {x.shape}).")
     if x.shape[1] < 1:
         raise ValueError(f"{name} has no time steps (shape {x.shape}).")
+    steps = model._args["input_shape"][0]
+    if steps is not None and x.shape[1] != steps:
+        raise ValueError(
+            f"{name} has {x.shape[1]} time steps, but the model was built for input_shape="
+            f"{tuple(model._args['input_shape'])}: sequences of {steps} steps (build it with "
+            f"input_shape=(None, {features}) for any length)."
+        )
     return x
 
 
@@ -249,14 +259,29 @@ def _check_y(model, x, y, x_name, y_name):
         if y.dtype.kind in "fc":
             check_finite(y_name, y)
         return y
-    try:
+    with naming_x_and_y(x_name, y_name):
         targets = _targets(model, y, len(x), x.shape[1])
-    except (TypeError, ValueError) as e:
-        names = {"x": x_name, "y": y_name}
-        raise type(e)(re.sub(r"\b[xy]\b", lambda m: names[m.group()], str(e))) from None
     if model.task == "classification":  # one-hot from _targets; the loss reads class ids
         return targets.argmax(axis=-1)
     return targets
+
+
+@contextlib.contextmanager
+def naming_x_and_y(x_name, y_name):
+    """Re-raises a `TypeError`/`ValueError` whose message says x and y with these names.
+
+    Example:
+        >>> with naming_x_and_y("validation_data[0]", "validation_data[1]"):
+        ...     raise ValueError("x and y batch sizes differ: 2 vs 3.")
+        Traceback (most recent call last):
+        ...
+        ValueError: validation_data[0] and validation_data[1] batch sizes differ: 2 vs 3.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as e:
+        names = {"x": x_name, "y": y_name}
+        raise type(e)(re.sub(r"\b[xy]\b", lambda m: names[m.group()], str(e))) from None
 
 
 def _check_pair(model, x, y, x_name, y_name):
@@ -290,14 +315,18 @@ def _check_washout(model, washout):
         )
 
 
-def _batches(model, x, y, batch_size):
-    """Yields `(x, y)` NumPy batches from arrays or a `tf.data.Dataset` of batches."""
+def _batches(model, x, y, batch_size, name="x"):
+    """Yields `(x, y)` NumPy batches from arrays or a `tf.data.Dataset` of batches.
+
+    `name` is the dataset's name in messages (`validation_data`); arrays' messages say x, y.
+    """
     if y is None and hasattr(x, "as_numpy_iterator"):
         for element in x.as_numpy_iterator():
             if not isinstance(element, tuple | list) or len(element) != 2:
+                items = f" of {len(element)} items" if isinstance(element, tuple | list) else ""
                 raise ValueError(
-                    "x as a dataset must yield (x, y) pairs, got an element of type "
-                    f"{type(element).__name__}."
+                    f"{name} as a dataset must yield (inputs, targets) pairs, got an element of "
+                    f"type {type(element).__name__}{items}."
                 )
             xb, yb = element
             if np.ndim(xb) == 2:  # an unbatched dataset: one sequence per element

@@ -17,7 +17,15 @@ import scipy.linalg
 import tensorflow as tf
 
 from zoo.layers import reservoir as _reservoir
-from zoo.models.esn_inputs import _batches, _check_not_all_padding, _check_x, _targets
+from zoo.models.esn_inputs import (
+    _batches,
+    _check_not_all_padding,
+    _check_x,
+    _targets,
+    naming_x_and_y,
+)
+
+VAL_NAMES = ("validation_data[0]", "validation_data[1]")  # fit_readout's (x_val, y_val)
 
 _TIME_CHUNK = 2048  # steps harvested at once: long series fit in constant memory
 
@@ -159,7 +167,7 @@ def _accumulate(model, xb, yb, washout, split, train, val, weights, seen, name="
         val.add(pooled[to_val], yb[to_val])
         return
     if mask is not None:
-        _accumulate_masked(model, xb, yb, mask, washout, split, train, val, weights)
+        _accumulate_masked(model, xb, yb, mask, washout, split, train, val, weights, name)
         return
     # The last `split` share of each sequence's kept steps validates the ridge choice.
     cut = steps - int(round((steps - washout) * split)) if split else steps
@@ -175,13 +183,22 @@ def _accumulate(model, xb, yb, washout, split, train, val, weights, seen, name="
                 stats.add(f, yb[:, a:b].reshape(-1, yb.shape[-1]), overwrite=True)
 
 
-def _accumulate_masked(model, xb, yb, mask, washout, split, train, val, weights):
+def _accumulate_masked(model, xb, yb, mask, washout, split, train, val, weights, name="x"):
     """`_accumulate` for padded per-step data: padded steps give no rows.
 
-    The washout and the validation share count each sequence's own (unmasked) steps.
+    The washout and the validation share count each sequence's own (unmasked) steps; a
+    sequence the washout would leave no step of is refused, as an unpadded one is.
     """
     valid = np.cumsum(mask, axis=1)  # 1-based index among the sequence's unmasked steps
     lengths = valid[:, -1:]
+    short = np.flatnonzero(lengths[:, 0] <= washout)
+    if short.size:
+        i = short[0]
+        raise ValueError(
+            f"washout must be smaller than every sequence's unpadded length, got {washout}: "
+            f"sequence {i} of a batch of {name} has {lengths[i, 0]} steps that are not "
+            "mask_value (it would add no row)."
+        )
     cut = lengths - np.round((lengths - washout) * split).astype(int) if split else lengths
     keep_train = mask & (valid > washout) & (valid <= cut)
     keep_val = mask & (valid > cut)
@@ -221,10 +238,12 @@ def _statistics_and_ridge(model, x, y, validation, washout, ridges, split, batch
     for xb, yb in _batches(model, x, y, batch_size):
         _accumulate(model, xb, yb, washout, split, train, val, weights, seen)
     if validation is not None:
-        for xb, yb in _batches(model, *validation, batch_size):
-            _accumulate(
-                model, xb, yb, washout, 0.0, val, _Stats(), weights, [0], "validation_data[0]"
-            )
+        vx, vy = validation  # (its messages name validation_data, not fit_readout's x and y)
+        dataset = hasattr(vx, "as_numpy_iterator")
+        names = ("validation_data's x", "validation_data's y") if dataset else VAL_NAMES
+        with naming_x_and_y(*names):
+            for xb, yb in _batches(model, vx, vy, batch_size, name="validation_data"):
+                _accumulate(model, xb, yb, washout, 0.0, val, _Stats(), weights, [0], names[0])
         if val.rows == 0:
             raise ValueError(
                 f"validation_data holds no rows to score on (no sequences, or every step "
