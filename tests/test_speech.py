@@ -1014,6 +1014,15 @@ def test_bad_transcription_inputs():
             m.check_examples(x, y)
 
 
+@pytest.mark.parametrize("beam_width", [None, 4])
+def test_decode_logits_refuses_nan_naming_the_utterance_and_frame(small, beam_width):
+    # (greedy decoding read NaN as a class; the beam search named its own log_probs_or_logits)
+    broken = np.zeros((5, 29))
+    broken[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"^logits\[1\] holds NaN \(frame 3\)"):
+        small.decode_logits([np.zeros((5, 29)), broken], beam_width=beam_width)
+
+
 @pytest.mark.parametrize(
     "logits, beam_width, error, match",
     [

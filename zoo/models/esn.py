@@ -644,7 +644,9 @@ def esn(
             readout reads all of them.
         spectral_radius: spectral radius of each recurrent matrix (realised exactly).
         leak_rate: leak rate in (0, 1].
-        input_scaling: input weight scale, a float or one per input feature.
+        input_scaling: input weight scale, a float or one per input feature (with
+            `num_reservoirs > 1`, the deeper reservoirs, which read the previous one's states,
+            take the mean of the per-feature scales).
         bias_scaling: bias scale.
         connectivity: recurrent density in (0, 1]; `None` is 10/units.
         input_connectivity: input weight density in (0, 1].

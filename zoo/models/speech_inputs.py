@@ -178,6 +178,9 @@ def _check_logits(logits, classes):
                 f"logits must be {what}, got logits[{i}] of shape {a.shape} ({a.shape[1]} "
                 "classes): the logits of a model of another vocabulary?"
             )
+        if np.isnan(a).any():  # (greedy decoding would read NaN as a class, the beam refuse it)
+            frame = int(np.argwhere(np.isnan(a))[0][0])
+            raise ValueError(f"logits[{i}] holds NaN (frame {frame}): the model's output broke.")
         out.append(a)
     return out
 
