@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import re
 import stat
 
 import keras
@@ -327,6 +328,43 @@ def test_flags_and_settings_that_clash_are_refused(tmp_path):
     with pytest.raises(training.RecipeError, match=r"--epochs: recipe 'mackey_glass_esn' fits"):
         training.run(ESN, epochs=3, output=out)
     assert not out.exists()
+
+
+def test_a_mix_dataset_of_another_kind_is_refused_naming_mix(tmp_path, monkeypatch):
+    # (a 91-line traceback from the recipe's map, or sample_from_datasets's spec dump)
+    from zoo import recipe_data
+
+    def fake_load(recipe, name, splits, *args):
+        if name == "fsdd/all":  # the recipe's maps cannot read its features
+            raise KeyError("text")
+        width = {"adding_problem/t50": 50, "adding_problem/t200": 200}[name]
+        one = tf.data.Dataset.from_tensors((tf.zeros((width, 2)), tf.constant(0.0)))
+        return [one] * len(splits)
+
+    monkeypatch.setattr(recipe_data, "_load", fake_load)
+    for extra, match in (
+        (
+            "adding_problem/t200",
+            r"its examples are \(TensorSpec\(shape=\(200, 2\).*shape=\(50, 2\)",
+        ),
+        ("fsdd/all", r"the recipe's preprocessing cannot read its examples \(KeyError: 'text'\)"),
+    ):
+        recipe = dataclasses.replace(ADDING, dataset="adding_problem/t50", mix={extra: 0.3})
+        with pytest.raises(training.RecipeError) as err:
+            recipe_data.load_splits(recipe)
+        message = str(err.value)
+        assert message.startswith(
+            f"--set mix: dataset '{extra}' cannot be mixed into 'adding_problem/t50' (recipe "
+            "'adding_gru'): "
+        )
+        assert "\n" not in message and re.search(match, message)
+    same = dataclasses.replace(
+        ADDING, dataset="adding_problem/t50", mix={"adding_problem/t50": 0.3}
+    )
+    assert len(recipe_data.load_splits(same)) == 3
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(training.RecipeError, match=r"^--data-dir .*afile is a file, not a folder"):
+        recipe_data.load_splits(same, data_dir=str(tmp_path / "afile"))
 
 
 def test_a_run_that_fails_to_save_is_not_finished_and_runs_again(

@@ -88,6 +88,8 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
         downloaded files ...
     """
     check_manual_dir(manual_dir, recipe)  # `rnnzoo tune` comes here first
+    if data_dir is not None and os.path.exists(data_dir) and not os.path.isdir(data_dir):
+        raise RecipeError(f"--data-dir {data_dir} is a file, not a folder: give a folder.")
     train, val = recipe.train_split, recipe.validation_split
     if val is None:
         share = check_fraction("validation_fraction", recipe.validation_fraction, allow_zero=False)
@@ -98,12 +100,46 @@ def load_splits(recipe, data_dir=None, manual_dir=None, seed=0):
     )
     if recipe.mix:
         shares = check_mix(recipe.mix)
-        extras = [
-            _load(recipe, name, [recipe.train_split], data_dir, manual_dir, seed)[0]
-            for name in shares
-        ]
+        extras = [_mixed_in(recipe, name, splits[0], data_dir, manual_dir, seed) for name in shares]
         splits[0] = mix_datasets(splits[0], extras, list(shares.values()), seed)
     return splits
+
+
+def _mixed_in(recipe, name, main, data_dir, manual_dir, seed):
+    """The training split of `mix` dataset `name`, refused unless its examples are `main`'s kind."""
+    cannot = (
+        f"--set mix: dataset {name!r} cannot be mixed into {recipe.dataset!r} (recipe "
+        f"{recipe.name!r})"
+    )
+    try:
+        extra = _load(recipe, name, [recipe.train_split], data_dir, manual_dir, seed)[0]
+    except (KeyError, TypeError, ValueError) as e:  # the recipe's maps do not read its features
+        reason = " ".join(str(e).split())
+        raise RecipeError(
+            f"{cannot}: the recipe's preprocessing cannot read its examples "
+            f"({type(e).__name__}: {reason}); mix in datasets of the same kind (the README's "
+            "mix examples: synthetic_speech into the speech recipes)."
+        ) from None
+    spec, want = extra.element_spec, main.element_spec
+
+    def same(a, b):
+        return a.dtype == b.dtype and a.shape.is_compatible_with(b.shape)
+
+    try:
+        tf.nest.assert_same_structure(spec, want)
+        ok = all(tf.nest.flatten(tf.nest.map_structure(same, spec, want)))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+
+        def show(s):
+            return " ".join(str(s).split())
+
+        raise RecipeError(
+            f"{cannot}: its examples are {show(spec)}, the recipe's "
+            f"{show(want)}; mix in datasets of the same kind."
+        )
+    return extra
 
 
 def _offline_message(recipe, name, host):
