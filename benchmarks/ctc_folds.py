@@ -9,7 +9,8 @@ then `python benchmarks/ctc_folds.py runs/sds_* --manual-dir ../shared/data/fsdd
 prints one Markdown row per run: the held-out speaker, the in-domain CER (the validation split:
 unseen clips of the training speakers, at the kept epoch), the test CER and WER of greedy decoding
 and of the beam search restricted to the ten digit words (decoded anew by the current code), and
-the training time (wall, and CPU seconds / 2: the time alone on 2 cores), then the mean.
+the training time (wall, and CPU seconds / 2: the time alone on 2 cores), then the mean over the
+held-out-speaker folds (a `spoken_digit_strings/all` run among them has a row, not a share of it).
 """
 
 import argparse
@@ -65,7 +66,7 @@ def main(argv=None):
     print("| test speakers | in-domain CER | test CER | test WER | lexicon CER | lexicon WER "
           "| train wall / CPU÷2 (s) |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
-    rows = []
+    rows = []  # the held-out-speaker folds' (an `all` run's test speakers were heard)
     for run in map(pathlib.Path, args.runs):
         config = json.loads((run / "config.json").read_text())
         metrics = json.loads((run / "metrics.json").read_text())
@@ -79,12 +80,15 @@ def main(argv=None):
         row = (
             metrics["best_val_cer"], greedy["cer"], greedy["wer"], lexicon["cer"], lexicon["wer"]
         )  # fmt: skip
-        rows.append(row)
+        if config["dataset"].split("/")[-1].startswith("holdout_"):
+            rows.append(row)
         cpu = metrics.get("train_cpu_seconds", float("nan")) / 2
         print(f"| {fold} | " + " | ".join(f"{100 * v:.2f}%" for v in row)
               + f" | {metrics['train_seconds']:.0f} / {cpu:.0f} |")  # fmt: skip
-    mean = np.mean(rows, axis=0)
-    print("| mean | " + " | ".join(f"{100 * v:.2f}%" for v in mean) + " | |")
+    if rows:
+        mean = np.mean(rows, axis=0)
+        print(f"| mean of the {len(rows)} held-out-speaker folds | "
+              + " | ".join(f"{100 * v:.2f}%" for v in mean) + " | |")  # fmt: skip
 
 
 if __name__ == "__main__":

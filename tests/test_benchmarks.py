@@ -389,6 +389,41 @@ def test_ctc_folds_wants_spoken_digit_strings_ctc_runs(
     refused(capsys, mod.main, [str(run), "--manual-dir", "x"], str(run), *words)
 
 
+def test_ctc_folds_means_the_held_out_speaker_folds_only(capsys, monkeypatch, tmp_path):
+    # (an `all` run, whose test speakers were heard in training, was averaged in too)
+    mod = load("ctc_folds")
+    monkeypatch.setattr(mod, "load_splits", lambda *args, **kwargs: (None, None, None))
+    monkeypatch.setattr(mod, "batches", lambda split, size: split)
+    cer = {"holdout_theo": 0.02, "holdout_george": 0.04, "all": 0.5}
+
+    class Model:
+        def __init__(self, c):
+            self.c = c
+
+        def error_rates(self, data, lexicon=None):
+            return {"cer": self.c, "wer": 2 * self.c}
+
+    runs = []
+    for config in cer:
+        run = tmp_path / config
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({
+            "recipe": "spoken_digit_strings_ctc", "dataset": f"spoken_digit_strings/{config}"
+        }))  # fmt: skip
+        (run / "metrics.json").write_text(json.dumps({
+            "best_val_cer": cer[config], "train_seconds": 10.0, "train_cpu_seconds": 20.0
+        }))  # fmt: skip
+        (run / "model.keras").write_text(str(cer[config]))
+        runs.append(str(run))
+    monkeypatch.setattr(
+        mod.keras.models, "load_model", lambda path, **k: Model(float(open(path).read()))
+    )
+    mod.main([*runs, "--manual-dir", "x"])
+    out = capsys.readouterr().out
+    assert "| all | 50.00% | 50.00% | 100.00% |" in out
+    assert "| mean of the 2 held-out-speaker folds | 3.00% | 3.00% | 6.00% | 3.00% |" in out
+
+
 # ---- step_overhead ----------------------------------------------------------------------------
 
 
