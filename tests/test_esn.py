@@ -585,6 +585,8 @@ CALL_ERRORS = [
         "x as a dataset must yield",
     ),
     ("gen", dict(steps=0, warmup=X), ValueError, "steps must be a positive int, got 0"),
+    # (the arguments swapped: the message printed all 699 numbers)
+    ("gen", dict(steps=X, warmup=5), TypeError, r"steps .* got an array of shape \(1, 699, 1\)"),
     ("gen", dict(steps=5, warmup=np.zeros((1, 10, 2))), ValueError, "feature size must equal"),
     ("gen", dict(steps=5, warmup=NAN_X), ValueError, "warmup holds NaN or inf"),
     (

@@ -138,6 +138,23 @@ def check_weight_size(what, rows, cols, given):
         )
 
 
+def shown(value, limit=80):
+    """`value` as a message quotes it: its repr, cut at `limit` characters, or an array's shape.
+
+    Example:
+        >>> shown(np.zeros((1, 300, 1)))  # (its 300 numbers would fill the screen)
+        'an array of shape (1, 300, 1), dtype float64'
+        >>> shown("adam"), shown(np.float32(2.5)), shown("x" * 100)[-5:]
+        ("'adam'", 'np.float32(2.5)', 'xx...')
+    """
+    shape = getattr(value, "shape", None)
+    if shape is not None and len(shape) > 0 and hasattr(value, "dtype"):
+        dtype = getattr(value.dtype, "name", value.dtype)
+        return f"an array of shape {tuple(shape)}, dtype {dtype}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_choice(name, value, allowed):
     """Raises `ValueError` unless `value` is one of `allowed`, suggesting close matches.
 
@@ -163,7 +180,9 @@ def check_positive_int(name, value, allow_none=False):
     if value is None and allow_none:
         return value
     if not is_int(value):
-        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__}).")
+        raise TypeError(
+            f"{name} must be a positive int, got {shown(value)} ({type(value).__name__})."
+        )
     if value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value!r}.")
     return int(value)
@@ -177,7 +196,7 @@ def check_nonnegative_int(name, value):
         0
     """
     if not is_int(value):
-        raise TypeError(f"{name} must be an int >= 0, got {value!r} ({type(value).__name__}).")
+        raise TypeError(f"{name} must be an int >= 0, got {shown(value)} ({type(value).__name__}).")
     if value < 0:
         raise ValueError(f"{name} must be an int >= 0, got {value!r}.")
     return int(value)
@@ -197,7 +216,7 @@ def check_fraction(name, value, allow_zero=True):
     """
     interval = "[0, 1)" if allow_zero else "(0, 1)"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float in {interval}, got {value!r}.")
+        raise TypeError(f"{name} must be a float in {interval}, got {shown(value)}.")
     if not ((0 <= value if allow_zero else 0 < value) and value < 1):
         raise ValueError(f"{name} must be in {interval}, got {value!r}.")
     return float(value)
@@ -211,7 +230,7 @@ def check_positive_float(name, value):
         0.001
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a finite float > 0, got {value!r}.")
+        raise TypeError(f"{name} must be a finite float > 0, got {shown(value)}.")
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a finite float > 0, got {value!r}.")
     return float(value)
@@ -225,7 +244,7 @@ def check_nonnegative_float(name, value):
         0.0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a float >= 0, got {value!r}.")
+        raise TypeError(f"{name} must be a float >= 0, got {shown(value)}.")
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a finite float >= 0, got {value!r}.")
     return float(value)
@@ -275,7 +294,7 @@ def check_bool(name, value):
         True
     """
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
+        raise TypeError(f"{name} must be True or False, got {shown(value)}.")
     return value
 
 
