@@ -6,6 +6,7 @@ until asked to.
 
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import re
@@ -329,6 +330,9 @@ def main(argv=None):
         print(f"rnnzoo {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C: one line, not TensorFlow's traceback
+        # nor its complaints about the graph objects the interruption left unused (a
+        # TensorArray's "Object was never used" error, logged as they are collected at exit)
+        logging.getLogger("tensorflow").setLevel(logging.CRITICAL)
         print(f"\nrnnzoo {args.command}: {_interrupted(args)}", file=sys.stderr)
         return 130
     return 0
