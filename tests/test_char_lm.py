@@ -136,6 +136,22 @@ def test_fit_names_texts_and_ids_outside_the_vocabulary():
         model.predict(bad, verbose=0)  # Keras: an InvalidArgumentError from the embedding
 
 
+def test_predict_on_batch_and_empty_arrays_are_checked():
+    # (predict_on_batch failed in a GatherV2; no example or no step: UnboundLocalError, a
+    # TensorArray error, or fit returning an empty history)
+    model = zoo.models.char_lm("abc", units=4)
+    ids = np.array([[2, 3, 4]])
+    with pytest.raises(ValueError, match=r"x must be ids in \[0, 5\) .*got 30"):
+        model.predict_on_batch(ids + 28)
+    assert model.predict_on_batch(ids).shape == (1, 3, 5)
+    with pytest.raises(ValueError, match=r"x holds no examples \(shape \(0, 3\)\)"):
+        model.predict(ids[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"x holds no examples"):
+        model.fit(ids[:0], ids[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"x has no time steps \(shape \(1, 0\)\)"):
+        model.fit(ids[:, :0], ids[:, :0], verbose=0)
+
+
 def test_encode_refuses_a_bare_string():
     with pytest.raises(TypeError, match="texts must be a list of strings, got 'ab'"):
         zoo.models.char_lm("abc", units=4).encode("ab")

@@ -191,6 +191,7 @@ def test_inputs_keras_fails_on_or_misreads_are_named(model, x, error, match):
     y = np.zeros(len(x))
     for call in (
         lambda: model.predict(x, verbose=0),
+        lambda: model.predict_on_batch(x),  # (it had none of predict's checks)
         lambda: model.fit(x, y, verbose=0),
         lambda: model.evaluate(x, y, verbose=0),
     ):

@@ -38,6 +38,24 @@ def test_predict_refuses_ids_outside_the_vocabularies(model):
     assert model.predict_on_batch(x).shape == (2, 3, 14)
 
 
+def test_sources_and_targets_of_other_batch_sizes_or_no_example_are_refused(model):
+    # (predict_on_batch stretched a batch of one to the other's size; predict failed in Keras's
+    # adapter, 'str' object has no attribute 'shape'; no example: UnboundLocalError)
+    x, y = _xy(model)
+    one = {**x, "target_in": x["target_in"][:1]}
+    match = r"x\['source'\] holds 2 sequences but x\['target_in'\] 1: give one target_in row"
+    for call in (lambda: model.predict_on_batch(one), lambda: model.predict(one, verbose=0)):
+        with pytest.raises(ValueError, match=match):
+            call()
+    empty = {k: v[:0] for k, v in x.items()}
+    with pytest.raises(ValueError, match=r"x\['source'\] holds no examples \(shape \(0, 4\)\)"):
+        model.predict(empty, verbose=0)
+    with pytest.raises(ValueError, match=r"x\['source'\] holds no examples"):
+        model.fit(empty, y[:0], verbose=0)  # (it returned an empty history)
+    with pytest.raises(ValueError, match=r"x\['source'\] has no time steps \(shape \(2, 0\)\)"):
+        model.predict({**x, "source": x["source"][:, :0]}, verbose=0)
+
+
 def test_predict_on_strings_points_to_translate(model):
     # Keras: "Unrecognized data type: x=['1+2']".
     with pytest.raises(TypeError, match=r"got strings: .*model.translate\(sources\)"):

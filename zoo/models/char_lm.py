@@ -23,6 +23,7 @@ from zoo.models.recurrent_model import (
 )
 from zoo.models.vocabulary import PAD, UNK, Vocabulary, split_words
 from zoo.validation import (
+    check_batch_shape,
     check_bool,
     check_choice,
     check_fraction,
@@ -138,6 +139,7 @@ class CharLM(BatchChecks, keras.Model):
             raise ValueError(f"{name} must be ids in [0, {size}) (the vocabulary's), got {bad[0]}.")
         if a.ndim != 2:
             raise ValueError(f"{name} must be token ids (batch, T), got shape {a.shape}.")
+        check_batch_shape(name, a.shape, (None, None), "token ids")  # no example, no step
 
     def _check_pair(self, x, y, x_name, y_name):
         """`(x, y)` unchanged, after `_check_ids` on each and a check that their shapes agree."""
@@ -193,6 +195,11 @@ class CharLM(BatchChecks, keras.Model):
         """
         self._check_ids("x", x)
         return super().predict(x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        """`keras.Model.predict_on_batch`, with the checks of `predict`."""
+        self._check_ids("x", x)
+        return super().predict_on_batch(x)
 
     def encode(self, texts):
         """Pads the ids of `texts` into an int32 array `(N, T)`; unknown tokens get id 1.

@@ -407,6 +407,10 @@ class RecurrentModel(BatchChecks, keras.Model):
         """`keras.Model.predict`, checking NumPy inputs first."""
         return super().predict(self._check_x(x, "x"), *args, **kwargs)
 
+    def predict_on_batch(self, x):
+        """`keras.Model.predict_on_batch`, checking NumPy inputs first (as `predict`)."""
+        return super().predict_on_batch(self._check_x(x, "x"))
+
 
 def text_vectorizer(model):
     """The `TextVectorization` layer of a model built with `text=True`, or `None`.

@@ -15,6 +15,7 @@ from zoo import activations, heads
 from zoo.models.base import _check_cudnn_path, check_uniform_stack
 from zoo.models.vocabulary import PAD, Vocabulary
 from zoo.validation import (
+    check_batch_shape,
     check_bool,
     check_choice,
     check_class_id_shape,
@@ -144,6 +145,15 @@ def _check_x(x, name, vocabs, strings_hint=_FIT_STRINGS):
                         f"{name}[{key!r}] must be ids of shape (batch, steps), got shape "
                         f"{x[key].shape}."
                     )
+                check_batch_shape(f"{name}[{key!r}]", x[key].shape, (None, None), "token ids")
+        source, target_in = (x[k] for k in _INPUT_KEYS)
+        if all(isinstance(a, np.ndarray) for a in (source, target_in)) and len(source) != len(
+            target_in
+        ):  # (Keras broadcast a batch of one to the other's size, or failed in its adapter)
+            raise ValueError(
+                f"{name}['source'] holds {len(source)} sequences but {name}['target_in'] "
+                f"{len(target_in)}: give one target_in row per source."
+            )
     return x
 
 
