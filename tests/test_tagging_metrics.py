@@ -89,6 +89,19 @@ def test_a_model_with_more_classes_than_tags_is_named():
         tagging_entity_scores(Unbuilt(), ds, ["O", "B-PER", "I-PER"])
 
 
+def test_a_sequence_level_model_or_tags_of_another_length_are_named():
+    # (IndexError: invalid index to scalar variable; NumPy's broadcast error)
+    tags = ["O", "B-PER", "I-PER"]
+    x, y = np.array([[3, 4, 0]]), np.array([[1, 2, 0]])
+    classifier = zoo.models.gru(vocab_size=9, task="classification", num_classes=3, units=2)
+    with pytest.raises(ValueError, match=r"model must have the tagging head.*got outputs of sha"):
+        tagging_entity_scores(classifier, tf.data.Dataset.from_tensors((x, y)), tags)
+    tagger = zoo.models.gru(vocab_size=9, task="tagging", num_classes=3, units=2)
+    short = tf.data.Dataset.from_tensors((x, y[:, :2]))
+    with pytest.raises(ValueError, match=r"one tag id per token: got tag ids of shape \(1, 2\)"):
+        tagging_entity_scores(tagger, short, tags)
+
+
 @pytest.mark.parametrize(
     "dataset, tags, error, match",
     [

@@ -338,15 +338,26 @@ def tagging_entity_scores(model, dataset, tags):
                 "give one tag per class id, in class order."
             )
 
+    def check_per_step(shape):
+        if len(shape) != 3:
+            raise ValueError(
+                "model must have the tagging head, one distribution over the tags per step "
+                f"(batch, T, {len(tags)}), got outputs of shape {tuple(shape)} (a sequence-level "
+                "head: build it with task='tagging')."
+            )
+
     try:
-        declared = model.output_shape[-1]
-    except (AttributeError, ValueError, TypeError, IndexError):  # a model not built yet
-        declared = None
-    check_classes(declared if isinstance(declared, int) else None)  # up front when known
+        output_shape = tuple(model.output_shape)
+    except (AttributeError, ValueError, TypeError):  # a model not built yet
+        output_shape = None
+    if output_shape is not None:  # up front when known
+        check_per_step(output_shape)
+        check_classes(output_shape[-1] if isinstance(output_shape[-1], int) else None)
     ignored = ignored_class(getattr(model, "loss", None))
     true_tags, pred_tags = [], []
     for x, y in dataset:
         probs = np.asarray(model.predict_on_batch(x))
+        check_per_step(probs.shape)
         check_classes(probs.shape[-1])
         pred = np.argmax(probs, axis=-1)
         ids, y = np.asarray(x), np.asarray(y)
@@ -354,6 +365,11 @@ def tagging_entity_scores(model, dataset, tags):
             layers = getattr(model, "layers", [])
             vectorizer = [la for la in layers if isinstance(la, keras.layers.TextVectorization)]
             ids = np.asarray(vectorizer[0](x))
+        if y.shape != pred.shape:
+            raise ValueError(
+                f"dataset must yield one tag id per token: got tag ids of shape {y.shape} for "
+                f"a batch the model tags as {pred.shape} (token ids of shape {ids.shape})."
+            )
         for row_x, row_y, row_p in zip(ids, y, pred, strict=True):
             real = (row_x != 0) & (row_y != ignored)
             bad = sorted({int(k) for k in row_y[real] if not 0 <= k < len(tags)})
