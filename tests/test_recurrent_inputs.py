@@ -248,3 +248,20 @@ def test_class_weight_of_a_per_step_model_on_one_hot_targets_is_refused():
     y = np.eye(3)[np.array([[0, 1, 2, 1], [2, 2, 0, 1]])]
     with pytest.raises(ValueError, match=r"class_weight weighs the steps of a per-step model by"):
         m.fit(np.zeros((2, 4, 2)), y, class_weight={1: 2.0}, verbose=0)
+
+
+@pytest.mark.parametrize("task, y_shape", [("tagging", (4, 5)), ("classification", (4,))])
+def test_class_ids_under_a_categorical_crossentropy_instance_are_named(task, y_shape):
+    # (Keras: "Arguments `target` and `output` must have the same rank", and the retry with
+    # one-hot rows then failed on "Creating variables on a non-first call")
+    model = zoo.models.gru(
+        vocab_size=10,
+        task=task,
+        num_classes=3,
+        units=2,
+        loss=keras.losses.CategoricalCrossentropy(),
+    )
+    x, ids = np.ones((4, 5), "int32"), np.zeros(y_shape, "int32")
+    with pytest.raises(ValueError, match=r"reads one-hot rows, and these are class ids; give kera"):
+        model.fit(x, ids, verbose=0)
+    assert np.isfinite(model.fit(x, np.eye(3)[ids], verbose=0).history["loss"][0])

@@ -221,6 +221,10 @@ def target_kind(loss):
         return "binary"
     if isinstance(loss, keras.losses.SparseCategoricalCrossentropy | MaskedSequenceCrossentropy):
         return "class_ids"
+    if isinstance(
+        loss, keras.losses.CategoricalCrossentropy | keras.losses.CategoricalFocalCrossentropy
+    ):
+        return "one_hot"
     values = (keras.losses.MeanSquaredError, keras.losses.MeanAbsoluteError, keras.losses.Huber)
     if isinstance(loss, values + (keras.losses.LogCosh, PerStepError)):
         return "values"

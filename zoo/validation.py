@@ -625,8 +625,9 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
         name: the argument's name in messages (`"y"`, `"validation_data[1]"`).
         y: a NumPy array of targets.
         kind: what the loss reads: `"binary"` (probabilities' targets in [0, 1]), `"class_ids"`
-            (sparse cross-entropy: whole numbers in `[0, classes)`), `"values"` (MSE, MAE:
-            any finite numbers) or `None` (a loss this does not know: finite numbers only).
+            (sparse cross-entropy: whole numbers in `[0, classes)`), `"one_hot"` (categorical
+            cross-entropy: rows of the output's shape), `"values"` (MSE, MAE: any finite
+            numbers) or `None` (a loss this does not know: finite numbers only).
         output_shape: the model's output shape, `(None, ...)`, with any time axis filled in
             from the inputs where known.
         ignore_class: a class id the loss skips (`SparseCategoricalCrossentropy(
@@ -670,8 +671,15 @@ def check_targets(name, y, kind, output_shape, ignore_class=None):
         ok = _fits(shape, tuple(output_shape))
         allowed = _shape_text(output_shape)
     if not ok:
+        hint = ""
+        if kind == "one_hot" and _fits(shape, tuple(output_shape[:-1])):
+            hint = (
+                f": the loss (categorical cross-entropy) reads one-hot rows, and these are class "
+                f"ids; give keras.utils.to_categorical({name}, {output_shape[-1]}), or leave the "
+                "loss out for the head's own, which reads class ids"
+            )
         raise ValueError(
-            f"{name} must have the model's output shape, {allowed}, got shape {shape}."
+            f"{name} must have the model's output shape, {allowed}, got shape {shape}{hint}."
         )
     if kind == "binary" and y.size and (y.min() < 0 or y.max() > 1):
         low, high = y.min().item(), y.max().item()
