@@ -736,6 +736,29 @@ def test_a_readout_fitted_to_all_zeros_stays_fitted_after_save_and_load(tmp_path
     assert not keras.models.load_model(tmp_path / "unfitted.keras").readout_fitted
 
 
+def test_a_model_saved_before_readout_fitted_was_saved_still_loads(tmp_path, monkeypatch):
+    model = _esn(units=10)
+    model.fit_readout(X[:, :50], Y[:, :50])
+    want = model.predict(X[:, :50], verbose=0)
+    # as files were written before: the model's own entry without the readout_fitted key
+    plain = keras.Model.save_own_variables
+    monkeypatch.setattr(type(model), "save_own_variables", plain)
+    model.save(tmp_path / "old.keras")
+    monkeypatch.undo()
+    loaded = keras.models.load_model(tmp_path / "old.keras", safe_mode=True)
+    assert loaded.readout_fitted  # (read from its nonzero weights)
+    np.testing.assert_array_equal(loaded.predict(X[:, :50], verbose=0), want)
+
+
+def test_validation_datasets_errors_name_validation_data_once():
+    model = _esn(units=10)
+    bad = X[:, :50].copy()
+    bad[0, 3, 0] = np.nan
+    val = tf.data.Dataset.from_tensors((bad, Y[:, :50]))
+    with pytest.raises(ValueError, match=r"^validation_data's x holds NaN or inf"):
+        model.fit_readout(X[:, :50], Y[:, :50], ridge=[1e-6, 1e-3], validation_data=val)
+
+
 def test_a_masked_sequence_within_the_washout_is_refused_as_an_unpadded_one_is():
     model = _esn(units=10, mask_value=-9.0)
     x = np.full((2, 60, 1), -9.0)

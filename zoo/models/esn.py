@@ -632,7 +632,9 @@ def esn(
     teacher-forced with `model.predict(x)`, forecast freely with `model.generate(steps, warmup)`.
 
     Args:
-        input_shape: `(timesteps or None, features)`.
+        input_shape: `(timesteps or None, features)`; a fixed `timesteps` is the length
+            `fit_readout`, `harvest`, `predict` and `evaluate` take (`generate`'s warm-up may
+            be any length).
         task: `sequence_regression` (one output per step: forecasting, generation),
             `regression` (one output per sequence) or `classification` (one of `num_classes`
             per sequence; the readout gives logits, fitted in closed form on one-hot targets).
@@ -642,7 +644,8 @@ def esn(
         units: reservoir size (an int, or a list with one int per reservoir).
         num_reservoirs: reservoirs in the stack, each fed by the one before (deep ESN); the
             readout reads all of them.
-        spectral_radius: spectral radius of each recurrent matrix (realised exactly).
+        spectral_radius: spectral radius of each recurrent matrix (realised to about 1e-5,
+            relative).
         leak_rate: leak rate in (0, 1].
         input_scaling: input weight scale, a float or one per input feature (with
             `num_reservoirs > 1`, the deeper reservoirs, which read the previous one's states,

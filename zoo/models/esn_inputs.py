@@ -111,7 +111,8 @@ def _as_float_array(name, value, shape="(batch, timesteps, features)"):
     if value is None:
         raise TypeError(f"{name} must be a float array of shape {shape}, got None.")
     if np.iscomplexobj(value):  # (NumPy would drop the imaginary parts with a warning)
-        raise TypeError(f"{name} must hold real numbers, got complex values (dtype complex).")
+        dtype = np.asarray(value).dtype
+        raise TypeError(f"{name} must hold real numbers, got complex values (dtype {dtype}).")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as e:

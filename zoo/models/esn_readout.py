@@ -243,7 +243,7 @@ def _statistics_and_ridge(model, x, y, validation, washout, ridges, split, batch
         names = ("validation_data's x", "validation_data's y") if dataset else VAL_NAMES
         with naming_x_and_y(*names):
             for xb, yb in _batches(model, vx, vy, batch_size, name="validation_data"):
-                _accumulate(model, xb, yb, washout, 0.0, val, _Stats(), weights, [0], names[0])
+                _accumulate(model, xb, yb, washout, 0.0, val, _Stats(), weights, [0])
         if val.rows == 0:
             raise ValueError(
                 f"validation_data holds no rows to score on (no sequences, or every step "

@@ -31,7 +31,9 @@ Labels are character ids: 0 is the CTC blank (and the labels' padding), characte
 vocabulary is id `i + 1`.
 """
 
+import contextlib
 import inspect
+import re
 
 import keras
 import numpy as np
@@ -217,6 +219,7 @@ class SpeechRecognizer(Transcription, keras.Model):
         config = dict(self._config_items)
         self.speaker_adversary = config["speaker_adversary"]
         self.num_speakers = config["num_speakers"]
+        self._fitting = False  # inside `fit`, whose validation calls `evaluate` every epoch
         self.adversary_layer = config["adversary_layer"]
         _check_cudnn_path(cell, activation, "sigmoid", 0.0)
         self.pretrained = frontend == "speech_embedding"
@@ -457,16 +460,22 @@ class SpeechRecognizer(Transcription, keras.Model):
             self.check_examples(x, y)
             val = kwargs.get("validation_data")
             if isinstance(val, tuple | list) and len(val) in (2, 3):
-                _check_inputs(val[0], "fit: validation_data[0]", self.front_end.span)
+                with _naming_x_as("validation_data[0]"):
+                    _check_inputs(val[0], "fit", self.front_end.span)
                 _naming("validation_data", self.check_examples, val[0], val[1])
             elif isinstance(val, tf.data.Dataset):
-                _check_inputs(val, "fit: validation_data", self.front_end.span)
+                with _naming_x_as("validation_data"):
+                    _check_inputs(val, "fit", self.front_end.span)
                 _naming("validation_data", self.check_examples, val)
         kwargs = checked_weights(kwargs, x, check_weight_values)
         kwargs = check_validation_data(
             kwargs, lambda x, y, *_: (x, y), check_weights=check_weight_values
         )
-        return super().fit(x, y, *args, **kwargs)
+        self._fitting = True  # (its validation `evaluate` calls: their data were checked)
+        try:
+            return super().fit(x, y, *args, **kwargs)
+        finally:
+            self._fitting = False
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """`keras.Model.train_on_batch`, refusing a `class_weight` as `fit` does."""
@@ -485,7 +494,7 @@ class SpeechRecognizer(Transcription, keras.Model):
         check_bool("check", check)
         _check_inputs(x, "evaluate", self.front_end.span)
         # (fit's own validation calls this every epoch: its data were checked once, up front)
-        if check and not kwargs.get("_use_cached_eval_dataset"):
+        if check and not self._fitting:
             _naming("evaluate", self.check_examples, x, y)
         return super().evaluate(x, y, *args, **checked_weights(kwargs, x, check_weight_values))
 
@@ -584,6 +593,15 @@ class SpeechRecognizer(Transcription, keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
+
+
+@contextlib.contextmanager
+def _naming_x_as(name):
+    """Re-raises an input check's `TypeError`/`ValueError` naming `x` as `name` instead."""
+    try:
+        yield
+    except (TypeError, ValueError) as e:
+        raise type(e)(re.sub(r"\bx\b", name, str(e), count=1)) from None
 
 
 def _naming(where, check, *args):

@@ -323,7 +323,7 @@ def _check_examples(model, x, y=None):
             for element in x.as_numpy_iterator():
                 if not isinstance(element, tuple | list) or len(element) < 2:
                     raise ValueError(
-                        "a training dataset must yield (x, y) or (x, y, sample_weight), got "
+                        "a dataset of examples must yield (x, y) or (x, y, sample_weight), got "
                         f"an element of type {type(element).__name__}."
                     )
                 xb, yb = element[0], element[1]
@@ -356,12 +356,20 @@ def _check_speakers(model, speakers, count, offset):
     n = getattr(model, "num_speakers", None)
     if speakers is None or not model.speaker_adversary or n is None:
         return
-    ids = np.atleast_1d(np.asarray(speakers))
+    ids = np.asarray(speakers)
     what = f"one int per utterance in [0, {n}) (num_speakers={n}), or -1 for unknown"
-    if ids.dtype.kind not in "iu" or ids.ndim != 1 or len(ids) != count:
+    if ids.dtype.kind not in "iuf":
+        raise TypeError(f"x['speaker'] must hold {what}; got dtype {ids.dtype}.")
+    if ids.size != count:  # (the adversary reads them flattened: (batch,) or (batch, 1))
         raise ValueError(
-            f"x['speaker'] must hold {what}; got dtype {ids.dtype} of shape {ids.shape} for "
-            f"{count} utterances (from example {offset})."
+            f"x['speaker'] must hold {what}; got shape {ids.shape} for {count} utterances "
+            f"(from example {offset})."
+        )
+    ids = ids.reshape(-1)
+    if ids.dtype.kind == "f" and not np.all(ids == np.round(ids)):  # (it casts whole floats)
+        i = int(np.flatnonzero(ids != np.round(ids))[0])
+        raise ValueError(
+            f"example {offset + i} has speaker id {ids[i]}: x['speaker'] must hold {what}."
         )
     bad = np.flatnonzero((ids < -1) | (ids >= n))
     if bad.size:
