@@ -431,7 +431,8 @@ class EchoStateNetwork(BatchChecks, keras.Model):
         Raises:
             ValueError: the readout was never fitted (it would predict zeros), or `x` or
                 `batch_size` is refused.
-            TypeError: `x` is not an array, a tensor or a dataset of them.
+            TypeError: `x` is not an array, a tensor or a dataset of them, or holds complex
+                numbers.
 
         Example:
             >>> import numpy as np, zoo
@@ -469,6 +470,8 @@ class EchoStateNetwork(BatchChecks, keras.Model):
         Raises:
             ValueError: the readout was never fitted, `x` is refused, or a sequence has no step
                 after the washout.
+            TypeError: `x` is not an array, a tensor or a dataset of them, or holds complex
+                numbers.
 
         Example:
             >>> import numpy as np, zoo
