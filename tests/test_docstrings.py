@@ -45,7 +45,6 @@ MODULES += ["zoo.data.pipeline", "zoo.layers.audio", "zoo.layers.pooling", "zoo.
 MODULES += ["recipes._mackey_glass", "recipes.synthetic_speech_ctc"]
 MODULES += ["zoo.cli", "zoo.layers.speech_embedding"]
 MODULES += ["zoo.models.speech_transcription", "zoo.datasets.splits"]
-MODULES += ["zoo.models.esn_inputs"]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -138,6 +138,32 @@ def check_weight_size(what, rows, cols, given):
         )
 
 
+@contextlib.contextmanager
+def naming_arguments(names, count=0):
+    """Re-raises a `TypeError`/`ValueError` naming the arguments of `names` by their new names.
+
+    For checks written about `x` and `y` that a caller runs on its own argument
+    (`validation_data[0]`).
+
+    Args:
+        names: `{name in the message: name to say instead}`.
+        count: how many mentions to rename, the first ones (0: all).
+
+    Example:
+        >>> with naming_arguments({"x": "validation_data[0]", "y": "validation_data[1]"}):
+        ...     raise ValueError("x and y batch sizes differ: 2 vs 3.")
+        Traceback (most recent call last):
+        ...
+        ValueError: validation_data[0] and validation_data[1] batch sizes differ: 2 vs 3.
+    """
+    pattern = r"\b(" + "|".join(map(re.escape, names)) + r")\b"
+    try:
+        yield
+    except (TypeError, ValueError) as e:
+        message = re.sub(pattern, lambda m: names[m.group()], str(e), count=count)
+        raise type(e)(message) from None
+
+
 def shown(value, limit=80):
     """`value` as a message quotes it: its repr, cut at `limit` characters, or an array's shape.
 

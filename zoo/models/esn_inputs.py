@@ -12,9 +12,7 @@ is allowed. The checks that depend on the model's configuration take the model (
 """
 
 import collections.abc
-import contextlib
 import numbers
-import re
 
 import keras
 import numpy as np
@@ -27,6 +25,7 @@ from zoo.validation import (
     check_nonnegative_int,
     check_positive_int,
     is_int,
+    naming_arguments,
     sequence_weights,
 )
 
@@ -260,29 +259,11 @@ def _check_y(model, x, y, x_name, y_name):
         if y.dtype.kind in "fc":
             check_finite(y_name, y)
         return y
-    with naming_x_and_y(x_name, y_name):
+    with naming_arguments({"x": x_name, "y": y_name}):
         targets = _targets(model, y, len(x), x.shape[1])
     if model.task == "classification":  # one-hot from _targets; the loss reads class ids
         return targets.argmax(axis=-1)
     return targets
-
-
-@contextlib.contextmanager
-def naming_x_and_y(x_name, y_name):
-    """Re-raises a `TypeError`/`ValueError` whose message says x and y with these names.
-
-    Example:
-        >>> with naming_x_and_y("validation_data[0]", "validation_data[1]"):
-        ...     raise ValueError("x and y batch sizes differ: 2 vs 3.")
-        Traceback (most recent call last):
-        ...
-        ValueError: validation_data[0] and validation_data[1] batch sizes differ: 2 vs 3.
-    """
-    try:
-        yield
-    except (TypeError, ValueError) as e:
-        names = {"x": x_name, "y": y_name}
-        raise type(e)(re.sub(r"\b[xy]\b", lambda m: names[m.group()], str(e))) from None
 
 
 def _check_pair(model, x, y, x_name, y_name):

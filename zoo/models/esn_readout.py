@@ -22,10 +22,8 @@ from zoo.models.esn_inputs import (
     _check_not_all_padding,
     _check_x,
     _targets,
-    naming_x_and_y,
 )
-
-VAL_NAMES = ("validation_data[0]", "validation_data[1]")  # fit_readout's (x_val, y_val)
+from zoo.validation import naming_arguments
 
 _TIME_CHUNK = 2048  # steps harvested at once: long series fit in constant memory
 
@@ -240,8 +238,12 @@ def _statistics_and_ridge(model, x, y, validation, washout, ridges, split, batch
     if validation is not None:
         vx, vy = validation  # (its messages name validation_data, not fit_readout's x and y)
         dataset = hasattr(vx, "as_numpy_iterator")
-        names = ("validation_data's x", "validation_data's y") if dataset else VAL_NAMES
-        with naming_x_and_y(*names):
+        names = (
+            {"x": "validation_data's x", "y": "validation_data's y"}
+            if dataset
+            else {"x": "validation_data[0]", "y": "validation_data[1]"}  # (x_val, y_val)
+        )
+        with naming_arguments(names):
             for xb, yb in _batches(model, vx, vy, batch_size, name="validation_data"):
                 _accumulate(model, xb, yb, washout, 0.0, val, _Stats(), weights, [0])
         if val.rows == 0:

@@ -31,9 +31,7 @@ Labels are character ids: 0 is the CTC blank (and the labels' padding), characte
 vocabulary is id `i + 1`.
 """
 
-import contextlib
 import inspect
-import re
 
 import keras
 import numpy as np
@@ -85,6 +83,7 @@ from zoo.validation import (
     check_range,
     check_seed,
     is_int,
+    naming_arguments,
 )
 
 CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}
@@ -460,11 +459,11 @@ class SpeechRecognizer(Transcription, keras.Model):
             self.check_examples(x, y)
             val = kwargs.get("validation_data")
             if isinstance(val, tuple | list) and len(val) in (2, 3):
-                with _naming_x_as("validation_data[0]"):
+                with naming_arguments({"x": "validation_data[0]"}, count=1):
                     _check_inputs(val[0], "fit", self.front_end.span)
                 _naming("validation_data", self.check_examples, val[0], val[1])
             elif isinstance(val, tf.data.Dataset):
-                with _naming_x_as("validation_data"):
+                with naming_arguments({"x": "validation_data"}, count=1):
                     _check_inputs(val, "fit", self.front_end.span)
                 _naming("validation_data", self.check_examples, val)
         kwargs = checked_weights(kwargs, x, check_weight_values)
@@ -593,15 +592,6 @@ class SpeechRecognizer(Transcription, keras.Model):
 _DEFAULTS = {
     k: p.default for k, p in inspect.signature(SpeechRecognizer.__init__).parameters.items()
 }
-
-
-@contextlib.contextmanager
-def _naming_x_as(name):
-    """Re-raises an input check's `TypeError`/`ValueError` naming `x` as `name` instead."""
-    try:
-        yield
-    except (TypeError, ValueError) as e:
-        raise type(e)(re.sub(r"\bx\b", name, str(e), count=1)) from None
 
 
 def _naming(where, check, *args):
