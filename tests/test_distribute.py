@@ -149,6 +149,8 @@ UNEVEN = textwrap.dedent(
     opts = dict(optimizer="sgd", learning_rate=0.1, clipnorm=None, seed=1)
     rnn = dict(input_shape=(10, 3), mask_value=0.0, units=8, **opts)
     seqreg = lambda: zoo.models.lstm(task="sequence_regression", **rnn)
+    dense = dict(input_shape=(10, 3), units=8, **opts)
+    y01 = np.array([[1], [0], [1], [1], [0]])
     models = {
         "char_lm": (lambda: zoo.models.char_lm(vocabulary="abcd", units=8, num_layers=1, **opts),
                     tokens[:, 0], tokens[:, 1], 8),
@@ -157,6 +159,10 @@ UNEVEN = textwrap.dedent(
         "sequence_regression": (seqreg, x, rng.normal(size=(8, 10)), 8),
         # 5 examples in batches of 4: the last batch's one example goes to one replica
         "partial_batch": (seqreg, x[:5], rng.normal(size=(5, 10)), 4),
+        # the heads' Keras losses, on the same uneven last batch (sequence-level: no mask)
+        "binary": (lambda: zoo.models.gru(task="binary", **dense), x[:5], y01, 4),
+        "forecast": (lambda: zoo.models.gru(task="forecast", horizon=2, loss="mae", **dense),
+                     x[:5], rng.normal(size=(5, 2, 1)), 4),
         # CTC, utterances weighed 1 on one replica and 0.1 on the other (no dropout or
         # SpecAugment: their draws differ by replica)
         "ctc": (lambda: zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2, dropout=0.0,
@@ -164,6 +170,15 @@ UNEVEN = textwrap.dedent(
                 {"waveform": rng.uniform(-0.3, 0.3, (8, 4000)).astype("float32"),
                  "length": np.array([4000, 3000, 3500, 2500] * 2, "int32")},
                 rng.integers(1, 28, (8, 3)), 8, np.r_[np.ones(4), np.full(4, 0.1)]),
+        # the speaker adversary: four known speakers on one replica, one on the other
+        "adversary": (lambda: zoo.models.ctc_speech(units=4, num_layers=1, conv_filters=2,
+                                                    dropout=0.0, spec_augment=False,
+                                                    speaker_adversary=1.0, num_speakers=2,
+                                                    **opts),
+                      {"waveform": rng.uniform(-0.3, 0.3, (8, 4000)).astype("float32"),
+                       "length": np.array([4000, 3000, 3500, 2500] * 2, "int32"),
+                       "speaker": np.array([0, 1, 1, 0, -1, -1, 0, -1], "int32")},
+                      rng.integers(1, 28, (8, 3)), 8),
     }
     mirrored = tf.distribute.MirroredStrategy()
     out = {}
@@ -189,6 +204,9 @@ def test_two_replicas_train_as_one_device_with_uneven_real_tokens_and_partial_ba
     # with 12 real targets per row on one replica and 2 on the other, two replicas reported
     # char_lm 1.79269 for 1.79224 and sequence_regression 1.3297 for 1.0843, and a step moved
     # weights up to 0.018 away from the one-device step. The counts are now summed over replicas.
+    # The binary and forecast heads (Keras's losses) stepped 0.026 away on the partial batch, and
+    # ctc_speech's speaker adversary failed over two replicas (its add_loss list was shared by
+    # the replicas' threads: "Values to regroup had different lengths").
     out = _two_replica_run(UNEVEN)
     for name, (loss, mirrored_loss, fit_loss, mirrored_fit_loss, weight_diff) in out.items():
         assert mirrored_loss == pytest.approx(loss, rel=1e-5), name

@@ -16,6 +16,7 @@ from zoo.activations import ACTIVATIONS, LeakyReLU
 B, T, F = 4, 5, 3  # batch, steps, features: tiny on purpose
 NUM_CLASSES, OUTPUT_DIM, HORIZON, VOCAB = 3, 2, 3, 12
 REAL = dict(input_shape=(None, F))
+SPARSE = zoo.losses.SparseCategoricalCrossentropy
 # Tracing a training step costs seconds on a CPU: the registry tests run the compiled (graph)
 # path, the tests of single options run eagerly (`run_model_checks(..., run_eagerly=True)`).
 
@@ -101,13 +102,15 @@ def test_task(task, tmp_path):
         "sequence_regression": (None, None, OUTPUT_DIM),
     }[task]
     assert model.output_shape == expected
-    natural_loss = {"binary": "binary_crossentropy"}
     if task == "sequence_regression":  # MSE that also takes (batch, T) targets
         assert isinstance(model.loss, zoo.losses.PerStepError) and model.loss.error == "mse"
-    elif task in ("tagging", "classification"):  # Keras's, averaged over every replica's
-        assert type(model.loss) is zoo.losses.SparseCategoricalCrossentropy
-    else:
-        assert model.loss == natural_loss.get(task, "mse")
+    else:  # Keras's, averaged over every replica's examples
+        natural_loss = {
+            "binary": zoo.losses.BinaryCrossentropy,
+            "tagging": SPARSE,
+            "classification": SPARSE,
+        }.get(task, zoo.losses.MeanSquaredError)
+        assert type(model.loss) is natural_loss
     preds = run_model_checks(model, real_inputs(), targets(task), tmp_path, run_eagerly=True)
     if zoo.heads.TASKS[task].categorical:
         assert np.all((preds >= 0) & (preds <= 1))
@@ -153,11 +156,11 @@ def test_leaky_relu_keeps_its_slope(tmp_path):
 
 def test_loss_mae(tmp_path):
     model = zoo.models.simple_rnn(**REAL, task="regression", units=4, loss="mae", seed=0)
-    assert model.loss == "mae"
+    assert type(model.loss) is zoo.losses.MeanAbsoluteError
     x, y = real_inputs(), targets("regression")[:, :1]
     run_model_checks(model, x, y, tmp_path, run_eagerly=True)
     loaded = keras.models.load_model(tmp_path / "simple_rnn.keras", safe_mode=True)
-    assert loaded.loss == "mae"
+    assert type(loaded.loss) is zoo.losses.MeanAbsoluteError
     loaded.run_eagerly = True
     loss = loaded.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     assert loss == pytest.approx(np.abs(loaded.predict(x, verbose=0) - y).mean(), rel=1e-5)
@@ -166,20 +169,20 @@ def test_loss_mae(tmp_path):
 @pytest.mark.parametrize(
     "task, loss, compiled",
     [
-        ("regression", "mean_absolute_error", "mae"),
+        ("regression", "mean_absolute_error", zoo.losses.MeanAbsoluteError),
         ("sequence_regression", "mean_squared_error", "mse"),
-        ("binary", "binary_crossentropy", "binary_crossentropy"),
-        ("classification", "sparse_categorical_crossentropy", "sparse_categorical_crossentropy"),
+        ("binary", "binary_crossentropy", zoo.losses.BinaryCrossentropy),
+        ("classification", "sparse_categorical_crossentropy", SPARSE),
     ],
-)
+)  # fmt: skip
 def test_keras_names_of_a_tasks_own_loss_are_taken(task, loss, compiled):
     # Refused before ("loss must be one of 'mse', 'mae'"), with no suggestion for most.
     classes = dict(num_classes=3) if task == "classification" else {}
     model = zoo.models.gru(**REAL, task=task, units=2, loss=loss, seed=0, **classes)
-    if task == "classification":  # Keras's, averaged over every replica's examples
-        assert type(model.loss) is zoo.losses.SparseCategoricalCrossentropy
-        return
-    assert getattr(model.loss, "error", model.loss) == compiled  # (PerStepError per step)
+    if task == "sequence_regression":
+        assert model.loss.error == compiled  # (PerStepError per step)
+    else:  # Keras's, averaged over every replica's examples
+        assert type(model.loss) is compiled
 
 
 @pytest.mark.parametrize(

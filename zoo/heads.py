@@ -22,7 +22,10 @@ import dataclasses
 import keras
 
 from zoo.losses import (
+    BinaryCrossentropy,
     MaskedSequenceCrossentropy,
+    MeanAbsoluteError,
+    MeanSquaredError,
     PerStepError,
     SparseCategoricalCrossentropy,
     ignored_class,
@@ -287,12 +290,15 @@ def compile_args(task, loss=None):
 
     `sequence_regression` gets `zoo.losses.PerStepError` and a per-step metric, which take
     `(batch, T, output_dim)` targets or, with `output_dim=1`, `(batch, T)`; masked or not.
-    `classification` and `tagging` get `zoo.losses.SparseCategoricalCrossentropy` (over several
-    replicas, the mean over the whole batch's examples or real steps, as on one device). A
+    `classification` and `tagging` get `zoo.losses.SparseCategoricalCrossentropy`, `binary`
+    `zoo.losses.BinaryCrossentropy`, `regression` and `forecast` `zoo.losses.MeanSquaredError`
+    (or `MeanAbsoluteError`): Keras's losses, but over several replicas the mean over the whole
+    batch's examples or real steps, as on one device. A
     loss that skips a class (`zoo.losses.ignored_class`) gets an accuracy that skips it too.
 
     Example:
-        >>> compile_args(get_task("binary"))
+        >>> loss, metrics = compile_args(get_task("binary"))
+        >>> loss.name, metrics
         ('binary_crossentropy', ['accuracy'])
         >>> compile_args(get_task("sequence_regression"), "mae")[0].error
         'mae'
@@ -305,9 +311,10 @@ def compile_args(task, loss=None):
         if task.name == "sequence_regression":
             metrics = [per_step_metric("mae")]
         return loss, metrics
+    # (the zoo's losses average over every replica's real values: global_average)
     if task.name == "binary":
-        return "binary_crossentropy", ["accuracy"]
-    if task.categorical:  # averaged over every replica's real steps (global_average)
+        return BinaryCrossentropy(), ["accuracy"]
+    if task.categorical:
         return SparseCategoricalCrossentropy(), ["accuracy"]
     loss = loss or "mse"
     other = "mae" if loss == "mse" else "mse"
@@ -315,4 +322,4 @@ def compile_args(task, loss=None):
         # Keras's "mse" squeezes (batch, T, 1) predictions to (batch, T) targets and averages
         # over time, which a per-step mask cannot weigh: these take the targets per step.
         return PerStepError(loss), [per_step_metric(other)]
-    return loss, [other]
+    return (MeanSquaredError() if loss == "mse" else MeanAbsoluteError()), [other]

@@ -1,4 +1,7 @@
-"""Losses of the sequence models: padding-blind token cross-entropy, CTC, per-step error."""
+"""Losses of the zoo's models: token cross-entropy, CTC, per-step error, the heads' losses.
+
+The heads' losses are Keras's, averaged over every replica's examples under `tf.distribute`.
+"""
 
 import keras
 from keras import ops
@@ -159,23 +162,60 @@ def ignored_class(loss):
     return getattr(loss, "ignore_class", None)
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class MeanSquaredError(keras.losses.MeanSquaredError):
-    """Keras's `MeanSquaredError`, its `dtype` kept in its config.
+class _KeepsDtype:
+    """A mixin for a Keras loss whose config leaves its `dtype` out: kept in the config.
 
-    Keras's config leaves the dtype out, so a float64 model's loss came back float32 from a
-    `.keras` file and scored a fit of errors below float32's resolution as worse than it is
-    (the ESN's, e.g. 9.3e-12 read as 2.1e-11).
-
-    Example:
-        >>> loss = MeanSquaredError(dtype="float64")
-        >>> MeanSquaredError.from_config(loss.get_config()).dtype
-        'float64'
+    Without it a float64 model's loss came back float32 from a `.keras` file and scored a fit
+    of errors below float32's resolution as worse than it is (the ESN's, e.g. 9.3e-12 read as
+    2.1e-11).
     """
 
     def get_config(self):
         """Keras's config and the dtype."""
         return {**super().get_config(), "dtype": self.dtype}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MeanSquaredError(_ReplicaAverage, _KeepsDtype, keras.losses.MeanSquaredError):
+    """Keras's `MeanSquaredError`, its `dtype` kept, averaged over every replica's examples.
+
+    The same value as Keras's on one device. In a step that several replicas run in sync the
+    mean is over the whole batch's values (`global_average`), where Keras's own averages each
+    replica's and weighs the replicas alike: a last batch split unevenly (3 examples and 2)
+    gave neither the one-device loss nor its step. The `regression` and `forecast` heads'
+    loss (`loss="mse"`, the default).
+
+    Example:
+        >>> loss = MeanSquaredError(dtype="float64")
+        >>> MeanSquaredError.from_config(loss.get_config()).dtype
+        'float64'
+        >>> float(MeanSquaredError()([[1.0], [3.0]], [[0.0], [0.0]]))
+        5.0
+    """
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MeanAbsoluteError(_ReplicaAverage, _KeepsDtype, keras.losses.MeanAbsoluteError):
+    """Keras's `MeanAbsoluteError`, its `dtype` kept, averaged over every replica's examples.
+
+    As `MeanSquaredError`: the `regression` and `forecast` heads' `loss="mae"`.
+
+    Example:
+        >>> float(MeanAbsoluteError()([[1.0], [3.0]], [[0.0], [0.0]]))
+        2.0
+    """
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BinaryCrossentropy(_ReplicaAverage, _KeepsDtype, keras.losses.BinaryCrossentropy):
+    """Keras's `BinaryCrossentropy`, its `dtype` kept, averaged over every replica's examples.
+
+    As `MeanSquaredError`: the `binary` head's loss (on its sigmoid probabilities).
+
+    Example:
+        >>> round(float(BinaryCrossentropy()([[1.0], [0.0]], [[0.5], [0.5]])), 4)  # log(2)
+        0.6931
+    """
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -32,6 +32,7 @@ vocabulary is id `i + 1`.
 """
 
 import inspect
+import threading
 
 import keras
 import numpy as np
@@ -53,7 +54,7 @@ from zoo.data.speech import (  # make_speech_examples: importable here as before
 )
 from zoo.layers.audio import LogMel, SpecAugment, check_normalize, check_preemphasis
 from zoo.layers.speech_embedding import SAMPLE_RATES, STRIDES, SpeechEmbedding
-from zoo.losses import ctc_loss, global_mean, replica_share
+from zoo.losses import ctc_loss, global_mean
 from zoo.models.base import _check_cudnn_path, check_uniform_stack, compile_model, seeded
 from zoo.models.recurrent_model import (
     check_validation_data,
@@ -280,6 +281,11 @@ class SpeechRecognizer(Transcription, keras.Model):
             kernel_initializer=keras.initializers.GlorotUniform(seed=seeded(seed, 30)),
         )  # fmt: skip
         self.adversary = []
+        # The adversary's loss of the last training call, per thread: Keras's add_loss list is
+        # the model's, which MirroredStrategy's replicas (one thread each) share, so one
+        # replica's call cleared or read another's (2 replicas failed: "Values to regroup had
+        # different lengths", one replica's step without the adversary's gradients).
+        self._adversary_loss = threading.local()
         if self.speaker_adversary:  # a speaker classifier on one recurrent layer's frames
             self.adversary = [
                 keras.layers.Dense(
@@ -330,6 +336,7 @@ class SpeechRecognizer(Transcription, keras.Model):
         """Logits `(batch, output frames, vocabulary + 1)` of `{"waveform", "length"}`."""
         if not (isinstance(inputs, dict) and {"waveform", "length"} <= set(inputs)):
             raise TypeError(f"inputs must be {_INPUTS}; got {_describe(inputs)}.")
+        self._adversary_loss.value = None
         waveform, length = inputs["waveform"], ops.cast(inputs["length"], "int32")
         # Within [0, samples]: what `fit` and `predict` check, a served model cannot (a length
         # past the padding failed in the pretrained front end's ConcatOp).
@@ -366,8 +373,14 @@ class SpeechRecognizer(Transcription, keras.Model):
         for i, rnn in enumerate(self.rnns):
             x = rnn(x, mask=keep, training=training)
             if i == self.adversary_layer and self.adversary and training and "speaker" in inputs:
-                self.add_loss(self.adversary_loss(x, inputs["speaker"], keep))
+                self._adversary_loss.value = self.adversary_loss(x, inputs["speaker"], keep)
         return self.logits(x)
+
+    @property
+    def losses(self):
+        """Keras's losses, and the speaker adversary's of this thread's last training call."""
+        adversary = getattr(self._adversary_loss, "value", None)
+        return super().losses + ([] if adversary is None else [adversary])
 
     def adversary_loss(self, frames, speakers, keep):
         """Speaker cross-entropy of the adversary on `frames`, through a gradient reversal.
@@ -383,7 +396,9 @@ class SpeechRecognizer(Transcription, keras.Model):
             keep: `(batch, frames)` bool, the real frames.
 
         Returns:
-            The mean cross-entropy over known speakers' real frames (0 when there are none).
+            The mean cross-entropy over known speakers' real frames (0 when there are none);
+            over several replicas in sync, the mean over the whole batch's such frames, as
+            this replica's share of it (`zoo.losses.global_mean`), as on one device.
 
         Example:
             >>> import numpy as np
@@ -404,7 +419,7 @@ class SpeechRecognizer(Transcription, keras.Model):
         labels = ops.broadcast_to(ops.maximum(speakers, 0)[:, None], ops.shape(keep))
         ce = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
         weight = ops.cast(ops.logical_and(keep, (speakers >= 0)[:, None]), ce.dtype)
-        return ops.sum(ce * weight) / ops.maximum(ops.sum(weight), 1.0)
+        return global_mean(ops.sum(ce * weight), ops.sum(weight))
 
     # ---- training -----------------------------------------------------------------------------
 
@@ -435,8 +450,8 @@ class SpeechRecognizer(Transcription, keras.Model):
             w = w * ops.cast(ops.reshape(sample_weight, (-1,)), losses.dtype)
         # The mean over every replica's aligned utterances (one device's, however they split)
         loss = global_mean(ops.sum(losses * w), ops.sum(w), 1e-12)
-        if self.losses:
-            loss = loss + replica_share(ops.sum(self.losses))
+        if training and self.losses:  # (the adversary's: this replica's share, global_mean)
+            loss = loss + ops.sum(self.losses)
         return loss
 
     def fit(self, x=None, y=None, *args, check=True, **kwargs):
