@@ -166,6 +166,20 @@ def test_loss_mae(tmp_path):
     assert loss == pytest.approx(np.abs(loaded.predict(x, verbose=0) - y).mean(), rel=1e-5)
 
 
+def test_a_keras_huber_loss_keeps_its_delta_through_save_and_load(tmp_path):
+    # Keras 3.15's Huber leaves delta out of its config: the loaded model evaluated with 1.0.
+    x, y = real_inputs(), targets("regression")[:, :1] * 3
+    model = zoo.models.gru(**REAL, task="regression", units=2, loss=keras.losses.Huber(0.1))
+    assert isinstance(model.loss, keras.losses.Huber) and model.loss.delta == 0.1
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True)["loss"] == pytest.approx(loss)
+    error = np.abs(model.predict(x, verbose=0) - y)
+    huber = np.where(error < 0.1, error**2 / 2, 0.1 * (error - 0.05)).mean()
+    assert loss == pytest.approx(huber, rel=1e-5)
+
+
 @pytest.mark.parametrize(
     "task, loss, compiled",
     [
@@ -198,13 +212,17 @@ def test_keras_names_of_a_tasks_own_loss_are_taken(task, loss, compiled):
         ("regression", keras.losses.CategoricalCrossentropy(), r"loss=CategoricalCrossentropy "
          r"reads a distribution over classes .* over one output it is 0 .* Use 'mse'"),
         ("binary", keras.losses.CategoricalFocalCrossentropy(), r"Use keras.losses.BinaryCross"),
+        # it then demanded one-hot targets ("y must have the model's output shape, (batch, 3)")
+        ("classification", keras.losses.MeanSquaredError(), r"loss=MeanSquaredError reads real "
+         r"values of the output's shape, but task='classification' gives a softmax"),
+        ("tagging", zoo.losses.PerStepError("mae"), r"loss=PerStepError reads real values"),
         # class 0 was skipped as padding: an all-class-0 batch had loss 0
         ("classification", zoo.losses.MaskedSequenceCrossentropy(from_logits=False),
          r"skips targets equal to its pad_id .* its class 0 would never be learnt"),
     ],
 )  # fmt: skip
 def test_a_loss_that_cannot_train_the_task_is_refused(task, loss, match):
-    classes = dict(num_classes=3) if task == "classification" else {}
+    classes = dict(num_classes=3) if task in ("classification", "tagging") else {}
     with pytest.raises(ValueError, match=match):
         zoo.models.gru(**REAL, task=task, units=2, loss=loss, **classes)
 
@@ -807,10 +825,31 @@ def test_optimizer_instance_is_used_as_it_is():
     assert model.optimizer is sgd and float(sgd.learning_rate) == 0.25 and sgd.clipnorm is None
 
 
-def test_text_model_used_before_adapting_says_so():
+def test_text_model_used_before_adapting_says_so(tmp_path):
     model = zoo.models.gru(text=True, vocab_size=20, task="binary", units=2)
     with pytest.raises(ValueError, match=r"no vocabulary yet: call zoo.models.adapt_text"):
         model.predict(["a great film"], verbose=0)
+    # Keras wrote it, then could not load it ("keys and values cannot be empty tensors")
+    with pytest.raises(ValueError, match=r"no vocabulary yet: call zoo.models.adapt_text"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    with pytest.raises(ValueError, match=r"no token to learn \(2 texts, e.g. \['!!!', ''\], each"):
+        zoo.models.adapt_text(model, ["!!!", ""])
+
+
+def test_texts_without_tokens_read_as_padding_in_any_batch(tmp_path):
+    # A batch whose texts all vectorize to nothing was (batch, 0): the recurrent layer failed
+    # ("Tried to stack list which only contains uninitialized tensors"), in predict, evaluate
+    # and mid-epoch in fit; next to a longer text the same text read as padding.
+    model = _text_model()
+    alone = model.predict(["", "!!!"], batch_size=1, verbose=0)
+    beside = model.predict(["", "!!!", "a great film"], verbose=0)[:2]
+    np.testing.assert_allclose(alone, beside, atol=1e-6)
+    model.fit(np.array(["a film", "dull", "", "?"]), np.array([1, 0, 1, 0]), batch_size=2,
+              verbose=0)  # fmt: skip
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict([""], verbose=0), model.predict([""], verbose=0))
 
 
 def test_text_inputs_that_are_not_a_list_of_texts_are_named():

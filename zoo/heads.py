@@ -23,6 +23,7 @@ import keras
 
 from zoo.losses import (
     BinaryCrossentropy,
+    Huber,
     MaskedSequenceCrossentropy,
     MeanAbsoluteError,
     MeanSquaredError,
@@ -156,6 +157,13 @@ def validate(task, num_classes=None, output_dim=1, horizon=None, loss=None):
             f"loss={type(loss).__name__} reads class ids, which task={task.name!r} does not "
             f"give ({task.description}): leave loss out for the task's own, or pick the task "
             "'classification' or 'tagging'."
+        )
+    if kind == "values" and softmax:  # (it compared one-hot rows: the heads take class ids)
+        raise ValueError(
+            f"loss={type(loss).__name__} reads real values of the output's shape, but task="
+            f"{task.name!r} gives a softmax over num_classes and takes class ids: leave loss "
+            "out for the task's own cross-entropy, or pick a real-valued task ('regression', "
+            "'forecast', 'sequence_regression')."
         )
     if kind == "binary" and softmax:
         raise ValueError(
@@ -304,6 +312,12 @@ def compile_args(task, loss=None):
         'mae'
     """
     loss = loss_name(task, loss)
+    delta = getattr(loss, "_fn_kwargs", {}).get("delta")  # (Keras's wrapper of huber())
+    if type(loss) is keras.losses.Huber and "delta" not in loss.get_config() and delta:
+        # Keras 3.15's Huber drops delta from its config (keras-team/keras#23286): a saved
+        # model came back with delta=1.0.
+        kept = {k: v for k, v in loss.get_config().items() if k in ("reduction", "name")}
+        loss = Huber(delta=delta, dtype=loss.dtype, **kept)
     if isinstance(loss, keras.losses.Loss):
         metrics = ["accuracy"] if task.categorical else ["mae"]
         if ignored_class(loss) is not None:  # (a loss of class ids: validate saw to it)

@@ -6,7 +6,7 @@ The heads' losses are Keras's, averaged over every replica's examples under `tf.
 import keras
 from keras import ops
 
-from zoo.validation import check_bool, check_choice, is_int
+from zoo.validation import check_bool, check_choice, check_positive_float, is_int
 
 
 def replica_share(loss):
@@ -216,6 +216,38 @@ class BinaryCrossentropy(_ReplicaAverage, _KeepsDtype, keras.losses.BinaryCrosse
         >>> round(float(BinaryCrossentropy()([[1.0], [0.0]], [[0.5], [0.5]])), 4)  # log(2)
         0.6931
     """
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Huber(_ReplicaAverage, _KeepsDtype, keras.losses.Huber):
+    """Keras's `Huber`, its `delta` (and dtype) kept, averaged over every replica's examples.
+
+    Keras 3.15's `Huber` leaves `delta` out of its config, so a model compiled with
+    `Huber(delta=0.1)` came back from a `.keras` file with `delta=1.0` and evaluated to another
+    loss (keras-team/keras#23286, fixed after 3.15.1). The zoo's factories compile a Keras
+    `Huber` given as `loss` as this one.
+
+    Args:
+        delta: where the loss turns from quadratic to linear, > 0.
+        reduction: a Keras loss reduction.
+        name: the loss's name.
+        dtype: the loss's dtype.
+
+    Example:
+        >>> loss = Huber(delta=0.1)
+        >>> Huber.from_config(loss.get_config()).delta
+        0.1
+        >>> round(float(loss([[0.0]], [[2.0]])), 4)  # 0.1 * (2 - 0.1 / 2)
+        0.195
+    """
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        self.delta = check_positive_float("delta", delta)
+        super().__init__(delta=self.delta, reduction=reduction, name=name, dtype=dtype)
+
+    def get_config(self):
+        """Keras's config, the dtype and `delta`."""
+        return {**super().get_config(), "delta": self.delta}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

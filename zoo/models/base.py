@@ -22,6 +22,7 @@ from zoo import activations, heads
 from zoo.data.audio import check_mel_bands, frame_settings
 from zoo.layers.audio import LogMel
 from zoo.layers.pooling import LastUnmaskedStep
+from zoo.layers.text import AtLeastOneStep
 from zoo.models.recurrent_model import (
     RecurrentModel,
     StatefulModel,
@@ -282,6 +283,8 @@ def _inputs(
             )
         inputs = keras.Input(shape=(), dtype="string", name="text")
         x = vectorizer(inputs)
+        if x.shape[1] is None:  # (padded to the longest text: a batch of empty ones, no steps)
+            x = AtLeastOneStep(name="at_least_one_step")(x)
         x = keras.layers.Embedding(
             vocab_size,
             embedding_dim,
@@ -822,6 +825,16 @@ def adapt_text(model, texts, batch_size=256):
             )
     vectorizer.adapt(texts, batch_size=batch_size)
     size = vectorizer.vocabulary_size()
+    if size <= 2:  # padding and [UNK] only
+        raise ValueError(
+            f"texts gave model {model.name!r}'s vectorizer no token to learn ("
+            + (
+                f"{len(texts)} texts, e.g. {list(texts[:3])}"
+                if isinstance(texts, np.ndarray)
+                else "a dataset of texts"
+            )
+            + ", each empty after its standardization): adapt it to texts with words."
+        )
     rows = [la.input_dim for la in model.layers if isinstance(la, keras.layers.Embedding)]
     if rows and size > rows[0]:
         # Only a vectorizer without max_tokens grows past the embedding it was built with.

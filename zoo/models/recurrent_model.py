@@ -460,6 +460,15 @@ class TextModel(RecurrentModel):
                 "texts first (or build it with vectorizer=... holding a vocabulary)."
             )
 
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save`, once the vectorizer has a vocabulary.
+
+        Keras wrote an unadapted text model but could not load it ("LookupTableImportV2 ...
+        keys and values cannot be empty tensors"): it is refused before anything is written.
+        """
+        self._check_adapted()
+        return super().save(filepath, *args, **kwargs)
+
     def _check_x(self, x, name):
         """Strings in a list or NumPy array as Keras takes them, once the vectorizer is adapted.
 
