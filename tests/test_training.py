@@ -479,3 +479,24 @@ def test_a_dataset_config_its_builder_refuses_leaves_nothing_and_no_offline_advi
     assert "speaker 'lucas' is not in the FSDD source" in str(caught.value)
     assert "Offline" not in str(caught.value)
     assert not (tmp_path / "tfds" / "fsdd").exists() and not (tmp_path / "r").exists()
+
+
+def test_an_evaluation_split_is_read_whole_into_its_cache_before_keras_reads_it():
+    # Under --strategy mirrored a validation pass could read a cache another iterator had left
+    # incomplete: 2 of 4 batches, val_loss and test_loss off by run (1 run in 5 here).
+    from zoo.recipe_data import batched
+
+    reads = []
+
+    def examples():
+        for i in range(5):
+            reads.append(i)
+            yield [float(i)], float(i)
+
+    signature = (tf.TensorSpec((1,), tf.float32), tf.TensorSpec((), tf.float32))
+    split = tf.data.Dataset.from_generator(examples, output_signature=signature)
+    val = batched(ADDING, split, 2)
+    assert reads == [0, 1, 2, 3, 4]  # read once, whole
+    for _ in range(2):
+        assert [len(x) for x, _ in val] == [2, 2, 1]
+    assert len(reads) == 5  # and never again

@@ -267,7 +267,10 @@ def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=
         training: shuffle (reshuffled every epoch) and augment: the training split.
         seed: the shuffle's seed.
         boundaries: length-bucket boundaries (`length_boundaries`), or `None`.
-        cache: cache the examples in memory (`False` when `split` is cached already).
+        cache: cache the examples in memory (`False` when `split` is cached already). An
+            evaluation split's cache is filled whole here, before Keras reads it: under
+            `tf.distribute` a validation pass could read a cache another iterator had left
+            incomplete, and validated on half the split, differently from run to run.
 
     Example:
         >>> import tensorflow as tf
@@ -287,7 +290,10 @@ def batched(recipe, split, batch_size, *, training=False, seed=None, boundaries=
             boundaries=boundaries,
             augment=recipe.augment,
         )
-    return batches(split, batch_size, cache=cache, boundaries=boundaries)
+    if cache:
+        split = split.cache()
+        split.reduce(np.int64(0), lambda n, _: n + 1)  # (read whole, in the graph)
+    return batches(split, batch_size, cache=False, boundaries=boundaries)
 
 
 def adapt_vectorizer(model, train):
