@@ -126,6 +126,30 @@ def test_a_resumed_run_with_dropout_trains_as_an_uninterrupted_one(tfds_data_dir
     assert part == whole
 
 
+@pytest.mark.slow
+def test_a_resumed_run_with_early_stopping_stops_where_an_uninterrupted_one_does(
+    tfds_data_dir, tmp_path
+):
+    # Keras's EarlyStopping kept its patience count in memory only: resumed, it counted afresh
+    # and trained on (adding_simple_rnn: 5 epochs for 3, another best epoch and test_loss).
+    kwargs = dict(epochs=8, overrides={**TINY, "learning_rate": 0.5, "early_stopping": 1})
+    whole = _tiny_run(ADDING, tmp_path / "whole", tfds_data_dir, **kwargs)
+    stopped = whole["epochs_run"]
+    assert stopped < 8  # (early stopping stopped it)
+    seconds = ("train_seconds", "train_cpu_seconds", "evaluate_seconds")
+    # interrupted in the epoch before its last, and after its last (before the evaluation)
+    for at_epoch in (stopped - 2, stopped - 1):
+        out = tmp_path / f"part{at_epoch}"
+        with pytest.raises(KeyboardInterrupt):
+            _tiny_run(ADDING, out, tfds_data_dir, callbacks=[_Interrupt(at_epoch)], **kwargs)
+        again = _Interrupt(at_epoch=-1)
+        part = _tiny_run(ADDING, out, tfds_data_dir, callbacks=[again], **kwargs)
+        assert again.begun == list(range(at_epoch + 1, stopped)), at_epoch
+        assert {k: v for k, v in part.items() if k not in seconds} == {
+            k: v for k, v in whole.items() if k not in seconds
+        }
+
+
 def test_a_run_interrupted_after_its_last_epoch_resumes_at_its_evaluation(tfds_data_dir, tmp_path):
     def interrupted_once(model, test_batches):  # Ctrl-C during the test evaluation
         calls.append(1)

@@ -15,12 +15,14 @@ from zoo.recipe import RecipeError
 from zoo.recipe_data import batched
 
 
-def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
+def fit_callbacks(
+    recipe, model, validation_batches, standard=(), extra=(), stopping=keras.callbacks.EarlyStopping
+):
     """The callbacks of a recipe's training, in `run`'s order.
 
     The recipe's own (its `callbacks` hook) come first, so that the logs they add (e.g.
     `val_cer`) are seen by the `standard` ones (checkpoints, logs) and the caller's `extra`;
-    the recipe's early stopping comes last.
+    the recipe's early stopping (a `stopping`, given `EarlyStopping`'s arguments) comes last.
 
     Example:
         >>> from zoo.recipe import Recipe
@@ -32,7 +34,7 @@ def fit_callbacks(recipe, model, validation_batches, standard=(), extra=()):
     callbacks = [*own, *standard, *extra]
     if recipe.early_stopping:
         callbacks.append(
-            keras.callbacks.EarlyStopping(
+            stopping(
                 monitor=recipe.monitor,
                 mode=monitor_mode(recipe.monitor),
                 patience=recipe.early_stopping,

@@ -15,6 +15,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import types
 
 import keras
 import numpy as np
@@ -386,6 +387,70 @@ def full_history(csv_path, fallback):
     keys = [k for k in rows[0] if k != "epoch"] if rows else []
     epochs = sorted(by_epoch)
     return {k: [float(by_epoch[e][k]) for e in epochs] for k in keys}, [e + 1 for e in epochs]
+
+
+def epochs_backed_up(backup_dir):
+    """How many epochs an interrupted run's backup (`Backup`) holds as done (0 without one).
+
+    Example:
+        >>> epochs_backed_up(pathlib.Path(tempfile.mkdtemp()))
+        0
+    """
+    metadata = pathlib.Path(backup_dir) / "training_metadata.json"
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.exists() else 0
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    r"""Keras's `EarlyStopping`, its patience count and best value carried over a resumption.
+
+    Keras keeps them in memory only: a run resumed at epoch `e` started counting afresh, so it
+    trained past the epoch where the uninterrupted run stopped (and ended elsewhere). Here the
+    epochs the backup holds as done are replayed from `history.csv` through Keras's own
+    `on_epoch_end` when training begins. `stopped()` says whether that replay stops the run:
+    then no epoch is left to train (`run` goes straight to its evaluation).
+
+    Args:
+        out: the run folder (its `history.csv` and `backup/`).
+        **kwargs: `keras.callbacks.EarlyStopping`'s arguments.
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (out / "history.csv").write_text("epoch,val_loss\n0,0.5\n1,0.6\n2,0.7\n")
+        >>> (out / "backup").mkdir()
+        >>> _ = (out / "backup" / "training_metadata.json").write_text('{"epoch": 3}')
+        >>> ResumedEarlyStopping(out, monitor="val_loss", patience=2).stopped()
+        True
+        >>> ResumedEarlyStopping(out, monitor="val_loss", patience=3).stopped()
+        False
+    """
+
+    def __init__(self, out, **kwargs):
+        super().__init__(**kwargs)
+        self.out = pathlib.Path(out)
+
+    def _replay(self):
+        """Resets the state and replays the epochs done; whether they stop the run."""
+        super().on_train_begin()
+        done = epochs_backed_up(self.out / "backup")
+        history, epochs = full_history(self.out / "history.csv", {})
+        stop = False
+        for i, epoch in enumerate(epochs):
+            if epoch <= done and self.monitor in history:
+                self.model.stop_training = False
+                super().on_epoch_end(epoch - 1, {self.monitor: history[self.monitor][i]})
+                stop = bool(self.model.stop_training)
+        self.model.stop_training = False
+        return stop
+
+    def stopped(self):
+        """Whether the epochs done already stopped the run (with no model set: a throwaway)."""
+        if self.model is None:
+            self.set_model(types.SimpleNamespace(stop_training=False))
+        return self._replay()
+
+    def on_train_begin(self, logs=None):
+        """Keras's reset, then the epochs done replayed."""
+        self._replay()
 
 
 # Where `--overwrite` keeps the run it replaces until the new one has finished.

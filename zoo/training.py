@@ -11,6 +11,7 @@ Its parts live beside it, and are importable from here as before: a recipe's dat
 
 import argparse
 import datetime
+import functools
 import math
 import pathlib
 import shutil
@@ -245,12 +246,19 @@ def run(
             ),
         ),
     ]
-    callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or ())
+    # (its patience count carried over a resumption: replayed from history.csv)
+    stopping = functools.partial(run_folder.ResumedEarlyStopping, out)
+    callbacks = fit_callbacks(recipe, model, val_b, standard, callbacks or (), stopping)
     run_folder.write_json(out / "config.json", config)
 
     start, cpu_start = time.perf_counter(), time.process_time()
+    stopped = [c for c in callbacks if isinstance(c, run_folder.ResumedEarlyStopping)]
+    if stopped and stopped[0].stopped():  # stopped before it was interrupted: nothing to train
+        fit_epochs = run_folder.epochs_backed_up(out / "backup")
+    else:
+        fit_epochs = epochs
     with naming_data_errors(recipe.dataset):
-        history = fit_model(recipe, model, train_b, val_b, epochs, callbacks, verbose=verbose)
+        history = fit_model(recipe, model, train_b, val_b, fit_epochs, callbacks, verbose=verbose)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     history, logged_epochs = run_folder.full_history(out / "history.csv", history)
     if history and recipe.monitor not in history:  # a fit hook that called no callback
