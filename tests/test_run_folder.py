@@ -49,6 +49,30 @@ def test_output_states(tmp_path):
         run_folder.output_state(tmp_path / "file", overwrite=True)
 
 
+def test_a_fresh_run_leaves_files_no_run_wrote_alone(tmp_path):
+    # A run into a folder of the user's own removed its tensorboard/ whole and replaced its
+    # config.json, history.csv and model.keras, then reported success.
+    out = tmp_path / "mine"
+    (out / "tensorboard").mkdir(parents=True)
+    (out / "tensorboard" / "notes.txt").write_text("precious")
+    (out / "config.json").write_text("mine")
+    with pytest.raises(RecipeError, match=r"holds config.json, tensorboard/, which no rnnzoo run"):
+        run_folder.output_state(out, overwrite=True)
+    assert (out / "tensorboard" / "notes.txt").read_text() == "precious"
+    (out / "config.json").unlink()
+    (out / "notes.txt").write_text("")  # other names are left alone, and so is the folder
+    with pytest.raises(RecipeError, match=r"holds tensorboard/, which"):
+        run_folder.output_state(out, overwrite=False)
+    (out / "tensorboard" / "notes.txt").unlink()
+    (out / "tensorboard").rmdir()
+    assert run_folder.output_state(out, overwrite=False) == "fresh"
+    # the leftovers of a run that died before its first epoch was backed up are its own
+    config = {"recipe": "adding_gru", "model_kwargs": {}, "epochs": 3}
+    (out / "config.json").write_text(json.dumps(config))
+    (out / "history.csv").write_text("epoch,loss\n")
+    assert run_folder.output_state(out, overwrite=False) == "fresh"
+
+
 def test_resume_check_names_what_differs(tmp_path):
     config = {"epochs": 3, "seed": 0, "command": "rnnzoo run a", "data_dir": None}
     run_folder.write_json(tmp_path / "config.json", config)

@@ -396,7 +396,9 @@ def test_a_run_that_fails_to_save_is_not_finished_and_runs_again(
 ):
     out = tmp_path / "run"
     (out / "tensorboard").mkdir(parents=True)
-    (out / "tensorboard" / "stale.tfevents.0").write_text("")  # an earlier run killed early
+    (out / "tensorboard" / "stale.tfevents.0").write_text("")  # an earlier run killed early,
+    config = {"recipe": "adding_gru", "model_kwargs": {}, "epochs": 1}  # (its config first)
+    (out / "config.json").write_text(json.dumps(config))
 
     def full_disk(model, path):
         raise OSError(28, "No space left on device")

@@ -296,7 +296,36 @@ def output_state(out, overwrite):
             f"--output {out} holds a finished run ({' and '.join(finished)}); pass --overwrite "
             "to replace it, or choose another --output."
         )
-    return "resume" if (out / "backup").exists() else "fresh"
+    if (out / "backup").exists():
+        return "resume"
+    _refuse_foreign_files(out)
+    return "fresh"
+
+
+def _is_run_config(path):
+    """Whether `path` is a `config.json` a run wrote (a JSON object naming its recipe)."""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(config, dict) and {"recipe", "model_kwargs", "epochs"} <= set(config)
+
+
+def _refuse_foreign_files(out):
+    """Raises `RecipeError` when a fresh run would replace or remove files no run wrote.
+
+    A fresh run clears the leftovers of one that died before its first epoch was backed up
+    (its `config.json`, `history.csv`, `tensorboard/`); in a folder of the user's own, the same
+    names are not leftovers: `tensorboard/` was removed whole and the others replaced.
+    """
+    names = ("config.json", "tensorboard", *RUN_OUTPUTS)
+    found = [n for n in names if (out / n).exists()]
+    if found and not _is_run_config(out / "config.json"):
+        shown = ", ".join(n + "/" if (out / n).is_dir() else n for n in found)
+        raise RecipeError(
+            f"--output {out} holds {shown}, which no rnnzoo run wrote there (no run's "
+            "config.json): a run would replace or remove them; choose another --output."
+        )
 
 
 def check_same_run(out, config):
