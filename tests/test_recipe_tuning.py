@@ -273,6 +273,18 @@ def test_retrain_best_reproduces_the_best_trial_with_dropout(tfds_data_dir, tmp_
     assert result["retrained"]["best_val_loss"] == result["best_score"]
 
 
+def test_a_continued_search_says_when_best_holds_an_earlier_best(tmp_path):
+    # best/ kept trial 3's retraining after trial 5 became the best, without a word
+    (tmp_path / "best").mkdir()
+    retrained = {"model_kwargs": {"units": 4, "dropout": 0.1, "seed": 0}, "batch_size": 128}
+    (tmp_path / "best" / "config.json").write_text(json.dumps(retrained))
+    summary = {"model_kwargs": {"units": 4, "dropout": 0.1}, "batch_size": 128}
+    assert not recipe_tuning._stale_best(tmp_path, summary)
+    assert recipe_tuning._stale_best(tmp_path, {**summary, "batch_size": 64})
+    summary["model_kwargs"]["dropout"] = 0.2
+    assert recipe_tuning._stale_best(tmp_path, summary)
+
+
 def test_hyperband_refuses_set_epochs(tmp_path):
     with pytest.raises(RecipeError, match=r"--set epochs=1: --tuner hyperband shares out epochs"):
         recipe_tuning.tune(TINY, tuner="hyperband", overrides={"epochs": 1}, output=tmp_path)

@@ -317,6 +317,9 @@ def test_a_bayesian_search_too_short_to_leave_its_random_start_warns(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tuning.make_tuner("bayesian", hm, "val_loss", "min", 200, None, None, 0, tmp_path / "b")
+        # a worker's max_trials is not the search's (the chief's oracle hands out the trials)
+        tuning.make_tuner("bayesian", hm, "val_loss", "min", 20, None, None, 0, tmp_path / "c",
+                          worker=True)  # fmt: skip
 
 
 def test_narrowing_keeps_log_steps_and_the_default():

@@ -635,8 +635,9 @@ def tune(
             run_folder.write_json(sig_path, sig)
         state = _stored_oracle_state(out) if role == "chief" and not fresh else {}
         search = tuning.make_tuner(
-            tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out
-        )
+            tuner, hm, objective, direction, max_trials, max_epochs, factor, seed, out,
+            worker=role == "worker",
+        )  # fmt: skip
         if state:  # a restarted chief: its workers' trials go on
             _continue_ongoing_trials(search.oracle, state)
 
@@ -705,9 +706,16 @@ def tune(
     done = sum(r["status"] == "COMPLETED" for r in rows)
     print(f"\n{recipe.name}: {done} of {len(rows)} trials completed", end="")
     print(f", best {objective} {result['best_score']:.4g}")
+    if max_trials is not None and len(rows) > max_trials and role != "worker":
+        print(f"(--max-trials {max_trials}: the search already held {len(rows)} trials)")
     print(f"results in {out}/:")
     for path in written:
         print(f"  {path.name}")
+    if not retrain_best and _stale_best(out, summary):
+        print(
+            f"note: {out}/best/ holds the retraining of an earlier best trial; the best is now "
+            f"trial {summary['trial']}: re-run with --retrain-best to retrain it."
+        )
     if retrain_best:
         run_overrides = {**overrides, **model_values, "batch_size": summary["batch_size"]}
         # what the best trial's values made moot is left out, as the trial left it out
@@ -732,6 +740,23 @@ def tune(
             overwrite=retrained,
         )
     return result
+
+
+def _stale_best(out, summary):
+    """Whether `out/best/` holds a retraining of other values than the best trial's.
+
+    Example:
+        >>> _stale_best(pathlib.Path("no/such/search"), {})
+        False
+    """
+    path = out / "best" / "config.json"
+    if not path.exists():
+        return False
+    config = json.loads(path.read_text())
+    kept = config.get("model_kwargs", {})  # (values the trial made moot are left out)
+    return config.get("batch_size") != summary["batch_size"] or any(
+        k in kept and kept[k] != v for k, v in summary["model_kwargs"].items()
+    )
 
 
 def tune_folder(name, output=None):

@@ -793,12 +793,15 @@ def _warn_if_random(hm, max_trials):
             f"bayesian: keras-tuner draws the first {min(initial, max_trials)} of max_trials="
             f"{max_trials} trials at random (3 per hyperparameter; this search tunes at least "
             f"{len(hp.space)}), so its Gaussian process proposes {proposed}; raise max_trials "
-            f"(to {2 * initial} or more for half of them), or fix some hyperparameters.",
+            f"(--max-trials; to {2 * initial} or more for half of them), or fix some "
+            "hyperparameters.",
             stacklevel=3,
         )
 
 
-def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, seed, out):
+def make_tuner(
+    kind, hm, objective, direction, max_trials, max_epochs, factor, seed, out, worker=False
+):
     """The keras-tuner tuner `kind` over hypermodel `hm`, its project in `out/search`.
 
     Args:
@@ -811,6 +814,8 @@ def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, s
         factor: Hyperband's reduction factor.
         seed: seeds the oracle (0 included, which keras-tuner itself takes for no seed).
         out: the output folder; keras-tuner's project is `out/search` (reloaded if present).
+        worker: a worker of a distributed search: the chief's oracle decides the trials, so
+            no warning about `max_trials` (a worker's is not the search's).
 
     Example:
         >>> search = make_tuner("random", hypermodel("gru", task="binary", vocab_size=50),
@@ -829,7 +834,8 @@ def make_tuner(kind, hm, objective, direction, max_trials, max_epochs, factor, s
     if kind == "random":
         search = keras_tuner.RandomSearch(hm, max_trials=max_trials, **common)
     elif kind == "bayesian":
-        _warn_if_random(hm, max_trials)
+        if not worker:
+            _warn_if_random(hm, max_trials)
         search = keras_tuner.BayesianOptimization(hm, max_trials=max_trials, **common)
     else:
         search = keras_tuner.Hyperband(hm, max_epochs=max_epochs, factor=factor, **common)
