@@ -285,6 +285,19 @@ def test_a_continued_search_says_when_best_holds_an_earlier_best(tmp_path):
     assert recipe_tuning._stale_best(tmp_path, summary)
 
 
+def test_a_search_in_a_folder_a_running_search_holds_is_refused(tfds_data_dir, tmp_path):
+    # A second chief on a running chief's --output served the same search from another port.
+    from zoo.run_folder import FolderLock
+
+    out = tmp_path / "s"
+    out.mkdir()
+    with FolderLock(out, "tune"):  # (what the running search holds)
+        with pytest.raises(RecipeError, match=r"is in use: another rnnzoo tune writes there"):
+            recipe_tuning.tune(TINY, max_trials=1, epochs=1, output=out, data_dir=tfds_data_dir,
+                               overwrite=True, verbose=0)  # fmt: skip
+    assert not any(out.iterdir())
+
+
 def test_hyperband_refuses_set_epochs(tmp_path):
     with pytest.raises(RecipeError, match=r"--set epochs=1: --tuner hyperband shares out epochs"):
         recipe_tuning.tune(TINY, tuner="hyperband", overrides={"epochs": 1}, output=tmp_path)

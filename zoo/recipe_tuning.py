@@ -573,7 +573,8 @@ def tune(
     if role == "chief":
         tuning.check_chief_address(host, port)
     lost_chief = ()  # the errors meaning that the chief failed or went away (a worker's)
-    with tuning.tuner_env(tuner_id, host, port):
+    held = run_folder.FolderLock(out, "tune", active=role != "worker")  # (one chief a folder)
+    with tuning.tuner_env(tuner_id, host, port), held:
         if role == "worker":
             import grpc  # keras-tuner's client needs it: imported only for a worker
 
@@ -632,6 +633,7 @@ def tune(
             )
         if role != "worker":
             out.mkdir(parents=True, exist_ok=True)
+            held.acquire()
             run_folder.write_json(sig_path, sig)
         state = _stored_oracle_state(out) if role == "chief" and not fresh else {}
         search = tuning.make_tuner(

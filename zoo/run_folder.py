@@ -241,6 +241,62 @@ def refuse_other_command(out, command):
         )
 
 
+class FolderLock:
+    """Holds `out` for this process, so that a second rnnzoo command writing there is refused.
+
+    An advisory `flock` on the folder itself, taken when entered if the folder exists, else by
+    `acquire()` once it is made; released on exit. Where `fcntl` is missing (Windows), nothing
+    is locked.
+
+    Args:
+        out: the output folder.
+        command: `"run"` or `"tune"`, for the message.
+        active: `False` holds nothing (a search's workers share their chief's folder).
+
+    Example:
+        >>> out = pathlib.Path(tempfile.mkdtemp())
+        >>> with FolderLock(out, "tune"):
+        ...     FolderLock(out, "tune").acquire()
+        Traceback (most recent call last):
+        ...
+        zoo.recipe.RecipeError: --output ... is in use: another rnnzoo tune writes there now ...
+        >>> with FolderLock(out, "tune"):  # released
+        ...     pass
+    """
+
+    def __init__(self, out, command, active=True):
+        self.out, self.command, self.active, self._fd = pathlib.Path(out), command, active, None
+
+    def acquire(self):
+        """Takes the lock if the folder exists (once); raises `RecipeError` if it is held."""
+        if not self.active or self._fd is not None or not self.out.is_dir():
+            return
+        try:
+            import fcntl
+        except ImportError:  # (Windows)
+            return
+        fd = os.open(self.out, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RecipeError(
+                f"--output {self.out} is in use: another rnnzoo {self.command} writes there now "
+                "(two would mix their files and state); wait for it to end, or choose another "
+                "--output."
+            ) from None
+        self._fd = fd
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        if self._fd is not None:
+            os.close(self._fd)  # (closing releases the lock)
+            self._fd = None
+
+
 def check_output_folder(out):
     """Raises `RecipeError` when `out` cannot be a folder: it, or a folder above it, is a file.
 
