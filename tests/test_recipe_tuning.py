@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import keras
 import numpy as np
@@ -296,6 +297,36 @@ def test_a_search_in_a_folder_a_running_search_holds_is_refused(tfds_data_dir, t
             recipe_tuning.tune(TINY, max_trials=1, epochs=1, output=out, data_dir=tfds_data_dir,
                                overwrite=True, verbose=0)  # fmt: skip
     assert not any(out.iterdir())
+
+
+def test_a_workers_trial_outlives_a_chief_that_stops_mid_call():
+    # A chief stopped during the worker's get_trial after a trial ("Stream removed (Socket
+    # closed)", UNAVAILABLE): keras-tuner ended the finished trial as failed, its result lost.
+    import grpc
+
+    class Lost(grpc.RpcError):
+        def __init__(self, code):
+            self._code = code
+
+        def code(self):
+            return self._code
+
+    calls = []
+
+    def get_trial(trial_id):
+        calls.append(trial_id)
+        if len(calls) == 1:
+            raise Lost(grpc.StatusCode.UNAVAILABLE)
+        return trial_id
+
+    def update_trial(trial_id, metrics, step=0):
+        raise Lost(grpc.StatusCode.INVALID_ARGUMENT)
+
+    oracle = types.SimpleNamespace(get_trial=get_trial, update_trial=update_trial)
+    recipe_tuning._retry_when_the_chief_restarts(oracle, pause=0.0)
+    assert oracle.get_trial("3") == "3" and calls == ["3", "3"]
+    with pytest.raises(Lost):  # other errors as before
+        oracle.update_trial("3", {"val_loss": 0.1})
 
 
 def test_hyperband_refuses_set_epochs(tmp_path):

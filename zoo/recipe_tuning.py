@@ -410,6 +410,47 @@ def _say_what_the_chief_waits_for(oracle):
     oracle.create_trial = create_trial_then_say
 
 
+# A worker's calls that the chief may receive twice, and how often one is tried.
+_RETRIED_CALLS, _CALL_TRIES = ("get_trial", "update_trial"), 3
+
+
+def _retry_when_the_chief_restarts(oracle, pause=1.0):
+    """Makes a worker's `get_trial` and `update_trial` try again when the chief went away.
+
+    keras-tuner's client waits for an absent chief (`wait_for_ready`), but a call in flight
+    when the chief stops fails at once (`UNAVAILABLE`, "Socket closed"), and keras-tuner's
+    trial loop takes any error after a trial for the trial's own: the worker's finished trial
+    was ended as failed on the restarted chief, its result lost (1 restart in 3). These two
+    calls only read the trial or record its metrics (again, the same values at the same step),
+    so they are tried again, up to `_CALL_TRIES` times, `pause` seconds apart; other errors
+    are raised as before.
+
+    Example:
+        >>> import types
+        >>> oracle = types.SimpleNamespace(get_trial=lambda i: i, update_trial=lambda *a: None)
+        >>> _retry_when_the_chief_restarts(oracle)
+        >>> oracle.get_trial("3")
+        '3'
+    """
+    import grpc
+
+    def retried(call):
+        def call_again(*args, **kwargs):
+            for attempt in range(_CALL_TRIES):
+                try:
+                    return call(*args, **kwargs)
+                except grpc.RpcError as e:
+                    code = getattr(e, "code", lambda: None)()
+                    if code != grpc.StatusCode.UNAVAILABLE or attempt == _CALL_TRIES - 1:
+                        raise
+                    time.sleep(pause)
+
+        return call_again
+
+    for name in _RETRIED_CALLS:
+        setattr(oracle, name, retried(getattr(oracle, name)))
+
+
 # What a search writes into its output folder.
 _OUTPUTS = (
     "search",
@@ -650,6 +691,8 @@ def tune(
 
         if role != "worker":
             _after_each_trial(search.oracle, write_results)
+        else:
+            _retry_when_the_chief_restarts(search.oracle)
         if role == "chief":
             _say_what_the_chief_waits_for(search.oracle)
         finished = role == "chief" and not fresh and tuning.search_finished(search.oracle)
