@@ -73,6 +73,18 @@ def test_a_fresh_run_leaves_files_no_run_wrote_alone(tmp_path):
     assert run_folder.output_state(out, overwrite=False) == "fresh"
 
 
+def test_a_run_into_a_folder_a_running_run_holds_is_refused(tmp_path):
+    # Two runs in one folder cleared and overwrote each other's logs, checkpoints and backup.
+    from recipes.adding_gru import RECIPE
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with run_folder.FolderLock(out, "run"):  # (what the running run holds)
+        with pytest.raises(RecipeError, match=r"is in use: another rnnzoo run writes there now"):
+            training.run(RECIPE, epochs=1, output=out, overwrite=True)
+    assert not any(out.iterdir())
+
+
 def test_resume_check_names_what_differs(tmp_path):
     config = {"epochs": 3, "seed": 0, "command": "rnnzoo run a", "data_dir": None}
     run_folder.write_json(tmp_path / "config.json", config)

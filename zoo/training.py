@@ -136,6 +136,30 @@ def run(
         >>> from recipes.adding_gru import RECIPE  # doctest: +SKIP
         >>> run(RECIPE, epochs=1, output="/tmp/adding_gru")  # doctest: +SKIP
     """
+    arguments = {k: v for k, v in locals().items() if k != "recipe"}
+    # Another run writing into the same folder now is refused (two runs there would clear and
+    # overwrite each other's logs, checkpoints and backup).
+    with run_folder.FolderLock(output_folder(recipe, output), "run") as held:
+        return _run(recipe, held=held, **arguments)
+
+
+def _run(
+    recipe,
+    *,
+    epochs,
+    batch_size,
+    output,
+    data_dir,
+    manual_dir,
+    seed,
+    overrides,
+    callbacks,
+    strategy,
+    verbose,
+    overwrite,
+    held,
+):
+    """`run`, in the folder `held` (a `run_folder.FolderLock`, acquired once it exists)."""
     overrides = dict(overrides or {})
     check_flag_overrides(overrides, epochs=epochs, batch_size=batch_size)
     check_closed_form_epochs(recipe, overrides.get("epochs", epochs))
@@ -227,6 +251,7 @@ def run(
         for stale in (out / "history.csv", best_path):
             stale.unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
+    held.acquire()
     standard = [
         _CheckMonitor(recipe),
         # The epoch's row is logged before the backup records the epoch as done: a crash in
