@@ -85,6 +85,39 @@ def test_a_run_into_a_folder_a_running_run_holds_is_refused(tmp_path):
     assert not any(out.iterdir())
 
 
+def test_a_run_that_another_run_overtakes_while_it_prepares_clears_nothing(tmp_path, monkeypatch):
+    # The lock was taken only after the fresh run's cleanup: a run that found no folder, then
+    # loaded its data while another run made the folder and trained there, removed the other's
+    # tensorboard/, history.csv and best weights before it was refused.
+    import numpy as np
+    import tensorflow as tf
+
+    from recipes.adding_gru import RECIPE
+
+    out = tmp_path / "run"
+    other = run_folder.FolderLock(out, "run")
+
+    def load_splits_while_another_run_starts(*args, **kwargs):
+        out.mkdir()
+        other.acquire()
+        config = {"recipe": "adding_gru", "model_kwargs": {}, "epochs": 3}
+        (out / "config.json").write_text(json.dumps(config))
+        (out / "history.csv").write_text("epoch,loss\n0,0.5\n")
+        (out / "best.weights.h5").write_text("w")
+        x = np.random.default_rng(0).random((8, 200, 2), "float32")
+        ds = tf.data.Dataset.from_tensor_slices((x, np.full(8, 0.5, "float32")))
+        return ds, ds, ds
+
+    monkeypatch.setattr(training, "load_splits", load_splits_while_another_run_starts)
+    with other, pytest.raises(RecipeError, match=r"is in use: another rnnzoo run writes there"):
+        training.run(RECIPE, epochs=1, batch_size=4, output=out, overrides={"units": 2})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "best.weights.h5",
+        "config.json",
+        "history.csv",
+    ]
+
+
 def test_resume_check_names_what_differs(tmp_path):
     config = {"epochs": 3, "seed": 0, "command": "rnnzoo run a", "data_dir": None}
     run_folder.write_json(tmp_path / "config.json", config)

@@ -507,6 +507,25 @@ def test_a_dataset_config_its_builder_refuses_leaves_nothing_and_no_offline_advi
     assert not (tmp_path / "tfds" / "fsdd").exists() and not (tmp_path / "r").exists()
 
 
+def test_a_later_evaluation_example_failing_a_check_is_one_line(tmp_path, monkeypatch):
+    # Read whole at batching (outside the data-error naming), a failed check in the 7th
+    # validation example came out as a raw InvalidArgumentError from a ReduceDataset.
+    def strict(x, y):
+        tf.debugging.Assert(y < 0.9, ["a target of 0.9 or more"])
+        return x, y
+
+    def load_splits(*args, **kwargs):
+        x = np.random.default_rng(0).random((8, 200, 2), "float32")
+        y = np.full(8, 0.5, "float32")
+        train = tf.data.Dataset.from_tensor_slices((x, y))
+        val = tf.data.Dataset.from_tensor_slices((x, np.r_[y[:6], 0.95, 0.5])).map(strict)
+        return train, val, train
+
+    monkeypatch.setattr(training, "load_splits", load_splits)
+    with pytest.raises(training.RecipeError, match=r"an example failed a check: .*0.9 or more"):
+        training.run(ADDING, epochs=1, batch_size=4, output=tmp_path / "r", overrides=TINY)
+
+
 def test_an_evaluation_split_is_read_whole_into_its_cache_before_keras_reads_it():
     # Under --strategy mirrored a validation pass could read a cache another iterator had left
     # incomplete: 2 of 4 batches, val_loss and test_loss off by run (1 run in 5 here).

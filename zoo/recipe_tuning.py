@@ -653,6 +653,9 @@ def tune(
             batch_size=None if tune_batch else configured.batch_size,
             buckets=configured.buckets,
         )
+        if role != "worker":  # held before anything is set aside or written
+            out.mkdir(parents=True, exist_ok=True)
+            held.acquire()
         sig_path = out / "tuning.json"
         fresh = overwrite or not sig_path.exists()
         if overwrite:  # kept in previous/ until the new search has run (its objective checked)
@@ -673,8 +676,6 @@ def tune(
                 "be checked against this command; pass --overwrite or choose another --output."
             )
         if role != "worker":
-            out.mkdir(parents=True, exist_ok=True)
-            held.acquire()
             run_folder.write_json(sig_path, sig)
         state = _stored_oracle_state(out) if role == "chief" and not fresh else {}
         search = tuning.make_tuner(

@@ -231,11 +231,20 @@ def _run(
             if recipe.monitor not in names:
                 raise _unknown_monitor(recipe, names, "its model")
         bounds = length_boundaries(train, recipe.buckets) if recipe.buckets else None
+        val_b = batched(recipe, val, batch_size, boundaries=bounds)  # (read whole: its checks)
     train_b = batched(recipe, train, batch_size, training=True, seed=seed, boundaries=bounds)
-    val_b, test_b = (batched(recipe, s, batch_size, boundaries=bounds) for s in (val, test))
 
     mode = monitor_mode(recipe.monitor)
     best_path = out / "best.weights.h5"
+    # Held before anything is cleared: another run that began writing here while this one
+    # prepared is refused, and the folder's state is read again under the lock.
+    out.mkdir(parents=True, exist_ok=True)
+    held.acquire()
+    if run_folder.output_state(out, overwrite) != state:
+        raise RecipeError(
+            f"--output {out} changed while this run prepared (another run wrote there); run "
+            "the command again."
+        )
     if state == "overwrite":  # the replaced run is kept in previous/ until this one finishes
         shutil.rmtree(out / "backup", ignore_errors=True)
         plots_written = run_folder.stored_plots(out) | {recipe.plot_name}
@@ -250,8 +259,6 @@ def _run(
         shutil.rmtree(out / "tensorboard", ignore_errors=True)
         for stale in (out / "history.csv", best_path):
             stale.unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    held.acquire()
     standard = [
         _CheckMonitor(recipe),
         # The epoch's row is logged before the backup records the epoch as done: a crash in
@@ -290,6 +297,8 @@ def _run(
         raise _unknown_monitor(recipe, list(history), "its fit hook")
     if best_path.exists():
         model.load_weights(str(best_path))
+    with naming_data_errors(recipe.dataset):  # (the test split, read whole: its checks)
+        test_b = batched(recipe, test, batch_size, boundaries=bounds)
     with quiet_end_of_data():
         scores = model.evaluate(test_b, return_dict=True, verbose=0)
     monitored = history.get(recipe.monitor, [])
