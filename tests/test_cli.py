@@ -117,7 +117,10 @@ def test_multiworker_strategy_says_why_it_is_not_offered(tmp_path, capsys):
         (["run", "adding_gru", "--epochs", "0"], "--epochs must be a positive int, got 0"),
         (["run", "adding_gru", "--batch-size", "0"], "--batch-size must be a positive int, got 0"),
         (["run", "adding_gru", "--seed", "-1"], "--seed must be an int in [0, 2**32 - 1], got -1"),
-        (["tune", "adding_gru", "--set", "batch_size=0"], "batch_size must be a positive int"),
+        (
+            ["tune", "adding_gru", "--set", "batch_size=0"],
+            "--set batch_size=0: batch_size must be a",
+        ),
         (["tune", "adding_gru", "--epochs", "0"], "--epochs must be a positive int, got 0"),
         (["tune", "adding_gru", "--verbose", "7"], "--verbose must be one of 0, 1, 2, got 7"),
         (["tune", "adding_gru", "--seed", "-1"], "--seed must be an int in [0, 2**32 - 1]"),

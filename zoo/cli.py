@@ -214,14 +214,23 @@ def _as_given(message, argv):
 
     The library names its arguments as Python does (`max_trials must be ...`).
 
+    A `--set` setting's message is prefixed with the setting as given.
+
     Example:
         >>> _as_given("max_trials must be a positive int, got 0.", ["tune", "--max-trials", "0"])
         '--max-trials must be a positive int, got 0.'
+        >>> _as_given("units must be a positive int, got 0.", ["run", "r", "--set", "units=0"])
+        '--set units=0: units must be a positive int, got 0.'
     """
     for flag in (a.split("=")[0] for a in argv if a.startswith("--")):
         name = flag[2:].replace("-", "_")
         if message.startswith(f"{name} "):
             return flag + message[len(name) :]
+    settings = [b for a, b in zip(argv, argv[1:], strict=False) if a == "--set"]
+    settings += [a[len("--set=") :] for a in argv if a.startswith("--set=")]
+    for setting in settings:
+        if message.startswith(setting.split("=")[0].strip() + " "):
+            return f"--set {setting}: {message}"
     return message
 
 
