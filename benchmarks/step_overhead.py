@@ -148,11 +148,12 @@ def build_pair(name, shape, units, num_classes):
     )
     # The zoo's loss is Keras's class (its subclass averages over every replica's examples,
     # the same ops on one device); the hand model names it by its string.
-    same_loss = type(zm.loss).__mro__[1] is keras.losses.SparseCategoricalCrossentropy
+    same_loss = isinstance(zm.loss, keras.losses.SparseCategoricalCrossentropy)
     same_loss = same_loss and zm.loss.get_config()["from_logits"] is False
     require(
         same_loss and hm.loss == "sparse_categorical_crossentropy",
-        f"{name}: loss {zm.loss!r} (zoo) != {hm.loss!r} (hand)",
+        f"{name}: loss {type(zm.loss).__name__}({zm.loss.get_config()}) (zoo) != {hm.loss!r} "
+        "(hand)",
     )
     require(
         zm.jit_compile == hm.jit_compile,

@@ -427,6 +427,15 @@ def test_ctc_folds_means_the_held_out_speaker_folds_only(capsys, monkeypatch, tm
 # ---- step_overhead ----------------------------------------------------------------------------
 
 
+def test_step_overhead_pairs_build_and_pass_their_sameness_checks():
+    # The loss check read the zoo loss's MRO[1], which the replica-averaging mixin became: every
+    # run, --quick included, stopped with "loss ... (zoo) != 'sparse_categorical_crossentropy'".
+    mod = load("step_overhead")
+    for name in ("lstm", "bigru"):
+        zm, hm = mod.build_pair(name, (5, 3), 4, 3)
+        assert zm.count_params() == hm.count_params()
+
+
 def test_step_overhead_quick_gives_no_verdict(capsys, monkeypatch):
     mod = load("step_overhead")
     row = dict(name="GRU x2", control=False, params=1, zoo_ms=1.063, hand_ms=1.0, ratio=1.063,

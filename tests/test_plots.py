@@ -65,6 +65,15 @@ def test_attention_heatmaps_count_is_checked(tmp_path):
         plots.attention_heatmaps(model, None, tmp_path / "a.png", count=0)
 
 
+def test_attention_heatmaps_name_an_unbatched_dataset(tmp_path):
+    # Single examples failed in the vocabulary: "'numpy.int32' object is not iterable".
+    model = zoo.models.seq2seq("0123456789+", "0123456789", units=4, seed=0)
+    fn = zoo.models.make_seq2seq_examples("0123456789+", "0123456789")
+    ds = tf.data.Dataset.from_tensor_slices((["1+2", "30+4"], ["3", "34"])).map(fn)
+    with pytest.raises(ValueError, match=r"single examples \(source of shape \(\d+,\)\), not "):
+        plots.attention_heatmaps(model, ds, tmp_path / "a.png", count=2)
+
+
 def test_attention_heatmaps_of_a_model_without_attention_list_its_translations(
     tmp_path, monkeypatch
 ):

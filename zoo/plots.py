@@ -208,6 +208,11 @@ def attention_heatmaps(model, dataset, path, count=4, title=""):
     x, y = _first_batch(dataset, what)[:2]
     if not isinstance(x, Mapping) or "source" not in x:
         raise ValueError(f"dataset must yield batches of {what}, got x of type {type(x).__name__}.")
+    if np.ndim(x["source"]) != 2:  # (one example's ids: decoding read each id as a row)
+        raise ValueError(
+            f"dataset yields single examples (source of shape {tuple(np.shape(x['source']))}), "
+            "not batches (batch, T): batch it, e.g. dataset.padded_batch(32)."
+        )
     ids = np.asarray(x["source"])[:count]
     # The ids the model read: an unknown token (id 1) is shown as "?", not dropped.
     sources = [model.source_vocab.decode(row, unknown="?") for row in ids]
