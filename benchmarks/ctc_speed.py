@@ -42,7 +42,11 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--manual-dir", required=True, help="folder of FSDD WAV files")
     p.add_argument("--data-dir", help="TFDS data folder")
-    p.add_argument("--dataset", default=RECIPE.dataset)
+    p.add_argument(
+        "--dataset",
+        default=RECIPE.dataset,
+        help=f"the TFDS dataset/config timed (default {RECIPE.dataset})",
+    )
     p.add_argument("--model", help="a trained model.keras (default: a fresh recipe model)")
     p.add_argument(
         "--steps", type=int, default=40,
