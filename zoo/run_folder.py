@@ -169,10 +169,7 @@ class Backup(keras.callbacks.BackupAndRestore):
     def on_train_begin(self, logs=None):
         """Restores the weights, the epoch and the random state of the last epoch backed up."""
         super().on_train_begin(logs)
-        metadata = pathlib.Path(self.backup_dir) / "training_metadata.json"
-        if not metadata.exists():
-            return
-        path = self._random_state_path(json.loads(metadata.read_text())["epoch"])
+        path = self._random_state_path(epochs_backed_up(self.backup_dir))  # (none for 0)
         if path.exists():
             with np.load(path) as saved:
                 for i, variable in enumerate(random_state(self.model)):
